@@ -1,0 +1,188 @@
+"""What a valid patient request is, whichever door it came through (modal, shortcut, intake API)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.domain.items import Origin
+from bot.domain.lanes import Lane
+
+SUMMARY_MAX = 2000
+NAME_MAX = 200
+REFERENCE_MAX = 64
+CALLBACK_WINDOW_MAX = 200
+SOURCE_LINK_MAX = 500
+
+_PHONE_DECORATION = re.compile(r"[\s().\-]")
+_EXTENSION = re.compile(r"^(?P<number>.+?)\s*(?:ext\.?|x|#)\s*(?P<ext>\d{1,6})$", re.IGNORECASE)
+_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-_/.]*$")
+
+
+class IntakeField(StrEnum):
+    PATIENT_REF = "patient_ref"
+    PATIENT_NAME = "patient_name"
+    PHONE = "phone"
+    ORIGIN = "origin"
+    LANE = "lane"
+    REQUEST_TYPE = "request_type"
+    SUMMARY = "summary"
+    LANGUAGE = "language"
+    CALLBACK_WINDOW = "callback_window"
+    SOURCE_LINK = "source_link"
+
+
+@dataclass(frozen=True)
+class IntakeDraft:
+    """Raw text as a person or system typed it; nothing checked yet."""
+
+    patient_ref: str = ""
+    patient_name: str = ""
+    phone: str = ""
+    origin: str = ""
+    lane: str = ""
+    request_type: str = ""
+    summary: str = ""
+    language: str = ""
+    callback_window: str = ""
+    source_link: str = ""
+
+
+@dataclass(frozen=True)
+class IntakeRequest:
+    """A request that passed every check, ready to become an item."""
+
+    patient_ref: str
+    patient_name: str
+    phone: str
+    origin: Origin
+    lane: str
+    request_type: str
+    summary: str
+    language: str
+    callback_window: str = ""
+    source_link: str = ""
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: IntakeField
+    message: str
+
+
+def normalize_phone(text: str) -> str | None:
+    """Return a readable callback number, or None when `text` is not a phone number.
+
+    Accepts North American numbers (10 digits, optional leading 1) and international
+    numbers written with a leading + (8 to 15 digits), with an optional extension.
+    """
+    raw = text.strip()
+    extension = ""
+    match = _EXTENSION.match(raw)
+    if match:
+        raw, extension = match.group("number"), match.group("ext")
+    compact = _PHONE_DECORATION.sub("", raw)
+    international = compact.startswith("+")
+    digits = compact.lstrip("+")
+    if not digits.isdigit():
+        return None
+    suffix = f" ext. {extension}" if extension else ""
+    if not international and len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if not international and len(digits) == 10:
+        if digits[0] in "01":
+            return None
+        return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}{suffix}"
+    if international and 8 <= len(digits) <= 15:
+        if digits.startswith("1") and len(digits) == 11:
+            return f"({digits[1:4]}) {digits[4:7]}-{digits[7:]}{suffix}"
+        return f"+{digits}{suffix}"
+    return None
+
+
+def validate_intake(
+    draft: IntakeDraft, lanes: Mapping[str, Lane], languages: Sequence[str]
+) -> IntakeRequest | list[FieldProblem]:
+    """Check a draft request; return the clean request or every problem, each with its field.
+
+    Refuses: a missing reference, name or summary; a phone number that is not one; an
+    unknown origin, lane or language; a request type not in the lane's list; text over
+    its limit (the summary's is SUMMARY_MAX characters).
+    """
+    problems: list[FieldProblem] = []
+
+    def need(field: IntakeField, value: str, what: str, limit: int) -> str:
+        value = value.strip()
+        if not value:
+            problems.append(FieldProblem(field, f"Enter the {what}."))
+        elif len(value) > limit:
+            problems.append(
+                FieldProblem(field, f"Keep the {what} under {limit:,} characters ({len(value):,} now).")
+            )
+        return value
+
+    reference = need(IntakeField.PATIENT_REF, draft.patient_ref, "patient reference number", REFERENCE_MAX)
+    if reference and len(reference) <= REFERENCE_MAX and not _REFERENCE.match(reference):
+        problems.append(
+            FieldProblem(IntakeField.PATIENT_REF, "Use letters, digits and - _ / . only (e.g. MRN-20431).")
+        )
+    name = need(IntakeField.PATIENT_NAME, draft.patient_name, "patient's name", NAME_MAX)
+    summary = need(IntakeField.SUMMARY, draft.summary, "summary of the request", SUMMARY_MAX)
+
+    phone = normalize_phone(draft.phone) if draft.phone.strip() else None
+    if not draft.phone.strip():
+        problems.append(FieldProblem(IntakeField.PHONE, "Enter a callback phone number."))
+    elif phone is None:
+        problems.append(
+            FieldProblem(
+                IntakeField.PHONE,
+                "That is not a phone number: use 10 digits like (555) 201-4477, or +country code.",
+            )
+        )
+
+    try:
+        origin: Origin | None = Origin(draft.origin)
+    except ValueError:
+        origin = None
+        problems.append(FieldProblem(IntakeField.ORIGIN, "Choose how the request reached the practice."))
+
+    lane = lanes.get(draft.lane)
+    if lane is None:
+        problems.append(FieldProblem(IntakeField.LANE, "Choose a lane."))
+    elif draft.request_type not in lane.request_types:
+        problems.append(
+            FieldProblem(IntakeField.REQUEST_TYPE, f"Choose a request type from the {lane.name} list.")
+        )
+
+    language = draft.language.strip() or (languages[0] if languages else "")
+    if languages and language not in languages:
+        problems.append(FieldProblem(IntakeField.LANGUAGE, "Choose one of the practice's languages."))
+
+    window = draft.callback_window.strip()
+    if len(window) > CALLBACK_WINDOW_MAX:
+        problems.append(
+            FieldProblem(
+                IntakeField.CALLBACK_WINDOW,
+                f"Keep the callback window under {CALLBACK_WINDOW_MAX} characters.",
+            )
+        )
+    link = draft.source_link.strip()
+    if len(link) > SOURCE_LINK_MAX or (link and not link.startswith("https://")):
+        problems.append(FieldProblem(IntakeField.SOURCE_LINK, "The source link must be an https link."))
+
+    if problems or origin is None or lane is None or phone is None:
+        return problems
+    return IntakeRequest(
+        patient_ref=reference,
+        patient_name=name,
+        phone=phone,
+        origin=origin,
+        lane=lane.key,
+        request_type=draft.request_type,
+        summary=summary,
+        language=language,
+        callback_window=window,
+        source_link=link,
+    )

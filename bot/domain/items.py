@@ -1,0 +1,245 @@
+"""The item life cycle: states, who may do what, and the one table that decides it.
+
+Pure rules: no I/O, no clock reads, no Slack or SQL. A (state, action) pair that is
+not in the table is refused; nothing falls through to "allowed".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    NEW = "new"
+    CLAIMED = "claimed"
+    WAITING = "waiting"
+    ESCALATED = "escalated"
+    RESOLVED = "resolved"
+
+    @property
+    def is_open(self) -> bool:
+        return self is not Status.RESOLVED
+
+
+class Action(StrEnum):
+    """What a person asks to do to an item. Values are stored in events: never rename."""
+
+    CREATE = "create"
+    CLAIM = "claim"
+    RELEASE = "release"
+    REASSIGN = "reassign"
+    CLOSE = "close"
+    REOPEN = "reopen"
+    VIEW = "view"
+
+
+class Role(StrEnum):
+    STAFF = "staff"
+    MANAGER = "manager"
+    CLINICAL = "clinical"
+
+
+class Origin(StrEnum):
+    """How the request reached the practice. Values are stored: never rename."""
+
+    PHONE_CALL = "phone_call"
+    VOICEMAIL = "voicemail"
+    MISSED_CALL = "missed_call"
+    PORTAL_MESSAGE = "portal_message"
+    WEB_FORM = "web_form"
+    EMAIL = "email"
+    TEXT_REPLY = "text_reply"
+    REFERRAL_PARTNER = "referral_partner"
+    IN_PERSON = "in_person"
+
+    @property
+    def label(self) -> str:
+        return _ORIGIN_LABELS[self]
+
+
+_ORIGIN_LABELS: Mapping[Origin, str] = {
+    Origin.PHONE_CALL: "Phone call",
+    Origin.VOICEMAIL: "Voicemail",
+    Origin.MISSED_CALL: "Missed call",
+    Origin.PORTAL_MESSAGE: "Portal message",
+    Origin.WEB_FORM: "Web form",
+    Origin.EMAIL: "Email",
+    Origin.TEXT_REPLY: "Text / reminder reply",
+    Origin.REFERRAL_PARTNER: "Referral partner",
+    Origin.IN_PERSON: "In person",
+}
+
+
+@dataclass(frozen=True)
+class Patient:
+    """What the practice knows about who asked. Never shown in a channel at level `none`."""
+
+    reference: str
+    name: str
+    phone: str
+    language: str
+    callback_window: str = ""
+
+    @property
+    def initials(self) -> str:
+        parts = [p for p in self.name.replace(",", " ").split() if p[:1].isalpha()]
+        return "".join(f"{p[0].upper()}." for p in parts[:3])
+
+
+@dataclass(frozen=True)
+class Item:
+    """One patient request, as the layers above storage see it."""
+
+    key: str
+    lane: str
+    request_type: str
+    origin: Origin
+    status: Status
+    patient: Patient
+    summary: str
+    received_at: datetime
+    due_at: datetime
+    next_action: str
+    owner: str | None = None
+    claimed_at: datetime | None = None
+    source_link: str = ""
+    resolution: str = ""
+    told_patient: str = ""
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    clinical_ack_by: str | None = None
+    created_by: str = ""
+    version: int = 1
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, with the roles the practice file gives them (see bot.roles)."""
+
+    user_id: str
+    roles: frozenset[Role] = field(default_factory=lambda: frozenset({Role.STAFF}))
+
+    @property
+    def is_manager(self) -> bool:
+        return Role.MANAGER in self.roles
+
+    @property
+    def is_clinical(self) -> bool:
+        return Role.CLINICAL in self.roles
+
+
+class RefusalCode(StrEnum):
+    ALREADY_OWNED = "already_owned"
+    NOT_OWNER = "not_owner"
+    NOT_ALLOWED_IN_STATE = "not_allowed_in_state"
+    NEEDS_CLAIM = "needs_claim"
+    NEEDS_CLINICAL_ACK = "needs_clinical_ack"
+    ALREADY_CLOSED = "already_closed"
+    NOT_FOUND = "not_found"
+    STALE = "stale"
+    SAME_OWNER = "same_owner"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an action was not done, in terms a handler can turn into friendly text."""
+
+    code: RefusalCode
+    item_key: str = ""
+    action: Action | None = None
+    status: Status | None = None
+    owner: str | None = None
+    since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Allowed:
+    to: Status
+
+
+class Who(StrEnum):
+    """Who a table row lets act: a relation to the item or a role."""
+
+    ANYONE = "anyone"
+    OWNER = "owner"
+    MANAGER = "manager"
+    CLINICAL = "clinical"
+
+
+@dataclass(frozen=True)
+class Rule:
+    to: Status
+    who: frozenset[Who]
+
+
+def _rule(to: Status, *who: Who) -> Rule:
+    return Rule(to=to, who=frozenset(who))
+
+
+OWNER_OR_MANAGER = (Who.OWNER, Who.MANAGER)
+
+# The whole life cycle of this release. Escalation, waiting and their actions arrive
+# with their own issues; their states are already here so stored items stay readable.
+TRANSITIONS: Mapping[tuple[Status, Action], Rule] = {
+    (Status.NEW, Action.CLAIM): _rule(Status.CLAIMED, Who.ANYONE),
+    (Status.NEW, Action.REASSIGN): _rule(Status.CLAIMED, Who.MANAGER),
+    (Status.NEW, Action.CLOSE): _rule(Status.RESOLVED, Who.MANAGER),
+    (Status.CLAIMED, Action.RELEASE): _rule(Status.NEW, *OWNER_OR_MANAGER),
+    (Status.CLAIMED, Action.REASSIGN): _rule(Status.CLAIMED, *OWNER_OR_MANAGER),
+    (Status.CLAIMED, Action.CLOSE): _rule(Status.RESOLVED, *OWNER_OR_MANAGER),
+    (Status.WAITING, Action.RELEASE): _rule(Status.NEW, *OWNER_OR_MANAGER),
+    (Status.WAITING, Action.REASSIGN): _rule(Status.WAITING, *OWNER_OR_MANAGER),
+    (Status.WAITING, Action.CLOSE): _rule(Status.RESOLVED, *OWNER_OR_MANAGER),
+    (Status.ESCALATED, Action.CLOSE): _rule(Status.RESOLVED, Who.CLINICAL, Who.MANAGER),
+    (Status.RESOLVED, Action.REOPEN): _rule(Status.CLAIMED, Who.ANYONE),
+}
+
+
+def _permits(rule: Rule, item: Item, actor: Actor) -> bool:
+    if Who.ANYONE in rule.who:
+        return True
+    if Who.OWNER in rule.who and item.owner == actor.user_id:
+        return True
+    if Who.MANAGER in rule.who and actor.is_manager:
+        return True
+    return Who.CLINICAL in rule.who and actor.is_clinical
+
+
+def decide(item: Item, action: Action, actor: Actor, *, clinical_lane: bool = False) -> Allowed | Refusal:
+    """Say whether `actor` may do `action` to `item` now, and the state it leads to.
+
+    Refuses: claiming an owned item (naming the owner and since when), acting on
+    another person's item without being a manager, closing an unclaimed item
+    (claim it first), closing a clinical item without a clinical acknowledgment
+    unless the actor is clinical, and anything the table does not list.
+    """
+    base = {"item_key": item.key, "action": action, "status": item.status}
+    rule = TRANSITIONS.get((item.status, action))
+    if rule is None:
+        if action is Action.CLAIM and item.owner is not None:
+            return Refusal(RefusalCode.ALREADY_OWNED, owner=item.owner, since=item.claimed_at, **base)
+        if item.status is Status.RESOLVED:
+            return Refusal(RefusalCode.ALREADY_CLOSED, **base)
+        return Refusal(RefusalCode.NOT_ALLOWED_IN_STATE, owner=item.owner, **base)
+    if not _permits(rule, item, actor):
+        if action is Action.CLOSE and item.owner is None:
+            return Refusal(RefusalCode.NEEDS_CLAIM, **base)
+        return Refusal(RefusalCode.NOT_OWNER, owner=item.owner, since=item.claimed_at, **base)
+    if (
+        action is Action.CLOSE
+        and clinical_lane
+        and not actor.is_clinical
+        and item.clinical_ack_by is None
+    ):
+        return Refusal(RefusalCode.NEEDS_CLINICAL_ACK, **base)
+    return Allowed(to=rule.to)
+
+
+def reassign_refusal(item: Item, new_owner: str) -> Refusal | None:
+    """Reassigning to the person who already owns it changes nothing: say so instead."""
+    if item.owner == new_owner:
+        return Refusal(RefusalCode.SAME_OWNER, item_key=item.key, owner=item.owner)
+    return None

@@ -1,0 +1,87 @@
+"""Lanes and the practice's business calendar, as plain values built from the practice file."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, time
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(m|h|d)\s*$")
+
+
+class Unit(StrEnum):
+    MINUTES = "m"
+    HOURS = "h"
+    DAYS = "d"
+
+
+@dataclass(frozen=True)
+class BusinessDuration:
+    """A response target counted in business time: 30m, 4h, 1d (business days)."""
+
+    amount: int
+    unit: Unit
+
+    @classmethod
+    def parse(cls, text: str) -> BusinessDuration:
+        """Read `4h`, `30m`, `1d`; raise ValueError with the accepted form otherwise."""
+        match = _DURATION.match(str(text))
+        if not match or int(match.group(1)) <= 0:
+            raise ValueError("must be a duration like 4h or 1d")
+        return cls(int(match.group(1)), Unit(match.group(2)))
+
+    def __str__(self) -> str:
+        return f"{self.amount}{self.unit.value}"
+
+
+@dataclass(frozen=True)
+class OpeningHours:
+    opens: time
+    closes: time
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    """When the practice is open, in its own time zone.
+
+    `hours` maps a weekday (0 = Monday) to its opening hours; a missing weekday is closed.
+    """
+
+    tz: ZoneInfo
+    hours: dict[int, OpeningHours]
+    holidays: frozenset[date] = frozenset()
+
+
+class Privacy(StrEnum):
+    """How much patient detail Slack messages may carry (`privacy.channel_detail`)."""
+
+    NONE = "none"
+    INITIALS = "initials"
+    FULL = "full"
+
+
+@dataclass(frozen=True)
+class EscalationRule:
+    """Slot for the escalation issue: who is paged and how fast re-escalation happens."""
+
+    to: str = ""
+    after: BusinessDuration | None = None
+
+
+@dataclass(frozen=True)
+class Lane:
+    key: str
+    name: str
+    channel: str
+    response_target: BusinessDuration
+    request_types: tuple[str, ...]
+    resolutions: tuple[str, ...]
+    definition_of_done: str = ""
+    clinical: bool = False
+    escalation: EscalationRule = field(default_factory=EscalationRule)
+
+    @property
+    def first_action(self) -> str:
+        return "Call the patient back"
