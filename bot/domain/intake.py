@@ -119,14 +119,20 @@ def validate_intake(
             problems.append(FieldProblem(field, f"Enter the {what}."))
         elif len(value) > limit:
             problems.append(
-                FieldProblem(field, f"Keep the {what} under {limit:,} characters ({len(value):,} now).")
+                FieldProblem(
+                    field, f"Keep the {what} under {limit:,} characters ({len(value):,} now)."
+                )
             )
         return value
 
-    reference = need(IntakeField.PATIENT_REF, draft.patient_ref, "patient reference number", REFERENCE_MAX)
+    reference = need(
+        IntakeField.PATIENT_REF, draft.patient_ref, "patient reference number", REFERENCE_MAX
+    )
     if reference and len(reference) <= REFERENCE_MAX and not _REFERENCE.match(reference):
         problems.append(
-            FieldProblem(IntakeField.PATIENT_REF, "Use letters, digits and - _ / . only (e.g. MRN-20431).")
+            FieldProblem(
+                IntakeField.PATIENT_REF, "Use letters, digits and - _ / . only (e.g. MRN-20431)."
+            )
         )
     name = need(IntakeField.PATIENT_NAME, draft.patient_name, "patient's name", NAME_MAX)
     summary = need(IntakeField.SUMMARY, draft.summary, "summary of the request", SUMMARY_MAX)
@@ -146,19 +152,25 @@ def validate_intake(
         origin: Origin | None = Origin(draft.origin)
     except ValueError:
         origin = None
-        problems.append(FieldProblem(IntakeField.ORIGIN, "Choose how the request reached the practice."))
+        problems.append(
+            FieldProblem(IntakeField.ORIGIN, "Choose how the request reached the practice.")
+        )
 
     lane = lanes.get(draft.lane)
     if lane is None:
         problems.append(FieldProblem(IntakeField.LANE, "Choose a lane."))
     elif draft.request_type not in lane.request_types:
         problems.append(
-            FieldProblem(IntakeField.REQUEST_TYPE, f"Choose a request type from the {lane.name} list.")
+            FieldProblem(
+                IntakeField.REQUEST_TYPE, f"Choose a request type from the {lane.name} list."
+            )
         )
 
     language = draft.language.strip() or (languages[0] if languages else "")
     if languages and language not in languages:
-        problems.append(FieldProblem(IntakeField.LANGUAGE, "Choose one of the practice's languages."))
+        problems.append(
+            FieldProblem(IntakeField.LANGUAGE, "Choose one of the practice's languages.")
+        )
 
     window = draft.callback_window.strip()
     if len(window) > CALLBACK_WINDOW_MAX:
@@ -170,7 +182,9 @@ def validate_intake(
         )
     link = draft.source_link.strip()
     if len(link) > SOURCE_LINK_MAX or (link and not link.startswith("https://")):
-        problems.append(FieldProblem(IntakeField.SOURCE_LINK, "The source link must be an https link."))
+        problems.append(
+            FieldProblem(IntakeField.SOURCE_LINK, "The source link must be an https link.")
+        )
 
     if problems or origin is None or lane is None or phone is None:
         return problems

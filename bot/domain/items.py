@@ -208,7 +208,9 @@ def _permits(rule: Rule, item: Item, actor: Actor) -> bool:
     return Who.CLINICAL in rule.who and actor.is_clinical
 
 
-def decide(item: Item, action: Action, actor: Actor, *, clinical_lane: bool = False) -> Allowed | Refusal:
+def decide(
+    item: Item, action: Action, actor: Actor, *, clinical_lane: bool = False
+) -> Allowed | Refusal:
     """Say whether `actor` may do `action` to `item` now, and the state it leads to.
 
     Refuses: claiming an owned item (naming the owner and since when), acting on
@@ -220,7 +222,9 @@ def decide(item: Item, action: Action, actor: Actor, *, clinical_lane: bool = Fa
     rule = TRANSITIONS.get((item.status, action))
     if rule is None:
         if action is Action.CLAIM and item.owner is not None:
-            return Refusal(RefusalCode.ALREADY_OWNED, owner=item.owner, since=item.claimed_at, **base)
+            return Refusal(
+                RefusalCode.ALREADY_OWNED, owner=item.owner, since=item.claimed_at, **base
+            )
         if item.status is Status.RESOLVED:
             return Refusal(RefusalCode.ALREADY_CLOSED, **base)
         return Refusal(RefusalCode.NOT_ALLOWED_IN_STATE, owner=item.owner, **base)

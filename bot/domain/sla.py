@@ -1,0 +1,209 @@
+"""The SLA clock: business time in the practice's own hours, time zone and holidays."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+
+from bot.domain.lanes import BusinessCalendar, BusinessDuration, Unit
+
+# How far ahead we look for the next open day before deciding the calendar is unusable:
+# two years of holidays plus a week, so a closed stretch can never spin forever.
+_HORIZON_DAYS = 2 * 366 + 7
+_ONE_DAY = timedelta(days=1)
+_ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+def is_open(at: datetime, cal: BusinessCalendar) -> bool:
+    """Say whether the practice is open at `at`: inside [opens, closes) on a non-holiday.
+
+    Refuses (ValueError) a naive datetime.
+    """
+    _require_aware(at, "at")
+    day = _local_date(at, cal)
+    # Neighbouring days too: a transition at midnight can put a day's hours on the other date.
+    for candidate in (day - _ONE_DAY, day, day + _ONE_DAY):
+        interval = _open_interval(candidate, cal)
+        if interval is not None and interval[0] <= at < interval[1]:
+            return True
+    return False
+
+
+def next_opening(at: datetime, cal: BusinessCalendar) -> datetime:
+    """Return `at` (in UTC) if the practice is open then, else the next moment it opens.
+
+    Refuses (ValueError) a naive datetime, a calendar with no opening hours at all, and a
+    calendar whose holidays keep it closed for the next two years.
+    """
+    _require_aware(at, "at")
+    opening, _ = _next_open(at, cal)
+    return opening
+
+
+def add_business_time(
+    start: datetime, duration: BusinessDuration, cal: BusinessCalendar
+) -> datetime:
+    """Return the UTC moment `duration` of business time after `start`: the SLA due time.
+
+    Minutes and hours count only open time, so a due time is inside opening hours or exactly
+    at a closing time. Days count open days: from the next opening at or after `start`, move
+    that many open days forward at the same local time of day, clamped into that day's hours.
+    Refuses (ValueError) a naive datetime, a negative duration and a calendar that never opens.
+    """
+    _require_aware(start, "start")
+    if duration.amount < 0:
+        raise ValueError(f"a response target cannot be negative: {duration}")
+    if duration.unit is Unit.DAYS:
+        return _add_business_days(start, duration.amount, cal)
+    step = timedelta(hours=1) if duration.unit is Unit.HOURS else timedelta(minutes=1)
+    return _add_open_time(start, duration.amount * step, cal)
+
+
+def due_at(received: datetime, target: BusinessDuration, cal: BusinessCalendar) -> datetime:
+    """Return when a request received at `received` is due under `target`.
+
+    The same rule as `add_business_time`, named for the item's due time.
+    """
+    return add_business_time(received, target, cal)
+
+
+def business_minutes_between(start: datetime, end: datetime, cal: BusinessCalendar) -> float:
+    """Count the open minutes in [start, end); 0 when `end` is not after `start`.
+
+    Refuses (ValueError) naive datetimes. A calendar with no opening hours counts 0.
+    """
+    _require_aware(start, "start")
+    _require_aware(end, "end")
+    if end <= start:
+        return 0.0
+    total = timedelta(0)
+    day = _local_date(start, cal) - _ONE_DAY
+    last = _local_date(end, cal) + _ONE_DAY
+    while day <= last:
+        interval = _open_interval(day, cal)
+        if interval is not None:
+            overlap = min(interval[1], end) - max(interval[0], start)
+            if overlap > timedelta(0):
+                total += overlap
+        day += _ONE_DAY
+    return total / timedelta(minutes=1)
+
+
+def _add_open_time(start: datetime, amount: timedelta, cal: BusinessCalendar) -> datetime:
+    start = start.astimezone(UTC)
+    remaining = amount
+    for opens, closes, _ in _open_days_from(start, cal):
+        if closes <= start:
+            continue
+        begin = max(opens, start)
+        available = closes - begin
+        # `<=` so that work fitting exactly into the day is due at closing, not next morning.
+        if remaining <= available:
+            return begin + remaining
+        remaining -= available
+    raise AssertionError("unreachable: the open intervals never run out")
+
+
+def _add_business_days(start: datetime, days: int, cal: BusinessCalendar) -> datetime:
+    opening, day = _next_open(start, cal)
+    time_of_day = opening.astimezone(cal.tz).time()
+    for _ in range(days):
+        day = _next_open_day_after(day, cal)
+    interval = _open_interval(day, cal)
+    assert interval is not None  # _next_open_day_after only returns open days
+    opens, closes = interval
+    wanted = _first_instant_at_or_after(day, time_of_day, cal)
+    return min(max(wanted, opens), closes)
+
+
+def _next_open(at: datetime, cal: BusinessCalendar) -> tuple[datetime, date]:
+    """The first open moment at or after `at`, with the local day whose hours contain it."""
+    for opens, closes, day in _open_days_from(at, cal):
+        if closes > at:
+            return max(opens, at.astimezone(UTC)), day
+    raise AssertionError("unreachable: the open intervals never run out")
+
+
+def _open_days_from(
+    at: datetime, cal: BusinessCalendar
+) -> Iterator[tuple[datetime, datetime, date]]:
+    """Open intervals in time order from the day before `at`'s local date, without end.
+
+    Raises ValueError when the calendar never opens or stays closed past the horizon.
+    """
+    _require_some_opening_hours(cal)
+    day = _local_date(at, cal) - _ONE_DAY
+    while True:
+        interval = _open_interval(day, cal)
+        if interval is None:
+            day = _next_open_day_after(day, cal)
+            interval = _open_interval(day, cal)
+            assert interval is not None
+        yield interval[0], interval[1], day
+        day += _ONE_DAY
+
+
+def _next_open_day_after(day: date, cal: BusinessCalendar) -> date:
+    _require_some_opening_hours(cal)
+    for offset in range(1, _HORIZON_DAYS + 1):
+        candidate = day + timedelta(days=offset)
+        if _open_interval(candidate, cal) is not None:
+            return candidate
+    raise ValueError(
+        f"the practice calendar has no open day in the {_HORIZON_DAYS} days after {day}"
+    )
+
+
+def _open_interval(day: date, cal: BusinessCalendar) -> tuple[datetime, datetime] | None:
+    """The day's opening hours as a UTC [opens, closes) pair, or None if closed that day.
+
+    Each end is converted from local wall time on that day, so a DST change moves the UTC
+    offset rather than the hours, and a day whose hours collapse to nothing is closed.
+    """
+    if day in cal.holidays:
+        return None
+    hours = cal.hours.get(day.weekday())
+    if hours is None:
+        return None
+    opens = _first_instant_at_or_after(day, hours.opens, cal)
+    closes = _first_instant_at_or_after(day, hours.closes, cal)
+    if closes <= opens:
+        return None
+    return opens, closes
+
+
+def _first_instant_at_or_after(day: date, wall: time, cal: BusinessCalendar) -> datetime:
+    """The first UTC moment at which the practice's clocks read `wall` or later on `day`.
+
+    In a repeated (fall-back) hour that is the first occurrence; in a skipped (spring-forward)
+    hour it is the moment the clocks jump, which keeps the mapping monotonic.
+    """
+    naive = datetime.combine(day, wall)
+    earlier_offset = naive.replace(tzinfo=cal.tz, fold=0).astimezone(UTC)
+    later_offset = naive.replace(tzinfo=cal.tz, fold=1).astimezone(UTC)
+    if earlier_offset <= later_offset:
+        return earlier_offset  # the wall time exists (once, or twice: take the first)
+    # The wall time was skipped. The clocks read earlier at `low` and later at `high`;
+    # narrow down to the microsecond where they jump past it.
+    low, high = later_offset, earlier_offset
+    while high - low > _ONE_MICROSECOND:
+        middle = low + (high - low) // 2
+        if middle.astimezone(cal.tz).replace(tzinfo=None) >= naive:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def _local_date(at: datetime, cal: BusinessCalendar) -> date:
+    return at.astimezone(cal.tz).date()
+
+
+def _require_aware(value: datetime, name: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime, got naive {value}")
+
+
+def _require_some_opening_hours(cal: BusinessCalendar) -> None:
+    if not any(hours.opens < hours.closes for hours in cal.hours.values()):
+        raise ValueError("the practice calendar has no opening hours")

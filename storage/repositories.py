@@ -1,0 +1,529 @@
+"""Queries. Repositories share the unit of work's session, return domain objects, never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.events import Event
+from bot.domain.items import Action, Item, Origin, Patient, Status
+from storage.models import CardRow, CounterRow, EventRow, ItemRow, OutboxRow, PaceRow
+
+ITEM_COUNTER = "item"
+
+
+def _insert_ignoring_conflict(
+    session: AsyncSession, model: Any, values: dict[str, Any], keys: list[str]
+):
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
+
+
+def _to_item(row: ItemRow) -> Item:
+    return Item(
+        key=row.key,
+        lane=row.lane,
+        request_type=row.request_type,
+        origin=Origin(row.origin),
+        status=Status(row.status),
+        patient=Patient(
+            reference=row.patient_ref,
+            name=row.patient_name,
+            phone=row.phone,
+            language=row.language,
+            callback_window=row.callback_window,
+        ),
+        summary=row.summary,
+        received_at=row.received_at,
+        due_at=row.due_at,
+        next_action=row.next_action,
+        owner=row.owner,
+        claimed_at=row.claimed_at,
+        source_link=row.source_link,
+        resolution=row.resolution,
+        told_patient=row.told_patient,
+        closed_at=row.closed_at,
+        closed_by=row.closed_by,
+        clinical_ack_by=row.clinical_ack_by,
+        created_by=row.created_by,
+        version=row.version,
+    )
+
+
+class ItemRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def next_number(self, first: int) -> int:
+        """Take the next item number with one conditional statement (safe under concurrency)."""
+        await self.session.execute(
+            _insert_ignoring_conflict(
+                self.session, CounterRow, {"name": ITEM_COUNTER, "value": first - 1}, ["name"]
+            )
+        )
+        result = await self.session.execute(
+            update(CounterRow)
+            .where(CounterRow.name == ITEM_COUNTER)
+            .values(value=CounterRow.value + 1)
+            .returning(CounterRow.value)
+        )
+        return int(result.scalar_one())
+
+    async def add(self, item: Item, *, number: int, now: datetime) -> int:
+        row = ItemRow(
+            key=item.key,
+            number=number,
+            lane=item.lane,
+            request_type=item.request_type,
+            origin=item.origin.value,
+            status=item.status.value,
+            owner=item.owner,
+            claimed_at=item.claimed_at,
+            patient_ref=item.patient.reference,
+            patient_name=item.patient.name,
+            phone=item.patient.phone,
+            language=item.patient.language,
+            callback_window=item.patient.callback_window,
+            summary=item.summary,
+            source_link=item.source_link,
+            received_at=item.received_at,
+            due_at=item.due_at,
+            next_action=item.next_action,
+            created_by=item.created_by,
+            version=item.version,
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def get(self, key: str) -> Item | None:
+        row = await self.session.scalar(select(ItemRow).where(ItemRow.key == key))
+        return _to_item(row) if row is not None else None
+
+    async def id_of(self, key: str) -> int | None:
+        return await self.session.scalar(select(ItemRow.id).where(ItemRow.key == key))
+
+    async def get_by_id(self, item_id: int) -> Item | None:
+        row = await self.session.get(ItemRow, item_id)
+        return _to_item(row) if row is not None else None
+
+    async def claim(self, key: str, owner: str, now: datetime) -> bool:
+        """Make `owner` the owner if nobody is; report whether this call won."""
+        result = await self.session.execute(
+            update(ItemRow)
+            .where(ItemRow.key == key, ItemRow.owner.is_(None), ItemRow.status == Status.NEW.value)
+            .values(
+                owner=owner,
+                status=Status.CLAIMED.value,
+                claimed_at=now,
+                version=ItemRow.version + 1,
+                updated_at=now,
+            )
+            .returning(ItemRow.id)
+        )
+        return result.scalar_one_or_none() is not None
+
+    async def change(self, item: Item, changes: dict[str, Any], now: datetime) -> bool:
+        """Apply `changes` only if nobody changed the item since it was read (version check)."""
+        values = {
+            ("status" if k == "status" else k): (v.value if isinstance(v, Status) else v)
+            for k, v in changes.items()
+        }
+        result = await self.session.execute(
+            update(ItemRow)
+            .where(ItemRow.key == item.key, ItemRow.version == item.version)
+            .values(**values, version=ItemRow.version + 1, updated_at=now)
+            .returning(ItemRow.id)
+        )
+        return result.scalar_one_or_none() is not None
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, datetime):
+            out[key] = value.isoformat()
+        elif hasattr(value, "value"):
+            out[key] = value.value
+        else:
+            out[key] = value
+    return out
+
+
+def _to_event(row: EventRow) -> Event:
+    return Event(
+        id=row.id,
+        item_key=row.item_key,
+        action=Action(row.action),
+        actor=row.actor,
+        at=row.at,
+        before=row.before or {},
+        after=row.after or {},
+    )
+
+
+class EventRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, event: Event, *, item_id: int) -> int:
+        row = EventRow(
+            item_id=item_id,
+            item_key=event.item_key,
+            action=event.action.value,
+            actor=event.actor,
+            at=event.at,
+            before=_jsonable(dict(event.before)),
+            after=_jsonable(dict(event.after)),
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def get(self, event_id: int) -> Event | None:
+        row = await self.session.get(EventRow, event_id)
+        return _to_event(row) if row is not None else None
+
+    async def for_item(self, key: str) -> list[Event]:
+        rows = await self.session.scalars(
+            select(EventRow).where(EventRow.item_key == key).order_by(EventRow.id)
+        )
+        return [_to_event(row) for row in rows]
+
+    async def since(self, since: datetime, *, batch: int = 1000) -> list[Event]:
+        rows = await self.session.scalars(
+            select(EventRow)
+            .where(EventRow.at >= since)
+            .order_by(EventRow.at, EventRow.id)
+            .limit(batch)
+        )
+        return [_to_event(row) for row in rows]
+
+    async def page_after(self, since: datetime, after_id: int, batch: int) -> list[Event]:
+        rows = await self.session.scalars(
+            select(EventRow)
+            .where(EventRow.at >= since, EventRow.id > after_id)
+            .order_by(EventRow.id)
+            .limit(batch)
+        )
+        return [_to_event(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Card:
+    id: int
+    item_id: int
+    lane: str
+    channel: str
+    channel_id: str | None
+    ts: str | None
+
+
+def _to_card(row: CardRow) -> Card:
+    return Card(row.id, row.item_id, row.lane, row.channel, row.channel_id, row.ts)
+
+
+class CardRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, *, item_id: int, lane: str, channel: str, now: datetime) -> Card:
+        row = CardRow(item_id=item_id, lane=lane, channel=channel, created_at=now)
+        self.session.add(row)
+        await self.session.flush()
+        return _to_card(row)
+
+    async def current_for(self, item_id: int) -> Card | None:
+        row = await self.session.scalar(
+            select(CardRow).where(CardRow.item_id == item_id).order_by(CardRow.id.desc()).limit(1)
+        )
+        return _to_card(row) if row is not None else None
+
+    async def get(self, card_id: int) -> Card | None:
+        row = await self.session.get(CardRow, card_id)
+        return _to_card(row) if row is not None else None
+
+    async def by_message(self, channel_id: str, ts: str) -> Card | None:
+        row = await self.session.scalar(
+            select(CardRow).where(CardRow.channel_id == channel_id, CardRow.ts == ts)
+        )
+        return _to_card(row) if row is not None else None
+
+    async def record_posted(self, card_id: int, *, channel_id: str, ts: str, now: datetime) -> None:
+        await self.session.execute(
+            update(CardRow)
+            .where(CardRow.id == card_id)
+            .values(channel_id=channel_id, ts=ts, posted_at=now)
+        )
+
+    async def forget_message(self, card_id: int) -> None:
+        """The card's message was deleted in Slack: the next delivery posts it anew."""
+        await self.session.execute(
+            update(CardRow).where(CardRow.id == card_id).values(ts=None, posted_at=None)
+        )
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """An outbox row with what delivery needs to know about its card and item."""
+
+    id: int
+    kind: str
+    priority: int
+    channel: str
+    payload: dict[str, Any]
+    attempts: int
+    maybe_sent: bool
+    item_id: int | None
+    item_key: str | None
+    card_id: int | None
+    card_channel_id: str | None
+    card_ts: str | None
+    created_at: datetime
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @property
+    def _is_postgres(self) -> bool:
+        return self.session.bind is not None and self.session.bind.dialect.name == "postgresql"
+
+    async def enqueue(
+        self,
+        *,
+        kind: str,
+        channel: str,
+        now: datetime,
+        item_id: int | None = None,
+        card_id: int | None = None,
+        payload: dict[str, Any] | None = None,
+        priority: int = 100,
+    ) -> int:
+        row = OutboxRow(
+            kind=kind,
+            channel=channel,
+            item_id=item_id,
+            card_id=card_id,
+            payload=payload or {},
+            priority=priority,
+            status="pending",
+            attempts=0,
+            maybe_sent=False,
+            not_before=now,
+            created_at=now,
+            last_error="",
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def due(self, now: datetime, *, limit: int) -> list[OutboxEntry]:
+        """Pending rows that may go out now, most urgent first; locked rows are skipped."""
+        query = (
+            select(OutboxRow, CardRow.channel_id, CardRow.ts, ItemRow.key)
+            .outerjoin(CardRow, CardRow.id == OutboxRow.card_id)
+            .outerjoin(ItemRow, ItemRow.id == OutboxRow.item_id)
+            .where(
+                OutboxRow.status == "pending",
+                OutboxRow.not_before <= now,
+                or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
+            )
+            .order_by(OutboxRow.priority, OutboxRow.id)
+            .limit(limit)
+        )
+        if self._is_postgres:
+            query = query.with_for_update(skip_locked=True, of=OutboxRow)
+        result = await self.session.execute(query)
+        return [
+            OutboxEntry(
+                id=row.id,
+                kind=row.kind,
+                priority=row.priority,
+                channel=row.channel,
+                payload=row.payload or {},
+                attempts=row.attempts,
+                maybe_sent=row.maybe_sent,
+                item_id=row.item_id,
+                item_key=key,
+                card_id=row.card_id,
+                card_channel_id=channel_id,
+                card_ts=ts,
+                created_at=row.created_at,
+            )
+            for row, channel_id, ts, key in result.all()
+        ]
+
+    async def paced_until(self, keys: Iterable[str], now: datetime) -> dict[str, datetime]:
+        """Pacing keys that must still wait, with when they may go."""
+        keys = list(keys)
+        if not keys:
+            return {}
+        rows = await self.session.execute(
+            select(PaceRow.key, PaceRow.next_at).where(PaceRow.key.in_(keys), PaceRow.next_at > now)
+        )
+        return {key: next_at for key, next_at in rows.all()}
+
+    async def set_pace(self, key: str, next_at: datetime) -> None:
+        """Hold `key` until `next_at`, never shortening a wait already recorded."""
+        dialect_insert = postgresql.insert if self._is_postgres else sqlite.insert
+        latest = func.greatest if self._is_postgres else func.max
+        statement = dialect_insert(PaceRow).values(key=key, next_at=next_at)
+        statement = statement.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"next_at": latest(PaceRow.next_at, statement.excluded.next_at)},
+        )
+        await self.session.execute(statement)
+
+    async def lease(
+        self, ids: Sequence[int], *, worker: str, now: datetime, until: datetime
+    ) -> set[int]:
+        """Lease rows for delivery; returns the ids this worker won.
+
+        A leased row is marked `maybe_sent`: if the worker dies mid-call, the next one
+        cannot know whether Slack got the message and checks before posting again.
+        """
+        if not ids:
+            return set()
+        result = await self.session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.id.in_(list(ids)),
+                OutboxRow.status == "pending",
+                or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
+            )
+            .values(
+                lease_owner=worker,
+                lease_until=until,
+                attempts=OutboxRow.attempts + 1,
+                maybe_sent=True,
+            )
+            .returning(OutboxRow.id)
+        )
+        return set(result.scalars().all())
+
+    async def coalesce_card(self, card_id: int, keep_id: int, now: datetime) -> list[int]:
+        """Older pending edits of one card are superseded by the delivery of `keep_id`."""
+        result = await self.session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.card_id == card_id,
+                OutboxRow.kind == "card",
+                OutboxRow.status == "pending",
+                OutboxRow.id < keep_id,
+                or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
+            )
+            .values(status="coalesced", sent_at=now)
+            .returning(OutboxRow.id)
+        )
+        return list(result.scalars().all())
+
+    async def mark_sent(self, row_id: int, *, now: datetime, ts: str | None) -> None:
+        await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == row_id)
+            .values(
+                status="sent",
+                sent_at=now,
+                result_ts=ts,
+                lease_owner=None,
+                lease_until=None,
+                maybe_sent=False,
+                last_error="",
+            )
+        )
+
+    async def retry_later(
+        self, row_id: int, *, not_before: datetime, error: str, maybe_sent: bool
+    ) -> None:
+        await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == row_id)
+            .values(
+                not_before=not_before,
+                last_error=error[:200],
+                lease_owner=None,
+                lease_until=None,
+                maybe_sent=maybe_sent,
+            )
+        )
+
+    async def defer_channel(self, channel: str, *, not_before: datetime) -> None:
+        """Hold every pending row for `channel` (Slack said Retry-After)."""
+        await self.session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.channel == channel,
+                OutboxRow.status == "pending",
+                OutboxRow.not_before < not_before,
+                OutboxRow.lease_owner.is_(None),
+            )
+            .values(not_before=not_before)
+        )
+
+    async def mark_failed(self, row_id: int, *, now: datetime, error: str) -> None:
+        await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == row_id)
+            .values(
+                status="failed",
+                sent_at=now,
+                last_error=error[:200],
+                lease_owner=None,
+                lease_until=None,
+            )
+        )
+
+    async def schedule(
+        self, *, limit: int
+    ) -> list[tuple[str, str, str | None, datetime, datetime | None]]:
+        """Pending rows as (kind, channel, card ts, not_before, lease_until), oldest first."""
+        rows = await self.session.execute(
+            select(
+                OutboxRow.kind,
+                OutboxRow.channel,
+                CardRow.ts,
+                OutboxRow.not_before,
+                OutboxRow.lease_until,
+            )
+            .outerjoin(CardRow, CardRow.id == OutboxRow.card_id)
+            .where(OutboxRow.status == "pending")
+            .order_by(OutboxRow.priority, OutboxRow.id)
+            .limit(limit)
+        )
+        return [tuple(row) for row in rows.all()]  # type: ignore[misc]
+
+    async def paces(self) -> dict[str, datetime]:
+        rows = await self.session.execute(select(PaceRow.key, PaceRow.next_at))
+        return {key: next_at for key, next_at in rows.all()}
+
+    async def next_due_at(self) -> datetime | None:
+        return await self.session.scalar(
+            select(func.min(OutboxRow.not_before)).where(OutboxRow.status == "pending")
+        )
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
+        )
+        return {status: int(count) for status, count in rows.all()}
+
+    async def pending_for_item(self, item_id: int) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count()).where(
+                    and_(OutboxRow.item_id == item_id, OutboxRow.status == "pending")
+                )
+            )
+            or 0
+        )

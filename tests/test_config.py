@@ -1,0 +1,542 @@
+"""The practice file and environment settings: the shipped example, every kind of problem."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Callable
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.config import (
+    DEFAULT_DATABASE_URL,
+    EXAMPLE_PRACTICE,
+    ConfigError,
+    Practice,
+    Settings,
+    check_practice_file,
+    load_practice,
+    parse_practice,
+    settings_from_env,
+)
+from bot.domain.lanes import BusinessDuration, OpeningHours, Privacy, Unit
+
+Edit = Callable[[dict[str, Any]], None]
+
+
+def example() -> dict[str, Any]:
+    return yaml.safe_load(EXAMPLE_PRACTICE.read_text(encoding="utf-8"))
+
+
+def problems_after(*edits: Edit) -> list[str]:
+    data = copy.deepcopy(example())
+    for edit in edits:
+        edit(data)
+    with pytest.raises(ConfigError) as raised:
+        parse_practice(yaml.safe_dump(data, sort_keys=False))
+    return raised.value.problems
+
+
+def lane_index(data: dict[str, Any], key: str) -> int:
+    return next(i for i, lane in enumerate(data["lanes"]) if lane["key"] == key)
+
+
+# --- the shipped example ----------------------------------------------------------------
+
+
+def test_shipped_example_is_valid() -> None:
+    assert check_practice_file(EXAMPLE_PRACTICE) == []
+
+
+def test_shipped_example_has_the_nine_lanes_in_file_order() -> None:
+    practice = load_practice(EXAMPLE_PRACTICE)
+
+    assert [
+        (lane.key, lane.name, str(lane.response_target)) for lane in practice.lanes.values()
+    ] == [
+        ("scheduling", "Scheduling help", "4h"),
+        ("new_patient", "New-patient intake", "1d"),
+        ("insurance", "Insurance information", "4h"),
+        ("referrals", "Referral and document status", "1d"),
+        ("telehealth", "Telehealth access", "1h"),
+        ("clinical", "Prescription and clinical message routing", "2h"),
+        ("complaints", "Complaint and review follow-up", "1d"),
+        ("language", "Language access (bilingual callbacks)", "4h"),
+        ("billing", "Billing handoff", "1d"),
+    ]
+
+
+def test_shipped_example_routes_clinical_lane_to_the_nurse() -> None:
+    practice = load_practice(EXAMPLE_PRACTICE)
+    clinical = practice.lane("clinical")
+
+    assert clinical.clinical is True
+    assert clinical.escalation.to == "nurse"
+    assert clinical.escalation.after == BusinessDuration(30, Unit.MINUTES)
+    assert "refill request" in clinical.request_types
+    assert "routed to clinical team with context" in clinical.resolutions
+    assert [level.level for level in practice.roles.clinical] == ["nurse", "provider_on_call"]
+    assert [lane.key for lane in practice.lanes.values() if lane.clinical] == ["clinical"]
+
+
+def test_shipped_example_reads_into_domain_values() -> None:
+    practice = load_practice(EXAMPLE_PRACTICE)
+
+    assert practice.timezone.key == "America/New_York"
+    assert practice.calendar.tz is practice.timezone
+    assert practice.calendar.hours[0] == OpeningHours(time(8), time(17))
+    assert 5 not in practice.calendar.hours and 6 not in practice.calendar.hours
+    assert date(2026, 11, 26) in practice.calendar.holidays
+    assert date(2027, 12, 24) in practice.calendar.holidays
+    assert practice.item_key_prefix == "CQ"
+    assert practice.first_item_number == 1001
+    assert practice.languages == ("English", "Spanish")
+    assert practice.default_language == "English"
+    assert practice.roles.managers == frozenset({"U0MANAGER1"})
+    assert practice.roles.bilingual["Spanish"] == ("U0FRONT02",)
+    assert {"chest pain", "trouble breathing", "suicidal", "severe bleeding"} <= set(
+        practice.red_flags
+    )
+    assert practice.privacy is Privacy.NONE
+    assert practice.retention_days == 2555
+    assert practice.templates_dir is None
+
+
+def test_every_lane_in_the_example_has_types_resolutions_and_a_definition_of_done() -> None:
+    for lane in load_practice(EXAMPLE_PRACTICE).lanes.values():
+        assert 1 <= len(lane.request_types) <= 25
+        assert 1 <= len(lane.resolutions) <= 25
+        assert lane.definition_of_done
+        assert lane.channel.startswith("#cq-")
+
+
+def test_practice_is_frozen_and_its_lanes_cannot_be_changed() -> None:
+    practice = load_practice(EXAMPLE_PRACTICE)
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        practice.name = "Other"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        practice.lanes["new"] = practice.lane("billing")  # type: ignore[index]
+
+
+def test_unknown_lane_key_raises_key_error() -> None:
+    with pytest.raises(KeyError, match="podiatry"):
+        load_practice(EXAMPLE_PRACTICE).lane("podiatry")
+
+
+# --- each kind of problem, with its exact path ---------------------------------------------
+
+
+def test_bad_response_target_is_reported_with_its_lane_index() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["lanes"][3]["response_target"] = "4 hours"
+
+    assert problems_after(edit) == ["lanes[3].response_target: must be a duration like 4h or 1d"]
+
+
+def test_opening_after_closing_is_reported_for_that_weekday() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["business_hours"]["tue"] = "17:00-08:00"
+
+    assert problems_after(edit) == ["business_hours.tue: opening time must be before closing time"]
+
+
+def test_badly_written_opening_hours_are_reported() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["business_hours"]["wed"] = "8am to 5pm"
+
+    assert problems_after(edit) == [
+        'business_hours.wed: must be opening hours like "08:00-17:00", or closed'
+    ]
+
+
+def test_a_week_with_no_open_day_is_refused() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["business_hours"] = {day: "closed" for day in data["business_hours"]}
+
+    assert problems_after(edit) == ["business_hours: at least one day must be open"]
+
+
+def test_unknown_time_zone_is_reported() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["practice"]["timezone"] = "America/Nowhere"
+
+    assert problems_after(edit) == ["practice.timezone: unknown time zone 'America/Nowhere'"]
+
+
+def test_duplicate_lane_key_is_reported_on_the_later_lane() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["lanes"].insert(0, data["lanes"].pop(lane_index(data, "billing")))
+        data["lanes"][2]["key"] = "billing"
+
+    assert problems_after(edit) == ["lanes[2].key: duplicate lane key 'billing'"]
+
+
+def test_two_lanes_on_one_channel_are_reported() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["lanes"][4]["channel"] = data["lanes"][0]["channel"]
+
+    assert problems_after(edit) == [
+        "lanes[4].channel: channel '#cq-scheduling' is already used by lane 'scheduling'"
+    ]
+
+
+def test_bilingual_language_the_practice_does_not_offer_is_reported() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["roles"]["bilingual"]["French"] = ["U0FRONT03"]
+
+    assert problems_after(edit) == ["roles.bilingual.French: not one of practice.languages"]
+
+
+def test_escalation_to_an_unknown_level_is_reported() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["lanes"][5]["escalation"]["to"] = "surgeon"
+
+    assert problems_after(edit) == [
+        "lanes[5].escalation.to: 'surgeon' is not a clinical level or 'manager'"
+    ]
+
+
+def test_escalation_to_manager_is_accepted() -> None:
+    text = EXAMPLE_PRACTICE.read_text(encoding="utf-8").replace("to: nurse", "to: manager")
+
+    assert parse_practice(text).lane("clinical").escalation.to == "manager"
+
+
+def test_duplicate_clinical_level_is_reported() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["roles"]["clinical"][1]["level"] = "nurse"
+
+    assert problems_after(edit) == ["roles.clinical[1].level: duplicate level 'nurse'"]
+
+
+def test_clinical_lane_without_clinical_staff_is_reported() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["roles"]["clinical"] = []
+        del data["lanes"][5]["escalation"]
+
+    assert problems_after(edit) == [
+        "lanes[5].clinical: a clinical lane needs at least one level in roles.clinical"
+    ]
+
+
+def test_misspelt_setting_is_reported_with_a_suggestion_and_not_also_as_missing() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["lanes"][0]["chanel"] = data["lanes"][0].pop("channel")
+
+    assert problems_after(edit) == ["lanes[0].chanel: unknown setting (did you mean 'channel'?)"]
+
+
+def test_misspelt_section_and_weekday_get_suggestions() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["red_flag"] = data.pop("red_flags")
+        data["business_hours"]["monday"] = data["business_hours"].pop("mon")
+
+    assert problems_after(edit) == [
+        "red_flag: unknown setting (did you mean 'red_flags'?)",
+        "business_hours.monday: unknown setting (did you mean 'mon'?)",
+    ]
+
+
+def test_unknown_setting_without_a_close_match_has_no_suggestion() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["practice"]["fax_number"] = "555-0100"
+
+    assert problems_after(edit) == ["practice.fax_number: unknown setting"]
+
+
+def test_missing_required_setting_is_reported() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        del data["lanes"][1]["definition_of_done"]
+
+    assert problems_after(edit) == ["lanes[1].definition_of_done: required setting is missing"]
+
+
+def test_unquoted_channel_explains_the_yaml_comment_trap() -> None:
+    text = EXAMPLE_PRACTICE.read_text(encoding="utf-8").replace(
+        'channel: "#cq-billing"', "channel: #cq-billing"
+    )
+
+    with pytest.raises(ConfigError) as raised:
+        parse_practice(text)
+
+    assert raised.value.problems == [
+        'lanes[8].channel: must be a channel like "#cq-scheduling", in quotes '
+        "(YAML reads an unquoted # as the start of a comment)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            lambda d: d["practice"].update(item_key_prefix="cq1"),
+            "practice.item_key_prefix: 'cq1' must be 1 to 5 capital letters, like CQ",
+        ),
+        (
+            lambda d: d["practice"].update(first_item_number=0),
+            "practice.first_item_number: must be at least 1",
+        ),
+        (
+            lambda d: d["practice"].update(first_item_number="lots"),
+            "practice.first_item_number: must be a whole number, not 'lots'",
+        ),
+        (
+            lambda d: d["privacy"].update(channel_detail="everything"),
+            "privacy.channel_detail: must be one of 'none', 'initials' or 'full', not 'everything'",
+        ),
+        (
+            lambda d: d["roles"].update(managers=["jane"]),
+            "roles.managers[0]: 'jane' is not a Slack user id (U… or W…) or user group id (S…)",
+        ),
+        (
+            lambda d: d["holidays"].append("2026-13-01"),
+            "holidays[22]: must be a date like 2026-12-25, not '2026-13-01'",
+        ),
+        (
+            lambda d: d["lanes"][0].update(key="Front Desk"),
+            "lanes[0].key: 'Front Desk' must be 1 to 32 lowercase letters, digits, _ or - "
+            "(like new_patient)",
+        ),
+        (
+            lambda d: d["lanes"][0].update(name="x" * 61),
+            "lanes[0].name: must be at most 60 characters",
+        ),
+        (
+            lambda d: d["lanes"][0].update(channel="cq-scheduling"),
+            "lanes[0].channel: 'cq-scheduling' needs a leading #: write \"#cq-scheduling\"",
+        ),
+        (
+            lambda d: d["lanes"][0].update(request_types=[]),
+            "lanes[0].request_types: must list at least 1 entry",
+        ),
+        (
+            lambda d: d["lanes"][0].update(resolutions=[f"outcome {n}" for n in range(26)]),
+            "lanes[0].resolutions: must list at most 25 entries, not 26",
+        ),
+        (
+            lambda d: d["lanes"][0].update(request_types=["cancel", "Cancel"]),
+            "lanes[0].request_types: 'Cancel' is listed twice",
+        ),
+        (
+            lambda d: d["lanes"][0].update(escalation="nurse"),
+            "lanes[0].escalation: must be a set of `name: value` settings, not 'nurse'",
+        ),
+        (
+            lambda d: d.update(lanes=[]),
+            "lanes: must list at least 1 entry",
+        ),
+        (
+            lambda d: d.pop("roles"),
+            "roles: required setting is missing",
+        ),
+    ],
+)
+def test_bad_value_is_reported_in_plain_words(edit: Edit, expected: str) -> None:
+    assert problems_after(edit) == [expected]
+
+
+def test_several_problems_are_all_reported_together() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["practice"]["timezone"] = "America/Nowhere"
+        data["business_hours"]["tue"] = "17:00-08:00"
+        data["roles"]["managers"] = ["jane"]
+        data["roles"]["bilingual"]["French"] = ["U0FRONT03"]
+        data["lanes"][0]["chanel"] = data["lanes"][0].pop("channel")
+        data["lanes"][2]["key"] = "scheduling"
+        data["lanes"][3]["response_target"] = "soon"
+        data["lanes"][5]["escalation"]["to"] = "surgeon"
+
+    assert problems_after(edit) == [
+        "practice.timezone: unknown time zone 'America/Nowhere'",
+        "business_hours.tue: opening time must be before closing time",
+        "roles.managers[0]: 'jane' is not a Slack user id (U… or W…) or user group id (S…)",
+        "roles.bilingual.French: not one of practice.languages",
+        "lanes[0].chanel: unknown setting (did you mean 'channel'?)",
+        "lanes[2].key: duplicate lane key 'scheduling'",
+        "lanes[3].response_target: must be a duration like 4h or 1d",
+        "lanes[5].escalation.to: 'surgeon' is not a clinical level or 'manager'",
+    ]
+
+
+def test_config_error_lists_one_problem_per_line() -> None:
+    error = ConfigError(["a: first", "b: second"])
+
+    assert str(error) == "a: first\nb: second"
+    assert error.problems == ["a: first", "b: second"]
+
+
+# --- the file itself ----------------------------------------------------------------------
+
+
+def test_missing_file_is_reported_by_its_path(tmp_path: Path) -> None:
+    missing = tmp_path / "practice.yml"
+
+    with pytest.raises(ConfigError) as raised:
+        load_practice(missing)
+
+    assert raised.value.problems == [f"{missing}: file not found"]
+    assert check_practice_file(missing) == [f"{missing}: file not found"]
+
+
+def test_yaml_syntax_error_is_reported_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "practice.yml"
+    path.write_text("practice:\n  name: Riverside\n   timezone: America/New_York\n")
+
+    assert check_practice_file(path) == [
+        "line 3, column 12: YAML syntax error: mapping values are not allowed here"
+    ]
+
+
+def test_key_set_twice_is_reported_with_its_line() -> None:
+    text = EXAMPLE_PRACTICE.read_text(encoding="utf-8").replace(
+        "  sun: closed\n", "  sun: closed\n  mon: closed\n"
+    )
+    line = text.splitlines().index("  mon: closed") + 1
+
+    with pytest.raises(ConfigError) as raised:
+        parse_practice(text)
+
+    assert raised.value.problems == [
+        f"line {line}: 'mon' is set twice in the same section; the later one would silently win"
+    ]
+
+
+def test_empty_file_is_reported() -> None:
+    with pytest.raises(ConfigError, match="the practice file is empty"):
+        parse_practice("# nothing yet\n")
+
+
+def test_templates_dir_is_resolved_next_to_the_practice_file(tmp_path: Path) -> None:
+    (tmp_path / "wording").mkdir()
+    path = tmp_path / "practice.yml"
+    path.write_text(
+        EXAMPLE_PRACTICE.read_text(encoding="utf-8").replace(
+            "templates_dir: null", "templates_dir: wording"
+        )
+    )
+
+    assert load_practice(path).templates_dir == tmp_path / "wording"
+
+
+def test_missing_templates_dir_is_reported(tmp_path: Path) -> None:
+    text = EXAMPLE_PRACTICE.read_text(encoding="utf-8").replace(
+        "templates_dir: null", "templates_dir: wording"
+    )
+
+    with pytest.raises(ConfigError) as raised:
+        parse_practice(text, base_dir=tmp_path)
+
+    assert raised.value.problems == [f"templates_dir: folder not found: {tmp_path / 'wording'}"]
+
+
+def test_loaded_practice_is_a_practice() -> None:
+    assert isinstance(parse_practice(EXAMPLE_PRACTICE.read_text(encoding="utf-8")), Practice)
+
+
+# --- settings from the environment --------------------------------------------------------
+
+
+def test_settings_defaults_with_an_empty_environment() -> None:
+    settings = settings_from_env({})
+
+    assert settings == Settings()
+    assert settings.slack_bot_token is None
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.database_url == DEFAULT_DATABASE_URL == "sqlite+aiosqlite:///carequeue.db"
+    assert settings.is_default_sqlite
+    assert settings.host == "127.0.0.1"
+    assert settings.port == 3000
+    assert settings.practice_file == EXAMPLE_PRACTICE
+    assert settings.log_level == "INFO"
+    assert not settings.socket_mode
+
+
+def test_settings_are_read_from_the_environment() -> None:
+    settings = settings_from_env(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_SIGNING_SECRET": "shh",
+            "SLACK_APP_TOKEN": "xapp-1",
+            "SLACK_API_URL": "http://127.0.0.1:9999/api",
+            "HOST": "0.0.0.0",
+            "PORT": "8080",
+            "CAREQUEUE_PRACTICE_FILE": "/etc/carequeue/practice.yml",
+            "LOG_LEVEL": "debug",
+        }
+    )
+
+    assert settings.slack_bot_token == "xoxb-1"
+    assert settings.slack_signing_secret == "shh"
+    assert settings.socket_mode
+    assert settings.slack_api_url == "http://127.0.0.1:9999/api/"
+    assert (settings.host, settings.port) == ("0.0.0.0", 8080)
+    assert settings.practice_file == Path("/etc/carequeue/practice.yml")
+    assert settings.log_level == "DEBUG"
+
+
+def test_empty_environment_variable_counts_as_unset() -> None:
+    settings = settings_from_env({"SLACK_APP_TOKEN": "", "PORT": " "})
+
+    assert not settings.socket_mode
+    assert settings.port == 3000
+
+
+def test_command_line_overrides_win_unless_none() -> None:
+    env = {"PORT": "8080", "HOST": "0.0.0.0", "DATABASE_URL": "sqlite:///env.db"}
+
+    settings = settings_from_env(env, port=9000, host=None, database_url="sqlite:///flag.db")
+
+    assert settings.port == 9000
+    assert settings.host == "0.0.0.0"
+    assert settings.database_url == "sqlite+aiosqlite:///flag.db"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://cq:pw@db:5432/carequeue", "postgresql+asyncpg://cq:pw@db:5432/carequeue"),
+        ("postgresql://cq@db/carequeue", "postgresql+asyncpg://cq@db/carequeue"),
+        ("postgresql+asyncpg://cq@db/carequeue", "postgresql+asyncpg://cq@db/carequeue"),
+        ("sqlite:///data/cq.db", "sqlite+aiosqlite:///data/cq.db"),
+        ("sqlite+aiosqlite:///cq.db", "sqlite+aiosqlite:///cq.db"),
+    ],
+)
+def test_database_url_is_normalized_to_async_drivers(given: str, expected: str) -> None:
+    settings = settings_from_env({"DATABASE_URL": given})
+
+    assert settings.database_url == expected
+    assert not settings.is_default_sqlite
+
+
+def test_bad_port_and_log_level_are_reported_together() -> None:
+    with pytest.raises(ConfigError) as raised:
+        settings_from_env({"PORT": "http", "LOG_LEVEL": "loud"})
+
+    assert raised.value.problems == [
+        "PORT: must be a port number from 0 to 65535, not 'http'",
+        "LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, not 'loud'",
+    ]
+
+
+def test_bad_port_flag_is_reported_by_its_flag_name() -> None:
+    with pytest.raises(ConfigError, match=r"^--port: must be a port number"):
+        settings_from_env({}, port=70000)
+
+
+def test_unknown_override_is_a_programming_error() -> None:
+    with pytest.raises(TypeError, match="prot"):
+        settings_from_env({}, prot=1)
+
+
+def test_secrets_stay_out_of_settings_repr() -> None:
+    settings = settings_from_env(
+        {"SLACK_BOT_TOKEN": "xoxb-secret", "DATABASE_URL": "postgres://cq:pw@db/cq"}
+    )
+
+    assert "xoxb-secret" not in repr(settings)
+    assert "pw" not in repr(settings)
