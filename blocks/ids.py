@@ -23,6 +23,7 @@ class View(StrEnum):
     INTAKE = "view.intake"
     CLOSE = "view.close"
     DETAILS = "view.details"
+    STATUS = "view.status"
 
 
 class Shortcut(StrEnum):

@@ -1,0 +1,316 @@
+"""The "New patient request" modal, the parser of its submission, and its field errors.
+
+The parser is pure: it turns the `view` of a `view_submission` payload into an
+`IntakeDraft` that `bot.domain.intake.validate_intake` checks; problems come back to
+the modal through `intake_errors`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    InputBlock,
+    InputInteractiveElement,
+    MarkdownTextObject,
+    Option,
+    OptionGroup,
+    PlainTextInputElement,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View as ModalView
+
+from blocks.ids import Field, View
+from blocks.text import safe_link, truncate
+from bot.domain.intake import (
+    CALLBACK_WINDOW_MAX,
+    NAME_MAX,
+    REFERENCE_MAX,
+    SUMMARY_MAX,
+    FieldProblem,
+    IntakeDraft,
+    IntakeField,
+)
+from bot.domain.items import Origin
+from bot.domain.lanes import Lane
+
+OPTION_TEXT_MAX = 75
+OPTION_VALUE_MAX = 150
+OPTIONS_MAX = 100
+ERROR_MAX = 2000
+PHONE_INPUT_MAX = 40
+REQUEST_TYPE_SEPARATOR = "|"
+
+# Where each intake problem is shown in the modal. A bad source link came with the
+# message the summary was prefilled from, so the summary is where staff will look.
+FIELD_OF: Mapping[IntakeField, Field] = {
+    IntakeField.PATIENT_REF: Field.PATIENT_REF,
+    IntakeField.PATIENT_NAME: Field.PATIENT_NAME,
+    IntakeField.PHONE: Field.PHONE,
+    IntakeField.ORIGIN: Field.ORIGIN,
+    IntakeField.LANE: Field.LANE,
+    IntakeField.REQUEST_TYPE: Field.REQUEST_TYPE,
+    IntakeField.SUMMARY: Field.SUMMARY,
+    IntakeField.LANGUAGE: Field.LANGUAGE,
+    IntakeField.CALLBACK_WINDOW: Field.CALLBACK_WINDOW,
+    IntakeField.SOURCE_LINK: Field.SUMMARY,
+}
+
+
+def _option(text: str, value: str) -> Option:
+    return Option(text=truncate(text, OPTION_TEXT_MAX), value=value[:OPTION_VALUE_MAX])
+
+
+def request_type_value(lane: Lane, request_type: str) -> str:
+    """The option value of a request type in the modal: `lane|type`."""
+    return f"{lane.key}{REQUEST_TYPE_SEPARATOR}{request_type}"
+
+
+def intake_metadata(source_link: str) -> str:
+    """The modal's `private_metadata`: only the Slack permalink it came from, never patient data."""
+    return json.dumps({"source_link": source_link}) if source_link else ""
+
+
+def _text_input(
+    field: Field,
+    label: str,
+    initial: str,
+    max_length: int,
+    *,
+    multiline: bool = False,
+    optional: bool = False,
+    placeholder: str | None = None,
+    hint: str | None = None,
+) -> InputBlock:
+    element = PlainTextInputElement(
+        action_id=field,
+        initial_value=truncate(initial, max_length) or None,
+        multiline=multiline or None,
+        max_length=max_length,
+        placeholder=placeholder,
+    )
+    return _input(field, label, element, optional=optional, hint=hint)
+
+
+def _input(
+    field: Field,
+    label: str,
+    element: InputInteractiveElement,
+    *,
+    optional: bool = False,
+    hint: str | None = None,
+) -> InputBlock:
+    return InputBlock(
+        block_id=field, label=label, element=element, optional=optional or None, hint=hint
+    )
+
+
+def _select(
+    field: Field, placeholder: str, options: Sequence[Option], initial_value: str
+) -> StaticSelectElement:
+    options = list(options)[:OPTIONS_MAX]
+    initial = next((o for o in options if o.value == initial_value), None)
+    return StaticSelectElement(
+        action_id=field, placeholder=placeholder, options=options, initial_option=initial
+    )
+
+
+def _request_type_select(lanes: Sequence[Lane], prefill: IntakeDraft) -> StaticSelectElement:
+    groups: list[OptionGroup] = []
+    initial: Option | None = None
+    for lane in lanes[:OPTIONS_MAX]:
+        if not lane.request_types:
+            continue
+        options = [
+            _option(request_type, request_type_value(lane, request_type))
+            for request_type in lane.request_types[:OPTIONS_MAX]
+        ]
+        if lane.key == prefill.lane and prefill.request_type:
+            wanted_value = request_type_value(lane, prefill.request_type)[:OPTION_VALUE_MAX]
+            initial = next((o for o in options if o.value == wanted_value), initial)
+        groups.append(OptionGroup(label=truncate(lane.name, OPTION_TEXT_MAX), options=options))
+    return StaticSelectElement(
+        action_id=Field.REQUEST_TYPE,
+        placeholder="Choose a request type",
+        option_groups=groups,
+        initial_option=initial,
+    )
+
+
+def intake_modal(
+    lanes: Sequence[Lane],
+    languages: Sequence[str],
+    prefill: IntakeDraft = IntakeDraft(),  # noqa: B008 - frozen dataclass, safe as a default
+    private_metadata: str = "",
+) -> ModalView:
+    """The form staff fill in to log a patient request.
+
+    Every input starts from `prefill` (the message shortcut prefills the summary and the
+    source link; a lane's own command preselects the lane). The request type list is
+    grouped by lane; the lane chosen in the lane field is the one that counts. When
+    `private_metadata` is empty it carries the prefill's source link, so the link survives
+    to the submission.
+    """
+    blocks: list[Block] = []
+    link = safe_link(prefill.source_link, "source message")
+    if link is not None:
+        blocks.append(
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"From a Slack message: {link}", verbatim=True)]
+            )
+        )
+    blocks += [
+        _text_input(
+            Field.PATIENT_REF,
+            "Patient reference number",
+            prefill.patient_ref,
+            REFERENCE_MAX,
+            placeholder="e.g. MRN-20431",
+        ),
+        _text_input(Field.PATIENT_NAME, "Patient name", prefill.patient_name, NAME_MAX),
+        _text_input(
+            Field.PHONE,
+            "Callback phone",
+            prefill.phone,
+            PHONE_INPUT_MAX,
+            placeholder="(555) 201-4477",
+        ),
+        _input(
+            Field.ORIGIN,
+            "How did the request reach us?",
+            _select(
+                Field.ORIGIN,
+                "Choose how it arrived",
+                [_option(origin.label, origin.value) for origin in Origin],
+                prefill.origin,
+            ),
+        ),
+        _input(
+            Field.LANE,
+            "Lane",
+            _select(
+                Field.LANE,
+                "Choose a lane",
+                [_option(lane.name, lane.key) for lane in lanes],
+                prefill.lane,
+            ),
+        ),
+        _input(
+            Field.REQUEST_TYPE,
+            "Request type",
+            _request_type_select(lanes, prefill),
+            hint="Pick a type listed under the lane you chose.",
+        ),
+        _text_input(
+            Field.SUMMARY,
+            "Summary of the request",
+            prefill.summary,
+            SUMMARY_MAX,
+            multiline=True,
+            hint="What the patient asked, in their words where it matters. No clinical advice.",
+        ),
+    ]
+    if languages:
+        language = prefill.language if prefill.language in languages else languages[0]
+        blocks.append(
+            _input(
+                Field.LANGUAGE,
+                "Preferred language",
+                _select(
+                    Field.LANGUAGE,
+                    "Choose a language",
+                    [_option(lang, lang) for lang in languages],
+                    language[:OPTION_VALUE_MAX],
+                ),
+            )
+        )
+    blocks.append(
+        _text_input(
+            Field.CALLBACK_WINDOW,
+            "Preferred callback window",
+            prefill.callback_window,
+            CALLBACK_WINDOW_MAX,
+            optional=True,
+            placeholder="e.g. weekdays after 3 PM",
+        )
+    )
+    return ModalView(
+        type="modal",
+        callback_id=View.INTAKE,
+        title="New patient request",
+        submit="Log request",
+        close="Cancel",
+        blocks=blocks,
+        private_metadata=private_metadata or intake_metadata(prefill.source_link),
+    )
+
+
+def _state_value(values: Mapping[str, Any], field: Field) -> str:
+    """The text or the selected option's value of one input; empty when absent."""
+    block = values.get(field)
+    state = block.get(field) if isinstance(block, Mapping) else None
+    if not isinstance(state, Mapping):
+        return ""
+    option = state.get("selected_option")
+    value = option.get("value") if isinstance(option, Mapping) else state.get("value")
+    return value if isinstance(value, str) else ""
+
+
+def _source_link(private_metadata: Any) -> str:
+    if not isinstance(private_metadata, str) or not private_metadata.strip():
+        return ""
+    try:
+        metadata = json.loads(private_metadata)
+    except ValueError:
+        return ""
+    link = metadata.get("source_link") if isinstance(metadata, dict) else None
+    return link if isinstance(link, str) else ""
+
+
+def intake_draft_from_view(view: Mapping[str, Any]) -> IntakeDraft:
+    """Read what was typed and chosen in a submitted intake modal, unchecked.
+
+    The request type arrives as `lane|type`: the draft keeps only the type, and the lane
+    field decides the lane (the type's lane is used only if the lane field is empty).
+    """
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, Mapping) else None
+    if not isinstance(values, Mapping):
+        values = {}
+    lane = _state_value(values, Field.LANE)
+    type_lane, separator, request_type = _state_value(values, Field.REQUEST_TYPE).partition(
+        REQUEST_TYPE_SEPARATOR
+    )
+    if not separator:
+        type_lane, request_type = "", type_lane
+    return IntakeDraft(
+        patient_ref=_state_value(values, Field.PATIENT_REF),
+        patient_name=_state_value(values, Field.PATIENT_NAME),
+        phone=_state_value(values, Field.PHONE),
+        origin=_state_value(values, Field.ORIGIN),
+        lane=lane or type_lane,
+        request_type=request_type,
+        summary=_state_value(values, Field.SUMMARY),
+        language=_state_value(values, Field.LANGUAGE),
+        callback_window=_state_value(values, Field.CALLBACK_WINDOW),
+        source_link=_source_link(view.get("private_metadata")),
+    )
+
+
+def intake_errors(problems: Sequence[FieldProblem]) -> dict[str, str]:
+    """The `response_action="errors"` map: each problem under its input's block_id.
+
+    Two problems on one input are shown together; a bad source link is shown on the summary.
+    """
+    errors: dict[str, str] = {}
+    for problem in problems:
+        block_id = str(FIELD_OF[problem.field])
+        message = problem.message
+        if problem.field is IntakeField.SOURCE_LINK:
+            message = f"This request came from a Slack message: {message}"
+        errors[block_id] = f"{errors[block_id]} {message}" if block_id in errors else message
+    return {block_id: truncate(message, ERROR_MAX) for block_id, message in errors.items()}

@@ -1,0 +1,44 @@
+"""build_app(deps) -> AsyncApp: the Bolt app with every listener registered. No module-level app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+
+from bot.deps import Deps
+from handlers import card_actions, claim, close, errors, intake
+
+FEATURES = (intake, claim, card_actions, close, errors)
+
+
+def quiet_slack_loggers() -> None:
+    """At DEBUG, slack_sdk and slack_bolt log whole requests and aiosqlite logs every SQL
+    statement with its parameters: patient text, all of it. Keep them above DEBUG."""
+    logging.getLogger("slack_sdk").setLevel(logging.WARNING)
+    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
+    # Bolt's "unhandled request" warning quotes the payload; errors are all we want.
+    logging.getLogger("slack_bolt").setLevel(logging.ERROR)
+
+
+def build_app(deps: Deps) -> AsyncApp:
+    quiet_slack_loggers()
+    app = AsyncApp(
+        client=deps.client,
+        signing_secret=deps.settings.slack_signing_secret or "",
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+        ignoring_self_events_enabled=True,
+        logger=logging.getLogger("slack_bolt.app"),
+    )
+
+    async def provide_deps(context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]) -> Any:
+        context["deps"] = deps
+        return await next()
+
+    app.use(provide_deps)
+    for feature in FEATURES:
+        feature.register(app)
+    return app

@@ -1,0 +1,212 @@
+"""The `carequeue` command: run, check-config, db upgrade, export events."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.config import ConfigError, Settings, check_practice_file, load_practice, settings_from_env
+from bot.services.audit import ExportFormat, export_events
+
+log = logging.getLogger("carequeue")
+
+EXIT_CONFIG = 2
+
+
+def _wiring_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--practice", type=Path, help="practice file (CAREQUEUE_PRACTICE_FILE)")
+    parser.add_argument("--database-url", help="database URL (DATABASE_URL)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="carequeue", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the Slack app (Socket Mode or HTTP)")
+    _wiring_flags(run)
+    run.add_argument("--host", help="HTTP bind address (HOST, default 127.0.0.1)")
+    run.add_argument("--port", type=int, help="HTTP port (PORT, default 3000)")
+    run.add_argument("--api-url", help="Slack Web API base URL (SLACK_API_URL)")
+
+    check = commands.add_parser("check-config", help="validate a practice file")
+    check.add_argument("file", type=Path)
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="apply Alembic migrations")
+    upgrade.add_argument("--database-url", help="database URL (DATABASE_URL)")
+
+    export = commands.add_parser("export", help="export the audit trail")
+    export_what = export.add_subparsers(dest="export_what", required=True)
+    events = export_what.add_parser("events", help="every event since a date")
+    _wiring_flags(events)
+    events.add_argument("--since", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
+    events.add_argument("--format", choices=[f.value for f in ExportFormat], default="csv")
+    events.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return settings_from_env(
+        os.environ,
+        practice_file=getattr(args, "practice", None),
+        database_url=getattr(args, "database_url", None),
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        slack_api_url=getattr(args, "api_url", None),
+    )
+
+
+def _print_problems(title: str, problems: Sequence[str]) -> None:
+    print(title, file=sys.stderr)
+    for problem in problems:
+        print(f"  - {problem}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    try:
+        if args.command == "check-config":
+            return _check_config(args.file)
+        settings = _settings(args)
+        if args.command == "run":
+            return asyncio.run(_run(settings))
+        if args.command == "db":
+            return asyncio.run(_db_upgrade(settings))
+        if args.command == "export":
+            return asyncio.run(_export(settings, args))
+    except ConfigError as err:
+        _print_problems("CareQueue cannot start: the configuration has problems:", err.problems)
+        return EXIT_CONFIG
+    return 1
+
+
+def _check_config(path: Path) -> int:
+    problems = check_practice_file(path)
+    if problems:
+        _print_problems(f"{path}: {len(problems)} problem(s):", problems)
+        return EXIT_CONFIG
+    practice = load_practice(path)
+    print(f"{path}: OK: {practice.name}, {len(practice.lanes)} lanes, privacy {practice.privacy}")
+    return 0
+
+
+async def _prepare_database(settings: Settings) -> None:
+    from storage.db import create_engine, is_sqlite
+    from storage.migrate import current_revision, head_revision, upgrade
+
+    engine = create_engine(settings.database_url)
+    try:
+        if is_sqlite(settings.database_url):
+            await upgrade(engine)
+        elif await current_revision(engine) != head_revision():
+            raise ConfigError(
+                ["DATABASE_URL: the schema is not up to date: run `carequeue db upgrade` first"]
+            )
+    finally:
+        await engine.dispose()
+
+
+async def _db_upgrade(settings: Settings) -> int:
+    from storage.db import create_engine
+    from storage.migrate import current_revision, upgrade
+
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        print(f"database at revision {await current_revision(engine)}")
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.deps import build_deps
+
+    deps = build_deps(settings)
+    since = datetime.combine(args.since, time.min, tzinfo=deps.practice.timezone)
+    try:
+        if args.output:
+            with args.output.open("w", newline="", encoding="utf-8") as out:
+                count = await export_events(deps.uow, since, ExportFormat(args.format), out)
+        else:
+            count = await export_events(deps.uow, since, ExportFormat(args.format), sys.stdout)
+    finally:
+        await deps.close()
+    print(f"exported {count} event(s) since {args.since}", file=sys.stderr)
+    return 0
+
+
+def _missing_slack_settings(settings: Settings) -> list[str]:
+    problems = []
+    if not settings.slack_bot_token:
+        problems.append("SLACK_BOT_TOKEN: not set (the bot token, xoxb-…)")
+    if not settings.socket_mode and not settings.slack_signing_secret:
+        problems.append(
+            "SLACK_SIGNING_SECRET: not set (needed in HTTP mode; or set SLACK_APP_TOKEN "
+            "for Socket Mode)"
+        )
+    return problems
+
+
+async def _run(settings: Settings) -> int:
+    from bot.app import build_app
+    from bot.deps import build_deps
+    from bot.server import build_web_app
+
+    practice = load_practice(settings.practice_file)
+    missing = _missing_slack_settings(settings)
+    if missing:
+        raise ConfigError(missing)
+    await _prepare_database(settings)
+    deps = build_deps(settings, practice=practice)
+    bolt = build_app(deps)
+    web_app = build_web_app(deps, bolt, http_events=not settings.socket_mode)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    mode = (
+        "Socket Mode" if settings.socket_mode else f"HTTP on http://{settings.host}:{settings.port}"
+    )
+    log.info("CareQueue running for %s (%s lanes), %s", practice.name, len(practice.lanes), mode)
+
+    socket_handler = None
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        socket_handler = AsyncSocketModeHandler(bolt, settings.slack_app_token)
+        await socket_handler.connect_async()
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        log.info("CareQueue stopping")
+        if socket_handler is not None:
+            await socket_handler.close_async()
+        await runner.cleanup()
+        await deps.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

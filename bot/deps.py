@@ -1,0 +1,87 @@
+"""Assembles one running CareQueue: engine, services, outbox, Slack clients. No module globals."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from blocks.render import PracticeRenderer
+from bot.clock import Clock, SystemClock
+from bot.config import Practice, Settings, load_practice
+from bot.outbox import Outbox, Pacing
+from bot.services.items import ItemServices
+from storage.db import create_engine, session_factory
+from storage.uow import UnitOfWorkFactory
+
+WEB_API_TIMEOUT_SECONDS = 10
+
+
+@dataclass
+class Deps:
+    """What listeners, the server and jobs share; reaches listeners as `deps` (see bot.app)."""
+
+    settings: Settings
+    practice: Practice
+    clock: Clock
+    engine: AsyncEngine
+    uow: UnitOfWorkFactory
+    services: ItemServices
+    outbox: Outbox
+    client: AsyncWebClient
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def web_client(settings: Settings, *, for_outbox: bool) -> AsyncWebClient:
+    """A Web API client. Direct replies retry one 429; the outbox handles 429 itself by
+    deferring the channel, so its client never sleeps inside a call."""
+    handlers = [AsyncConnectionErrorRetryHandler(max_retry_count=1)]
+    if not for_outbox:
+        handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=1))
+    client = AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=WEB_API_TIMEOUT_SECONDS,
+        retry_handlers=handlers,
+    )
+    client.logger.setLevel(logging.WARNING)
+    return client
+
+
+def build_deps(
+    settings: Settings,
+    *,
+    practice: Practice | None = None,
+    clock: Clock | None = None,
+    pacing: Pacing | None = None,
+) -> Deps:
+    practice = practice or load_practice(settings.practice_file)
+    clock = clock or SystemClock()
+    engine = create_engine(settings.database_url)
+    uow = UnitOfWorkFactory(session_factory(engine))
+    outbox = Outbox(
+        uow,
+        web_client(settings, for_outbox=True),
+        PracticeRenderer(practice),
+        clock,
+        pacing=pacing,
+    )
+    services = ItemServices(uow, practice, clock, on_enqueued=outbox.wake)
+    return Deps(
+        settings=settings,
+        practice=practice,
+        clock=clock,
+        engine=engine,
+        uow=uow,
+        services=services,
+        outbox=outbox,
+        client=web_client(settings, for_outbox=False),
+    )

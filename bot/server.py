@@ -1,0 +1,74 @@
+"""The one aiohttp application: /slack/events (HTTP mode), /healthz, and the outbox worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from sqlalchemy import text
+
+from bot.deps import Deps
+
+log = logging.getLogger(__name__)
+
+DEPS_KEY = web.AppKey("deps", Deps)
+BOLT_KEY = web.AppKey("bolt", AsyncApp)
+
+
+def build_web_app(
+    deps: Deps, bolt: AsyncApp, *, http_events: bool, run_outbox: bool = True
+) -> web.Application:
+    """Serve Slack's requests (when not in Socket Mode) and health on one aiohttp app.
+
+    With `run_outbox`, the outbox worker runs on the same event loop for the app's lifetime.
+    """
+    web_app = web.Application()
+    web_app[DEPS_KEY] = deps
+    web_app[BOLT_KEY] = bolt
+    if http_events:
+        web_app.router.add_post("/slack/events", _slack_events)
+    web_app.router.add_get("/healthz", _healthz)
+    if run_outbox:
+        web_app.cleanup_ctx.append(_outbox_worker)
+    return web_app
+
+
+async def _slack_events(request: web.Request) -> web.Response:
+    bolt = request.app[BOLT_KEY]
+    bolt_request = await to_bolt_request(request)
+    bolt_response = await bolt.async_dispatch(bolt_request)
+    return await to_aiohttp_response(bolt_response)
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    deps = request.app[DEPS_KEY]
+    try:
+        async with deps.uow() as tx:
+            await tx.session.execute(text("SELECT 1"))
+            counts = await tx.outbox.counts()
+    except Exception:
+        log.exception("health check: database unreachable")
+        return web.json_response({"status": "error", "database": "unreachable"}, status=503)
+    return web.json_response(
+        {
+            "status": "ok",
+            "database": "ok",
+            "outbox": {"pending": counts.get("pending", 0), "failed": counts.get("failed", 0)},
+        }
+    )
+
+
+async def _outbox_worker(web_app: web.Application) -> AsyncIterator[None]:
+    deps = web_app[DEPS_KEY]
+    stop = asyncio.Event()
+    task = asyncio.create_task(deps.outbox.run(stop), name="outbox")
+    yield
+    stop.set()
+    deps.outbox.wake()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.wait_for(task, timeout=10)

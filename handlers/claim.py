@@ -1,0 +1,70 @@
+"""Claiming an item: the card's Claim button and `/claim CQ-1042`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks.ephemeral import notice, refusal_message
+from blocks.ids import Action, Command
+from bot.deps import Deps
+from bot.domain.items import Refusal
+from handlers.deadline import within_ack_budget
+
+_KEY = re.compile(r"^\s*(?:(?P<prefix>[A-Za-z]{1,5})-)?(?P<number>\d{1,9})\s*$")
+
+
+def register(app: AsyncApp) -> None:
+    app.action(Action.CLAIM)(on_claim_clicked)
+    app.command(Command.CLAIM)(on_claim_command)
+
+
+def item_key_from_text(text: str, prefix: str) -> str | None:
+    """`CQ-1042`, `cq-1042` and `1042` all name item CQ-1042; anything else names nothing."""
+    match = _KEY.match(text)
+    if match is None:
+        return None
+    if match.group("prefix") and match.group("prefix").upper() != prefix:
+        return None
+    return f"{prefix}-{int(match.group('number'))}"
+
+
+async def on_claim_clicked(
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    user = body["user"]["id"]
+    future, _ = await within_ack_budget(deps.services.claim(item_key=action["value"], actor=user))
+    await ack()
+    result = await future
+    if isinstance(result, Refusal):
+        message = refusal_message(result, deps.practice.timezone)
+        await client.chat_postEphemeral(
+            channel=body["channel"]["id"], user=user, **message.to_payload()
+        )
+
+
+async def on_claim_command(
+    ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, deps: Deps
+) -> None:
+    key = item_key_from_text(command.get("text", ""), deps.practice.item_key_prefix)
+    if key is None:
+        usage = f"Usage: `/claim {deps.practice.item_key_prefix}-1042` (the key on the card)."
+        await ack(**notice(usage).to_payload())
+        return
+    future, in_time = await within_ack_budget(
+        deps.services.claim(item_key=key, actor=command["user_id"])
+    )
+    if not in_time:
+        await ack(text=f"Claiming {key}…")
+    result = await future
+    if isinstance(result, Refusal):
+        reply = refusal_message(result, deps.practice.timezone)
+    else:
+        reply = notice(f"You own {key} now. Its card shows you as the owner.")
+    if in_time:
+        await ack(**reply.to_payload())
+    else:
+        await respond(response_type="ephemeral", **reply.to_payload())

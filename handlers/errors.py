@@ -1,0 +1,53 @@
+"""The one error handler: anything unexpected gets a reference id, a logged traceback and a
+short message to the person. Refusals never reach here: services return them."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks.ephemeral import error_message
+
+log = logging.getLogger(__name__)
+
+_REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_reference() -> str:
+    return "".join(secrets.choice(_REF_ALPHABET) for _ in range(4))
+
+
+def register(app: AsyncApp) -> None:
+    app.error(on_error)
+
+
+def _user_and_channel(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    user = (body.get("user") or {}).get("id") or body.get("user_id")
+    channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
+    return user, channel
+
+
+async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
+    reference = new_reference()
+    # Never the body: it carries what people typed. Only its type and the traceback.
+    log.error(
+        "unhandled error ref=%s request=%s",
+        reference,
+        body.get("type") or body.get("command") or "unknown",
+        exc_info=error,
+    )
+    user, channel = _user_and_channel(body)
+    if user is None:
+        return
+    message = error_message(reference).to_payload()
+    try:
+        if channel is not None:
+            await client.chat_postEphemeral(channel=channel, user=user, **message)
+        else:
+            await client.chat_postMessage(channel=user, **message)
+    except Exception:
+        log.exception("could not tell the user about error ref=%s", reference)

@@ -1,0 +1,119 @@
+"""Logging a patient request: /intake, the global shortcut, the message shortcut, the modal."""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks.ids import Command, Shortcut, View
+from blocks.modals.intake import (
+    intake_draft_from_view,
+    intake_errors,
+    intake_metadata,
+    intake_modal,
+)
+from blocks.modals.status import logged_modal, saving_modal
+from bot.deps import Deps
+from bot.domain.intake import IntakeDraft, validate_intake
+from handlers.deadline import within_ack_budget
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp) -> None:
+    app.command(Command.INTAKE)(on_intake_command)
+    app.shortcut(Shortcut.NEW_REQUEST)(on_new_request_shortcut)
+    app.shortcut(Shortcut.LOG_MESSAGE)(on_log_message_shortcut)
+    app.view(View.INTAKE)(on_intake_submitted)
+
+
+def _lane_named(deps: Deps, text: str, channel_id: str = "", channel_name: str = "") -> str:
+    """`/intake scheduling` or /intake typed in a lane's channel preselects that lane."""
+    wanted = text.strip().lower()
+    for lane in deps.practice.lanes.values():
+        if wanted and wanted in (lane.key, lane.name.lower()):
+            return lane.key
+        if lane.channel in (channel_id, f"#{channel_name}"):
+            return lane.key
+    return ""
+
+
+async def _open_form(
+    client: AsyncWebClient, deps: Deps, trigger_id: str, prefill: IntakeDraft
+) -> None:
+    view = intake_modal(
+        list(deps.practice.lanes.values()),
+        deps.practice.languages,
+        prefill,
+        private_metadata=intake_metadata(prefill.source_link),
+    )
+    await client.views_open(trigger_id=trigger_id, view=view)
+
+
+async def on_intake_command(
+    ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    await ack()
+    lane = _lane_named(
+        deps,
+        command.get("text", ""),
+        command.get("channel_id", ""),
+        command.get("channel_name", ""),
+    )
+    await _open_form(client, deps, command["trigger_id"], IntakeDraft(lane=lane))
+
+
+async def on_new_request_shortcut(
+    ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    await ack()
+    await _open_form(client, deps, shortcut["trigger_id"], IntakeDraft())
+
+
+def message_link(team_domain: str, channel_id: str, ts: str) -> str:
+    """The message's permalink, built locally: no API call may delay opening the modal."""
+    return f"https://{team_domain}.slack.com/archives/{channel_id}/p{ts.replace('.', '')}"
+
+
+async def on_log_message_shortcut(
+    ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    await ack()
+    message = shortcut.get("message") or {}
+    # Message text arrives escaped by Slack: store what the person wrote.
+    text = html.unescape(message.get("text", ""))
+    link = message_link(
+        (shortcut.get("team") or {}).get("domain", "slack"),
+        (shortcut.get("channel") or {}).get("id", ""),
+        message.get("ts", ""),
+    )
+    await _open_form(
+        client, deps, shortcut["trigger_id"], IntakeDraft(summary=text, source_link=link)
+    )
+
+
+async def on_intake_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    user = body["user"]["id"]
+    draft = intake_draft_from_view(view)
+    checked = validate_intake(draft, deps.practice.lanes, deps.practice.languages)
+    if isinstance(checked, list):
+        await ack(response_action="errors", errors=intake_errors(checked))
+        return
+    future, in_time = await within_ack_budget(deps.services.log_request(checked, actor=user))
+    if in_time:
+        done = future.result()
+        lane = deps.practice.lane(done.item.lane)
+        await ack(response_action="update", view=logged_modal(done.item, lane))
+        return
+    await ack(response_action="update", view=saving_modal())
+    done = await future
+    await client.chat_postMessage(
+        channel=user,
+        text=f"Logged {done.item.key} in {deps.practice.lane(done.item.lane).name}.",
+    )

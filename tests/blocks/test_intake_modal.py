@@ -1,0 +1,312 @@
+"""The "New patient request" modal, its submission parser and its field errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from blocks.ids import Field, View
+from blocks.modals.intake import intake_draft_from_view, intake_errors, intake_modal
+from bot.domain.intake import (
+    CALLBACK_WINDOW_MAX,
+    NAME_MAX,
+    REFERENCE_MAX,
+    SUMMARY_MAX,
+    FieldProblem,
+    IntakeDraft,
+    IntakeField,
+    validate_intake,
+)
+from bot.domain.items import Origin
+from tests.blocks.conftest import SOURCE_LINK, assert_valid_view, make_lane, nodes_of
+
+LANES = [
+    make_lane(),
+    make_lane("billing", "Billing handoff", request_types=("Copay question", "Payment plan")),
+]
+LANGUAGES = ["English", "Spanish", "Vietnamese"]
+
+INPUT_ORDER = [
+    Field.PATIENT_REF,
+    Field.PATIENT_NAME,
+    Field.PHONE,
+    Field.ORIGIN,
+    Field.LANE,
+    Field.REQUEST_TYPE,
+    Field.SUMMARY,
+    Field.LANGUAGE,
+    Field.CALLBACK_WINDOW,
+]
+
+
+def modal(prefill: IntakeDraft | None = None, **kwargs: Any) -> dict[str, Any]:
+    return assert_valid_view(intake_modal(LANES, LANGUAGES, prefill or IntakeDraft(), **kwargs))
+
+
+def inputs_of(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {b["block_id"]: b for b in payload["blocks"] if b["type"] == "input"}
+
+
+def test_intake_modal_is_titled_and_submits_as_log_request() -> None:
+    payload = modal()
+    assert payload["callback_id"] == View.INTAKE
+    assert payload["title"]["text"] == "New patient request"
+    assert payload["submit"]["text"] == "Log request"
+    assert payload["close"]["text"] == "Cancel"
+
+
+def test_every_input_uses_its_field_id_as_block_and_action_id() -> None:
+    inputs = inputs_of(modal())
+    assert list(inputs) == INPUT_ORDER
+    for field, block in inputs.items():
+        assert block["element"]["action_id"] == field
+    assert inputs[Field.CALLBACK_WINDOW].get("optional") is True
+    assert all(not inputs[f].get("optional") for f in INPUT_ORDER[:-1])
+
+
+def test_text_inputs_are_bounded_by_the_domain_limits() -> None:
+    inputs = inputs_of(modal())
+    assert inputs[Field.PATIENT_REF]["element"]["max_length"] == REFERENCE_MAX
+    assert inputs[Field.PATIENT_NAME]["element"]["max_length"] == NAME_MAX
+    assert inputs[Field.SUMMARY]["element"]["max_length"] == SUMMARY_MAX
+    assert inputs[Field.SUMMARY]["element"]["multiline"] is True
+    assert inputs[Field.CALLBACK_WINDOW]["element"]["max_length"] == CALLBACK_WINDOW_MAX
+
+
+def test_origin_offers_every_way_a_request_arrives_by_its_label() -> None:
+    options = inputs_of(modal())[Field.ORIGIN]["element"]["options"]
+    assert [(o["text"]["text"], o["value"]) for o in options] == [
+        (o.label, o.value) for o in Origin
+    ]
+
+
+def test_request_types_are_grouped_under_their_lane_with_lane_prefixed_values() -> None:
+    element = inputs_of(modal())[Field.REQUEST_TYPE]["element"]
+    groups = {
+        g["label"]["text"]: [o["value"] for o in g["options"]] for g in element["option_groups"]
+    }
+    assert groups == {
+        "Scheduling": [
+            "scheduling|Scheduling help",
+            "scheduling|Reschedule",
+            "scheduling|Cancel appointment",
+        ],
+        "Billing handoff": ["billing|Copay question", "billing|Payment plan"],
+    }
+
+
+def test_language_starts_on_the_first_practice_language_unless_prefilled() -> None:
+    assert inputs_of(modal())[Field.LANGUAGE]["element"]["initial_option"]["value"] == "English"
+    prefilled = inputs_of(modal(IntakeDraft(language="Spanish")))
+    assert prefilled[Field.LANGUAGE]["element"]["initial_option"]["value"] == "Spanish"
+    unknown = inputs_of(modal(IntakeDraft(language="Klingon")))
+    assert unknown[Field.LANGUAGE]["element"]["initial_option"]["value"] == "English"
+
+
+def test_a_practice_without_languages_gets_no_language_input() -> None:
+    payload = assert_valid_view(intake_modal(LANES, []))
+    assert Field.LANGUAGE not in inputs_of(payload)
+
+
+def test_message_shortcut_prefill_fills_the_summary_and_shows_where_it_came_from() -> None:
+    payload = modal(IntakeDraft(summary="Pt asks to move Thu appt", source_link=SOURCE_LINK))
+    inputs = inputs_of(payload)
+    assert inputs[Field.SUMMARY]["element"]["initial_value"] == "Pt asks to move Thu appt"
+    context = payload["blocks"][0]
+    assert context["type"] == "context"
+    assert context["elements"][0]["text"] == (
+        f"From a Slack message: <{SOURCE_LINK}|source message>"
+    )
+    assert json.loads(payload["private_metadata"]) == {"source_link": SOURCE_LINK}
+
+
+def test_caller_private_metadata_is_kept_as_given() -> None:
+    payload = modal(IntakeDraft(source_link=SOURCE_LINK), private_metadata='{"channel": "C1"}')
+    assert payload["private_metadata"] == '{"channel": "C1"}'
+
+
+def test_a_non_https_source_link_is_not_shown() -> None:
+    payload = modal(IntakeDraft(source_link="http://evil.example"))
+    assert "evil" not in json.dumps(payload["blocks"])
+
+
+def test_a_lane_command_preselects_its_lane_and_request_type() -> None:
+    inputs = inputs_of(modal(IntakeDraft(lane="billing", request_type="Payment plan")))
+    assert inputs[Field.LANE]["element"]["initial_option"]["value"] == "billing"
+    assert (
+        inputs[Field.REQUEST_TYPE]["element"]["initial_option"]["value"] == "billing|Payment plan"
+    )
+
+
+def test_every_prefilled_value_starts_in_its_input() -> None:
+    prefill = IntakeDraft(
+        patient_ref="MRN-20431",
+        patient_name="Jane Doe",
+        phone="555 201 4477",
+        origin="voicemail",
+        lane="scheduling",
+        request_type="Reschedule",
+        summary="Move Thu appt",
+        language="Vietnamese",
+        callback_window="after 3",
+        source_link=SOURCE_LINK,
+    )
+    payload = modal(prefill)
+    assert intake_draft_from_view(submitted(payload)) == prefill
+
+
+def test_longest_allowed_inputs_still_validate() -> None:
+    lanes = [
+        make_lane(
+            f"lane{n}",
+            f"{n}" + "L" * 59,
+            request_types=[f"{n}-{t} " + "t" * 90 for t in range(25)],
+        )
+        for n in range(9)
+    ]
+    prefill = IntakeDraft(
+        patient_ref="R" * REFERENCE_MAX,
+        patient_name="N" * NAME_MAX,
+        summary="S" * SUMMARY_MAX,
+        callback_window="W" * CALLBACK_WINDOW_MAX,
+        lane="lane8",
+        request_type=lanes[8].request_types[24],
+        source_link="https://x.slack.com/archives/C1/p" + "1" * 460,
+    )
+    payload = assert_valid_view(intake_modal(lanes, LANGUAGES, prefill))
+    element = inputs_of(payload)[Field.REQUEST_TYPE]["element"]
+    assert len(element["option_groups"]) == 9
+    assert all(len(g["options"]) == 25 for g in element["option_groups"])
+    assert all(len(text["text"]) <= 75 for text in nodes_of(element, "plain_text"))
+    assert element["initial_option"]["value"].startswith("lane8|8-24")
+
+
+# --- parsing a submission --------------------------------------------------------------
+
+
+def submitted(payload: dict[str, Any], **choices: str) -> dict[str, Any]:
+    """The `view` of a view_submission for `payload`, as Slack sends it: each input's initial
+    value (or `choices[field]`) under state.values[block_id][action_id]."""
+    values: dict[str, Any] = {}
+    for block_id, block in inputs_of(payload).items():
+        element = block["element"]
+        chosen = choices.get(block_id)
+        if element["type"] == "static_select":
+            option = {"value": chosen} if chosen is not None else element.get("initial_option")
+            values[block_id] = {block_id: {"type": "static_select", "selected_option": option}}
+        else:
+            value = chosen if chosen is not None else element.get("initial_value")
+            values[block_id] = {block_id: {"type": "plain_text_input", "value": value}}
+    return {
+        "callback_id": payload["callback_id"],
+        "private_metadata": payload.get("private_metadata", ""),
+        "state": {"values": values},
+    }
+
+
+def test_a_submitted_form_becomes_a_draft_with_only_the_request_type_kept() -> None:
+    view = submitted(
+        modal(),
+        **{
+            Field.PATIENT_REF: "MRN-20431",
+            Field.PATIENT_NAME: "Jane Doe",
+            Field.PHONE: "(555) 201-4477",
+            Field.ORIGIN: "voicemail",
+            Field.LANE: "scheduling",
+            Field.REQUEST_TYPE: "scheduling|Reschedule",
+            Field.SUMMARY: "Move Thursday",
+        },
+    )
+    draft = intake_draft_from_view(view)
+    assert draft == IntakeDraft(
+        patient_ref="MRN-20431",
+        patient_name="Jane Doe",
+        phone="(555) 201-4477",
+        origin="voicemail",
+        lane="scheduling",
+        request_type="Reschedule",
+        summary="Move Thursday",
+        language="English",
+        callback_window="",
+        source_link="",
+    )
+    assert not isinstance(
+        validate_intake(draft, {lane.key: lane for lane in LANES}, LANGUAGES), list
+    )
+
+
+def test_the_lane_field_wins_over_the_lane_of_the_request_type() -> None:
+    view = submitted(
+        modal(), **{Field.LANE: "scheduling", Field.REQUEST_TYPE: "billing|Copay question"}
+    )
+    draft = intake_draft_from_view(view)
+    assert (draft.lane, draft.request_type) == ("scheduling", "Copay question")
+    problems = validate_intake(draft, {lane.key: lane for lane in LANES}, LANGUAGES)
+    assert isinstance(problems, list)
+    assert IntakeField.REQUEST_TYPE in {p.field for p in problems}
+
+
+def test_a_request_type_containing_the_separator_keeps_everything_after_the_lane() -> None:
+    view = submitted(modal(), **{Field.LANE: "billing", Field.REQUEST_TYPE: "billing|A|B"})
+    assert intake_draft_from_view(view).request_type == "A|B"
+
+
+def test_an_empty_or_partial_submission_reads_as_empty_strings() -> None:
+    assert intake_draft_from_view({}) == IntakeDraft()
+    view = {
+        "state": {
+            "values": {
+                Field.SUMMARY: {Field.SUMMARY: {"type": "plain_text_input", "value": None}},
+                Field.LANE: {Field.LANE: {"type": "static_select", "selected_option": None}},
+            }
+        },
+        "private_metadata": "not json",
+    }
+    assert intake_draft_from_view(view) == IntakeDraft()
+
+
+@pytest.mark.parametrize(
+    ("metadata", "link"),
+    [
+        ("", ""),
+        (json.dumps({"source_link": SOURCE_LINK}), SOURCE_LINK),
+        (json.dumps({"source_link": 7}), ""),
+        (json.dumps(["x"]), ""),
+        ("{broken", ""),
+    ],
+)
+def test_the_source_link_comes_from_private_metadata(metadata: str, link: str) -> None:
+    assert intake_draft_from_view({"private_metadata": metadata}).source_link == link
+
+
+# --- errors ----------------------------------------------------------------------------
+
+
+def test_every_intake_problem_lands_on_an_input_of_the_modal() -> None:
+    problems = validate_intake(
+        IntakeDraft(phone="nope", source_link="http://x"),
+        {lane.key: lane for lane in LANES},
+        LANGUAGES,
+    )
+    assert isinstance(problems, list)
+    errors = intake_errors(problems)
+    assert set(errors) <= set(inputs_of(modal()))
+    assert errors[Field.PHONE].startswith("That is not a phone number")
+    assert errors[Field.SUMMARY] == (
+        "Enter the summary of the request. "
+        "This request came from a Slack message: The source link must be an https link."
+    )
+
+
+@pytest.mark.parametrize("field", list(IntakeField))
+def test_every_intake_field_has_an_input_to_show_its_error_on(field: IntakeField) -> None:
+    errors = intake_errors([FieldProblem(field, "Fix this.")])
+    assert len(errors) == 1
+    assert next(iter(errors)) in set(Field)
+
+
+def test_error_text_is_kept_under_slacks_limit() -> None:
+    errors = intake_errors([FieldProblem(IntakeField.SUMMARY, "x" * 1500)] * 2)
+    assert len(errors[Field.SUMMARY]) == 2000

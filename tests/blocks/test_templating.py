@@ -1,0 +1,108 @@
+"""The wording templates: every one renders, strictly, safely, and a practice's override wins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from jinja2 import StrictUndefined, UndefinedError, meta
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
+
+from blocks.ephemeral import refusal_message
+from blocks.templating import PACKAGED_TEMPLATES, build_environment, default_environment, render
+from bot.domain.items import Action, Refusal, RefusalCode
+from tests.blocks.conftest import TZ
+
+# One representative value for every variable any packaged template uses.
+REPRESENTATIVE_CONTEXT = {
+    "key": "CQ-1042",
+    "request_type": "Scheduling help",
+    "action": "claim",
+    "action_verb": "claim",
+    "status": "claimed",
+    "status_label": "Claimed",
+    "resolved": False,
+    "overdue": True,
+    "due": "Mon 2:30 PM",
+    "owner_mention": "<@U1>",
+    "actor_mention": "<@U2>",
+    "closed_by_mention": "<@U1>",
+    "closed_at": "<!date^1795444920^{time}|Mon Nov 23 9:42 AM EST>",
+    "since": "<!date^1795444920^{time}|Mon Nov 23 9:42 AM EST>",
+    "at": "10:42 AM",
+    "resolution": "appointment booked",
+    "origin_phrase": "from a voicemail",
+    "reference": "7KQ2",
+}
+
+TEMPLATE_NAMES = sorted(path.name for path in PACKAGED_TEMPLATES.glob("*.j2"))
+
+
+def test_the_template_folder_is_not_empty() -> None:
+    assert len(TEMPLATE_NAMES) >= 15
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_every_template_renders_one_line_under_strict_undefined(name: str) -> None:
+    env = default_environment()
+    source = (PACKAGED_TEMPLATES / name).read_text()
+    used = meta.find_undeclared_variables(env.parse(source))
+    assert used <= REPRESENTATIVE_CONTEXT.keys(), (
+        f"{name} uses {used - REPRESENTATIVE_CONTEXT.keys()}"
+    )
+    text = render(env, name, **REPRESENTATIVE_CONTEXT)
+    assert text
+    assert "\n" not in text
+    assert "{{" not in text and "{%" not in text
+
+
+@pytest.mark.parametrize("code", list(RefusalCode))
+def test_every_refusal_code_has_its_own_template(code: RefusalCode) -> None:
+    assert f"refusal.{code.value}.j2" in TEMPLATE_NAMES
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_every_action_has_a_thread_entry_template(action: Action) -> None:
+    assert f"thread.{action.value}.j2" in TEMPLATE_NAMES
+
+
+def test_the_environment_is_sandboxed_and_strict() -> None:
+    env = default_environment()
+    assert isinstance(env, SandboxedEnvironment)
+    assert env.undefined is StrictUndefined
+    assert env.autoescape is False
+    with pytest.raises(UndefinedError):
+        render(env, "refusal.needs_claim.j2")
+
+
+def test_the_sandbox_refuses_reaching_into_python_internals(tmp_path: Path) -> None:
+    (tmp_path / "refusal.not_found.j2").write_text("{{ key.__class__.__mro__ }}")
+    env = build_environment(tmp_path)
+    with pytest.raises(SecurityError):
+        render(env, "refusal.not_found.j2", key="CQ-1")
+
+
+def test_the_slack_filter_escapes_only_ampersand_and_angle_brackets() -> None:
+    env = default_environment()
+    assert env.from_string("{{ x|slack }}").render(x='<!here> & "q"') == '&lt;!here&gt; &amp; "q"'
+
+
+def test_a_practice_override_wins_and_the_rest_fall_back_to_the_packaged_wording(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "refusal.needs_claim.j2").write_text(
+        "Please claim {{ key|slack }} first, then close it.\n"
+    )
+    env = build_environment(tmp_path)
+    assert (
+        render(env, "refusal.needs_claim.j2", key="CQ-7")
+        == "Please claim CQ-7 first, then close it."
+    )
+    assert render(env, "refusal.not_found.j2", key="CQ-7") == "There is no item CQ-7."
+    message = refusal_message(Refusal(RefusalCode.NEEDS_CLAIM, item_key="CQ-7"), TZ, env=env)
+    assert message.text == "Please claim CQ-7 first, then close it."
+
+
+def test_the_default_environment_is_built_once() -> None:
+    assert default_environment() is default_environment()

@@ -1,0 +1,181 @@
+"""A running clinic for scenario tests: the real app over HTTP, the stub Web API, signed requests.
+
+Nothing is patched: the app is built as `carequeue run` builds it, its Web API base URL
+points at the stub, and the outbox is drained explicitly with the manual clock, so a
+Retry-After is honoured by moving time, not by sleeping.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pytest
+from aiohttp import web
+
+from blocks.ids import Command, Field
+from bot.app import build_app
+from bot.clock import ManualClock
+from bot.config import Practice, settings_from_env
+from bot.deps import Deps, build_deps
+from bot.domain.lanes import Privacy
+from bot.outbox import DrainReport
+from bot.sandbox.slack_side import SlackResponse, SlackSide
+from bot.sandbox.slack_stub import SlackStub, StoredMessage
+from bot.server import build_web_app
+
+T = TypeVar("T")
+
+SIGNING_SECRET = "scenario-signing-secret"
+FRONT_DESK = "UFRONT01"
+ASSISTANT = "UASSIST01"
+MANAGER = "U0MANAGER1"
+
+
+@dataclass
+class Clinic:
+    """One practice's Slack workspace and CareQueue, as staff and tests see them."""
+
+    stub: SlackStub
+    slack: SlackSide
+    deps: Deps
+    clock: ManualClock
+    app_url: str
+
+    @property
+    def practice(self) -> Practice:
+        return self.deps.practice
+
+    async def deliver(self) -> DrainReport:
+        """Let the outbox send everything it can, moving the clock past any wait."""
+        return await self.deps.outbox.drain_until_idle(advance=self.clock.advance)
+
+    def channel(self, lane: str) -> str:
+        return self.stub.channel_id(self.practice.lane(lane).channel)
+
+    def cards(self, lane: str) -> list[StoredMessage]:
+        return self.stub.messages(self.channel(lane))
+
+    def card_of(self, lane: str, key: str) -> StoredMessage:
+        found = [m for m in self.cards(lane) if m.text.startswith(f"{key} ")]
+        assert len(found) == 1, f"expected one card for {key}, found {len(found)}"
+        return found[0]
+
+    async def then_wait_for(self, method: str, request: Awaitable[T], count: int = 1) -> T:
+        """Send `request`, then wait until the app has made `count` more calls to `method`.
+
+        The app answers Slack at ack(); what it does next (an ephemeral, a views.update)
+        happens after the HTTP response, so tests await it instead of assuming it.
+        """
+        before = len(self.stub.calls_to(method))
+        result = await request
+        await self.stub.wait_for_call(method, count=before + count, timeout=10)
+        return result
+
+    def replies(self, card: StoredMessage) -> list[StoredMessage]:
+        """The card's thread entries, without the card itself."""
+        return [m for m in self.stub.thread(card.channel, card.ts) if m.ts != card.ts]
+
+    async def open_intake(self, user: str = FRONT_DESK, text: str = "") -> str:
+        """Type /intake; return the id of the modal it opened."""
+        response = await self.slack.slash_command(user, Command.INTAKE, text=text)
+        assert response.status == 200
+        views = self.stub.open_views(user)
+        assert views, "/intake opened no modal"
+        return views[-1]["id"]
+
+    async def submit_intake(self, user: str = FRONT_DESK, **fields: Any) -> SlackResponse:
+        values = dict(DEFAULT_REQUEST)
+        values.update(fields)
+        view_id = await self.open_intake(user)
+        return await self.slack.submit_view(
+            user, view_id, {k: v for k, v in values.items() if v is not None}
+        )
+
+    async def log_request(self, user: str = FRONT_DESK, **fields: Any) -> str:
+        """Log a valid request through the modal; return its item key."""
+        before = await self._latest_key()
+        response = await self.submit_intake(user, **fields)
+        assert response.status == 200 and "errors" not in (response.json or {}), response.body
+        key = await self._latest_key()
+        assert key != before
+        return key
+
+    async def _latest_key(self) -> str | None:
+        async with self.deps.uow() as tx:
+            from sqlalchemy import select
+
+            from storage.models import ItemRow
+
+            return await tx.session.scalar(select(ItemRow.key).order_by(ItemRow.id.desc()))
+
+
+DEFAULT_REQUEST: dict[str, Any] = {
+    Field.PATIENT_REF: "MRN-20431",
+    Field.PATIENT_NAME: "Jane Q. Doe",
+    Field.PHONE: "(555) 201-4477",
+    Field.ORIGIN: "voicemail",
+    Field.LANE: "scheduling",
+    Field.REQUEST_TYPE: "scheduling|reschedule",
+    Field.SUMMARY: "Needs to move Tuesday's appointment to later in the week",
+    Field.LANGUAGE: "English",
+}
+
+
+async def start_clinic(
+    database_url: str,
+    practice: Practice,
+    clock: ManualClock,
+    stub: SlackStub,
+) -> tuple[Clinic, web.AppRunner]:
+    settings = settings_from_env(
+        {"SLACK_BOT_TOKEN": "xoxb-scenario", "SLACK_SIGNING_SECRET": SIGNING_SECRET},
+        database_url=database_url,
+        slack_api_url=stub.base_url,
+        port=0,
+    )
+    deps = build_deps(settings, practice=practice, clock=clock)
+    web_app = build_web_app(deps, build_app(deps), http_events=True, run_outbox=False)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    app_url = f"http://127.0.0.1:{port}/slack/events"
+    slack = SlackSide(app_url=app_url, signing_secret=SIGNING_SECRET, stub=stub)
+    return Clinic(stub=stub, slack=slack, deps=deps, clock=clock, app_url=app_url), runner
+
+
+async def stop_clinic(clinic: Clinic, runner: web.AppRunner) -> None:
+    await clinic.slack.close()
+    await runner.cleanup()
+    await clinic.deps.close()
+
+
+@pytest.fixture
+async def stub() -> AsyncIterator[SlackStub]:
+    async with SlackStub() as running:
+        for user, name in [
+            (FRONT_DESK, "ana"),
+            (ASSISTANT, "bo"),
+            (MANAGER, "maria"),
+            ("U0NURSE01", "nina"),
+        ]:
+            running.add_user(user, name)
+        yield running
+        running.assert_no_problems()
+
+
+@pytest.fixture
+async def clinic(
+    database_url: str, example_practice: Practice, clock: ManualClock, stub: SlackStub
+) -> AsyncIterator[Clinic]:
+    running, runner = await start_clinic(database_url, example_practice, clock, stub)
+    yield running
+    await stop_clinic(running, runner)
+
+
+def with_privacy(practice: Practice, level: Privacy) -> Practice:
+    return dataclasses.replace(practice, privacy=level)

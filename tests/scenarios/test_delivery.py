@@ -1,0 +1,223 @@
+"""The outbox under Slack's limits and failures: nothing lost, nothing posted twice."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+from sqlalchemy import select
+
+from blocks.ids import Action, Command, Field
+from bot.clock import ManualClock, SystemClock
+from bot.config import Practice
+from bot.sandbox.slack_side import SlackSide
+from bot.sandbox.slack_stub import SlackStub
+from storage.models import CardRow, OutboxRow
+from tests.scenarios.conftest import (
+    ASSISTANT,
+    DEFAULT_REQUEST,
+    FRONT_DESK,
+    SIGNING_SECRET,
+    Clinic,
+    start_clinic,
+    stop_clinic,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_retry_after_defers_the_channel_and_each_card_still_appears_once(
+    clinic: Clinic,
+) -> None:
+    start = clinic.clock.now()
+    clinic.stub.fail_next("chat.postMessage", times=1, status=429, retry_after=2)
+    key = await clinic.log_request()
+
+    report = await clinic.deliver()
+
+    assert report.failed == 0
+    assert [m.text.split(" ")[0] for m in clinic.cards("scheduling")] == [key]
+    assert clinic.clock.now() - start >= timedelta(seconds=2)
+    assert len(clinic.stub.calls_to("chat.postMessage")) == 2
+
+
+async def test_posts_to_one_channel_are_paced_and_channels_go_in_parallel(
+    clinic: Clinic,
+) -> None:
+    start = clinic.clock.now()
+    for _ in range(4):
+        await clinic.log_request()
+    await clinic.deliver()
+    one_channel = clinic.clock.now() - start
+    assert len(clinic.cards("scheduling")) == 4
+    assert one_channel >= timedelta(seconds=3)  # about one post a second per channel
+
+    start = clinic.clock.now()
+    lanes = ["insurance", "telehealth", "billing", "complaints"]
+    for lane in lanes:
+        request_type = clinic.practice.lane(lane).request_types[0]
+        await clinic.log_request(**{Field.LANE: lane, Field.REQUEST_TYPE: f"{lane}|{request_type}"})
+    await clinic.deliver()
+    assert all(len(clinic.cards(lane)) == 1 for lane in lanes)
+    assert clinic.clock.now() - start < timedelta(seconds=1)
+
+
+async def test_rate_limits_and_server_errors_end_with_each_card_once_in_its_latest_state(
+    clinic: Clinic,
+) -> None:
+    clinic.stub.fail_next("chat.postMessage", times=3, status=429, retry_after=2)
+    keys = [await clinic.log_request() for _ in range(3)]
+    await clinic.deliver()
+
+    clinic.stub.fail_next("chat.update", times=4, status=500)
+    for key in keys:
+        await clinic.deps.services.claim(item_key=key, actor=FRONT_DESK)
+        await clinic.deps.services.reassign(item_key=key, actor=FRONT_DESK, new_owner=ASSISTANT)
+    report = await clinic.deliver()
+
+    assert report.failed == 0
+    cards = clinic.cards("scheduling")
+    assert sorted(m.text.split(" ")[0] for m in cards) == sorted(keys)
+    for card in cards:
+        assert f"<@{ASSISTANT}>" in str(card.blocks)
+        thread = clinic.replies(card)
+        assert [m.text.split(" ")[0] for m in thread] == ["Claimed", "Reassigned"]
+
+
+async def test_repeated_edits_of_one_card_coalesce_into_the_latest(clinic: Clinic) -> None:
+    key = await clinic.log_request()
+    await clinic.deliver()
+    updates_before = len(clinic.stub.calls_to("chat.update"))
+    for _ in range(3):
+        await clinic.deps.services.claim(item_key=key, actor=FRONT_DESK)
+        await clinic.deps.services.release(item_key=key, actor=FRONT_DESK)
+    await clinic.deps.services.claim(item_key=key, actor=ASSISTANT)
+    await clinic.deliver()
+
+    updates = clinic.stub.calls_to("chat.update")[updates_before:]
+    assert len(updates) == 1
+    assert f"<@{ASSISTANT}>" in str(clinic.card_of("scheduling", key).blocks)
+
+
+async def test_card_deleted_in_slack_is_posted_again_on_the_next_change(clinic: Clinic) -> None:
+    key = await clinic.log_request()
+    await clinic.deliver()
+    clinic.stub.fail_next("chat.update", times=1, status=200, error="message_not_found")
+    await clinic.deps.services.claim(item_key=key, actor=FRONT_DESK)
+    report = await clinic.deliver()
+    assert report.failed == 0
+    assert len(clinic.stub.calls_to("chat.postMessage")) >= 2
+
+
+async def test_outbox_written_while_slack_is_down_is_delivered_after_a_restart(
+    database_url: str, example_practice: Practice, clock: ManualClock, stub: SlackStub
+) -> None:
+    first, runner = await start_clinic(database_url, example_practice, clock, stub)
+    stub.fail_next("chat.postMessage", times=50, status=503)
+    keys = [await first.log_request() for _ in range(2)]
+    await first.deps.outbox.drain_once()
+    assert stub.messages(first.channel("scheduling")) == []
+    await stop_clinic(first, runner)
+
+    stub.fail_next("chat.postMessage", times=0)
+    clock.advance(timedelta(minutes=10))
+    second, runner = await start_clinic(database_url, example_practice, clock, stub)
+    try:
+        await second.deliver()
+        assert sorted(m.text.split(" ")[0] for m in second.cards("scheduling")) == sorted(keys)
+    finally:
+        await stop_clinic(second, runner)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _wait_healthy(url: str, process: asyncio.subprocess.Process) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(400):
+            if process.returncode is not None:
+                raise AssertionError("carequeue run exited during start-up")
+            try:
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError("carequeue run did not become healthy")
+
+
+async def test_killing_the_app_mid_post_and_restarting_neither_loses_nor_duplicates(
+    database_url: str, example_practice: Practice, stub: SlackStub, tmp_path: Path
+) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": "xoxb-scenario",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": stub.base_url,
+        "DATABASE_URL": database_url,
+        "PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("SLACK_APP_TOKEN", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        await _wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
+        # Slack accepts the card, but its answer never reaches the app: it is killed first.
+        stub.hold("chat.postMessage")
+        slack = SlackSide(
+            app_url=f"http://127.0.0.1:{port}/slack/events",
+            signing_secret=SIGNING_SECRET,
+            stub=stub,
+        )
+        await slack.slash_command(FRONT_DESK, Command.INTAKE)
+        view_id = stub.open_views(FRONT_DESK)[-1]["id"]
+        answer = await slack.submit_view(FRONT_DESK, view_id, dict(DEFAULT_REQUEST))
+        assert answer.status == 200 and "errors" not in (answer.json or {})
+        await stub.wait_for_call("chat.postMessage", count=1, timeout=10)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+        stub.release("chat.postMessage")
+
+    channel = stub.channel_id(example_practice.lane("scheduling").channel)
+    assert len(stub.messages(channel)) == 1  # Slack has the card; the app never heard back
+
+    restarted = ManualClock(SystemClock().now() + timedelta(minutes=5))  # past the lease
+    clinic, runner = await start_clinic(database_url, example_practice, restarted, stub)
+    try:
+        report = await clinic.deliver()
+        assert report.failed == 0
+        assert len(stub.messages(channel)) == 1
+        async with clinic.deps.uow() as tx:
+            card_ts = await tx.session.scalar(select(CardRow.ts))
+            pending = list(await tx.session.scalars(select(OutboxRow.status)))
+        assert card_ts == stub.messages(channel)[0].ts
+        assert set(pending) == {"sent"}
+
+        posted = stub.messages(channel)[0]
+        await clinic.slack.click_button(ASSISTANT, channel, posted.ts, Action.CLAIM, "CQ-1001")
+        await clinic.deliver()
+        assert len(stub.messages(channel)) == 1
+        assert f"<@{ASSISTANT}>" in str(stub.messages(channel)[0].blocks)
+    finally:
+        await stop_clinic(clinic, runner)

@@ -1,0 +1,149 @@
+"""Logging a request from Slack: /intake, the shortcuts, the modal, and the card it makes."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from blocks.ids import Field, Shortcut
+from storage.models import ItemRow, OutboxRow
+from tests.scenarios.conftest import FRONT_DESK, Clinic
+
+
+async def count_items(clinic: Clinic) -> int:
+    async with clinic.deps.uow() as tx:
+        return int(await tx.session.scalar(select(func.count()).select_from(ItemRow)) or 0)
+
+
+async def test_intake_modal_submission_posts_exactly_one_card_in_its_lane_channel(
+    clinic: Clinic,
+) -> None:
+    response = await clinic.submit_intake()
+    assert response.status == 200
+    assert response.json is not None and response.json.get("response_action") == "update"
+    await clinic.deliver()
+
+    cards = clinic.cards("scheduling")
+    assert len(cards) == 1
+    card = cards[0]
+    assert card.text.startswith("CQ-1001 ")
+    assert "Unclaimed" in card.text
+    assert "Scheduling help" in str(card.blocks)
+    for other in clinic.practice.lanes:
+        if other != "scheduling":
+            assert clinic.cards(other) == []
+    assert len(clinic.stub.calls_to("chat.postMessage")) == 1
+
+
+async def test_logged_card_shows_key_lane_status_and_a_claim_button(clinic: Clinic) -> None:
+    await clinic.log_request()
+    await clinic.deliver()
+    card = clinic.card_of("scheduling", "CQ-1001")
+    rendered = str(card.blocks)
+    assert "CQ-1001" in rendered and "Scheduling help" in rendered
+    assert "Voicemail" in rendered
+    assert "card.claim" in rendered
+
+
+async def test_invalid_submission_is_answered_next_to_each_field_and_stores_nothing(
+    clinic: Clinic,
+) -> None:
+    response = await clinic.submit_intake(**{Field.PHONE: "call me maybe", Field.SUMMARY: "   "})
+    assert response.status == 200 and response.json is not None
+    assert response.json["response_action"] == "errors"
+    errors = response.json["errors"]
+    assert "phone" in errors[Field.PHONE].lower()
+    assert errors[Field.SUMMARY]
+    assert await count_items(clinic) == 0
+    await clinic.deliver()
+    assert clinic.stub.calls_to("chat.postMessage") == []
+
+
+async def test_summary_over_the_limit_is_refused_in_the_modal(clinic: Clinic) -> None:
+    too_long = "x" * 2001
+    view_id = await clinic.open_intake()
+    view = clinic.stub.view(view_id)
+    summary_input = next(b for b in view["blocks"] if b.get("block_id") == Field.SUMMARY)
+    # The modal itself caps input at the limit; a client that ignores the cap is still refused.
+    assert summary_input["element"]["max_length"] == 2000
+    response = await clinic.slack.submit_view(
+        FRONT_DESK,
+        view_id,
+        {
+            Field.PATIENT_REF: "MRN-1",
+            Field.PATIENT_NAME: "Sam Lee",
+            Field.PHONE: "555-201-4477",
+            Field.ORIGIN: "web_form",
+            Field.LANE: "scheduling",
+            Field.REQUEST_TYPE: "scheduling|reschedule",
+            Field.SUMMARY: too_long,
+        },
+    )
+    assert response.json is not None and Field.SUMMARY in response.json["errors"]
+    assert await count_items(clinic) == 0
+
+
+async def test_request_type_from_another_lane_is_refused(clinic: Clinic) -> None:
+    response = await clinic.submit_intake(
+        **{Field.REQUEST_TYPE: "billing|" + _billing_type(clinic)}
+    )
+    assert response.json is not None
+    assert Field.REQUEST_TYPE in response.json["errors"]
+    assert await count_items(clinic) == 0
+
+
+def _billing_type(clinic: Clinic) -> str:
+    return clinic.practice.lane("billing").request_types[0]
+
+
+async def test_intake_typed_with_a_lane_name_preselects_that_lane(clinic: Clinic) -> None:
+    view_id = await clinic.open_intake(text="referrals")
+    view = clinic.stub.view(view_id)
+    lane_input = next(b for b in view["blocks"] if b.get("block_id") == Field.LANE)
+    assert lane_input["element"]["initial_option"]["value"] == "referrals"
+
+
+async def test_global_shortcut_opens_the_same_form(clinic: Clinic) -> None:
+    await clinic.slack.global_shortcut(FRONT_DESK, Shortcut.NEW_REQUEST)
+    views = clinic.stub.open_views(FRONT_DESK)
+    assert views and views[-1]["callback_id"] == "view.intake"
+
+
+async def test_message_shortcut_prefills_summary_and_links_the_source_message(
+    clinic: Clinic,
+) -> None:
+    channel = clinic.stub.channel_id("#phone-voicemails")
+    posted = clinic.stub.add_message(
+        channel, "Voicemail from 555-201-4477: needs a refill &amp; a callback", user="UPHONE"
+    )
+    await clinic.slack.message_shortcut(FRONT_DESK, Shortcut.LOG_MESSAGE, channel, posted.ts)
+    view = clinic.stub.open_views(FRONT_DESK)[-1]
+    summary_input = next(b for b in view["blocks"] if b.get("block_id") == Field.SUMMARY)
+    assert summary_input["element"]["initial_value"] == (
+        "Voicemail from 555-201-4477: needs a refill & a callback"
+    )
+    assert posted.ts.replace(".", "") in view["private_metadata"]
+
+    response = await clinic.slack.submit_view(
+        FRONT_DESK,
+        view["id"],
+        {
+            Field.PATIENT_REF: "MRN-77",
+            Field.PATIENT_NAME: "Ray Park",
+            Field.PHONE: "555-201-4477",
+            Field.ORIGIN: "voicemail",
+            Field.LANE: "clinical",
+            Field.REQUEST_TYPE: "clinical|refill request",
+        },
+    )
+    assert response.status == 200 and "errors" not in (response.json or {})
+    item = await clinic.deps.services.get("CQ-1001")
+    assert item is not None and item.source_link.endswith(posted.ts.replace(".", ""))
+    assert item.summary.startswith("Voicemail from")
+
+
+async def test_each_logged_request_queues_one_card_post(clinic: Clinic) -> None:
+    for _ in range(3):
+        await clinic.log_request()
+    async with clinic.deps.uow() as tx:
+        kinds = list(await tx.session.scalars(select(OutboxRow.kind)))
+    assert kinds == ["card", "card", "card"]

@@ -1,0 +1,115 @@
+"""How the app answers Slack's HTTP requests: signatures, and the 3-second deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from urllib.parse import urlencode
+
+import aiohttp
+from sqlalchemy import func, select, text
+
+from blocks.ids import Action
+from storage.db import create_engine
+from storage.models import ItemRow
+from tests.scenarios.conftest import FRONT_DESK, Clinic
+
+
+def claim_command_body(key: str) -> str:
+    return urlencode(
+        {
+            "token": "verification-token",
+            "team_id": "T0CAREQ",
+            "team_domain": "riverside",
+            "channel_id": "C0TEST",
+            "channel_name": "cq-scheduling",
+            "user_id": FRONT_DESK,
+            "user_name": "ana",
+            "command": "/claim",
+            "text": key,
+            "api_app_id": "A0CAREQ",
+            "response_url": "http://127.0.0.1:9/none",
+            "trigger_id": "1.2.3",
+        }
+    )
+
+
+async def post(clinic: Clinic, body: str, headers: dict[str, str]) -> int:
+    headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(clinic.app_url, data=body, headers=headers) as response,
+    ):
+        return response.status
+
+
+async def test_forged_signature_gets_401_and_changes_nothing(clinic: Clinic) -> None:
+    key = await clinic.log_request()
+    body = claim_command_body(key)
+    headers = clinic.slack.sign(body)
+    headers["X-Slack-Signature"] = "v0=" + "0" * 64
+    assert await post(clinic, body, headers) == 401
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.owner is None
+
+
+async def test_stale_signature_over_five_minutes_old_gets_401(clinic: Clinic) -> None:
+    key = await clinic.log_request()
+    body = claim_command_body(key)
+    stale = int(time.time()) - 6 * 60
+    assert await post(clinic, body, clinic.slack.sign(body, timestamp=stale)) == 401
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.owner is None
+
+
+async def test_properly_signed_request_is_accepted(clinic: Clinic) -> None:
+    key = await clinic.log_request()
+    body = claim_command_body(key)
+    assert await post(clinic, body, clinic.slack.sign(body)) == 200
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.owner == FRONT_DESK
+
+
+async def test_click_is_acknowledged_within_three_seconds_while_the_database_is_locked(
+    clinic: Clinic, database_url: str
+) -> None:
+    key = await clinic.log_request()
+    await clinic.deliver()
+    card = clinic.card_of("scheduling", key)
+
+    locker = create_engine(database_url)
+    async with locker.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            await connection.execute(text("SELECT 1"))  # BEGIN IMMEDIATE holds the write lock
+        else:
+            await connection.execute(select(ItemRow.id).where(ItemRow.key == key).with_for_update())
+        started = time.monotonic()
+        response = await clinic.slack.click_button(
+            FRONT_DESK, card.channel, card.ts, Action.CLAIM, key
+        )
+        elapsed = time.monotonic() - started
+        assert response.status == 200
+        assert elapsed < 3.0
+        item = await clinic.deps.services.get(key) if connection.dialect.name != "sqlite" else None
+        assert item is None or item.owner is None
+        await connection.rollback()
+    await locker.dispose()
+
+    # The click was not lost: the claim commits once the lock is gone.
+    for _ in range(200):
+        item = await clinic.deps.services.get(key)
+        if item is not None and item.owner == FRONT_DESK:
+            break
+        await asyncio.sleep(0.05)
+    assert item is not None and item.owner == FRONT_DESK
+
+
+async def test_healthz_reports_database_and_outbox(clinic: Clinic) -> None:
+    await clinic.log_request()
+    url = clinic.app_url.replace("/slack/events", "/healthz")
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        body = await response.json()
+    assert response.status == 200
+    assert body == {"status": "ok", "database": "ok", "outbox": {"pending": 1, "failed": 0}}
+    async with clinic.deps.uow() as tx:
+        assert await tx.session.scalar(select(func.count()).select_from(ItemRow)) == 1

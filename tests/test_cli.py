@@ -1,0 +1,115 @@
+"""The `carequeue` command: check-config, refusing to start, db upgrade, export."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.clock import ManualClock
+from bot.config import EXAMPLE_PRACTICE, Practice
+from bot.domain.intake import IntakeRequest
+from bot.domain.items import Origin
+from bot.services.items import ItemServices
+from storage.db import create_engine, session_factory
+from storage.uow import UnitOfWorkFactory
+from tests.conftest import MONDAY_9AM
+
+BROKEN = EXAMPLE_PRACTICE.read_text().replace("response_target: 4h", "response_target: soon", 1)
+
+
+def test_check_config_accepts_the_shipped_example(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-config", str(EXAMPLE_PRACTICE)]) == 0
+    assert "OK" in capsys.readouterr().out
+
+
+def test_check_config_lists_each_problem_with_its_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "practice.yml"
+    path.write_text(BROKEN)
+    assert main(["check-config", str(path)]) == 2
+    assert "lanes[0].response_target: must be a duration like 4h or 1d" in capsys.readouterr().err
+
+
+def test_run_refuses_an_invalid_practice_file_with_the_same_list(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "practice.yml"
+    path.write_text(BROKEN)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-x")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
+    assert (
+        main(["run", "--practice", str(path), "--database-url", f"sqlite:///{tmp_path}/x.db"]) == 2
+    )
+    assert "lanes[0].response_target: must be a duration" in capsys.readouterr().err
+
+
+def test_run_without_slack_credentials_says_which_are_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["run", "--database-url", f"sqlite:///{tmp_path}/x.db"]) == 2
+    err = capsys.readouterr().err
+    assert "SLACK_BOT_TOKEN" in err and "SLACK_SIGNING_SECRET" in err
+
+
+async def _seed(url: str, practice: Practice) -> None:
+    engine = create_engine(url)
+    services = ItemServices(
+        UnitOfWorkFactory(session_factory(engine)),
+        practice,
+        ManualClock(MONDAY_9AM),
+    )
+    request = IntakeRequest(
+        patient_ref="MRN-1",
+        patient_name="Pat Lee",
+        phone="(555) 201-4477",
+        origin=Origin.PORTAL_MESSAGE,
+        lane="billing",
+        request_type="statement question",
+        summary="Question about a statement",
+        language="English",
+    )
+    done = await services.log_request(request, actor="UFRONT01")
+    await services.claim(item_key=done.item.key, actor="UFRONT01")
+    await engine.dispose()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_export_events_writes_every_event_since_a_date(
+    fmt: str,
+    database_url: str,
+    example_practice: Practice,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asyncio.run(_seed(database_url, example_practice))
+    out = tmp_path / f"events.{fmt}"
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    argv = ["export", "events", "--since", "2026-01-01", "--format", fmt, "--output", str(out)]
+    assert main(argv) == 0
+    text = out.read_text()
+    if fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(text)))
+    else:
+        rows = [json.loads(line) for line in text.splitlines()]
+    assert [(r["item_key"], r["action"], r["actor"]) for r in rows] == [
+        ("CQ-1001", "create", "UFRONT01"),
+        ("CQ-1001", "claim", "UFRONT01"),
+    ]
+    assert main([*argv[:3], "2027-01-01", *argv[4:]]) == 0
+    assert len(out.read_text().strip().splitlines()) == (1 if fmt == "csv" else 0)
+
+
+def test_db_upgrade_brings_a_new_database_to_the_latest_revision(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["db", "upgrade", "--database-url", f"sqlite:///{tmp_path}/new.db"]) == 0
+    assert "revision 0001" in capsys.readouterr().out
