@@ -26,6 +26,10 @@ class View(StrEnum):
     STATUS = "view.status"
 
 
+# Views with no submit button: Slack never sends their submission, so nothing listens.
+READ_ONLY_VIEWS = frozenset({View.DETAILS, View.STATUS})
+
+
 class Shortcut(StrEnum):
     """`callback_id` of global and message shortcuts (declared in app-manifest.yml)."""
 

@@ -146,6 +146,11 @@ def build_bolt_app(stub: SlackStub, seen: dict[str, dict[str, Any]]) -> AsyncApp
         await ack()
         await respond(text=f"You claimed {body['actions'][0]['value']}")
 
+    @bolt.action("home.refresh")
+    async def on_home_refresh(ack: AsyncAck, body: dict[str, Any]) -> None:
+        seen["home_refresh"] = body
+        await ack()
+
     @bolt.action("card.assign")
     async def on_assign(ack: AsyncAck, body: dict[str, Any]) -> None:
         seen["assign"] = body
@@ -470,6 +475,30 @@ async def test_app_home_opened_event_reaches_the_event_listener(harness: Harness
     await harness.stub.wait_for_call("views.publish")
     assert harness.seen["home"]["user"] == NURSE
     assert harness.stub.home_view(NURSE) is not None
+
+
+async def test_a_click_on_the_app_home_carries_the_view(harness: Harness) -> None:
+    refresh = {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": "home.refresh",
+                "text": {"type": "plain_text", "text": "Refresh"},
+                "value": "mine",
+            }
+        ],
+    }
+    published = await harness.client.views_publish(
+        user_id=NURSE, view={"type": "home", "blocks": [refresh]}
+    )
+
+    await harness.slack.click_view_button(NURSE, published["view"]["id"], "home.refresh")
+
+    body = harness.seen["home_refresh"]
+    assert body["container"] == {"type": "view", "view_id": published["view"]["id"]}
+    assert body["view"]["type"] == "home"
+    assert body["actions"][0]["value"] == "mine"
 
 
 # --------------------------------------------------------------------------- signatures
