@@ -8,7 +8,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
-from sqlalchemy.pool import NullPool
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -31,7 +30,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if ":memory:" in url or make_url(url).database in (None, ""):
         raise ValueError("use a SQLite file, not :memory:, so every connection sees one database")
     # hide_parameters: an error message must never carry a patient field into the logs.
-    engine = create_async_engine(url, echo=echo, poolclass=NullPool, hide_parameters=True, **kwargs)
+    engine = create_async_engine(url, echo=echo, hide_parameters=True, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,13 +16,23 @@ class UnitOfWork:
     Repositories share the one session and never commit themselves.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], writer: asyncio.Lock | None = None
+    ) -> None:
         self._sessions = sessions
+        self._writer = writer
         self._session: AsyncSession | None = None
 
     async def __aenter__(self) -> UnitOfWork:
-        self._session = self._sessions()
-        await self._session.begin()
+        if self._writer is not None:
+            await self._writer.acquire()
+        try:
+            self._session = self._sessions()
+            await self._session.begin()
+        except BaseException:
+            if self._writer is not None:
+                self._writer.release()
+            raise
         self.items = ItemRepository(self._session)
         self.events = EventRepository(self._session)
         self.cards = CardRepository(self._session)
@@ -41,6 +52,8 @@ class UnitOfWork:
         finally:
             await self._session.close()
             self._session = None
+            if self._writer is not None:
+                self._writer.release()
 
     @property
     def session(self) -> AsyncSession:
@@ -52,8 +65,17 @@ class UnitOfWork:
 
 
 class UnitOfWorkFactory:
+    """Makes units of work. On SQLite (one writer at a time, and every transaction here
+    begins IMMEDIATE) units of work queue on an asyncio lock in this process rather than
+    poll SQLite's busy handler; the busy timeout still covers other processes.
+    Never open a unit of work while holding another: on SQLite that waits forever."""
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
+        bind = sessions.kw.get("bind")
+        self._writer = (
+            asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else None
+        )
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions)
+        return UnitOfWork(self.sessions, self._writer)

@@ -135,12 +135,13 @@ class ItemServices:
             decision = decide(item, Action.CLAIM, who, clinical_lane=self._clinical(item))
             if isinstance(decision, Refusal):
                 return decision
-            if not await tx.items.claim(item_key, actor, now):
-                await tx.session.rollback()
-                return await self._refusal_after_lost_race(item_key, Action.CLAIM, actor)
-            changes = {"owner": actor, "status": Status.CLAIMED, "claimed_at": now}
-            done = await self._record(tx, item, Action.CLAIM, actor, now, changes)
-            await tx.commit()
+            won = await tx.items.claim(item_key, actor, now)
+            if won:
+                changes = {"owner": actor, "status": Status.CLAIMED, "claimed_at": now}
+                done = await self._record(tx, item, Action.CLAIM, actor, now, changes)
+                await tx.commit()
+        if not won:
+            return await self._refusal_after_lost_race(item_key, Action.CLAIM, actor)
         log.info("item claimed key=%s by=%s", item_key, actor)
         self._on_enqueued()
         return done

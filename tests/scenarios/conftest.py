@@ -80,7 +80,9 @@ class Clinic:
 
     async def open_intake(self, user: str = FRONT_DESK, text: str = "") -> str:
         """Type /intake; return the id of the modal it opened."""
-        response = await self.slack.slash_command(user, Command.INTAKE, text=text)
+        response = await self.then_wait_for(
+            "views.open", self.slack.slash_command(user, Command.INTAKE, text=text)
+        )
         assert response.status == 200
         views = self.stub.open_views(user)
         assert views, "/intake opened no modal"

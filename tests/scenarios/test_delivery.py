@@ -190,6 +190,7 @@ async def test_killing_the_app_mid_post_and_restarting_neither_loses_nor_duplica
             stub=stub,
         )
         await slack.slash_command(FRONT_DESK, Command.INTAKE)
+        await stub.wait_for_call("views.open", timeout=10)
         view_id = stub.open_views(FRONT_DESK)[-1]["id"]
         answer = await slack.submit_view(FRONT_DESK, view_id, dict(DEFAULT_REQUEST))
         assert answer.status == 200 and "errors" not in (answer.json or {})

@@ -103,7 +103,9 @@ async def test_intake_typed_with_a_lane_name_preselects_that_lane(clinic: Clinic
 
 
 async def test_global_shortcut_opens_the_same_form(clinic: Clinic) -> None:
-    await clinic.slack.global_shortcut(FRONT_DESK, Shortcut.NEW_REQUEST)
+    await clinic.then_wait_for(
+        "views.open", clinic.slack.global_shortcut(FRONT_DESK, Shortcut.NEW_REQUEST)
+    )
     views = clinic.stub.open_views(FRONT_DESK)
     assert views and views[-1]["callback_id"] == "view.intake"
 
@@ -115,7 +117,10 @@ async def test_message_shortcut_prefills_summary_and_links_the_source_message(
     posted = clinic.stub.add_message(
         channel, "Voicemail from 555-201-4477: needs a refill &amp; a callback", user="UPHONE"
     )
-    await clinic.slack.message_shortcut(FRONT_DESK, Shortcut.LOG_MESSAGE, channel, posted.ts)
+    await clinic.then_wait_for(
+        "views.open",
+        clinic.slack.message_shortcut(FRONT_DESK, Shortcut.LOG_MESSAGE, channel, posted.ts),
+    )
     view = clinic.stub.open_views(FRONT_DESK)[-1]
     summary_input = next(b for b in view["blocks"] if b.get("block_id") == Field.SUMMARY)
     assert summary_input["element"]["initial_value"] == (
