@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from bot.domain.items import Origin
 from bot.domain.lanes import Lane
@@ -17,7 +19,8 @@ CALLBACK_WINDOW_MAX = 200
 SOURCE_LINK_MAX = 500
 
 _PHONE_DECORATION = re.compile(r"[\s().\-]")
-_EXTENSION = re.compile(r"^(?P<number>.+?)\s*(?:ext\.?|x|#)\s*(?P<ext>\d{1,6})$", re.IGNORECASE)
+_EXTENSION = re.compile(r"^(?P<number>.+?)\s*(?:ext\.?|x|#)\s*(?P<ext>[0-9]{1,6})$", re.IGNORECASE)
+_ASCII_DIGITS = frozenset("0123456789")
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-_/.]*$")
 
 
@@ -72,11 +75,18 @@ class FieldProblem:
     message: str
 
 
+def _visible(text: str) -> bool:
+    """True when `text` shows something: zero-width and other format characters do not count."""
+    return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in text)
+
+
 def normalize_phone(text: str) -> str | None:
     """Return a readable callback number, or None when `text` is not a phone number.
 
-    Accepts North American numbers (10 digits, optional leading 1) and international
-    numbers written with a leading + (8 to 15 digits), with an optional extension.
+    Accepts North American numbers (10 digits, optional leading 1 or +1; area codes never
+    start with 0 or 1) and international numbers written with a leading + (8 to 15
+    digits), with an optional extension. Only ASCII digits count: str.isdigit() would
+    accept Arabic-Indic or full-width digits, which no phone can dial.
     """
     raw = text.strip()
     extension = ""
@@ -85,19 +95,23 @@ def normalize_phone(text: str) -> str | None:
         raw, extension = match.group("number"), match.group("ext")
     compact = _PHONE_DECORATION.sub("", raw)
     international = compact.startswith("+")
-    digits = compact.lstrip("+")
-    if not digits.isdigit():
+    digits = compact.removeprefix("+")
+    if not digits or not set(digits) <= _ASCII_DIGITS:
         return None
     suffix = f" ext. {extension}" if extension else ""
-    if not international and len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
-    if not international and len(digits) == 10:
-        if digits[0] in "01":
+    if international and digits.startswith("1") and len(digits) != 11:
+        return None  # +1 is North America: exactly ten digits follow
+    if len(digits) == 11 and digits.startswith("1"):
+        national = digits[1:]
+    elif len(digits) == 10 and not international:
+        national = digits
+    else:
+        national = ""
+    if national:
+        if national[0] in "01":
             return None
-        return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}{suffix}"
+        return f"({national[:3]}) {national[3:6]}-{national[6:]}{suffix}"
     if international and 8 <= len(digits) <= 15:
-        if digits.startswith("1") and len(digits) == 11:
-            return f"({digits[1:4]}) {digits[4:7]}-{digits[7:]}{suffix}"
         return f"+{digits}{suffix}"
     return None
 
@@ -115,7 +129,7 @@ def validate_intake(
 
     def need(field: IntakeField, value: str, what: str, limit: int) -> str:
         value = value.strip()
-        if not value:
+        if not _visible(value):
             problems.append(FieldProblem(field, f"Enter the {what}."))
         elif len(value) > limit:
             problems.append(
@@ -181,7 +195,8 @@ def validate_intake(
             )
         )
     link = draft.source_link.strip()
-    if len(link) > SOURCE_LINK_MAX or (link and not link.startswith("https://")):
+    parsed = urlsplit(link)
+    if len(link) > SOURCE_LINK_MAX or (link and (parsed.scheme != "https" or not parsed.netloc)):
         problems.append(
             FieldProblem(IntakeField.SOURCE_LINK, "The source link must be an https link.")
         )

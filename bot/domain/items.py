@@ -221,15 +221,15 @@ def decide(
     base = {"item_key": item.key, "action": action, "status": item.status}
     rule = TRANSITIONS.get((item.status, action))
     if rule is None:
+        if item.status is Status.RESOLVED:
+            return Refusal(RefusalCode.ALREADY_CLOSED, **base)
         if action is Action.CLAIM and item.owner is not None:
             return Refusal(
                 RefusalCode.ALREADY_OWNED, owner=item.owner, since=item.claimed_at, **base
             )
-        if item.status is Status.RESOLVED:
-            return Refusal(RefusalCode.ALREADY_CLOSED, **base)
         return Refusal(RefusalCode.NOT_ALLOWED_IN_STATE, owner=item.owner, **base)
     if not _permits(rule, item, actor):
-        if action is Action.CLOSE and item.owner is None:
+        if action is Action.CLOSE and item.status is Status.NEW:
             return Refusal(RefusalCode.NEEDS_CLAIM, **base)
         return Refusal(RefusalCode.NOT_OWNER, owner=item.owner, since=item.claimed_at, **base)
     if (

@@ -122,11 +122,6 @@ def test_text_that_is_not_a_phone_number_is_refused(typed: str) -> None:
     assert normalize_phone(typed) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the +1 branch of normalize_phone formats any 11-digit +1 number without the "
-    "area-code check the national branch applies",
-)
 def test_area_code_starting_with_0_or_1_is_refused_in_international_form_too() -> None:
     assert normalize_phone("+1 055 201 4477") is None
 
@@ -136,11 +131,6 @@ FULL_WIDTH = "".join(chr(0xFF10 + int(d)) for d in "5552014477")
 SUPERSCRIPT_TWO_AT_THE_END = "555201447\u00b2"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: str.isdigit() and \\d accept non-ASCII digits (Arabic-Indic, full-width, "
-    "superscripts), which are stored as an undialable callback number",
-)
 @pytest.mark.parametrize("typed", [ARABIC_INDIC, FULL_WIDTH, SUPERSCRIPT_TWO_AT_THE_END])
 def test_only_ascii_digits_make_a_phone_number(typed: str) -> None:
     assert normalize_phone(typed) is None
@@ -335,3 +325,18 @@ def test_an_accepted_summary_is_stripped_non_empty_and_within_the_limit(summary:
     else:
         assert [problem.field for problem in result] == [IntakeField.SUMMARY]
         assert not stripped or len(stripped) > SUMMARY_MAX
+
+
+def test_plus_one_needs_exactly_ten_digits_after_it() -> None:
+    assert normalize_phone("+1 555 201 447") is None
+    assert normalize_phone("+1 555 201 44770") is None
+
+
+def test_summary_of_only_invisible_characters_counts_as_empty() -> None:
+    problems = problems_with(replace(VALID, summary="\u200b\u200b \u2060"))
+    assert [p.field for p in problems] == [IntakeField.SUMMARY]
+
+
+def test_source_link_needs_a_host() -> None:
+    problems = problems_with(replace(VALID, source_link="https://"))
+    assert [p.field for p in problems] == [IntakeField.SOURCE_LINK]

@@ -98,11 +98,6 @@ def test_claiming_an_unowned_escalated_item_is_not_allowed_in_that_state() -> No
     assert refusal.status is Status.ESCALATED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: decide() checks item.owner before RESOLVED, so claiming a closed item "
-    "reports ALREADY_OWNED ('already owned by ... since ...') instead of ALREADY_CLOSED",
-)
 def test_claiming_a_resolved_item_says_it_is_already_closed() -> None:
     refusal = refused(decide(item(Status.RESOLVED, ALICE.user_id), Action.CLAIM, BOB))
     assert refusal.code is RefusalCode.ALREADY_CLOSED
@@ -458,3 +453,8 @@ def test_any_sequence_of_allowed_actions_keeps_ownership_consistent(
             assert actor.is_clinical, "an unacknowledged clinical item closed by a non-clinician"
         if current.status is Status.RESOLVED and current.owner is None:
             assert before.status is Status.NEW and actor.is_manager
+
+
+def test_closing_an_unowned_escalated_item_does_not_advise_claiming() -> None:
+    refusal = refused(decide(item(Status.ESCALATED), Action.CLOSE, BOB))
+    assert refusal.code is not RefusalCode.NEEDS_CLAIM
