@@ -12,15 +12,20 @@ import sys
 from collections.abc import Sequence
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.config import ConfigError, Settings, check_practice_file, load_practice, settings_from_env
 from bot.services.audit import ExportFormat, export_events
 
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
 log = logging.getLogger("carequeue")
 
 EXIT_CONFIG = 2
+SANDBOX_PORT = 8000
 
 
 def _wiring_flags(parser: argparse.ArgumentParser) -> None:
@@ -37,6 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--host", help="HTTP bind address (HOST, default 127.0.0.1)")
     run.add_argument("--port", type=int, help="HTTP port (PORT, default 3000)")
     run.add_argument("--api-url", help="Slack Web API base URL (SLACK_API_URL)")
+
+    sandbox = commands.add_parser(
+        "sandbox", help="run the app against a local workspace in your browser (no Slack)"
+    )
+    _wiring_flags(sandbox)
+    sandbox.add_argument("--port", type=int, default=SANDBOX_PORT, help="page port (8000)")
+    sandbox.add_argument("--demo", action="store_true", help="seed a realistic morning")
 
     check = commands.add_parser("check-config", help="validate a practice file")
     check.add_argument("file", type=Path)
@@ -85,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
         if args.command == "run":
             return asyncio.run(_run(settings))
+        if args.command == "sandbox":
+            return asyncio.run(_sandbox(settings, demo=args.demo))
         if args.command == "db":
             return asyncio.run(_db_upgrade(settings))
         if args.command == "export":
@@ -151,16 +165,42 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _sandbox(settings: Settings, *, demo: bool) -> int:
+    from bot.sandbox.workspace import run_sandbox
+
+    def announce(url: str, _workspace: object) -> None:
+        print(f"CareQueue sandbox: open {url} (Ctrl-C to stop)", flush=True)
+
+    await run_sandbox(settings, load_practice(settings.practice_file), demo=demo, on_ready=announce)
+    return 0
+
+
 def _missing_slack_settings(settings: Settings) -> list[str]:
     problems = []
     if not settings.slack_bot_token:
         problems.append("SLACK_BOT_TOKEN: not set (the bot token, xoxb-…)")
+    elif not settings.slack_bot_token.startswith("xoxb-"):
+        problems.append("SLACK_BOT_TOKEN: must be a bot token (xoxb-…)")
+    if settings.slack_app_token and not settings.slack_app_token.startswith("xapp-"):
+        problems.append("SLACK_APP_TOKEN: must be an app-level token (xapp-…)")
     if not settings.socket_mode and not settings.slack_signing_secret:
         problems.append(
             "SLACK_SIGNING_SECRET: not set (needed in HTTP mode; or set SLACK_APP_TOKEN "
             "for Socket Mode)"
         )
     return problems
+
+
+async def _check_app_token(deps: Deps) -> None:
+    """Ask Slack once before starting: a refused app token would otherwise be retried forever."""
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        await deps.client.apps_connections_open(app_token=deps.settings.slack_app_token or "")
+    except SlackApiError as err:
+        data = err.response.data
+        reason = data.get("error") if isinstance(data, dict) else f"HTTP {err.response.status_code}"
+        raise ConfigError([f"SLACK_APP_TOKEN: Slack refused it ({reason})"]) from err
 
 
 async def _run(settings: Settings) -> int:
@@ -174,30 +214,39 @@ async def _run(settings: Settings) -> int:
         raise ConfigError(missing)
     await _prepare_database(settings)
     deps = build_deps(settings, practice=practice)
+    if settings.socket_mode:
+        try:
+            await _check_app_token(deps)
+        except ConfigError:
+            await deps.close()
+            raise
     bolt = build_app(deps)
     web_app = build_web_app(deps, bolt, http_events=not settings.socket_mode)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
-    mode = (
-        "Socket Mode" if settings.socket_mode else f"HTTP on http://{settings.host}:{settings.port}"
-    )
-    log.info("CareQueue running for %s (%s lanes), %s", practice.name, len(practice.lanes), mode)
-
-    socket_handler = None
-    if settings.socket_mode:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-        socket_handler = AsyncSocketModeHandler(bolt, settings.slack_app_token)
-        await socket_handler.connect_async()
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
+    socket_handler = None
     try:
+        await site.start()
+        mode = (
+            "Socket Mode"
+            if settings.socket_mode
+            else f"HTTP on http://{settings.host}:{settings.port}"
+        )
+        log.info(
+            "CareQueue running for %s (%s lanes), %s", practice.name, len(practice.lanes), mode
+        )
+        if settings.socket_mode:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            socket_handler = AsyncSocketModeHandler(bolt, settings.slack_app_token)
+            await socket_handler.connect_async()
         await stop.wait()
     finally:
         log.info("CareQueue stopping")

@@ -85,6 +85,13 @@ class Pacing:
     batch: int = 200
 
 
+def _carries(message: dict[str, Any], event_type: str, key: str, value: object) -> bool:
+    """Whether a Slack message's metadata says it is ours, for this card or outbox row."""
+    metadata = message.get("metadata") or {}
+    payload = metadata.get("event_payload") or {}
+    return metadata.get("event_type") == event_type and payload.get(key) == value
+
+
 def pace_key(entry: OutboxEntry) -> str:
     if entry.kind == CARD and entry.card_ts is not None:
         return WORKSPACE_EDITS
@@ -261,15 +268,8 @@ class Outbox:
                 log.info("card found already posted key=%s card=%s", item.key, card.id)
                 card = await self._remember_card(card, found[0], found[1])
         if card.ts is None:
-            response = await self._client.chat_postMessage(
-                channel=card.channel,
-                metadata={
-                    "event_type": CARD_METADATA,
-                    "event_payload": {"item": item.key, "card": card.id},
-                },
-                unfurl_links=False,
-                unfurl_media=False,
-                **message,
+            response = await self._post(
+                card.channel, CARD_METADATA, {"item": item.key, "card": card.id}, message
             )
             await self._remember_card(card, str(response["channel"]), str(response["ts"]))
             log.info("card posted key=%s channel=%s", item.key, response["channel"])
@@ -285,18 +285,26 @@ class Outbox:
             return _Outcome(failed="thread entry without item, event or card")
         if entry.maybe_sent and await self._thread_entry_exists(entry):
             return _Outcome(sent=True)
-        response = await self._client.chat_postMessage(
-            channel=entry.card_channel_id or entry.channel,
-            thread_ts=entry.card_ts,
-            metadata={
-                "event_type": ENTRY_METADATA,
-                "event_payload": {"item": item.key, "outbox": entry.id},
-            },
-            unfurl_links=False,
-            unfurl_media=False,
-            **self._renderer.thread_entry(event, item),
+        response = await self._post(
+            entry.card_channel_id or entry.channel,
+            ENTRY_METADATA,
+            {"item": item.key, "outbox": entry.id},
+            {**self._renderer.thread_entry(event, item), "thread_ts": entry.card_ts},
         )
         return _Outcome(sent=True, ts=str(response["ts"]))
+
+    async def _post(
+        self, channel: str, event_type: str, payload: dict[str, Any], message: dict[str, Any]
+    ) -> Any:
+        """Post with message metadata naming what this is, so a post whose outcome was lost
+        can be recognised in Slack later (see _find_posted_card, _thread_entry_exists)."""
+        return await self._client.chat_postMessage(
+            channel=channel,
+            metadata={"event_type": event_type, "event_payload": payload},
+            unfurl_links=False,
+            unfurl_media=False,
+            **message,
+        )
 
     async def _remember_card(self, card: Card, channel_id: str, ts: str) -> Card:
         """Store the ts at once, in its own transaction: the card exists in Slack now."""
@@ -322,9 +330,7 @@ class Outbox:
                 channel=channel_id, include_all_metadata=True, limit=200, cursor=cursor
             )
             for message in page.get("messages", []):
-                metadata = message.get("metadata") or {}
-                payload = metadata.get("event_payload") or {}
-                if metadata.get("event_type") == CARD_METADATA and payload.get("card") == card.id:
+                if _carries(message, CARD_METADATA, "card", card.id):
                     return channel_id, str(message["ts"])
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
@@ -338,12 +344,10 @@ class Outbox:
             include_all_metadata=True,
             limit=1000,
         )
-        for message in page.get("messages", []):
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if metadata.get("event_type") == ENTRY_METADATA and payload.get("outbox") == entry.id:
-                return True
-        return False
+        return any(
+            _carries(message, ENTRY_METADATA, "outbox", entry.id)
+            for message in page.get("messages", [])
+        )
 
     async def _resolve_channel(self, channel: str) -> str | None:
         if not channel.startswith("#"):

@@ -113,3 +113,14 @@ def test_db_upgrade_brings_a_new_database_to_the_latest_revision(
 ) -> None:
     assert main(["db", "upgrade", "--database-url", f"sqlite:///{tmp_path}/new.db"]) == 0
     assert "revision 0001" in capsys.readouterr().out
+
+
+def test_run_refuses_tokens_of_the_wrong_kind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xapp-not-a-bot-token")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xoxb-not-an-app-token")
+    assert main(["run", "--database-url", f"sqlite:///{tmp_path}/x.db"]) == 2
+    err = capsys.readouterr().err
+    assert "SLACK_BOT_TOKEN: must be a bot token" in err
+    assert "SLACK_APP_TOKEN: must be an app-level token" in err

@@ -5,6 +5,9 @@ slash command, clicks a button on a message the app posted (read back from the
 ``SlackStub``), submits a modal, uses a shortcut. It signs each request like Slack
 (``v0:{timestamp}:{body}``, HMAC-SHA256) and, for modals, applies the app's
 ``response_action`` to the views the stub holds.
+
+With ``transport="socket"`` the same payloads travel as Socket Mode envelopes through the
+stub to an app connected with an app-level token, and the ack comes back as the answer.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from datetime import time as clock_time
-from typing import Any, Self
+from typing import Any, Literal, Self
 from urllib.parse import urlencode
 
 import aiohttp
@@ -25,6 +28,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.sandbox.slack_stub import (
     APP_ID,
     BOT_USER_ID,
+    SOCKET_ACK_TIMEOUT_SECONDS,
     TEAM_DOMAIN,
     TEAM_ID,
     SlackStub,
@@ -36,6 +40,10 @@ logger = logging.getLogger(__name__)
 FORM = "application/x-www-form-urlencoded"
 VERIFICATION_TOKEN = "sandbox-verification-token"
 """The deprecated verification token Slack still puts in payloads; apps must ignore it."""
+
+Transport = Literal["http", "socket"]
+"""How SlackSide reaches the app: signed HTTP POSTs, or Socket Mode envelopes via the stub."""
+TRANSPORTS: tuple[Transport, ...] = ("http", "socket")
 
 # element type -> (key in view.state.values, value when the person left it empty)
 _STATE_SHAPES: dict[str, tuple[str, Any]] = {
@@ -82,7 +90,11 @@ _INITIAL_FIELDS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class SlackResponse:
-    """The app's HTTP answer to one request from Slack."""
+    """The app's answer to one request from Slack.
+
+    Over Socket Mode it is the ack: status 200, ``json`` the ack's payload (None without
+    one) and ``body`` that payload as JSON, or empty, as Bolt answers a bare ``ack()``.
+    """
 
     status: int
     body: str
@@ -95,25 +107,40 @@ class SlackSide:
     ``app_url`` is the app's request URL (``http://127.0.0.1:PORT/slack/events``). Users
     are Slack user ids; channels may be ids or ``#names`` (resolved by the stub).
     Signatures use the real clock by default, since Bolt checks them against it.
+
+    ``transport="socket"`` delivers every payload as a Socket Mode envelope through
+    ``stub`` instead (``app_url`` and ``signing_secret`` are then unused): slash commands as
+    ``slash_commands``, interactivity as ``interactive``, events as ``events_api``. An
+    envelope the app does not ack within ``ack_timeout`` seconds raises TimeoutError.
     """
 
     def __init__(
         self,
-        app_url: str,
-        signing_secret: str,
-        stub: SlackStub,
+        app_url: str = "",
+        signing_secret: str = "",
+        stub: SlackStub | None = None,
         team_id: str = TEAM_ID,
         *,
         team_domain: str = TEAM_DOMAIN,
         api_app_id: str = APP_ID,
         clock: Callable[[], float] = time.time,
+        transport: Transport = "http",
+        ack_timeout: float = SOCKET_ACK_TIMEOUT_SECONDS,
     ) -> None:
+        if stub is None:
+            raise TypeError("SlackSide needs the SlackStub the app calls (stub=...)")
+        if transport not in TRANSPORTS:
+            raise ValueError(f"transport must be one of {TRANSPORTS}, not {transport!r}")
+        if transport == "http" and not (app_url and signing_secret):
+            raise ValueError("the http transport needs app_url and signing_secret")
         self.app_url = app_url
-        self.stub = stub
+        self.stub: SlackStub = stub
+        self.transport: Transport = transport
+        self.ack_timeout = ack_timeout
         self.team_id = team_id
         self.team_domain = team_domain
         self.api_app_id = api_app_id
-        self._verifier = SignatureVerifier(signing_secret)
+        self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self._clock = clock
         self._session: aiohttp.ClientSession | None = None
         self._event_serial = 0
@@ -134,6 +161,8 @@ class SlackSide:
 
     def sign(self, body: str, timestamp: int | None = None) -> dict[str, str]:
         """Headers Slack signs a request with (``timestamp`` defaults to now)."""
+        if self._verifier is None:
+            raise ValueError("no signing_secret was given, so there is nothing to sign with")
         ts = str(int(self._clock()) if timestamp is None else timestamp)
         signature = self._verifier.generate_signature(timestamp=ts, body=body)
         if signature is None:  # only when the body is None
@@ -148,7 +177,12 @@ class SlackSide:
         headers: Mapping[str, str] | None = None,
         sign: bool = True,
     ) -> SlackResponse:
-        """POST a raw body to the app, signed unless ``sign`` is False or headers say so."""
+        """POST a raw body to the app, signed unless ``sign`` is False or headers say so.
+
+        HTTP only: over Socket Mode there is no request to forge; RuntimeError then.
+        """
+        if self.transport != "http":
+            raise RuntimeError("post() sends raw HTTP; this SlackSide uses Socket Mode")
         sent = {
             "Content-Type": content_type,
             "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
@@ -168,8 +202,37 @@ class SlackSide:
         return SlackResponse(resp.status, text, parsed if isinstance(parsed, dict) else None)
 
     async def post_payload(self, payload: Mapping[str, Any]) -> SlackResponse:
-        """POST an interactivity payload as Slack does: form field ``payload`` holding JSON."""
+        """Deliver an interactivity payload as Slack does.
+
+        Over HTTP: form field ``payload`` holding JSON. Over Socket Mode: an
+        ``interactive`` envelope carrying the payload object.
+        """
+        if self.transport == "socket":
+            return await self.send_envelope("interactive", payload)
         return await self.post(urlencode({"payload": json.dumps(payload)}))
+
+    async def send_envelope(
+        self,
+        type: str,
+        payload: Mapping[str, Any],
+        *,
+        accepts_response_payload: bool = True,
+        retry_attempt: int | None = None,
+        retry_reason: str | None = None,
+    ) -> SlackResponse:
+        """Send a Socket Mode envelope through the stub; the app's ack is the answer."""
+        ack = await self.stub.send_envelope(
+            type,
+            payload,
+            accepts_response_payload,
+            retry_attempt=retry_attempt,
+            retry_reason=retry_reason,
+            timeout=self.ack_timeout,
+        )
+        answer = ack.get("payload")
+        parsed = answer if isinstance(answer, dict) else None
+        logger.debug("app acked %s envelope (%s)", type, "payload" if parsed else "empty")
+        return SlackResponse(200, json.dumps(answer) if answer else "", parsed)
 
     # ------------------------------------------------------------------ slash commands
 
@@ -194,6 +257,8 @@ class SlackSide:
             "response_url": self.stub.new_response_url(channel=cid, user=user),
             "trigger_id": self.stub.new_trigger_id(user),
         }
+        if self.transport == "socket":
+            return await self.send_envelope("slash_commands", form)
         return await self.post(urlencode(form))
 
     # ------------------------------------------------------------------ block actions
@@ -378,7 +443,11 @@ class SlackSide:
         retry_num: int | None = None,
         retry_reason: str = "http_timeout",
     ) -> SlackResponse:
-        """Deliver an Events API ``event_callback``; ``retry_num`` marks a redelivery."""
+        """Deliver an Events API ``event_callback``; ``retry_num`` marks a redelivery.
+
+        Over Socket Mode it is an ``events_api`` envelope (which accepts no response
+        payload) with ``retry_attempt``/``retry_reason`` as Slack sets them.
+        """
         self._event_serial += 1
         now = int(self._clock())
         envelope = {
@@ -401,6 +470,14 @@ class SlackSide:
             "is_ext_shared_channel": False,
             "event_context": f"4-{self._event_serial:08d}",
         }
+        if self.transport == "socket":
+            return await self.send_envelope(
+                "events_api",
+                envelope,
+                accepts_response_payload=False,
+                retry_attempt=retry_num or 0,
+                retry_reason=retry_reason if retry_num else "",
+            )
         headers = {}
         if retry_num is not None:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason}

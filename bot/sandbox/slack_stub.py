@@ -4,6 +4,10 @@ Point ``AsyncWebClient(base_url=stub.base_url)`` at it (tests, and later the loc
 page). It keeps channels, messages, ephemerals and views in memory; checks every payload
 against Block Kit limits and Slack's OpenAPI spec; and can inject rate limits, server errors
 and withheld responses. It binds 127.0.0.1 only.
+
+It also plays Slack's side of Socket Mode: ``apps.connections.open`` (app-level ``xapp-``
+token) answers a ``ws://`` URL on the same server, the stub greets each connection with
+``hello``, and ``send_envelope`` delivers an envelope and awaits the app's ack.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import json
 import logging
 import re
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,7 +32,7 @@ from pathlib import Path
 from typing import Any, Self
 from zoneinfo import ZoneInfo
 
-from aiohttp import web
+from aiohttp import WSCloseCode, WSMsgType, web
 from slack_sdk.models.basic_objects import JsonObject
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
@@ -63,6 +68,13 @@ TEXT_REQUIRED_WITH_BLOCKS = frozenset(
     {"chat.postMessage", "chat.update", "chat.postEphemeral", "chat.scheduleMessage"}
 )
 
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
+"""Methods that take the app-level token (``xapp-``) and refuse every other kind."""
+SOCKET_ACK_TIMEOUT_SECONDS = 5.0
+"""How long ``send_envelope`` waits for an ack by default (Slack itself allows 3 s)."""
+SOCKET_CLOSE_TIMEOUT_SECONDS = 2.0
+ENVELOPE_TYPES = frozenset({"slash_commands", "interactive", "events_api"})
+
 _CHANNEL_ID = re.compile(r"^[CDG][A-Z0-9]+$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 _JSON_ARGS = ("blocks", "view", "metadata", "attachments")
@@ -80,6 +92,18 @@ class Call:
     at: float
     response: dict[str, Any]
     status: int
+
+
+@dataclass
+class SocketEnvelope:
+    """One Socket Mode envelope the stub sent, and the ack the app answered it with."""
+
+    envelope_id: str
+    type: str
+    payload: dict[str, Any]
+    accepts_response_payload: bool
+    sent_at: float
+    ack: dict[str, Any] | None = None
 
 
 @dataclass
@@ -455,6 +479,9 @@ class SlackStub:
         """The aiohttp app; a sandbox page may add its own routes before ``start()``."""
         self.app.router.add_route("*", "/api/{method}", self._handle_api)
         self.app.router.add_post("/response_url/{rid}", self._handle_response_url)
+        self.app.router.add_get("/socket/{ticket}", self._handle_socket)
+        self.envelopes: list[SocketEnvelope] = []
+        """Socket Mode envelopes sent so far, each with the ack the app answered."""
 
         self._port = port
         self._now = time_source
@@ -465,6 +492,12 @@ class SlackStub:
         self._changed = asyncio.Condition()
         self._faults: dict[str, deque[_Fault]] = {}
         self._holds: dict[str, asyncio.Event] = {}
+        self._stopping = False
+        self._socket_tickets: set[str] = set()
+        self._sockets: list[web.WebSocketResponse] = []
+        self._pending_acks: dict[
+            str, tuple[web.WebSocketResponse, asyncio.Future[dict[str, Any]], SocketEnvelope]
+        ] = {}
 
         self._channels: dict[str, StoredChannel] = {}
         self._channel_by_name: dict[str, str] = {}
@@ -487,6 +520,7 @@ class SlackStub:
         self.add_user(BOT_USER_ID, "carequeue", real_name="CareQueue", is_bot=True)
         self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
+            "apps.connections.open": self._apps_connections_open,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
             "chat.delete": self._chat_delete,
@@ -514,6 +548,7 @@ class SlackStub:
 
     async def start(self) -> None:
         """Serve on 127.0.0.1 (the port given, or a free one)."""
+        self._stopping = False
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self._port)
@@ -523,10 +558,19 @@ class SlackStub:
         logger.info("slack stub listening on %s", self._root_url)
 
     async def stop(self) -> None:
-        """Release withheld responses and shut the server down."""
+        """Release withheld responses, close Socket Mode connections, shut the server down.
+
+        Sockets are closed with 1001 (going away) and new ones refused meanwhile, so a
+        client that reconnects on close does not slip in before the server is gone.
+        Envelopes still awaiting an ack fail with ConnectionError.
+        """
+        self._stopping = True
         for event in self._holds.values():
             event.set()
         self._holds.clear()
+        for socket in list(self._sockets):
+            await socket.close(code=WSCloseCode.GOING_AWAY, message=b"stub stopping")
+        self._fail_pending_acks(None, "the stub stopped")
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -624,6 +668,91 @@ class SlackStub:
         event = self._holds.pop(method, None)
         if event is not None:
             event.set()
+
+    # ------------------------------------------------------------------ Socket Mode
+
+    @property
+    def socket_url(self) -> str:
+        """``ws://127.0.0.1:PORT/socket/`` (``apps.connections.open`` adds a ticket)."""
+        return f"ws{self.root_url.removeprefix('http')}/socket/"
+
+    @property
+    def socket_count(self) -> int:
+        """How many Socket Mode connections are open now."""
+        return len(self._live_sockets())
+
+    async def socket_connected(
+        self,
+        timeout: float = SOCKET_ACK_TIMEOUT_SECONDS,  # noqa: ASYNC109
+        count: int = 1,
+    ) -> None:
+        """Wait until at least ``count`` Socket Mode connections are open (hello sent)."""
+        await self.wait_until(lambda: self.socket_count >= count, timeout=timeout)
+
+    async def send_envelope(
+        self,
+        type: str,
+        payload: Mapping[str, Any],
+        accepts_response_payload: bool = True,
+        *,
+        retry_attempt: int | None = None,
+        retry_reason: str | None = None,
+        timeout: float = SOCKET_ACK_TIMEOUT_SECONDS,  # noqa: ASYNC109
+    ) -> dict[str, Any]:
+        """Send an envelope to the newest open connection; return the app's ack message.
+
+        ``type`` is ``slash_commands``, ``interactive`` or ``events_api``. The ack is the
+        JSON the app sent back, ``{"envelope_id": ..., "payload": {...}?}``. Raises
+        RuntimeError when no app is connected, TimeoutError when no ack arrives within
+        ``timeout`` (Bolt sends none when its listener fails or is missing), and
+        ConnectionError when the connection closes first.
+        """
+        if type not in ENVELOPE_TYPES:
+            raise ValueError(f"unknown envelope type {type!r}; use one of {sorted(ENVELOPE_TYPES)}")
+        sockets = self._live_sockets()
+        if not sockets:
+            raise RuntimeError("no Socket Mode connection is open: is the app connected?")
+        socket = sockets[-1]
+        envelope = SocketEnvelope(
+            envelope_id=str(uuid.uuid4()),
+            type=type,
+            payload=_copy(dict(payload)),
+            accepts_response_payload=accepts_response_payload,
+            sent_at=self._now(),
+        )
+        message: dict[str, Any] = {
+            "envelope_id": envelope.envelope_id,
+            "type": type,
+            "payload": envelope.payload,
+            "accepts_response_payload": accepts_response_payload,
+        }
+        if retry_attempt is not None:
+            message["retry_attempt"] = retry_attempt
+            message["retry_reason"] = retry_reason or ""
+        ack: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending_acks[envelope.envelope_id] = (socket, ack, envelope)
+        self.envelopes.append(envelope)
+        try:
+            await socket.send_json(message)
+            async with asyncio.timeout(timeout):
+                return await ack
+        except TimeoutError:
+            raise TimeoutError(
+                f"no ack for {type} envelope {envelope.envelope_id} within {timeout}s"
+            ) from None
+        finally:
+            self._pending_acks.pop(envelope.envelope_id, None)
+
+    def _live_sockets(self) -> list[web.WebSocketResponse]:
+        return [s for s in self._sockets if not s.closed]
+
+    def _fail_pending_acks(self, socket: web.WebSocketResponse | None, reason: str) -> None:
+        """Fail the acks awaited on ``socket`` (on every socket when None)."""
+        for sent_on, ack, envelope in list(self._pending_acks.values()):
+            if (socket is None or sent_on is socket) and not ack.done():
+                ack.set_exception(
+                    ConnectionError(f"{reason} before {envelope.type} envelope was acked")
+                )
 
     # ------------------------------------------------------------------ workspace set-up
 
@@ -853,6 +982,71 @@ class SlackStub:
             status, body, headers = self._answer(method, args, token)
         return await self._finish(method, args, status, body, headers)
 
+    async def _handle_socket(self, request: web.Request) -> web.StreamResponse:
+        """One Socket Mode connection: greet it with ``hello``, then read acks until it closes."""
+        if self._stopping:
+            return web.Response(status=503, text="the stub is stopping")
+        if request.match_info["ticket"] not in self._socket_tickets:
+            return web.Response(status=404, text="unknown Socket Mode ticket")
+        socket = web.WebSocketResponse(timeout=SOCKET_CLOSE_TIMEOUT_SECONDS)  # pongs pings
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        try:
+            await socket.send_json(
+                {
+                    "type": "hello",
+                    "num_connections": self.socket_count,
+                    "debug_info": {
+                        "host": "applink-stub",
+                        "build_number": 1,
+                        "approximate_connection_time": 18060,
+                    },
+                    "connection_info": {"app_id": APP_ID},
+                }
+            )
+            await self._notify()
+            async for frame in socket:
+                if frame.type == WSMsgType.TEXT:
+                    self._take_ack(frame.data)
+                elif frame.type == WSMsgType.BINARY:
+                    self.add_problem("socket mode: the app sent a binary frame, not JSON text")
+        finally:
+            self._sockets.remove(socket)
+            self._fail_pending_acks(socket, "the connection closed")
+            await self._notify()
+        return socket
+
+    def _take_ack(self, data: str) -> None:
+        """Match an ack the app sent to the envelope awaiting it."""
+        try:
+            message = json.loads(data)
+        except ValueError:
+            message = None
+        if not isinstance(message, dict) or not isinstance(message.get("envelope_id"), str):
+            self.add_problem(f"socket mode: the app sent something that is not an ack: {data!r}")
+            return
+        envelope_id = message["envelope_id"]
+        pending = self._pending_acks.get(envelope_id)
+        if pending is None:
+            self.add_problem(f"socket mode: ack for unknown or expired envelope {envelope_id}")
+            return
+        _, ack, envelope = pending
+        payload = message.get("payload")
+        if payload is not None and not isinstance(payload, dict):
+            self.add_problem(f"socket mode: ack payload for {envelope.type} is not an object")
+        if payload is not None and not envelope.accepts_response_payload:
+            self.add_problem(
+                f"socket mode: ack for {envelope.type} carries a payload, "
+                "but the envelope does not accept one"
+            )
+        envelope.ack = _copy(message)
+        if not ack.done():
+            ack.set_result(message)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
     async def _handle_response_url(self, request: web.Request) -> web.StreamResponse:
         rid = request.match_info["rid"]
         try:
@@ -928,7 +1122,12 @@ class SlackStub:
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         if not token:
             return 200, {"ok": False, "error": "not_authed"}, {}
-        if not token.startswith("xox"):
+        if method in APP_TOKEN_METHODS:
+            if not token.startswith("xapp-"):
+                return 200, {"ok": False, "error": "not_allowed_token_type"}, {}
+        elif token.startswith("xapp-"):
+            return 200, {"ok": False, "error": "not_allowed_token_type"}, {}
+        elif not token.startswith("xox"):
             return 200, {"ok": False, "error": "invalid_auth"}, {}
         fault = self._take_fault(method)
         if fault is not None:
@@ -1163,6 +1362,11 @@ class SlackStub:
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
         }
+
+    def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        ticket = uuid.uuid4().hex
+        self._socket_tickets.add(ticket)
+        return {"ok": True, "url": f"{self.socket_url}{ticket}"}
 
     def _chat_post_message(self, args: dict[str, Any]) -> dict[str, Any]:
         cid = self._resolve_channel(args.get("channel"))

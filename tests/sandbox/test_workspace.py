@@ -1,0 +1,238 @@
+"""The sandbox's server side: the real app behind a local workspace, driven over its JSON routes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+
+from bot.config import EXAMPLE_PRACTICE, Practice, load_practice, settings_from_env
+from bot.sandbox.demo import INTAKE_API_ACTOR, REQUESTS
+from bot.sandbox.workspace import (
+    Workspace,
+    closing_time,
+    opening_this_morning,
+    people_for,
+    run_sandbox,
+    tomorrow_at_eight,
+)
+from storage.models import ItemRow
+
+FRONT_DESK = "UFRONT01"
+ASSISTANT = "UASSIST01"
+
+
+@dataclass
+class Sandbox:
+    url: str
+    session: aiohttp.ClientSession
+    workspace: Workspace
+
+    async def state(self, user: str = FRONT_DESK, channel: str | None = None) -> dict[str, Any]:
+        params = {"user": user, **({"channel": channel} if channel else {})}
+        async with self.session.get(self.url + "sandbox/state", params=params) as response:
+            assert response.status == 200
+            return await response.json()
+
+    async def act(self, route: str, **body: Any) -> tuple[int, dict[str, Any]]:
+        async with self.session.post(self.url + f"sandbox/{route}", json=body) as response:
+            return response.status, await response.json()
+
+    def channel(self, state: dict[str, Any], name: str) -> str:
+        return next(c["id"] for c in state["channels"] if c["name"] == name)
+
+
+async def start(demo: bool) -> tuple[Sandbox, asyncio.Event, asyncio.Task[None]]:
+    practice = load_practice(EXAMPLE_PRACTICE)
+    settings = settings_from_env({}, port=0)
+    ready: asyncio.Queue[tuple[str, Workspace]] = asyncio.Queue()
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_sandbox(
+            settings,
+            practice,
+            demo=demo,
+            on_ready=lambda url, workspace: ready.put_nowait((url, workspace)),
+            stop=stop,
+        )
+    )
+    url, workspace = await asyncio.wait_for(ready.get(), timeout=30)
+    return Sandbox(url, aiohttp.ClientSession(), workspace), stop, task
+
+
+async def running(demo: bool) -> AsyncIterator[Sandbox]:
+    started, stop, task = await start(demo=demo)
+    yield started
+    await started.session.close()
+    stop.set()
+    await asyncio.wait_for(task, timeout=30)
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    async for started in running(demo=False):
+        yield started
+
+
+@pytest.fixture
+async def demo_sandbox() -> AsyncIterator[Sandbox]:
+    async for started in running(demo=True):
+        yield started
+
+
+async def test_sandbox_serves_the_page_and_listens_only_on_loopback(sandbox: Sandbox) -> None:
+    assert urlsplit(sandbox.url).hostname == "127.0.0.1"
+    assert sandbox.workspace.side is not None
+    assert urlsplit(sandbox.workspace.side.app_url).hostname == "127.0.0.1"
+    async with sandbox.session.get(sandbox.url) as response:
+        assert response.status == 200
+        assert "text/html" in response.headers["Content-Type"]
+
+
+async def test_state_lists_every_lane_channel_the_people_and_the_commands(
+    sandbox: Sandbox,
+) -> None:
+    state = await sandbox.state()
+    names = {c["name"] for c in state["channels"]}
+    practice = sandbox.workspace.practice
+    assert {lane.channel.removeprefix("#") for lane in practice.lanes.values()} <= names
+    assert {"cq-managers", "cq-clinical"} <= names
+    titles = {u["title"] for u in state["users"]}
+    assert {"Front desk", "Virtual assistant", "Practice manager"} <= titles
+    assert {c["command"] for c in state["commands"]} == {"/intake", "/claim"}
+    assert state["dms"] and state["dms"][0]["name"] == "CareQueue"
+
+
+async def test_intake_typed_in_the_page_opens_the_modal_only_for_that_person(
+    sandbox: Sandbox,
+) -> None:
+    state = await sandbox.state()
+    channel = sandbox.channel(state, "cq-scheduling")
+    status, answer = await sandbox.act(
+        "command", user=FRONT_DESK, channel=channel, command="/intake", text=""
+    )
+    assert status == 200 and answer["ok"]
+    await sandbox.workspace.stub.wait_for_call("views.open")
+    mine = await sandbox.state(FRONT_DESK)
+    theirs = await sandbox.state(ASSISTANT)
+    assert [v["callback_id"] for v in mine["views"]] == ["view.intake"]
+    assert theirs["views"] == []
+
+
+async def test_a_request_logged_in_the_page_becomes_a_card_that_another_person_sees(
+    sandbox: Sandbox,
+) -> None:
+    state = await sandbox.state()
+    channel = sandbox.channel(state, "cq-scheduling")
+    await sandbox.act("command", user=FRONT_DESK, channel=channel, command="/intake", text="")
+    await sandbox.workspace.stub.wait_for_call("views.open")
+    view_id = (await sandbox.state())["views"][0]["id"]
+    status, answer = await sandbox.act(
+        "view_submit",
+        user=FRONT_DESK,
+        view_id=view_id,
+        values={
+            "intake.patient_ref": "MRN-1",
+            "intake.patient_name": "Sam Lee",
+            "intake.phone": "555-201-4477",
+            "intake.origin": "voicemail",
+            "intake.lane": "scheduling",
+            "intake.request_type": "scheduling|reschedule",
+            "intake.summary": "Move Tuesday's visit",
+        },
+    )
+    assert status == 200 and answer["response"]["response_action"] == "update"
+    stub = sandbox.workspace.stub
+    await stub.wait_until(lambda: len(stub.messages(channel)) == 1, timeout=10)
+    seen = await sandbox.state(ASSISTANT, channel)
+    assert seen["channel"]["messages"][0]["text"].startswith("CQ-1001 ")
+
+
+async def test_claim_answer_is_shown_only_to_the_person_who_typed_it(sandbox: Sandbox) -> None:
+    state = await sandbox.state()
+    channel = sandbox.channel(state, "cq-billing")
+    status, answer = await sandbox.act(
+        "command", user=FRONT_DESK, channel=channel, command="/claim", text="CQ-4242"
+    )
+    assert status == 200 and "CQ-4242" in answer["response"]["text"]
+    mine = await sandbox.state(FRONT_DESK, channel)
+    theirs = await sandbox.state(ASSISTANT, channel)
+    assert any("CQ-4242" in e["text"] for e in mine["ephemerals"])
+    assert theirs["ephemerals"] == []
+
+
+async def test_clock_control_moves_the_apps_clock_forward(sandbox: Sandbox) -> None:
+    before = datetime.fromisoformat((await sandbox.state())["clock"]["now"])
+    status, _ = await sandbox.act("clock", action="advance", minutes=60)
+    assert status == 200
+    after = datetime.fromisoformat((await sandbox.state())["clock"]["now"])
+    assert timedelta(minutes=60) <= after - before < timedelta(minutes=61)
+    assert sandbox.workspace.deps is not None
+    assert sandbox.workspace.deps.clock.now() - after < timedelta(seconds=5)
+
+
+async def test_bad_requests_from_the_page_are_answered_400(sandbox: Sandbox) -> None:
+    status, answer = await sandbox.act("clock", action="backwards")
+    assert status == 400 and not answer["ok"]
+    status, answer = await sandbox.act("click", user=FRONT_DESK)
+    assert status == 400 and "channel" in answer["error"]
+
+
+async def test_demo_logs_forty_requests_through_the_intake_service(
+    demo_sandbox: Sandbox,
+) -> None:
+    deps = demo_sandbox.workspace.deps
+    assert deps is not None
+    async with deps.uow() as tx:
+        count = await tx.session.scalar(select(func.count()).select_from(ItemRow))
+        creators = set(await tx.session.scalars(select(ItemRow.created_by)))
+        lanes = set(await tx.session.scalars(select(ItemRow.lane)))
+        languages = set(await tx.session.scalars(select(ItemRow.language)))
+    assert count == REQUESTS
+    assert creators == {INTAKE_API_ACTOR}
+    assert lanes == set(demo_sandbox.workspace.practice.lanes)
+    assert "Spanish" in languages
+    now = deps.clock.now().astimezone(demo_sandbox.workspace.practice.timezone)
+    assert (now.hour, now.minute) >= (8, 5) and now.hour < 9
+
+
+def practice() -> Practice:
+    return load_practice(EXAMPLE_PRACTICE)
+
+
+def test_closing_time_is_today_at_five_during_the_day() -> None:
+    monday_ten = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+    closes = closing_time(practice(), monday_ten).astimezone(practice().timezone)
+    assert (closes.date().isoformat(), closes.hour) == ("2026-11-23", 17)
+
+
+def test_closing_time_after_hours_is_the_next_working_days() -> None:
+    # The example practice closes for Thanksgiving and the Friday after it.
+    wednesday_night = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+    closes = closing_time(practice(), wednesday_night).astimezone(practice().timezone)
+    assert closes.isoformat() == "2026-11-30T17:00:00-05:00"
+
+
+def test_tomorrow_at_eight_is_local_eight_the_next_day() -> None:
+    at = tomorrow_at_eight(practice(), datetime(2026, 11, 23, 22, 0, tzinfo=UTC))
+    assert at.astimezone(practice().timezone).isoformat() == "2026-11-24T08:00:00-05:00"
+
+
+def test_opening_this_morning_on_a_saturday_is_mondays() -> None:
+    saturday = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
+    opens = opening_this_morning(practice(), saturday).astimezone(practice().timezone)
+    assert opens.isoformat() == "2026-11-30T08:00:00-05:00"
+
+
+def test_the_cast_includes_everyone_the_practice_file_names() -> None:
+    cast = {p.id: p.title for p in people_for(practice())}
+    assert cast["U0MANAGER1"] == "Practice manager"
+    assert cast["U0NURSE01"] == "Nurse"
+    assert cast["U0FRONT02"] == "Front desk (Spanish)"
