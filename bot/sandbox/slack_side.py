@@ -324,12 +324,12 @@ class SlackSide:
         value: str,
         block_id: str | None = None,
     ) -> SlackResponse:
-        """``user`` picks the option with ``value`` in a static_select on a message."""
+        """``user`` picks the option with ``value`` in a static_select or overflow menu."""
         container, block, element = self._find_in_message(
-            channel, message_ts, action_id, block_id, kinds=("static_select",)
+            channel, message_ts, action_id, block_id, kinds=("static_select", "overflow")
         )
         action: dict[str, Any] = {
-            "type": "static_select",
+            "type": element["type"],
             "action_id": action_id,
             "block_id": block["block_id"],
             "selected_option": _find_option(element, value),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
 import secrets
 import signal
@@ -241,7 +242,7 @@ class Workspace:
             try:
                 body = await request.json()
                 answer = await handler(body)
-            except (KeyError, ValueError, TypeError) as err:
+            except (LookupError, ValueError, TypeError) as err:
                 return web.json_response({"ok": False, "error": str(err)}, status=400)
             self._local_changes += 1
             return web.json_response({"ok": True, "response": answer})
@@ -277,6 +278,8 @@ class Workspace:
         text = str(body["text"]).strip()
         if not text:
             raise ValueError("an empty message")
+        # Slack escapes what people type: a typed <!channel> or <https://x|y> stays text.
+        text = html.escape(text, quote=False)
         message = self.stub.add_message(
             body["channel"], text, user=body["user"], thread_ts=body.get("thread_ts")
         )
@@ -328,7 +331,10 @@ class Workspace:
         return self._answer(response)
 
     async def _home_opened(self, body: dict[str, Any]) -> Any:
-        return self._answer(await self._side.app_home_opened(body["user"]))
+        response = await self._side.app_home_opened(body["user"])
+        # An app without a Home tab has no listener for the event: Bolt answers 404, and
+        # Slack shrugs. The page then says no Home tab was published.
+        return None if response.status == 404 else self._answer(response)
 
     async def _clock(self, body: dict[str, Any]) -> Any:
         now = self.clock.now()
@@ -363,7 +369,8 @@ async def run_sandbox(
     if demo:
         clock.set(opening_this_morning(practice, clock.now()) + timedelta(minutes=5))
     people = people_for(practice)
-    stub = SlackStub(port=settings.port)
+    # Messages are stamped by the sandbox clock, so cards and the clock control agree.
+    stub = SlackStub(port=settings.port, time_source=lambda: clock.now().timestamp())
     workspace = Workspace(stub, practice, clock, people)
     workspace.attach(stub.app)
     await stub.start()

@@ -236,3 +236,29 @@ def test_the_cast_includes_everyone_the_practice_file_names() -> None:
     assert cast["U0MANAGER1"] == "Practice manager"
     assert cast["U0NURSE01"] == "Nurse"
     assert cast["U0FRONT02"] == "Front desk (Spanish)"
+
+
+async def test_a_message_typed_in_the_page_is_escaped_as_slack_does(sandbox: Sandbox) -> None:
+    state = await sandbox.state()
+    channel = sandbox.channel(state, "phone-voicemails")
+    status, _ = await sandbox.act(
+        "post", user=FRONT_DESK, channel=channel, text="<!channel> call <https://x.example|me> & co"
+    )
+    assert status == 200
+    message = (await sandbox.state(FRONT_DESK, channel))["channel"]["messages"][-1]
+    assert message["text"] == "&lt;!channel&gt; call &lt;https://x.example|me&gt; &amp; co"
+
+
+async def test_messages_are_stamped_by_the_sandbox_clock(sandbox: Sandbox) -> None:
+    await sandbox.act("clock", action="advance", minutes=180)
+    state = await sandbox.state()
+    channel = sandbox.channel(state, "phone-voicemails")
+    await sandbox.act("post", user=FRONT_DESK, channel=channel, text="hello")
+    message = (await sandbox.state(FRONT_DESK, channel))["channel"]["messages"][-1]
+    now = datetime.fromisoformat((await sandbox.state())["clock"]["now"]).timestamp()
+    assert abs(float(message["ts"]) - now) < 5
+
+
+async def test_opening_home_before_the_app_has_one_is_not_an_error(sandbox: Sandbox) -> None:
+    status, answer = await sandbox.act("home_opened", user=FRONT_DESK)
+    assert status == 200 and answer["ok"]

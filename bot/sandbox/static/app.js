@@ -382,7 +382,7 @@ function renderImage(url, alt, className) {
   return h(
     `span.${className}.image-offline`,
     { title: `${alt || "image"} — ${url || "no URL"} (not loaded: nothing leaves this computer)` },
-    h("span.image-icon", { "aria-hidden": "true" }, "🖼"),
+    h("span.image-icon", { "aria-hidden": "true" }, "▣"),
     h("span.image-alt", {}, alt || "image"),
     href && className === "image-large"
       ? h("a.image-link", { href, target: "_blank", rel: "noopener noreferrer" }, "open")
@@ -1016,7 +1016,7 @@ function renderMessage(message, channelId, options = {}) {
     h("span.message-author", {}, author),
     message.is_bot || ephemeral ? h("span.app-badge", {}, "APP") : null,
     h("time.message-time", { datetime: tsDate(message.ts).toISOString(), title: formatFull(message.ts) }, formatTime(message.ts)),
-    ephemeral ? h("span.ephemeral-note", {}, "👁 Only visible to you") : null,
+    ephemeral ? h("span.ephemeral-note", {}, "Only visible to you") : null,
   );
 
   const content = message.blocks?.length
@@ -1096,7 +1096,7 @@ function messageMenu(message, channelId, inThread) {
             openThread(message.ts);
           },
         },
-        h("span.menu-item-name", {}, "💬 Reply in thread"),
+        h("span.menu-item-name", {}, "Reply in thread"),
       ),
     );
   }
@@ -1347,7 +1347,7 @@ function renderSidebar() {
       h(
         `button.sidebar-item${app.home ? ".active" : ""}`,
         { type: "button", "data-testid": "home", "aria-current": app.home ? "page" : null, onclick: openHome },
-        h("span.sidebar-icon", { "aria-hidden": "true" }, "🏠"),
+        h("span.sidebar-icon", { "aria-hidden": "true" }, "⌂"),
         h("span.sidebar-name", {}, "CareQueue Home"),
       ),
     ),
@@ -1372,7 +1372,7 @@ function renderHeader() {
   const channel = app.state?.channel;
   const header = $("channel-header");
   if (app.home) {
-    header.replaceChildren(h("span.channel-title", {}, "🏠 CareQueue — Home"));
+    header.replaceChildren(h("span.channel-title", {}, "CareQueue — Home"));
     return;
   }
   const listed = conversations().find((c) => c.id === app.channel);
@@ -1399,13 +1399,10 @@ function render() {
   else renderTimeline();
   renderThread();
   renderModal();
-  const channelName = conversationName(app.channel);
-  document.title = home
-    ? "Home · CareQueue sandbox"
-    : `${channelName ? `#${channelName} · ` : ""}CareQueue sandbox`;
-  $("composer").placeholder = channelName
-    ? `Message #${channelName} — type / for commands`
-    : "Message — type / for commands";
+  const current = conversations().find((c) => c.id === app.channel);
+  const shown = current ? (current.kind === "im" ? current.name : `#${current.name}`) : "";
+  document.title = home ? "Home · CareQueue sandbox" : `${shown ? `${shown} · ` : ""}CareQueue sandbox`;
+  $("composer").placeholder = shown ? `Message ${shown} — type / for commands` : "Message — type / for commands";
 }
 
 // --------------------------------------------------------------------------- composer

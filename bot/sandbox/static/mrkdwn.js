@@ -295,7 +295,8 @@ function parseInline(seq, start, end, lookups, parent) {
           const pre = el("pre", "mrkdwn-pre");
           let from = i + 3;
           if (seq[from] === "\n") from += 1;
-          literal(seq, from, close, lookups, pre);
+          const to = close > from && seq[close - 1] === "\n" ? close - 1 : close;
+          literal(seq, from, to, lookups, pre);
           out.node(pre);
           i = close + 3;
           if (seq[i] === "\n") i += 1;
@@ -371,7 +372,8 @@ function parseBlocks(seq, lookups, parent) {
     }
     parseInline(seq, s, e, lookups, parent);
     index += 1;
-    if (index < lines.length && seq[lines[index][0]] !== ">") {
+    const endsInBlock = ["PRE", "BLOCKQUOTE"].includes(parent.lastChild?.nodeName);
+    if (index < lines.length && seq[lines[index][0]] !== ">" && !endsInBlock) {
       parent.append(document.createElement("br"));
     }
   }
