@@ -1,16 +1,17 @@
 """The item card in its lane channel, and the one-line thread entries under it.
 
 A card carries only as much patient detail as `privacy` allows: nothing at `none`, the
-patient's initials at `initials`, name and summary (as plain_text) at `full`. Phone and
-reference number never appear on a card; they are one click away in the Details view.
-The top-level `text` (what lock screens show) never carries patient data at any level.
+patient's initials at `initials`, name, summary and what was promised (as plain_text) at
+`full`. Phone and reference number never appear on a card; they are one click away in the
+Details view. The top-level `text` (what lock screens show) never carries patient data or
+free text at any level, on a card or a thread entry.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,12 +25,14 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
     InteractiveElement,
     MarkdownTextObject,
+    Option,
+    OverflowMenuElement,
     PlainTextObject,
     SectionBlock,
     UserSelectElement,
 )
 
-from blocks.ids import Action, card_actions_block_id
+from blocks.ids import Action, More, card_actions_block_id, more_value
 from blocks.message import Message
 from blocks.templating import default_environment, render
 from blocks.text import (
@@ -46,8 +49,10 @@ from blocks.text import (
     weekday_time,
 )
 from bot.domain import items
+from bot.domain.callbacks import Outcome
 from bot.domain.events import Event
-from bot.domain.items import Item
+from bot.domain.handoff import Promise
+from bot.domain.items import SYSTEM, Item, Status
 from bot.domain.lanes import Lane, Privacy
 
 HEADER_MAX = 150
@@ -59,12 +64,21 @@ REQUEST_TYPE_MAX = 150
 TOLD_PATIENT_MAX = 1000
 RESOLUTION_MAX = 300
 PATIENT_NAME_MAX = 200
+PROMISE_TEXT_MAX = 300
+WAITING_ON_MAX = 200
+LANE_NAME_MAX = 200
+KEY_MAX = 40
+CONFIRMED_MAX = 1000
+NEXT_STEP_MAX = 300
+# A handoff entry is a pointer to the note, not the note: each line stays short even at full.
+HANDOFF_LINE_MAX = 150
 # Slack rejects a message whose blocks are too long (seen at about 13,000 characters).
 BLOCKS_JSON_MAX = 12_000
 SUMMARY_FLOOR = 100
 
 _EMPTY = "-"
 _THREAD_TIME_FORMAT = "{time}"
+SYSTEM_NAME = "CareQueue"
 
 
 def _plain(text: str, limit: int = SECTION_TEXT_MAX) -> PlainTextObject:
@@ -84,6 +98,12 @@ def _field(label: str, value: str) -> MarkdownTextObject:
 
 def _is_overdue(item: Item, now: datetime) -> bool:
     return item.status.is_open and now > item.due_at
+
+
+def _allowed_in_state(item: Item, action: items.Action) -> bool:
+    """Whether the life-cycle table lets anyone do `action` in the item's state: a button for
+    something every click would refuse is only noise."""
+    return (item.status, action) in items.TRANSITIONS
 
 
 def notification_text(item: Item, tz: ZoneInfo, now: datetime, env: Environment) -> str:
@@ -122,6 +142,41 @@ def _fields(item: Item, privacy: Privacy, now: datetime, tz: ZoneInfo) -> list[M
     return fields
 
 
+def _open_promise(promise: Promise | None) -> Promise | None:
+    return promise if promise is not None and promise.open else None
+
+
+def _working_lines(
+    item: Item, now: datetime, tz: ZoneInfo, promise: Promise | None, cadence_attempts: int
+) -> list[str]:
+    """Where the work stands, one mrkdwn line each: attempts, waiting, the promise's deadline,
+    repeat contacts and related items. Nothing here is patient data, so every level shows it."""
+    lines: list[str] = []
+    if item.attempts > 0:
+        of = f" of {cadence_attempts}" if item.attempts <= cadence_attempts else ""
+        lines.append(f"Attempt {item.attempts}{of}")
+    if item.status is Status.WAITING:
+        # Who the item waits on is staff text (a payer, a referral office): escaped, shown.
+        line = "Waiting"
+        if item.waiting_on.strip():
+            line += f" on {escape_within(item.waiting_on.strip(), WAITING_ON_MAX)}"
+        if item.check_back_at is not None:
+            line += f" · check back {slack_date(item.check_back_at, tz)}"
+        lines.append(line)
+    if promise is not None:
+        line = f"Promised by {slack_date(promise.due_at, tz)}"
+        if item.status.is_open and now > promise.due_at:
+            line += " · :warning: *overdue*"
+        lines.append(line)
+    if item.repeat_count > 1:
+        lines.append(f"Repeat contact \u00d7{item.repeat_count}")
+    if item.merged_into:
+        lines.append(f"Merged into {escape_within(item.merged_into, KEY_MAX)}")
+    elif item.related_key and item.status.is_open:
+        lines.append(f"Relates to {escape_within(item.related_key, KEY_MAX)}")
+    return lines
+
+
 def _resolution_blocks(item: Item, privacy: Privacy, tz: ZoneInfo, env: Environment) -> list[Block]:
     line = render(
         env,
@@ -137,21 +192,85 @@ def _resolution_blocks(item: Item, privacy: Privacy, tz: ZoneInfo, env: Environm
     return blocks
 
 
-def _button(text: str, action_id: Action, item: Item, style: str | None = None) -> ButtonElement:
-    return ButtonElement(text=text, action_id=action_id, value=item.key, style=style)
+def _button(
+    text: str, action_id: Action, item: Item, style: str | None = None, value: str | None = None
+) -> ButtonElement:
+    return ButtonElement(text=text, action_id=action_id, value=value or item.key, style=style)
 
 
-def _actions(item: Item) -> ActionsBlock:
+_MORE_OPTIONS: tuple[tuple[More, str, items.Action], ...] = (
+    (More.WAIT, "Waiting on\u2026", items.Action.WAIT),
+    (More.PROMISE, "Promise\u2026", items.Action.PROMISE),
+    (More.MOVE, "Move to another lane\u2026", items.Action.MOVE),
+    (More.LANGUAGE, "Language\u2026", items.Action.SET_LANGUAGE),
+)
+
+
+def _more(item: Item) -> OverflowMenuElement | None:
+    """The "More" menu: only what the item's state allows, and only if that is 2 or more."""
+    options = [
+        Option(text=label, value=more_value(what, item.key))
+        for what, label, action in _MORE_OPTIONS
+        if _allowed_in_state(item, action)
+    ]
+    if not item.status.is_open or len(options) < 2:
+        return None
+    return OverflowMenuElement(action_id=Action.MORE, options=options)
+
+
+def _promise_kept(item: Item, promise: Promise | None) -> list[InteractiveElement]:
+    if promise is None or not _allowed_in_state(item, items.Action.FULFIL_PROMISE):
+        return []
+    value = f"{item.key}|{promise.id}"
+    return [_button("Promise kept", Action.FULFIL_PROMISE, item, value=value)]
+
+
+def _merge(item: Item) -> list[InteractiveElement]:
+    related = item.related_key
+    if (
+        not related
+        or item.merged_into
+        or len(related) > KEY_MAX
+        or not _allowed_in_state(item, items.Action.MERGE)
+    ):
+        return []
+    return [_button(f"Merge into {related}", Action.MERGE, item, value=f"{item.key}|{related}")]
+
+
+def _actions(item: Item, promise: Promise | None) -> ActionsBlock:
+    details = _button("Details", Action.DETAILS, item)
+    kept, merge = _promise_kept(item, promise), _merge(item)
     elements: list[InteractiveElement]
     if not item.status.is_open:
+        elements = [_button("Reopen", Action.REOPEN, item), details]
+    elif item.status is Status.NEW:
+        elements = [_button("Claim", Action.CLAIM, item, "primary"), *merge, details]
+    elif item.status is Status.CLAIMED:
         elements = [
-            _button("Reopen", Action.REOPEN, item),
-            _button("Details", Action.DETAILS, item),
+            _button("Log call", Action.LOG_CALL, item, "primary"),
+            *kept,
+            _button("Handoff", Action.HANDOFF, item),
+            _button("Close", Action.CLOSE, item),
+            _button("Release", Action.RELEASE, item),
+            UserSelectElement(action_id=Action.REASSIGN, placeholder="Reassign\u2026"),
+            *merge,
+            details,
+        ]
+    elif item.status is Status.WAITING:
+        elements = [
+            _button("Resume", Action.RESUME, item, "primary"),
+            _button("Log call", Action.LOG_CALL, item),
+            *kept,
+            _button("Handoff", Action.HANDOFF, item),
+            _button("Close", Action.CLOSE, item),
+            *merge,
+            details,
         ]
     elif item.owner is None:
+        # Escalated: its own buttons arrive with the escalation issue; until then, as before.
         elements = [
             _button("Claim", Action.CLAIM, item, "primary"),
-            _button("Details", Action.DETAILS, item),
+            details,
             _button("Close", Action.CLOSE, item),
         ]
     else:
@@ -159,13 +278,16 @@ def _actions(item: Item) -> ActionsBlock:
             _button("Release", Action.RELEASE, item),
             UserSelectElement(action_id=Action.REASSIGN, placeholder="Reassign\u2026"),
             _button("Close", Action.CLOSE, item, "primary"),
-            _button("Details", Action.DETAILS, item),
+            details,
         ]
+    more = _more(item)
+    if more is not None:
+        elements.append(more)
     return ActionsBlock(block_id=card_actions_block_id(item.key), elements=elements)
 
 
 def _context(item: Item, lane: Lane) -> ContextBlock:
-    elements = [_mrkdwn(f"Lane: {escape_within(lane.name, 200)}", CONTEXT_TEXT_MAX)]
+    elements = [_mrkdwn(f"Lane: {escape_within(lane.name, LANE_NAME_MAX)}", CONTEXT_TEXT_MAX)]
     if lane.clinical:
         if item.clinical_ack_by:
             note = f"Clinical lane · acknowledged by {mention(item.clinical_ack_by)}"
@@ -186,21 +308,29 @@ def _card_blocks(
     tz: ZoneInfo,
     env: Environment,
     summary_limit: int,
+    promise: Promise | None,
+    cadence_attempts: int,
 ) -> list[Block]:
     header = truncate(f"{item.key} · {item.request_type}", HEADER_MAX)
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=header, emoji=False)),
         SectionBlock(fields=_fields(item, privacy, now, tz)),
     ]
+    working = _working_lines(item, now, tz, promise, cadence_attempts)
+    if working:
+        blocks.append(SectionBlock(text=_mrkdwn("\n".join(working))))
     if privacy is Privacy.FULL:
         name = truncate(item.patient.name.strip(), PATIENT_NAME_MAX) or _EMPTY
         blocks.append(SectionBlock(text=_plain(f"Patient: {name}")))
         summary = truncate(item.summary.strip(), summary_limit)
         if summary:
             blocks.append(SectionBlock(text=_plain(f"Summary: {summary}")))
+        if promise is not None and promise.text.strip():
+            promised = truncate(promise.text.strip(), PROMISE_TEXT_MAX)
+            blocks.append(SectionBlock(text=_plain(f"Promised: {promised}")))
     if not item.status.is_open:
         blocks.extend(_resolution_blocks(item, privacy, tz, env))
-    blocks.append(_actions(item))
+    blocks.append(_actions(item, promise))
     blocks.append(_context(item, lane))
     return blocks
 
@@ -216,18 +346,32 @@ def item_card(
     now: datetime,
     tz: ZoneInfo,
     env: Environment | None = None,
+    *,
+    promise: Promise | None = None,
+    cadence_attempts: int = 3,
 ) -> Message:
     """The card for `item` in its lane channel, edited in place as the item changes.
 
     Shows key, request type, status, owner, origin, received time and age, due time (with an
-    overdue marker), next action and language; patient detail only as `privacy` allows.
-    Buttons follow the state: Claim when unowned, Release/Reassign/Close when owned,
-    Reopen when resolved; Details always. If the blocks would be too long for Slack the
-    summary is shortened, never dropped silently from a card that shows it.
+    overdue marker), next action and language; then where the work stands: "Attempt 2 of 3"
+    (`cadence_attempts` is the lane's), what it waits on and when to check back, the nearest
+    open `promise`'s deadline, repeat contacts and a related or merged item. Patient detail
+    only as `privacy` allows; the promise's words only at `full`.
+
+    Buttons follow the state: Claim when new; Log call, Handoff, Close, Release, Reassign when
+    claimed; Resume, Log call, Handoff, Close when waiting; Reopen when resolved; Details
+    always; "Promise kept" and "Merge into …" when they apply; a "More" menu for waiting,
+    promises, moving and language on open items. If the blocks would be too long for Slack
+    the summary is shortened, never dropped silently from a card that shows it.
     """
     env = env or default_environment()
+    promise = _open_promise(promise)
     summary_limit = SECTION_TEXT_MAX - len("Summary: ")
-    blocks = _card_blocks(item, lane, privacy, now, tz, env, summary_limit)
+
+    def build(limit: int) -> list[Block]:
+        return _card_blocks(item, lane, privacy, now, tz, env, limit, promise, cadence_attempts)
+
+    blocks = build(summary_limit)
     # Only the summary is long enough to matter. Quotes, backslashes and newlines cost two
     # JSON characters each, so cut by what the summary's characters cost on average; the
     # cut-off tail may be cheaper than the average, hence another look (a few at most).
@@ -238,13 +382,188 @@ def item_card(
         shown = truncate(item.summary.strip(), summary_limit)
         cost = max(1.0, (len(json.dumps(shown, ensure_ascii=False)) - 2) / max(1, len(shown)))
         summary_limit = max(SUMMARY_FLOOR, summary_limit - math.ceil((overflow + 20) / cost))
-        blocks = _card_blocks(item, lane, privacy, now, tz, env, summary_limit)
+        blocks = build(summary_limit)
     return Message(text=notification_text(item, tz, now, env), blocks=blocks)
 
 
-def _after(event: Event, key: str) -> str:
-    value: Any = event.after.get(key) if isinstance(event.after, Mapping) else None
+def _channel_reference(channel: str) -> str:
+    """`<#C0123>` for a channel id (Slack shows its name), else the escaped `#name`."""
+    if channel[:1] in ("C", "G") and channel.isalnum() and channel.isupper():
+        return f"<#{channel}>"
+    return escape(channel)
+
+
+def moved_card(item: Item, new_lane: Lane, env: Environment | None = None) -> Message:
+    """The old card after the item moved lanes: where it went, and no buttons.
+
+    The item is worked from the new card in `new_lane`'s channel; this one only points there.
+    Nothing on it is patient data, so there is no privacy level to respect.
+    """
+    env = env or default_environment()
+    context = {
+        "key": item.key,
+        "lane_name": truncate(new_lane.name, LANE_NAME_MAX),
+        "channel": _channel_reference(new_lane.channel),
+    }
+    line = render(env, "card.moved.j2", **context)
+    header = truncate(f"{item.key} · {item.request_type}", HEADER_MAX)
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=header, emoji=False)),
+        SectionBlock(text=_mrkdwn(f":arrow_right: {line}")),
+    ]
+    return Message(text=truncate(line, SECTION_TEXT_MAX), blocks=blocks)
+
+
+# --- thread entries ----------------------------------------------------------------------
+
+
+def _value(mapping: Mapping[str, Any], key: str) -> Any:
+    return mapping.get(key) if isinstance(mapping, Mapping) else None
+
+
+def _text(mapping: Mapping[str, Any], key: str) -> str:
+    value = _value(mapping, key)
     return value.strip() if isinstance(value, str) else ""
+
+
+def _after(event: Event, key: str) -> str:
+    return _text(event.after, key)
+
+
+def _after_int(event: Event, key: str) -> int | None:
+    value = _value(event.after, key)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def _after_time(event: Event, key: str) -> datetime | None:
+    """A time in `event.after`: a datetime from a fresh event, an ISO string from storage."""
+    value = _value(event.after, key)
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _outcome_label(value: str) -> str:
+    try:
+        return Outcome(value).label
+    except ValueError:
+        return value.replace("_", " ").capitalize()
+
+
+def _lane_name(key: str, lanes: Mapping[str, Lane] | None) -> str:
+    lane = lanes.get(key) if lanes is not None and key else None
+    return truncate(lane.name if lane is not None else key, LANE_NAME_MAX)
+
+
+def actor_name(user_id: str) -> str:
+    """How an entry names who acted: a mention, or "CareQueue" for what the app did itself."""
+    return SYSTEM_NAME if user_id == SYSTEM else mention(user_id)
+
+
+# Free text (staff's words, the patient's language) reaches the entry's blocks, never the
+# notification text: it is rendered a second time with these emptied.
+_FREE_TEXT = ("waiting_on", "language")
+
+
+def _entry_context(
+    event: Event,
+    item: Item,
+    lanes: Mapping[str, Lane] | None,
+    when: Callable[[datetime | None], str],
+) -> dict[str, Any]:
+    """Everything any thread template may say, from `event.after` (missing values tolerated).
+
+    `when` formats a time: `<!date^…>` for the blocks, plain words for the notification text.
+    """
+    owner = _after(event, "owner")
+    attempts = _after_int(event, "attempts")
+    repeat_count = _after_int(event, "repeat_count")
+    return {
+        "key": item.key,
+        "action": str(event.action),
+        "actor_mention": actor_name(event.actor),
+        "owner_mention": mention(owner) if owner else "",
+        "resolution": truncate(_after(event, "resolution"), RESOLUTION_MAX),
+        "origin_phrase": origin_phrase(item.origin),
+        "attempt": _after_int(event, "attempt") or 0,
+        "attempts": attempts if attempts is not None else item.attempts,
+        "outcome": _outcome_label(_after(event, "outcome")) if _after(event, "outcome") else "",
+        "identity_verified": _value(event.after, "identity_verified") is True,
+        "final": _after(event, "final"),
+        "next_due": when(_after_time(event, "due_at") or _after_time(event, "next_due_at")),
+        "promise_due": when(
+            _after_time(event, "promise_due_at") or _after_time(event, "promised_by")
+        ),
+        "check_back": when(_after_time(event, "check_back_at")),
+        "lane_name": _lane_name(_after(event, "lane"), lanes),
+        "from_lane_name": _lane_name(_after(event, "from_lane"), lanes),
+        "repeat_count": repeat_count if repeat_count is not None else item.repeat_count,
+        "from_key": truncate(_after(event, "from"), KEY_MAX),
+        "merged_key": truncate(_after(event, "merged"), KEY_MAX),
+        "into_key": truncate(_after(event, "into"), KEY_MAX),
+        # A resume clears what the item waited on: the event's `before` still has it.
+        "waiting_on": truncate(
+            _after(event, "waiting_on") or _text(event.before, "waiting_on"), WAITING_ON_MAX
+        ),
+        "language": truncate(_after(event, "language"), 100),
+    }
+
+
+def _view_button(action_id: Action, value: str) -> ButtonElement:
+    return ButtonElement(text="View", action_id=action_id, value=value)
+
+
+def _entry_accessory(event: Event, item: Item) -> ButtonElement | None:
+    """The "View" button staff use to open the whole note (its opening is an audited event)."""
+    if event.action == items.Action.LOG_ATTEMPT:
+        number = _after_int(event, "attempt")
+        if number:
+            return _view_button(Action.VIEW_ATTEMPT, f"{item.key}|{number}")
+    if event.action == items.Action.HANDOFF:
+        handoff_id = _after_int(event, "handoff_id")
+        if handoff_id is not None:
+            return _view_button(Action.VIEW_HANDOFF, f"{item.key}|{handoff_id}")
+    return None
+
+
+def _full_blocks(event: Event) -> list[Block]:
+    """The free text an entry adds at `full`, as plain_text: nothing in it is markup."""
+    lines: list[str] = []
+    if event.action == items.Action.CLOSE:
+        told = _after(event, "told_patient")
+        if told:
+            lines.append(f"Told patient: {truncate(told, TOLD_PATIENT_MAX)}")
+    elif event.action == items.Action.LOG_ATTEMPT:
+        confirmed, next_step = _after(event, "confirmed"), _after(event, "next_step")
+        if confirmed:
+            lines.append(f"Confirmed: {truncate(confirmed, CONFIRMED_MAX)}")
+        if next_step:
+            lines.append(f"Next: {truncate(next_step, NEXT_STEP_MAX)}")
+    elif event.action == items.Action.HANDOFF:
+        # Short on purpose: the whole note is one click away in the view.
+        parts = [
+            f"{label}: {truncate(text, HANDOFF_LINE_MAX)}"
+            for label, text in (
+                ("Asked", _after(event, "asked")),
+                ("Still open", _after(event, "unresolved")),
+                ("Promised", _after(event, "promised")),
+            )
+            if text
+        ]
+        if parts:
+            lines.append("\n".join(parts))
+    elif event.action == items.Action.PROMISE:
+        text = _after(event, "promise_text")
+        if text:
+            lines.append(f"Promised: {truncate(text, PROMISE_TEXT_MAX)}")
+    return [SectionBlock(text=_plain(line)) for line in lines]
 
 
 def thread_entry(
@@ -253,31 +572,37 @@ def thread_entry(
     privacy: Privacy,
     tz: ZoneInfo,
     env: Environment | None = None,
+    *,
+    lanes: Mapping[str, Lane] | None = None,
 ) -> Message:
     """One line in the card's thread saying what happened: "Claimed by <@U1> · 10:42 AM".
 
-    Reads the new owner, resolution and what the patient was told from `event.after`,
-    tolerating any of them missing. What the patient was told is added, as plain_text, only
-    at `full`; the notification text never carries it. An action without its own template
-    uses `thread.default.j2`.
+    One template per action (`thread.<action>.j2`), reading what the use case wrote into
+    `event.after` and tolerating any of it missing; `lanes` turns lane keys into names.
+    Call attempts and handoffs get a "View" button that opens the whole note. At `none` and
+    `initials` an entry holds structured facts only (outcome, identity verified, times);
+    at `full` it adds, as plain_text, what the patient was told, what a call confirmed and
+    its next step, a short handoff summary or a promise's words. The notification text
+    never carries free text or patient data. An action without its own template uses
+    `thread.default.j2`.
     """
     env = env or default_environment()
-    owner = _after(event, "owner")
     action = str(event.action)
-    context = {
-        "key": item.key,
-        "action": action,
-        "actor_mention": mention(event.actor),
-        "owner_mention": mention(owner) if owner else "",
-        "resolution": truncate(_after(event, "resolution"), RESOLUTION_MAX),
-        "origin_phrase": origin_phrase(item.origin),
-    }
     names = [f"thread.{action}.j2", "thread.default.j2"]
-    line = render(env, names, at=slack_date(event.at, tz, _THREAD_TIME_FORMAT), **context)
-    text = render(env, names, at=clock_time(event.at, tz), **context)
-    blocks: list[Block] = [SectionBlock(text=_mrkdwn(line))]
-    told = _after(event, "told_patient")
-    if privacy is Privacy.FULL and action == items.Action.CLOSE and told:
-        told = truncate(told, TOLD_PATIENT_MAX)
-        blocks.append(SectionBlock(text=_plain(f"Told patient: {told}")))
-    return Message(text=text, blocks=blocks)
+
+    def in_blocks(at: datetime | None) -> str:
+        return slack_date(at, tz) if at is not None else ""
+
+    def in_text(at: datetime | None) -> str:
+        return weekday_time(at, tz) if at is not None else ""
+
+    shown = _entry_context(event, item, lanes, in_blocks)
+    line = render(env, names, at=slack_date(event.at, tz, _THREAD_TIME_FORMAT), **shown)
+    private = {name: "" for name in _FREE_TEXT}
+    notified = {**_entry_context(event, item, lanes, in_text), **private}
+    text = render(env, names, at=clock_time(event.at, tz), **notified)
+    first = SectionBlock(text=_mrkdwn(line), accessory=_entry_accessory(event, item))
+    blocks: list[Block] = [first]
+    if privacy is Privacy.FULL:
+        blocks.extend(_full_blocks(event))
+    return Message(text=truncate(text, SECTION_TEXT_MAX), blocks=blocks)

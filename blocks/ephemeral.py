@@ -25,6 +25,17 @@ _ACTION_VERBS: Mapping[Action, str] = {
     Action.CLOSE: "close",
     Action.REOPEN: "reopen",
     Action.VIEW: "open",
+    Action.LOG_ATTEMPT: "log a call on",
+    Action.SUPERVISOR_REVIEW: "send for review",
+    Action.HANDOFF: "hand off",
+    Action.PROMISE: "record a promise on",
+    Action.FULFIL_PROMISE: "mark a promise kept on",
+    Action.WAIT: "park",
+    Action.RESUME: "resume",
+    Action.MOVE: "move",
+    Action.REPEAT_CONTACT: "link",
+    Action.MERGE: "merge",
+    Action.SET_LANGUAGE: "set the language of",
 }
 
 

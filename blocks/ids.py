@@ -15,6 +15,15 @@ class Action(StrEnum):
     CLOSE = "card.close"
     REOPEN = "card.reopen"
     DETAILS = "card.details"
+    LOG_CALL = "card.log_call"
+    HANDOFF = "card.handoff"
+    RESUME = "card.resume"
+    MERGE = "card.merge"
+    FULFIL_PROMISE = "card.fulfil_promise"
+    MORE = "card.more"  # overflow: wait, promise, move, language (option value "what:KEY")
+    VIEW_ATTEMPT = "entry.view_attempt"  # on a thread entry; value "KEY|attempt number"
+    VIEW_HANDOFF = "entry.view_handoff"  # on a thread entry; value "KEY|handoff id"
+    HOME_REFRESH = "home.refresh"
 
 
 class View(StrEnum):
@@ -24,10 +33,39 @@ class View(StrEnum):
     CLOSE = "view.close"
     DETAILS = "view.details"
     STATUS = "view.status"
+    ATTEMPT = "view.attempt"
+    HANDOFF = "view.handoff"
+    WAIT = "view.wait"
+    PROMISE = "view.promise"
+    MOVE = "view.move"
+    LANGUAGE = "view.language"
+    ATTEMPT_NOTE = "view.attempt_note"
+    HANDOFF_NOTE = "view.handoff_note"
 
 
 # Views with no submit button: Slack never sends their submission, so nothing listens.
-READ_ONLY_VIEWS = frozenset({View.DETAILS, View.STATUS})
+READ_ONLY_VIEWS = frozenset({View.DETAILS, View.STATUS, View.ATTEMPT_NOTE, View.HANDOFF_NOTE})
+
+
+class More(StrEnum):
+    """Options of the card's "More" overflow menu (the part before ":KEY" in the value)."""
+
+    WAIT = "wait"
+    PROMISE = "promise"
+    MOVE = "move"
+    LANGUAGE = "language"
+
+
+def more_value(what: More, item_key: str) -> str:
+    return f"{what.value}:{item_key}"
+
+
+def parse_more_value(value: str) -> tuple[More, str] | None:
+    what, _, key = value.partition(":")
+    try:
+        return More(what), key
+    except ValueError:
+        return None
 
 
 class Shortcut(StrEnum):
@@ -35,6 +73,7 @@ class Shortcut(StrEnum):
 
     NEW_REQUEST = "shortcut.new_request"
     LOG_MESSAGE = "shortcut.log_message"
+    HANDOFF = "shortcut.handoff"  # message shortcut on a card
 
 
 class Command(StrEnum):
@@ -42,6 +81,8 @@ class Command(StrEnum):
 
     INTAKE = "/intake"
     CLAIM = "/claim"
+    QUEUE = "/queue"
+    CQ = "/cq"
 
 
 class Field(StrEnum):
@@ -58,6 +99,29 @@ class Field(StrEnum):
     CALLBACK_WINDOW = "intake.callback_window"
     RESOLUTION = "close.resolution"
     TOLD_PATIENT = "close.told_patient"
+    OUTCOME = "attempt.outcome"
+    IDENTITY = "attempt.identity"
+    CONFIRMED = "attempt.confirmed"
+    NEXT_STEP = "attempt.next_step"
+    NEXT_DATE = "attempt.next_date"
+    NEXT_TIME = "attempt.next_time"
+    ASKED = "handoff.asked"
+    HANDOFF_CONFIRMED = "handoff.confirmed"
+    UNRESOLVED = "handoff.unresolved"
+    PROMISED = "handoff.promised"
+    PROMISED_DATE = "handoff.promised_date"
+    PROMISED_TIME = "handoff.promised_time"
+    NOT_TO_PROMISE = "handoff.not_to_promise"
+    NEXT_OWNER = "handoff.next_owner"
+    NEXT_LANE = "handoff.next_lane"
+    WAITING_ON = "wait.on"
+    CHECK_BACK_DATE = "wait.date"
+    CHECK_BACK_TIME = "wait.time"
+    PROMISE_TEXT = "promise.text"
+    PROMISE_DATE = "promise.date"
+    PROMISE_TIME = "promise.time"
+    MOVE_LANE = "move.lane"
+    LANGUAGE_CHOICE = "language.choice"
 
 
 CARD_ACTIONS_PREFIX = "card.actions:"

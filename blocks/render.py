@@ -7,11 +7,15 @@ from typing import Any
 
 from jinja2 import Environment
 
-from blocks.card import item_card, thread_entry
+from blocks.card import item_card, moved_card, thread_entry
+from blocks.home import home_view
+from blocks.notices import notice_message
 from blocks.templating import build_environment
 from bot.config import Practice
 from bot.domain.events import Event
 from bot.domain.items import Item
+from bot.outbox import CardView
+from bot.services.queues import HomeData
 
 
 class PracticeRenderer:
@@ -21,15 +25,38 @@ class PracticeRenderer:
         self.practice = practice
         self.env = env or build_environment(practice.templates_dir)
 
-    def card(self, item: Item, now: datetime) -> dict[str, Any]:
-        lane = self.practice.lane(item.lane)
+    def card(self, view: CardView, now: datetime) -> dict[str, Any]:
+        item = view.item
+        if view.moved_to_lane is not None:
+            moved = moved_card(item, self.practice.lane(view.moved_to_lane), env=self.env)
+            return moved.to_payload()
         message = item_card(
-            item, lane, self.practice.privacy, now, self.practice.timezone, env=self.env
+            item,
+            self.practice.lane(item.lane),
+            self.practice.privacy,
+            now,
+            self.practice.timezone,
+            env=self.env,
+            promise=view.promise,
+            cadence_attempts=self.practice.lane(item.lane).cadence.attempts,
         )
         return message.to_payload()
 
+    def message(self, template: str, item: Item, params: dict[str, Any]) -> dict[str, Any]:
+        lane = self.practice.lane(item.lane)
+        return notice_message(template, item, lane, params, self.practice.timezone, self.env)
+
+    def home(self, data: HomeData) -> dict[str, Any]:
+        view = home_view(data, self.practice, env=self.env)
+        return view.to_dict()
+
     def thread_entry(self, event: Event, item: Item) -> dict[str, Any]:
         message = thread_entry(
-            event, item, self.practice.privacy, self.practice.timezone, env=self.env
+            event,
+            item,
+            self.practice.privacy,
+            self.practice.timezone,
+            env=self.env,
+            lanes=self.practice.lanes,
         )
         return message.to_payload()

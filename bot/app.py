@@ -9,9 +9,35 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.deps import Deps
-from handlers import card_actions, claim, close, errors, intake
+from handlers import (
+    attempts,
+    card_actions,
+    claim,
+    close,
+    cq,
+    errors,
+    handoff,
+    home,
+    intake,
+    more,
+    promises,
+    queue,
+)
 
-FEATURES = (intake, claim, card_actions, close, errors)
+FEATURES = (
+    intake,
+    claim,
+    card_actions,
+    close,
+    attempts,
+    handoff,
+    promises,
+    more,
+    queue,
+    home,
+    cq,
+    errors,
+)
 
 
 def quiet_slack_loggers() -> None:

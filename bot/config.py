@@ -34,12 +34,17 @@ from pydantic import (
 )
 
 from bot.domain.lanes import (
+    NEXT_MORNING,
     BusinessCalendar,
     BusinessDuration,
+    Cadence,
     EscalationRule,
+    FinalStep,
     Lane,
+    LanguageRouting,
     OpeningHours,
     Privacy,
+    Wait,
 )
 
 EXAMPLE_PRACTICE: Path = Path(__file__).resolve().parents[1] / "examples" / "practice.yml"
@@ -108,6 +113,8 @@ class Practice:
     privacy: Privacy
     retention_days: int | None
     templates_dir: Path | None
+    language_routing: LanguageRouting = LanguageRouting.NONE
+    language_lane: str | None = None
 
     @property
     def default_language(self) -> str:
@@ -265,6 +272,8 @@ class _PracticeSection(_Section):
     ]
     managers_channel: Channel
     clinical_channel: Channel
+    language_routing: LanguageRouting = LanguageRouting.NONE
+    language_lane: Slug | None = None
 
 
 class _BusinessHoursSection(_Section):
@@ -309,6 +318,22 @@ class _EscalationSection(_Section):
     after: OptionalDuration = None
 
 
+def _wait(value: object) -> Wait:
+    return Wait.parse(str(value))
+
+
+class _CallbacksSection(_Section):
+    """How persistently a lane tries unreached patients, and what happens after the last try."""
+
+    attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    cadence: list[Annotated[Wait, PlainValidator(_wait)]] = [
+        Wait.parse("2h"),
+        Wait.parse(NEXT_MORNING),
+    ]
+    after_last: FinalStep = FinalStep.SUPERVISOR_REVIEW
+    unreachable_resolution: Label | None = None
+
+
 class _LaneSection(_Section):
     key: Slug
     name: Label
@@ -319,6 +344,7 @@ class _LaneSection(_Section):
     definition_of_done: Text
     clinical: bool = False
     escalation: _EscalationSection | None = None
+    callbacks: _CallbacksSection | None = None
 
 
 _Holidays = list[date]
@@ -439,6 +465,8 @@ def _read(data: dict[Any, Any], base_dir: Path | None, problems: list[str]) -> P
     red_flags: list[str] | None = section("red_flags", _RedFlags, [])
     templates_dir = _templates_dir(section("templates_dir", _TemplatesDir), base_dir, problems)
     lanes = _read_lanes(data, problems)
+    if info is not None and lanes is not None:
+        problems.extend(_language_routing_problems(info, lanes))
 
     if problems:
         return None
@@ -473,6 +501,8 @@ def _read(data: dict[Any, Any], base_dir: Path | None, problems: list[str]) -> P
         privacy=privacy.channel_detail,
         retention_days=privacy.retention_days,
         templates_dir=templates_dir,
+        language_routing=info.language_routing,
+        language_lane=info.language_lane,
     )
 
 
@@ -516,9 +546,42 @@ def _read_lanes(data: dict[Any, Any], problems: list[str]) -> list[Lane] | None:
                 f"{_path((*loc, 'clinical'))}: a clinical lane needs at least one level "
                 "in roles.clinical"
             )
+        if lane is not None and lane.callbacks is not None:
+            problems.extend(_callback_problems(lane, loc))
         if lane is not None:
             lanes.append(_lane(lane))
     return lanes
+
+
+def _language_routing_problems(info: _PracticeSection, lanes: list[Lane]) -> list[str]:
+    if info.language_routing is not LanguageRouting.LANE:
+        return []
+    if info.language_lane is None:
+        return ["practice.language_lane: routing by lane needs the lane's key (e.g. language)"]
+    if info.language_lane not in {lane.key for lane in lanes}:
+        return [f"practice.language_lane: no lane has the key {info.language_lane!r}"]
+    return []
+
+
+def _callback_problems(lane: _LaneSection, loc: Loc) -> list[str]:
+    callbacks = lane.callbacks
+    assert callbacks is not None
+    at = (*loc, "callbacks")
+    problems = []
+    if callbacks.attempts > 1 and not callbacks.cadence:
+        problems.append(f"{_path((*at, 'cadence'))}: say how long to wait between attempts")
+    if callbacks.after_last is FinalStep.CLOSE_UNREACHABLE:
+        if not callbacks.unreachable_resolution:
+            problems.append(
+                f"{_path((*at, 'unreachable_resolution'))}: closing as unreachable needs the "
+                "resolution to record (one of the lane's resolutions)"
+            )
+        elif callbacks.unreachable_resolution not in lane.resolutions:
+            problems.append(
+                f"{_path((*at, 'unreachable_resolution'))}: "
+                f"{callbacks.unreachable_resolution!r} is not one of this lane's resolutions"
+            )
+    return problems
 
 
 def _lane(lane: _LaneSection) -> Lane:
@@ -536,6 +599,18 @@ def _lane(lane: _LaneSection) -> Lane:
             if lane.escalation
             else EscalationRule()
         ),
+        cadence=_cadence(lane.callbacks),
+    )
+
+
+def _cadence(section: _CallbacksSection | None) -> Cadence:
+    if section is None:
+        return Cadence()
+    return Cadence(
+        attempts=section.attempts,
+        waits=tuple(section.cadence),
+        after_last=section.after_last,
+        unreachable_resolution=section.unreachable_resolution or "",
     )
 
 

@@ -17,6 +17,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import Practice, Settings, load_practice
 from bot.outbox import Outbox, Pacing
 from bot.services.items import ItemServices
+from bot.services.queues import QueueQueries
+from bot.services.work import WorkServices
 from storage.db import create_engine, session_factory
 from storage.uow import UnitOfWorkFactory
 
@@ -33,6 +35,8 @@ class Deps:
     engine: AsyncEngine
     uow: UnitOfWorkFactory
     services: ItemServices
+    work: WorkServices
+    queues: QueueQueries
     outbox: Outbox
     client: AsyncWebClient
 
@@ -67,14 +71,17 @@ def build_deps(
     clock = clock or SystemClock()
     engine = create_engine(settings.database_url)
     uow = UnitOfWorkFactory(session_factory(engine))
+    queues = QueueQueries(uow, practice, clock)
     outbox = Outbox(
         uow,
         web_client(settings, for_outbox=True),
         PracticeRenderer(practice),
         clock,
         pacing=pacing,
+        home=queues.home,
     )
     services = ItemServices(uow, practice, clock, on_enqueued=outbox.wake)
+    work = WorkServices(uow, practice, clock, on_enqueued=outbox.wake)
     return Deps(
         settings=settings,
         practice=practice,
@@ -82,6 +89,8 @@ def build_deps(
         engine=engine,
         uow=uow,
         services=services,
+        work=work,
+        queues=queues,
         outbox=outbox,
         client=web_client(settings, for_outbox=False),
     )

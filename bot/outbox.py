@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -24,7 +24,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
 from bot.domain.events import Event
+from bot.domain.handoff import Promise
 from bot.domain.items import Item
+from bot.services.queues import HomeData
 from storage.repositories import Card, OutboxEntry
 from storage.uow import UnitOfWorkFactory
 
@@ -32,6 +34,9 @@ log = logging.getLogger(__name__)
 
 CARD = "card"
 THREAD = "thread"
+MESSAGE = "message"  # a templated post to a channel, or a DM when the channel is a user id
+HOME = "home"  # publish one person's App Home (channel "home:<user>")
+HOME_PUBLISHES = "publish:workspace"
 CARD_METADATA = "carequeue_card"
 ENTRY_METADATA = "carequeue_entry"
 WORKSPACE_EDITS = "edit:workspace"
@@ -44,9 +49,22 @@ RETRYABLE_ERRORS = frozenset(
 class Renderer(Protocol):
     """Turns domain state into Slack message arguments (implemented in blocks/)."""
 
-    def card(self, item: Item, now: datetime) -> dict[str, Any]: ...
+    def card(self, view: CardView, now: datetime) -> dict[str, Any]: ...
 
     def thread_entry(self, event: Event, item: Item) -> dict[str, Any]: ...
+
+    def message(self, template: str, item: Item, params: dict[str, Any]) -> dict[str, Any]: ...
+
+    def home(self, data: HomeData) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class CardView:
+    """What a card shows: the item, its nearest open promise, and where it went if it moved."""
+
+    item: Item
+    promise: Promise | None = None
+    moved_to_lane: str | None = None
 
 
 @dataclass
@@ -80,6 +98,7 @@ class Pacing:
 
     post_interval: float = 1.0
     edit_interval: float = 1.2
+    publish_interval: float = 0.6  # views.publish: Tier 4, about 100 a minute
     lease_seconds: float = 60.0
     max_backoff_seconds: float = 300.0
     batch: int = 200
@@ -92,10 +111,17 @@ def _carries(message: dict[str, Any], event_type: str, key: str, value: object) 
     return metadata.get("event_type") == event_type and payload.get(key) == value
 
 
-def pace_key(entry: OutboxEntry) -> str:
-    if entry.kind == CARD and entry.card_ts is not None:
+def pace_key_of(kind: str, channel: str, card_ts: str | None) -> str:
+    """Slack's limits as pacing keys: posts per channel, edits and publishes per workspace."""
+    if kind == CARD and card_ts is not None:
         return WORKSPACE_EDITS
-    return f"post:{entry.channel}"
+    if kind == HOME:
+        return HOME_PUBLISHES
+    return f"post:{channel}"
+
+
+def pace_key(entry: OutboxEntry) -> str:
+    return pace_key_of(entry.kind, entry.channel, entry.card_ts)
 
 
 class Outbox:
@@ -108,6 +134,7 @@ class Outbox:
         *,
         pacing: Pacing | None = None,
         worker_id: str | None = None,
+        home: Callable[[str], Awaitable[HomeData]] | None = None,
     ) -> None:
         self._uow = uow
         self._client = client
@@ -115,6 +142,7 @@ class Outbox:
         self._clock = clock
         self.pacing = pacing or Pacing()
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
+        self._home = home
         self._wake = asyncio.Event()
         self._channel_ids: dict[str, str] = {}
 
@@ -192,16 +220,23 @@ class Outbox:
         async with self._uow() as tx:
             entries = await tx.outbox.due(now, limit=self.pacing.batch)
             latest_card_row: dict[int, int] = {}
+            latest_home_row: dict[str, int] = {}
             for entry in entries:
                 if entry.kind == CARD and entry.card_id is not None:
                     latest_card_row[entry.card_id] = max(
                         entry.id, latest_card_row.get(entry.card_id, 0)
+                    )
+                if entry.kind == HOME:
+                    latest_home_row[entry.channel] = max(
+                        entry.id, latest_home_row.get(entry.channel, 0)
                     )
             paced = await tx.outbox.paced_until({pace_key(e) for e in entries}, now)
             taken_keys: set[str] = set()
             chosen: list[OutboxEntry] = []
             for entry in entries:
                 if entry.kind == CARD and latest_card_row.get(entry.card_id or 0) != entry.id:
+                    continue
+                if entry.kind == HOME and latest_home_row.get(entry.channel) != entry.id:
                     continue
                 if entry.kind == THREAD and entry.card_ts is None:
                     continue
@@ -218,11 +253,12 @@ class Outbox:
             for entry in chosen:
                 if entry.kind == CARD and entry.card_id is not None:
                     await tx.outbox.coalesce_card(entry.card_id, entry.id, now)
-                interval = (
-                    self.pacing.edit_interval
-                    if pace_key(entry) == WORKSPACE_EDITS
-                    else self.pacing.post_interval
-                )
+                if entry.kind == HOME:
+                    await tx.outbox.coalesce_channel(HOME, entry.channel, entry.id, now)
+                interval = {
+                    WORKSPACE_EDITS: self.pacing.edit_interval,
+                    HOME_PUBLISHES: self.pacing.publish_interval,
+                }.get(pace_key(entry), self.pacing.post_interval)
                 await tx.outbox.set_pace(pace_key(entry), now + timedelta(seconds=interval))
             await tx.commit()
         return chosen
@@ -236,7 +272,7 @@ class Outbox:
         for kind, channel, card_ts, not_before, lease_until in schedule:
             if kind == THREAD and card_ts is None:
                 continue  # goes when its card is posted
-            key = WORKSPACE_EDITS if kind == CARD and card_ts is not None else f"post:{channel}"
+            key = pace_key_of(kind, channel, card_ts)
             moments = [not_before, paces.get(key, not_before), lease_until or not_before]
             ready.append(max(moments))
         return (min(ready) if ready else None), len(schedule)
@@ -249,6 +285,10 @@ class Outbox:
                 return await self._deliver_card(entry, now)
             if entry.kind == THREAD:
                 return await self._deliver_thread_entry(entry)
+            if entry.kind == MESSAGE:
+                return await self._deliver_message(entry)
+            if entry.kind == HOME:
+                return await self._deliver_home(entry)
             return _Outcome(failed=f"unknown outbox kind {entry.kind!r}")
         except SlackApiError as err:
             return await self._outcome_of_api_error(entry, err)
@@ -259,9 +299,11 @@ class Outbox:
         async with self._uow() as tx:
             item = await tx.items.get_by_id(entry.item_id or 0)
             card = await tx.cards.get(entry.card_id or 0)
+            promises = await tx.promises.open_for(entry.item_id or 0)
         if item is None or card is None:
             return _Outcome(failed="card or item no longer exists")
-        message = self._renderer.card(item, now)
+        view = CardView(item, promises[0] if promises else None, card.moved_to_lane)
+        message = self._renderer.card(view, now)
         if card.ts is None and entry.maybe_sent:
             found = await self._find_posted_card(card, item.key)
             if found is not None:
@@ -292,6 +334,40 @@ class Outbox:
             {**self._renderer.thread_entry(event, item), "thread_ts": entry.card_ts},
         )
         return _Outcome(sent=True, ts=str(response["ts"]))
+
+    async def _deliver_message(self, entry: OutboxEntry) -> _Outcome:
+        async with self._uow() as tx:
+            item = await tx.items.get_by_id(entry.item_id or 0)
+        if item is None:
+            return _Outcome(failed="message for an item that no longer exists")
+        template = str(entry.payload.get("template", ""))
+        message = self._renderer.message(template, item, dict(entry.payload.get("params") or {}))
+        if entry.maybe_sent and await self._message_exists(entry):
+            return _Outcome(sent=True)
+        response = await self._post(
+            entry.channel, ENTRY_METADATA, {"item": item.key, "outbox": entry.id}, message
+        )
+        return _Outcome(sent=True, ts=str(response["ts"]))
+
+    async def _message_exists(self, entry: OutboxEntry) -> bool:
+        channel = await self._resolve_channel(entry.channel)
+        if channel is None or channel.startswith(("U", "W")):
+            return False  # a DM's channel id is only known once opened; accept a rare repeat
+        page = await self._client.conversations_history(
+            channel=channel, include_all_metadata=True, limit=200
+        )
+        return any(
+            _carries(message, ENTRY_METADATA, "outbox", entry.id)
+            for message in page.get("messages", [])
+        )
+
+    async def _deliver_home(self, entry: OutboxEntry) -> _Outcome:
+        if self._home is None:
+            return _Outcome(sent=True)
+        user = entry.channel.removeprefix("home:")
+        data = await self._home(user)
+        await self._client.views_publish(user_id=user, view=self._renderer.home(data))
+        return _Outcome(sent=True)
 
     async def _post(
         self, channel: str, event_type: str, payload: dict[str, Any], message: dict[str, Any]

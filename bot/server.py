@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy import text
 
 from bot.deps import Deps
+from bot.jobs import check_back_loop
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ def build_web_app(
     web_app.router.add_get("/healthz", _healthz)
     if run_outbox:
         web_app.cleanup_ctx.append(_outbox_worker)
+        web_app.cleanup_ctx.append(_check_back_worker)
     return web_app
 
 
@@ -72,3 +74,12 @@ async def _outbox_worker(web_app: web.Application) -> AsyncIterator[None]:
     deps.outbox.wake()
     with contextlib.suppress(asyncio.CancelledError):
         await asyncio.wait_for(task, timeout=10)
+
+
+async def _check_back_worker(web_app: web.Application) -> AsyncIterator[None]:
+    """Waiting items come back to their owners at check-back time (see bot/jobs.py)."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(check_back_loop(web_app[DEPS_KEY], stop), name="check-backs")
+    yield
+    stop.set()
+    await asyncio.wait_for(task, timeout=10)

@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -85,6 +86,65 @@ class ItemRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    waiting_on: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    check_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    sla_remaining_minutes: Mapped[float | None] = mapped_column(Float)
+    repeat_count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    related_key: Mapped[str | None] = mapped_column(String(16))
+    merged_into: Mapped[str | None] = mapped_column(String(16))
+
+
+class AttemptRow(Base):
+    """One callback try and its outcome."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (UniqueConstraint("item_id", "number", name="uq_attempts_item_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(32))
+    identity_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    confirmed: Mapped[str] = mapped_column(Text, default="")
+    next_step: Mapped[str] = mapped_column(String(300), default="")
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    by: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PromiseRow(Base):
+    """An update the patient was told to expect, with its deadline."""
+
+    __tablename__ = "promises"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    text: Mapped[str] = mapped_column(String(300))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    made_by: Mapped[str] = mapped_column(String(32))
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    fulfilled_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class HandoffRow(Base):
+    """A structured handoff note: what lets the next person continue."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    asked: Mapped[str] = mapped_column(Text)
+    confirmed: Mapped[str] = mapped_column(Text, default="")
+    unresolved: Mapped[str] = mapped_column(Text, default="")
+    promised: Mapped[str] = mapped_column(Text, default="")
+    promised_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    not_to_promise: Mapped[str] = mapped_column(Text, default="")
+    next_owner: Mapped[str | None] = mapped_column(String(32))
+    next_lane: Mapped[str | None] = mapped_column(String(32))
+    by: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class EventRow(Base):
@@ -116,6 +176,8 @@ class CardRow(Base):
     ts: Mapped[str | None] = mapped_column(String(32))
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set when the item moved to another lane: this card then only points to the new one.
+    moved_to_lane: Mapped[str | None] = mapped_column(String(32))
 
 
 class OutboxRow(Base):

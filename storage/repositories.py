@@ -11,9 +11,21 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.callbacks import Attempt, Outcome
 from bot.domain.events import Event
+from bot.domain.handoff import HandoffNote, Promise
 from bot.domain.items import Action, Item, Origin, Patient, Status
-from storage.models import CardRow, CounterRow, EventRow, ItemRow, OutboxRow, PaceRow
+from storage.models import (
+    AttemptRow,
+    CardRow,
+    CounterRow,
+    EventRow,
+    HandoffRow,
+    ItemRow,
+    OutboxRow,
+    PaceRow,
+    PromiseRow,
+)
 
 ITEM_COUNTER = "item"
 
@@ -54,6 +66,13 @@ def _to_item(row: ItemRow) -> Item:
         clinical_ack_by=row.clinical_ack_by,
         created_by=row.created_by,
         version=row.version,
+        attempts=row.attempts,
+        waiting_on=row.waiting_on,
+        check_back_at=row.check_back_at,
+        sla_remaining_minutes=row.sla_remaining_minutes,
+        repeat_count=row.repeat_count,
+        related_key=row.related_key,
+        merged_into=row.merged_into,
     )
 
 
@@ -100,6 +119,10 @@ class ItemRepository:
             version=item.version,
             created_at=now,
             updated_at=now,
+            attempts=item.attempts,
+            waiting_on=item.waiting_on,
+            repeat_count=item.repeat_count,
+            related_key=item.related_key,
         )
         self.session.add(row)
         await self.session.flush()
@@ -115,6 +138,78 @@ class ItemRepository:
     async def get_by_id(self, item_id: int) -> Item | None:
         row = await self.session.get(ItemRow, item_id)
         return _to_item(row) if row is not None else None
+
+    async def _open(self, *conditions: Any, limit: int) -> list[Item]:
+        rows = await self.session.scalars(
+            select(ItemRow)
+            .where(ItemRow.status != Status.RESOLVED.value, *conditions)
+            .order_by(ItemRow.due_at, ItemRow.id)
+            .limit(limit)
+        )
+        return [_to_item(row) for row in rows]
+
+    async def open_for_owner(self, owner: str, *, limit: int = 100) -> list[Item]:
+        """A person's open items, soonest due first."""
+        return await self._open(ItemRow.owner == owner, limit=limit)
+
+    async def open_in_lane(self, lane: str, *, limit: int = 100) -> list[Item]:
+        return await self._open(ItemRow.lane == lane, limit=limit)
+
+    async def open_due_before(self, moment: datetime, *, limit: int = 100) -> list[Item]:
+        return await self._open(
+            ItemRow.due_at <= moment, ItemRow.status != Status.WAITING.value, limit=limit
+        )
+
+    async def waiting(self, *, owner: str | None = None, limit: int = 100) -> list[Item]:
+        conditions: list[Any] = [ItemRow.status == Status.WAITING.value]
+        if owner is not None:
+            conditions.append(ItemRow.owner == owner)
+        return await self._open(*conditions, limit=limit)
+
+    async def open_for_patient(
+        self, patient_ref: str, *, excluding: str | None = None
+    ) -> list[Item]:
+        """The patient's open items, oldest first (repeat contact links to the first)."""
+        rows = await self.session.scalars(
+            select(ItemRow)
+            .where(
+                ItemRow.patient_ref == patient_ref,
+                ItemRow.status != Status.RESOLVED.value,
+                ItemRow.key != (excluding or ""),
+            )
+            .order_by(ItemRow.id)
+        )
+        return [_to_item(row) for row in rows]
+
+    async def check_backs_due(self, now: datetime, *, limit: int = 100) -> list[Item]:
+        """Waiting items whose check-back time has come."""
+        return await self._open(
+            ItemRow.status == Status.WAITING.value,
+            ItemRow.check_back_at.is_not(None),
+            ItemRow.check_back_at <= now,
+            limit=limit,
+        )
+
+    async def lane_summary(self) -> dict[str, tuple[int, datetime | None]]:
+        """Per lane: open items and when the oldest of them was received."""
+        rows = await self.session.execute(
+            select(ItemRow.lane, func.count(), func.min(ItemRow.received_at))
+            .where(ItemRow.status != Status.RESOLVED.value)
+            .group_by(ItemRow.lane)
+        )
+        return {lane: (int(count), oldest) for lane, count, oldest in rows.all()}
+
+    async def bump_repeat_count(self, key: str, now: datetime) -> int:
+        """One more contact from this patient about this item; returns the new count."""
+        result = await self.session.execute(
+            update(ItemRow)
+            .where(ItemRow.key == key)
+            .values(
+                repeat_count=ItemRow.repeat_count + 1, version=ItemRow.version + 1, updated_at=now
+            )
+            .returning(ItemRow.repeat_count)
+        )
+        return int(result.scalar_one())
 
     async def claim(self, key: str, owner: str, now: datetime) -> bool:
         """Make `owner` the owner if nobody is; report whether this call won."""
@@ -226,10 +321,13 @@ class Card:
     channel: str
     channel_id: str | None
     ts: str | None
+    moved_to_lane: str | None = None
 
 
 def _to_card(row: CardRow) -> Card:
-    return Card(row.id, row.item_id, row.lane, row.channel, row.channel_id, row.ts)
+    return Card(
+        row.id, row.item_id, row.lane, row.channel, row.channel_id, row.ts, row.moved_to_lane
+    )
 
 
 class CardRepository:
@@ -243,8 +341,12 @@ class CardRepository:
         return _to_card(row)
 
     async def current_for(self, item_id: int) -> Card | None:
+        """The card in the item's current lane (the newest; older ones point to it)."""
         row = await self.session.scalar(
-            select(CardRow).where(CardRow.item_id == item_id).order_by(CardRow.id.desc()).limit(1)
+            select(CardRow)
+            .where(CardRow.item_id == item_id, CardRow.moved_to_lane.is_(None))
+            .order_by(CardRow.id.desc())
+            .limit(1)
         )
         return _to_card(row) if row is not None else None
 
@@ -264,6 +366,18 @@ class CardRepository:
             .where(CardRow.id == card_id)
             .values(channel_id=channel_id, ts=ts, posted_at=now)
         )
+
+    async def retire(self, card_id: int, *, moved_to_lane: str) -> None:
+        """The item moved lanes: this card now only says where it went."""
+        await self.session.execute(
+            update(CardRow).where(CardRow.id == card_id).values(moved_to_lane=moved_to_lane)
+        )
+
+    async def all_for(self, item_id: int) -> list[Card]:
+        rows = await self.session.scalars(
+            select(CardRow).where(CardRow.item_id == item_id).order_by(CardRow.id)
+        )
+        return [_to_card(row) for row in rows]
 
     async def forget_message(self, card_id: int) -> None:
         """The card's message was deleted in Slack: the next delivery posts it anew."""
@@ -428,6 +542,20 @@ class OutboxRepository:
         )
         return list(result.scalars().all())
 
+    async def coalesce_channel(self, kind: str, channel: str, keep_id: int, now: datetime) -> None:
+        """Older pending rows of this kind for this channel are superseded by `keep_id`."""
+        await self.session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.kind == kind,
+                OutboxRow.channel == channel,
+                OutboxRow.status == "pending",
+                OutboxRow.id < keep_id,
+                or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
+            )
+            .values(status="coalesced", sent_at=now)
+        )
+
     async def mark_sent(self, row_id: int, *, now: datetime, ts: str | None) -> None:
         await self.session.execute(
             update(OutboxRow)
@@ -527,3 +655,135 @@ class OutboxRepository:
             )
             or 0
         )
+
+
+def _to_attempt(row: AttemptRow) -> Attempt:
+    return Attempt(
+        number=row.number,
+        outcome=Outcome(row.outcome),
+        identity_verified=row.identity_verified,
+        confirmed=row.confirmed,
+        next_step=row.next_step,
+        next_due_at=row.next_due_at,
+        by=row.by,
+        at=row.at,
+    )
+
+
+class AttemptRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, item_id: int, attempt: Attempt) -> None:
+        self.session.add(
+            AttemptRow(
+                item_id=item_id,
+                number=attempt.number,
+                outcome=attempt.outcome.value,
+                identity_verified=attempt.identity_verified,
+                confirmed=attempt.confirmed,
+                next_step=attempt.next_step,
+                next_due_at=attempt.next_due_at,
+                by=attempt.by,
+                at=attempt.at,
+            )
+        )
+        await self.session.flush()
+
+    async def for_item(self, item_id: int) -> list[Attempt]:
+        rows = await self.session.scalars(
+            select(AttemptRow).where(AttemptRow.item_id == item_id).order_by(AttemptRow.number)
+        )
+        return [_to_attempt(row) for row in rows]
+
+    async def get(self, item_id: int, number: int) -> Attempt | None:
+        row = await self.session.scalar(
+            select(AttemptRow).where(AttemptRow.item_id == item_id, AttemptRow.number == number)
+        )
+        return _to_attempt(row) if row is not None else None
+
+
+def _to_promise(row: PromiseRow) -> Promise:
+    return Promise(
+        id=row.id,
+        text=row.text,
+        due_at=row.due_at,
+        made_by=row.made_by,
+        made_at=row.made_at,
+        fulfilled_at=row.fulfilled_at,
+        fulfilled_by=row.fulfilled_by,
+    )
+
+
+class PromiseRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self, item_id: int, *, text: str, due_at: datetime, by: str, now: datetime
+    ) -> int:
+        row = PromiseRow(item_id=item_id, text=text, due_at=due_at, made_by=by, made_at=now)
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def open_for(self, item_id: int) -> list[Promise]:
+        """Unfulfilled promises, nearest deadline first."""
+        rows = await self.session.scalars(
+            select(PromiseRow)
+            .where(PromiseRow.item_id == item_id, PromiseRow.fulfilled_at.is_(None))
+            .order_by(PromiseRow.due_at, PromiseRow.id)
+        )
+        return [_to_promise(row) for row in rows]
+
+    async def fulfil(self, promise_id: int, item_id: int, *, by: str, now: datetime) -> bool:
+        result = await self.session.execute(
+            update(PromiseRow)
+            .where(
+                PromiseRow.id == promise_id,
+                PromiseRow.item_id == item_id,
+                PromiseRow.fulfilled_at.is_(None),
+            )
+            .values(fulfilled_at=now, fulfilled_by=by)
+            .returning(PromiseRow.id)
+        )
+        return result.scalar_one_or_none() is not None
+
+
+class HandoffRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, item_id: int, note: HandoffNote, *, by: str, now: datetime) -> int:
+        row = HandoffRow(
+            item_id=item_id,
+            asked=note.asked,
+            confirmed=note.confirmed,
+            unresolved=note.unresolved,
+            promised=note.promised,
+            promised_by=note.promised_by,
+            not_to_promise=note.not_to_promise,
+            next_owner=note.next_owner,
+            next_lane=note.next_lane,
+            by=by,
+            at=now,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def get(self, handoff_id: int) -> tuple[HandoffNote, str, datetime] | None:
+        row = await self.session.get(HandoffRow, handoff_id)
+        if row is None:
+            return None
+        note = HandoffNote(
+            asked=row.asked,
+            confirmed=row.confirmed,
+            unresolved=row.unresolved,
+            promised=row.promised,
+            promised_by=row.promised_by,
+            not_to_promise=row.not_to_promise,
+            next_owner=row.next_owner,
+            next_lane=row.next_lane,
+        )
+        return note, row.by, row.at

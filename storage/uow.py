@@ -7,7 +7,15 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.repositories import CardRepository, EventRepository, ItemRepository, OutboxRepository
+from storage.repositories import (
+    AttemptRepository,
+    CardRepository,
+    EventRepository,
+    HandoffRepository,
+    ItemRepository,
+    OutboxRepository,
+    PromiseRepository,
+)
 
 
 class UnitOfWork:
@@ -37,6 +45,9 @@ class UnitOfWork:
         self.events = EventRepository(self._session)
         self.cards = CardRepository(self._session)
         self.outbox = OutboxRepository(self._session)
+        self.attempts = AttemptRepository(self._session)
+        self.promises = PromiseRepository(self._session)
+        self.handoffs = HandoffRepository(self._session)
         return self
 
     async def __aexit__(

@@ -37,7 +37,7 @@ class RegistrationRecorder:
         return register
 
     def __getattr__(self, kind: str) -> Any:
-        if kind in {"action", "view", "command", "shortcut"}:
+        if kind in {"action", "view", "command", "shortcut", "event"}:
             return self._kind(kind)
         raise AttributeError(kind)
 
@@ -60,6 +60,7 @@ def test_every_id_has_exactly_one_listener() -> None:
         + [("view", v.value) for v in ids.View if v not in ids.READ_ONLY_VIEWS]
         + [("command", c.value) for c in ids.Command]
         + [("shortcut", s.value) for s in ids.Shortcut]
+        + [("event", "app_home_opened")]
     )
     for key in expected:
         assert counts[key] == 1, f"{key} has {counts[key]} listeners"

@@ -34,12 +34,27 @@ class Action(StrEnum):
     CLOSE = "close"
     REOPEN = "reopen"
     VIEW = "view"
+    LOG_ATTEMPT = "log_attempt"
+    SUPERVISOR_REVIEW = "supervisor_review"
+    HANDOFF = "handoff"
+    PROMISE = "promise"
+    FULFIL_PROMISE = "fulfil_promise"
+    WAIT = "wait"
+    RESUME = "resume"
+    MOVE = "move"
+    REPEAT_CONTACT = "repeat_contact"
+    MERGE = "merge"
+    SET_LANGUAGE = "set_language"
+
+
+SYSTEM = "UCAREQUEUE"  # the actor recorded for what CareQueue does by itself
 
 
 class Role(StrEnum):
     STAFF = "staff"
     MANAGER = "manager"
     CLINICAL = "clinical"
+    SYSTEM = "system"  # CareQueue itself: scheduled check-backs, intake linking
 
 
 class Origin(StrEnum):
@@ -113,6 +128,13 @@ class Item:
     clinical_ack_by: str | None = None
     created_by: str = ""
     version: int = 1
+    attempts: int = 0
+    waiting_on: str = ""
+    check_back_at: datetime | None = None
+    sla_remaining_minutes: float | None = None
+    repeat_count: int = 1
+    related_key: str | None = None
+    merged_into: str | None = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +189,7 @@ class Who(StrEnum):
     OWNER = "owner"
     MANAGER = "manager"
     CLINICAL = "clinical"
+    SYSTEM = "system"
 
 
 @dataclass(frozen=True)
@@ -195,7 +218,37 @@ TRANSITIONS: Mapping[tuple[Status, Action], Rule] = {
     (Status.WAITING, Action.CLOSE): _rule(Status.RESOLVED, *OWNER_OR_MANAGER),
     (Status.ESCALATED, Action.CLOSE): _rule(Status.RESOLVED, Who.CLINICAL, Who.MANAGER),
     (Status.RESOLVED, Action.REOPEN): _rule(Status.CLAIMED, Who.ANYONE),
+    # Working an item: its owner (or a manager) logs calls, hands off, promises, waits.
+    (Status.CLAIMED, Action.LOG_ATTEMPT): _rule(Status.CLAIMED, *OWNER_OR_MANAGER),
+    (Status.WAITING, Action.LOG_ATTEMPT): _rule(Status.WAITING, *OWNER_OR_MANAGER),
+    (Status.CLAIMED, Action.SUPERVISOR_REVIEW): _rule(Status.CLAIMED, Who.SYSTEM),
+    (Status.CLAIMED, Action.HANDOFF): _rule(Status.CLAIMED, *OWNER_OR_MANAGER),
+    (Status.WAITING, Action.HANDOFF): _rule(Status.WAITING, *OWNER_OR_MANAGER),
+    (Status.CLAIMED, Action.PROMISE): _rule(Status.CLAIMED, *OWNER_OR_MANAGER),
+    (Status.WAITING, Action.PROMISE): _rule(Status.WAITING, *OWNER_OR_MANAGER),
+    (Status.CLAIMED, Action.FULFIL_PROMISE): _rule(Status.CLAIMED, *OWNER_OR_MANAGER),
+    (Status.WAITING, Action.FULFIL_PROMISE): _rule(Status.WAITING, *OWNER_OR_MANAGER),
+    (Status.CLAIMED, Action.WAIT): _rule(Status.WAITING, *OWNER_OR_MANAGER),
+    (Status.WAITING, Action.WAIT): _rule(Status.WAITING, *OWNER_OR_MANAGER),
+    (Status.WAITING, Action.RESUME): _rule(Status.CLAIMED, *OWNER_OR_MANAGER, Who.SYSTEM),
+    (Status.NEW, Action.MOVE): _rule(Status.NEW, Who.ANYONE),
+    (Status.CLAIMED, Action.MOVE): _rule(Status.NEW, *OWNER_OR_MANAGER),
+    (Status.WAITING, Action.MOVE): _rule(Status.NEW, *OWNER_OR_MANAGER),
+    (Status.NEW, Action.REPEAT_CONTACT): _rule(Status.NEW, Who.SYSTEM),
+    (Status.CLAIMED, Action.REPEAT_CONTACT): _rule(Status.CLAIMED, Who.SYSTEM),
+    (Status.WAITING, Action.REPEAT_CONTACT): _rule(Status.WAITING, Who.SYSTEM),
+    (Status.ESCALATED, Action.REPEAT_CONTACT): _rule(Status.ESCALATED, Who.SYSTEM),
+    (Status.NEW, Action.MERGE): _rule(Status.RESOLVED, Who.ANYONE),
+    (Status.CLAIMED, Action.MERGE): _rule(Status.RESOLVED, *OWNER_OR_MANAGER),
+    (Status.NEW, Action.SET_LANGUAGE): _rule(Status.NEW, Who.ANYONE),
+    (Status.CLAIMED, Action.SET_LANGUAGE): _rule(Status.CLAIMED, *OWNER_OR_MANAGER),
+    (Status.WAITING, Action.SET_LANGUAGE): _rule(Status.WAITING, *OWNER_OR_MANAGER),
 }
+
+# Actions that need an owner: on a new item the refusal says to claim it first.
+NEEDS_OWNER = frozenset(
+    {Action.CLOSE, Action.LOG_ATTEMPT, Action.HANDOFF, Action.PROMISE, Action.WAIT}
+)
 
 
 def _permits(rule: Rule, item: Item, actor: Actor) -> bool:
@@ -204,6 +257,8 @@ def _permits(rule: Rule, item: Item, actor: Actor) -> bool:
     if Who.OWNER in rule.who and item.owner == actor.user_id:
         return True
     if Who.MANAGER in rule.who and actor.is_manager:
+        return True
+    if Who.SYSTEM in rule.who and Role.SYSTEM in actor.roles:
         return True
     return Who.CLINICAL in rule.who and actor.is_clinical
 
@@ -223,13 +278,15 @@ def decide(
     if rule is None:
         if item.status is Status.RESOLVED:
             return Refusal(RefusalCode.ALREADY_CLOSED, **base)
+        if action in NEEDS_OWNER and item.status is Status.NEW:
+            return Refusal(RefusalCode.NEEDS_CLAIM, **base)
         if action is Action.CLAIM and item.owner is not None:
             return Refusal(
                 RefusalCode.ALREADY_OWNED, owner=item.owner, since=item.claimed_at, **base
             )
         return Refusal(RefusalCode.NOT_ALLOWED_IN_STATE, owner=item.owner, **base)
     if not _permits(rule, item, actor):
-        if action is Action.CLOSE and item.status is Status.NEW:
+        if action in NEEDS_OWNER and item.status is Status.NEW:
             return Refusal(RefusalCode.NEEDS_CLAIM, **base)
         return Refusal(RefusalCode.NOT_OWNER, owner=item.owner, since=item.claimed_at, **base)
     if (

@@ -70,6 +70,55 @@ class EscalationRule:
     after: BusinessDuration | None = None
 
 
+class LanguageRouting(StrEnum):
+    """Where items for patients who prefer another language go (`practice.language_routing`)."""
+
+    NONE = "none"  # stay in the lane they were logged in
+    LANE = "lane"  # to `practice.language_lane` (e.g. Language access)
+    STAFF = "staff"  # stay in their lane, assigned to staff listed as speaking the language
+
+
+class FinalStep(StrEnum):
+    """What happens after the last unanswered attempt of a lane's cadence."""
+
+    SUPERVISOR_REVIEW = "supervisor_review"
+    CLOSE_UNREACHABLE = "close_unreachable"
+
+
+NEXT_MORNING = "next_morning"
+
+
+@dataclass(frozen=True)
+class Wait:
+    """How long to wait before the next attempt: business time, or the next business morning."""
+
+    after: BusinessDuration | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Wait:
+        """Read `2h`, `1d` or `next_morning`; raise ValueError otherwise."""
+        if str(text).strip() == NEXT_MORNING:
+            return cls(None)
+        try:
+            return cls(BusinessDuration.parse(text))
+        except ValueError:
+            raise ValueError("must be a duration like 2h or next_morning") from None
+
+    def __str__(self) -> str:
+        return NEXT_MORNING if self.after is None else str(self.after)
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """A lane's persistence with unreached patients: `attempts` tries, `waits[i]` after
+    unanswered attempt i+1 (the last wait repeats), then `after_last`."""
+
+    attempts: int = 3
+    waits: tuple[Wait, ...] = (Wait(BusinessDuration(2, Unit.HOURS)), Wait(None))
+    after_last: FinalStep = FinalStep.SUPERVISOR_REVIEW
+    unreachable_resolution: str = ""
+
+
 @dataclass(frozen=True)
 class Lane:
     key: str
@@ -81,6 +130,7 @@ class Lane:
     definition_of_done: str = ""
     clinical: bool = False
     escalation: EscalationRule = field(default_factory=EscalationRule)
+    cadence: Cadence = field(default_factory=Cadence)
 
     @property
     def first_action(self) -> str:

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from bot.clock import Clock
-from bot.config import Practice
 from bot.domain import sla
 from bot.domain.events import Event
 from bot.domain.intake import IntakeRequest
 from bot.domain.items import (
     Action,
-    Allowed,
     Item,
     Patient,
     Refusal,
@@ -24,43 +20,27 @@ from bot.domain.items import (
     decide,
     reassign_refusal,
 )
+from bot.domain.lanes import LanguageRouting
 from bot.roles import actor_for
-from storage.uow import UnitOfWork, UnitOfWorkFactory
+from bot.services.base import (
+    CARD,
+    NOT_WAITING,
+    RESOLVED_NEXT_ACTION,
+    SYSTEM,
+    Done,
+    ServiceBase,
+)
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-CARD = "card"
-THREAD = "thread"
-RESOLVED_NEXT_ACTION = "None — resolved"
-MAX_RACE_RETRIES = 5
-
-
-@dataclass(frozen=True)
-class Done:
-    """The change was committed; `item` is its new state."""
-
-    item: Item
-    event: Event
 
 
 class ClosingIncomplete(ValueError):
     """A close without what the lane's definition of done needs (the modal checks first)."""
 
 
-class ItemServices:
-    """The application's use cases on items, wired with storage, practice and clock."""
-
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        practice: Practice,
-        clock: Clock,
-        on_enqueued: Callable[[], None] = lambda: None,
-    ) -> None:
-        self._uow = uow
-        self.practice = practice
-        self.clock = clock
-        self._on_enqueued = on_enqueued
+class ItemServices(ServiceBase):
+    """The item life cycle: intake, claim, release, reassign, close, reopen, details."""
 
     async def log_request(
         self, request: IntakeRequest, *, actor: str, received_at: datetime | None = None
@@ -69,12 +49,20 @@ class ItemServices:
 
         The due time is the received time plus the lane's response target, counted in
         the practice's business hours. The key comes from a counter, never from patient data.
+        A patient who prefers another language is routed as the practice file says (to the
+        language lane, or to bilingual staff). A patient who already has an open item gets
+        a repeat contact: the new item names the open one, whose count and thread say so.
         """
         now = self.clock.now()
         received = received_at or now
         lane = self.practice.lane(request.lane)
+        routed_from = None
+        if self._routes_to_language_lane(request):
+            routed_from, lane = lane.key, self.practice.lane(self.practice.language_lane or "")
         due = sla.due_at(received, lane.response_target, self.practice.calendar)
         async with self._uow() as tx:
+            related = await tx.items.open_for_patient(request.patient_ref)
+            owner = await self._bilingual_owner(tx, request.language)
             number = await tx.items.next_number(self.practice.first_item_number)
             item = Item(
                 key=f"{self.practice.item_key_prefix}-{number}",
@@ -95,7 +83,12 @@ class ItemServices:
                 next_action=lane.first_action,
                 source_link=request.source_link,
                 created_by=actor,
+                related_key=related[0].key if related else None,
+                owner=owner,
+                claimed_at=now if owner else None,
             )
+            if owner:
+                item = replace(item, status=Status.CLAIMED)
             item_id = await tx.items.add(item, number=number, now=now)
             event = Event(
                 item_key=item.key,
@@ -108,9 +101,23 @@ class ItemServices:
                     "origin": item.origin.value,
                     "status": item.status.value,
                     "due_at": due.isoformat(),
+                    "owner": owner,
+                    "routed_from": routed_from,
+                    "related_key": item.related_key,
                 },
             )
             event_id = await tx.events.add(event, item_id=item_id)
+            if related:
+                count = await tx.items.bump_repeat_count(related[0].key, now)
+                await self._record(
+                    tx,
+                    related[0],
+                    Action.REPEAT_CONTACT,
+                    SYSTEM,
+                    now,
+                    {"repeat_count": count},
+                    extra={"from": item.key},
+                )
             card = await tx.cards.add(item_id=item_id, lane=lane.key, channel=lane.channel, now=now)
             await tx.outbox.enqueue(
                 kind=CARD, channel=lane.channel, item_id=item_id, card_id=card.id, now=now
@@ -119,6 +126,28 @@ class ItemServices:
         log.info("item logged key=%s lane=%s origin=%s", item.key, lane.key, item.origin.value)
         self._on_enqueued()
         return Done(item=item, event=replace(event, id=event_id))
+
+    def _routes_to_language_lane(self, request: IntakeRequest) -> bool:
+        practice = self.practice
+        return (
+            practice.language_routing is LanguageRouting.LANE
+            and practice.language_lane is not None
+            and request.language != practice.default_language
+            and request.lane != practice.language_lane
+        )
+
+    async def _bilingual_owner(self, tx: UnitOfWork, language: str) -> str | None:
+        """With routing to staff, the bilingual colleague with the fewest open items."""
+        practice = self.practice
+        if practice.language_routing is not LanguageRouting.STAFF:
+            return None
+        if language == practice.default_language:
+            return None
+        staff = practice.roles.bilingual.get(language, ())
+        if not staff:
+            return None
+        loads = {person: len(await tx.items.open_for_owner(person)) for person in staff}
+        return min(staff, key=lambda person: (loads[person], staff.index(person)))
 
     async def claim(self, *, item_key: str, actor: str) -> Done | Refusal:
         """Make `actor` the owner of an unowned item.
@@ -152,7 +181,7 @@ class ItemServices:
             item_key,
             actor,
             Action.RELEASE,
-            lambda item, to, now: {"owner": None, "status": to, "claimed_at": None},
+            lambda item, to, now: {"owner": None, "status": to, "claimed_at": None, **NOT_WAITING},
         )
 
     async def reassign(self, *, item_key: str, actor: str, new_owner: str) -> Done | Refusal:
@@ -192,6 +221,7 @@ class ItemServices:
                 "closed_at": now,
                 "closed_by": actor,
                 "next_action": RESOLVED_NEXT_ACTION,
+                **NOT_WAITING,
             }
 
         return await self._transition(item_key, actor, Action.CLOSE, changes)
@@ -230,91 +260,6 @@ class ItemServices:
         log.info("item viewed key=%s by=%s", item_key, actor)
         return item
 
-    async def get(self, item_key: str) -> Item | None:
-        async with self._uow() as tx:
-            return await tx.items.get(item_key)
-
     async def history(self, item_key: str) -> list[Event]:
         async with self._uow() as tx:
             return await tx.events.for_item(item_key)
-
-    # -- shared steps -------------------------------------------------------------------
-
-    def _clinical(self, item: Item) -> bool:
-        lane = self.practice.lanes.get(item.lane)
-        return bool(lane and lane.clinical)
-
-    async def _transition(
-        self,
-        item_key: str,
-        actor: str,
-        action: Action,
-        changes_for: Callable[[Item, Status, datetime], dict[str, Any] | Refusal],
-    ) -> Done | Refusal:
-        """Read, decide with the life-cycle table, write only if nobody changed the item
-        meanwhile; on a lost race, read again and decide again."""
-        who = actor_for(actor, self.practice)
-        for _ in range(MAX_RACE_RETRIES):
-            now = self.clock.now()
-            async with self._uow() as tx:
-                item = await tx.items.get(item_key)
-                if item is None:
-                    return Refusal(RefusalCode.NOT_FOUND, item_key=item_key)
-                decision = decide(item, action, who, clinical_lane=self._clinical(item))
-                if isinstance(decision, Refusal):
-                    return decision
-                assert isinstance(decision, Allowed)
-                changes = changes_for(item, decision.to, now)
-                if isinstance(changes, Refusal):
-                    return changes
-                if not await tx.items.change(item, changes, now):
-                    continue
-                done = await self._record(tx, item, action, actor, now, changes)
-                await tx.commit()
-            log.info("item %s key=%s by=%s", action.value, item_key, actor)
-            self._on_enqueued()
-            return done
-        return Refusal(RefusalCode.STALE, item_key=item_key, action=action)
-
-    async def _record(
-        self,
-        tx: UnitOfWork,
-        item: Item,
-        action: Action,
-        actor: str,
-        now: datetime,
-        changes: dict[str, Any],
-    ) -> Done:
-        """Append the event and queue the card edit and its thread entry, in `tx`."""
-        item_id = await tx.items.id_of(item.key)
-        assert item_id is not None
-        before = {name: getattr(item, name) for name in changes}
-        event = Event(
-            item_key=item.key, action=action, actor=actor, at=now, before=before, after=changes
-        )
-        event_id = await tx.events.add(event, item_id=item_id)
-        updated = replace(item, **changes, version=item.version + 1)
-        card = await tx.cards.current_for(item_id)
-        if card is not None:
-            await tx.outbox.enqueue(
-                kind=CARD, channel=card.channel, item_id=item_id, card_id=card.id, now=now
-            )
-            await tx.outbox.enqueue(
-                kind=THREAD,
-                channel=card.channel,
-                item_id=item_id,
-                card_id=card.id,
-                payload={"event_id": event_id},
-                now=now,
-            )
-        return Done(item=updated, event=replace(event, id=event_id))
-
-    async def _refusal_after_lost_race(self, item_key: str, action: Action, actor: str) -> Refusal:
-        async with self._uow() as tx:
-            item = await tx.items.get(item_key)
-        if item is None:
-            return Refusal(RefusalCode.NOT_FOUND, item_key=item_key)
-        decision = decide(item, action, actor_for(actor, self.practice))
-        if isinstance(decision, Refusal):
-            return decision
-        return Refusal(RefusalCode.STALE, item_key=item_key, action=action)

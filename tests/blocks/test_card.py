@@ -5,17 +5,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from blocks.card import item_card, thread_entry
+from blocks.card import item_card, moved_card, thread_entry
 from blocks.ids import Action as ActionId
-from blocks.ids import card_actions_block_id
+from blocks.ids import card_actions_block_id, more_value, parse_more_value
 from bot.domain.events import Event
+from bot.domain.handoff import Promise
 from bot.domain.items import Action, Item, Status
 from bot.domain.lanes import Privacy
 from tests.blocks.conftest import (
@@ -55,6 +56,13 @@ def buttons_of(payload: dict[str, Any]) -> list[str]:
     return [e["text"]["text"] for e in actions_of(payload) if e["type"] == "button"]
 
 
+def more_options(payload: dict[str, Any]) -> list[str]:
+    """The texts of the card's "More" menu, or [] when it has none."""
+    menus = [e for e in actions_of(payload) if e["type"] == "overflow"]
+    assert len(menus) <= 1
+    return [o["text"]["text"] for menu in menus for o in menu["options"]]
+
+
 def fields_of(payload: dict[str, Any]) -> dict[str, str]:
     section = next(b for b in payload["blocks"] if "fields" in b)
     label_value = (f["text"].split("\n", 1) for f in section["fields"])
@@ -64,9 +72,10 @@ def fields_of(payload: dict[str, Any]) -> dict[str, str]:
 # --- what the card shows -----------------------------------------------------------------
 
 
-def test_unclaimed_card_offers_claim_and_no_patient_data() -> None:
+def test_unclaimed_card_offers_claim_details_and_more_and_no_patient_data() -> None:
     payload = card(make_item())
-    assert buttons_of(payload) == ["Claim", "Details", "Close"]
+    assert buttons_of(payload) == ["Claim", "Details"]
+    assert more_options(payload) == ["Move to another lane\u2026", "Language\u2026"]
     claim = actions_of(payload)[0]
     assert claim["action_id"] == ActionId.CLAIM
     assert claim["style"] == "primary"
@@ -111,17 +120,39 @@ def test_card_fields_show_status_owner_origin_type_times_next_action_and_languag
     assert "overdue" not in fields["Due"]
 
 
-def test_claimed_card_offers_release_reassign_close_and_details() -> None:
+def test_claimed_card_offers_log_call_handoff_close_release_reassign_details_and_more() -> None:
     payload = card(make_claimed())
     elements = actions_of(payload)
-    assert [e["type"] for e in elements] == ["button", "users_select", "button", "button"]
-    assert buttons_of(payload) == ["Release", "Close", "Details"]
-    reassign = elements[1]
-    assert reassign["action_id"] == ActionId.REASSIGN
+    assert [e["type"] for e in elements] == [
+        "button",
+        "button",
+        "button",
+        "button",
+        "users_select",
+        "button",
+        "overflow",
+    ]
+    assert buttons_of(payload) == ["Log call", "Handoff", "Close", "Release", "Details"]
+    assert [e["action_id"] for e in elements] == [
+        ActionId.LOG_CALL,
+        ActionId.HANDOFF,
+        ActionId.CLOSE,
+        ActionId.RELEASE,
+        ActionId.REASSIGN,
+        ActionId.DETAILS,
+        ActionId.MORE,
+    ]
+    log_call = elements[0]
+    assert log_call["style"] == "primary"
+    assert [e.get("style") for e in elements[1:]] == [None] * 6
+    reassign = elements[4]
     assert reassign["placeholder"]["text"] == "Reassign\u2026"
-    close = elements[2]
-    assert close["action_id"] == ActionId.CLOSE
-    assert close["style"] == "primary"
+    assert more_options(payload) == [
+        "Waiting on\u2026",
+        "Promise\u2026",
+        "Move to another lane\u2026",
+        "Language\u2026",
+    ]
     assert "Claim" not in buttons_of(payload)
 
 
@@ -452,6 +483,610 @@ def test_whatever_people_type_the_card_validates_and_holds_only_app_markup(
     if item.status is Status.RESOLVED:
         item = dataclasses.replace(item, told_patient=typed, resolution=typed)
     payload = card(item, privacy)
+    for text in texts_of(payload, "mrkdwn"):
+        assert "<" not in APP_MARKUP.sub("", text)
+        assert ">" not in APP_MARKUP.sub("", text)
+
+
+# --- working an item: attempts, waiting, promises, repeat contacts (issue 4) ---------------
+
+# Tuesday 24 November 2026, 3:00 PM; Thursday 26 November, 9:00 AM; Tuesday 10:30 AM (New York).
+PROMISE_DUE = datetime(2026, 11, 24, 20, 0, tzinfo=UTC)
+CHECK_BACK = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
+NEXT_DUE = datetime(2026, 11, 24, 15, 30, tzinfo=UTC)
+HOSTILE_NOTE = "<!here> call *now* <https://evil.example|chart>"
+TIMES = "\u00d7"  # the multiplication sign: "Repeat contact \u00d72"
+SLACK_DATE = re.compile(r"<!date\^\d+\^[^|<>]+\|([^<>]+)>")
+
+
+def as_read(text: str) -> str:
+    """What a person reads: a `<!date^…|fallback>` shows as its fallback (the practice's zone)."""
+    return SLACK_DATE.sub(r"\1", text)
+
+
+def make_promise(**changes: Any) -> Promise:
+    promise = Promise(
+        id=7,
+        text="Nurse will call with the referral status",
+        due_at=PROMISE_DUE,
+        made_by="U1",
+        made_at=NOW - timedelta(hours=1),
+    )
+    return dataclasses.replace(promise, **changes)
+
+
+def make_waiting(**changes: Any) -> Item:
+    """The claimed item, parked on the payer until Thursday morning."""
+    defaults = {
+        "status": Status.WAITING,
+        "waiting_on": "payer",
+        "check_back_at": CHECK_BACK,
+        "due_at": CHECK_BACK,
+        "sla_remaining_minutes": 90.0,
+    }
+    return make_claimed(**{**defaults, **changes})
+
+
+def working_card(
+    item: Item,
+    privacy: Privacy = Privacy.NONE,
+    *,
+    promise: Promise | None = None,
+    cadence_attempts: int = 3,
+) -> dict[str, Any]:
+    message = item_card(
+        item, LANE, privacy, NOW, TZ, promise=promise, cadence_attempts=cadence_attempts
+    )
+    payload = assert_valid_message(message)
+    for menu in nodes_of(payload["blocks"], "overflow"):
+        assert 2 <= len(menu["options"]) <= 5, "an overflow menu holds 2 to 5 options"
+        for option in menu["options"]:
+            assert len(option["text"]["text"]) <= 75
+            assert len(option["value"]) <= 150
+    return payload
+
+
+def working_lines(payload: dict[str, Any]) -> list[str]:
+    """The card's "where the work stands" lines, as a person reads them."""
+    sections = [
+        b
+        for b in payload["blocks"]
+        if b["type"] == "section" and "text" in b and b["text"]["type"] == "mrkdwn"
+    ]
+    lines = [line for b in sections for line in b["text"]["text"].split("\n")]
+    return [as_read(line) for line in lines if not line.startswith(":white_check_mark:")]
+
+
+def test_a_called_item_counts_its_attempts_against_the_lanes_cadence() -> None:
+    assert working_lines(working_card(make_claimed())) == []
+    assert "Attempt 2 of 3" in working_lines(working_card(make_claimed(attempts=2)))
+    assert "Attempt 3 of 3" in working_lines(working_card(make_claimed(attempts=3)))
+    assert "Attempt 4" in working_lines(working_card(make_claimed(attempts=4)))
+    five = working_card(make_claimed(attempts=2), cadence_attempts=5)
+    assert "Attempt 2 of 5" in working_lines(five)
+
+
+def test_waiting_card_offers_resume_log_call_handoff_close_details_and_more() -> None:
+    payload = working_card(make_waiting())
+    elements = actions_of(payload)
+    assert buttons_of(payload) == ["Resume", "Log call", "Handoff", "Close", "Details"]
+    assert elements[0]["action_id"] == ActionId.RESUME
+    assert elements[0]["style"] == "primary"
+    assert [e["type"] for e in elements][-1] == "overflow"
+    assert more_options(payload) == [
+        "Waiting on\u2026",
+        "Promise\u2026",
+        "Move to another lane\u2026",
+        "Language\u2026",
+    ]
+    assert fields_of(payload)["Status"] == "Waiting"
+
+
+@pytest.mark.parametrize("privacy", list(Privacy))
+def test_waiting_card_says_what_it_waits_on_and_when_to_check_back_at_every_level(
+    privacy: Privacy,
+) -> None:
+    payload = working_card(make_waiting(), privacy)
+    assert "Waiting on payer · check back Thu Nov 26 9:00 AM EST" in working_lines(payload)
+
+
+def test_what_an_item_waits_on_is_escaped_and_stays_out_of_the_notification_text() -> None:
+    payload = working_card(make_waiting(waiting_on="<!here> payer & co"))
+    assert any(
+        line.startswith("Waiting on &lt;!here&gt; payer &amp; co")
+        for line in working_lines(payload)
+    )
+    assert "payer" not in payload["text"]
+
+
+@pytest.mark.parametrize("item", [make_item(), make_claimed(), make_resolved()], ids=str)
+def test_more_menu_options_name_what_and_which_item_and_resolved_items_have_none(
+    item: Item,
+) -> None:
+    payload = working_card(item)
+    menus = [e for e in actions_of(payload) if e["type"] == "overflow"]
+    if not item.status.is_open:
+        assert menus == []
+        return
+    (menu,) = menus
+    for option in menu["options"]:
+        parsed = parse_more_value(option["value"])
+        assert parsed is not None
+        what, key = parsed
+        assert key == "CQ-1042"
+        assert option["value"] == more_value(what, "CQ-1042")
+
+
+@pytest.mark.parametrize("privacy", list(Privacy))
+def test_an_open_promise_shows_its_deadline_at_every_level(privacy: Privacy) -> None:
+    payload = working_card(make_claimed(), privacy, promise=make_promise())
+    assert "Promised by Tue Nov 24 3:00 PM EST" in working_lines(payload)
+
+
+def test_what_was_promised_is_plain_text_and_only_at_full() -> None:
+    promise = make_promise(text=HOSTILE_NOTE)
+    full = working_card(make_claimed(), Privacy.FULL, promise=promise)
+    promised = [b["text"] for b in full["blocks"] if "Promised:" in json.dumps(b)]
+    assert promised == [{"type": "plain_text", "text": f"Promised: {HOSTILE_NOTE}", "emoji": False}]
+    assert "call *now*" not in full["text"]
+    for privacy in (Privacy.NONE, Privacy.INITIALS):
+        payload = working_card(make_claimed(), privacy, promise=promise)
+        assert "call *now*" not in json.dumps(payload)
+        assert "Promised:" not in json.dumps(payload)
+
+
+def test_a_promise_past_its_deadline_is_marked_overdue() -> None:
+    late = make_promise(due_at=NOW - timedelta(minutes=5))
+    (line,) = [x for x in working_lines(working_card(make_claimed(), promise=late)) if "Prom" in x]
+    assert line.endswith(" · :warning: *overdue*")
+
+
+def test_promise_kept_button_names_the_item_and_the_promise() -> None:
+    for item in (make_claimed(), make_waiting()):
+        payload = working_card(item, promise=make_promise())
+        (kept,) = [e for e in actions_of(payload) if e.get("action_id") == ActionId.FULFIL_PROMISE]
+        assert kept["text"]["text"] == "Promise kept"
+        assert kept["value"] == "CQ-1042|7"
+
+
+def test_a_kept_promise_shows_neither_its_deadline_nor_a_button() -> None:
+    kept = make_promise(fulfilled_at=NOW, fulfilled_by="U1")
+    payload = working_card(make_claimed(), Privacy.FULL, promise=kept)
+    assert "Promised" not in json.dumps(payload)
+    assert "Promise kept" not in buttons_of(payload)
+
+
+def test_a_new_item_with_a_promise_from_its_old_lane_offers_no_promise_kept_until_claimed() -> None:
+    payload = working_card(make_item(), promise=make_promise())
+    assert "Promised by Tue Nov 24 3:00 PM EST" in working_lines(payload)
+    assert "Promise kept" not in buttons_of(payload)
+
+
+def test_a_repeat_contact_is_counted_and_offers_to_merge_into_the_related_item() -> None:
+    payload = working_card(make_item(repeat_count=2, related_key="CQ-1001"))
+    assert working_lines(payload) == [f"Repeat contact {TIMES}2", "Relates to CQ-1001"]
+    assert buttons_of(payload) == ["Claim", "Merge into CQ-1001", "Details"]
+    (merge,) = [e for e in actions_of(payload) if e.get("action_id") == ActionId.MERGE]
+    assert merge["value"] == "CQ-1042|CQ-1001"
+    claimed = working_card(make_claimed(related_key="CQ-1001"))
+    assert "Merge into CQ-1001" in buttons_of(claimed)
+
+
+def test_a_single_contact_is_not_called_a_repeat() -> None:
+    assert working_lines(working_card(make_claimed(repeat_count=1))) == []
+
+
+def test_a_merged_item_says_where_it_went_and_offers_only_reopen_and_details() -> None:
+    item = make_resolved(
+        related_key="CQ-1001", merged_into="CQ-1001", resolution="merged into CQ-1001"
+    )
+    payload = working_card(item)
+    assert "Merged into CQ-1001" in working_lines(payload)
+    assert "Relates to CQ-1001" not in working_lines(payload)
+    assert buttons_of(payload) == ["Reopen", "Details"]
+
+
+def test_a_closed_item_with_a_related_key_neither_relates_nor_offers_a_merge() -> None:
+    payload = working_card(make_resolved(related_key="CQ-1001"))
+    assert "Relates" not in json.dumps(payload)
+    assert "Merge" not in json.dumps(payload)
+
+
+WORKING_STATES = {
+    "new": lambda **c: make_item(**c),
+    "claimed": lambda **c: make_claimed(**c),
+    "waiting": lambda **c: make_waiting(**c),
+    "escalated": lambda **c: make_item(status=Status.ESCALATED, **c),
+    "resolved": lambda **c: make_resolved(**c),
+}
+
+
+@pytest.mark.parametrize("privacy", list(Privacy))
+@pytest.mark.parametrize("state", sorted(WORKING_STATES))
+def test_a_card_with_everything_at_once_and_the_longest_texts_still_fits_slack(
+    state: str, privacy: Privacy
+) -> None:
+    item = WORKING_STATES[state](
+        patient=make_patient(name='"' * 200),
+        summary='<&>"' * 800,
+        request_type="R" * 150,
+        next_action="&" * 500,
+        attempts=9,
+        repeat_count=12,
+        related_key="CQ-" + "9" * 30,
+        waiting_on="<&>" * 200,
+    )
+    promise = make_promise(text='"<&>' * 300)
+    payload = working_card(item, privacy, promise=promise)
+    actions = actions_of(payload)
+    assert len(actions) <= 25
+    assert "Details" in buttons_of(payload)
+    assert len(payload["blocks"]) <= 50
+
+
+@pytest.mark.parametrize("privacy", list(Privacy))
+@pytest.mark.parametrize("state", sorted(WORKING_STATES))
+def test_a_working_cards_notification_text_holds_no_patient_data_or_free_text(
+    state: str, privacy: Privacy
+) -> None:
+    item = WORKING_STATES[state](
+        patient=make_patient(name="Jane Doe"),
+        attempts=2,
+        repeat_count=2,
+        related_key="CQ-1001",
+        waiting_on="Dr. Rivera's office",
+    )
+    payload = working_card(item, privacy, promise=make_promise(text=HOSTILE_NOTE))
+    for secret in ("Jane", "Rivera", "call *now*", "evil", "Spanish", PHONE, REFERENCE):
+        assert secret not in payload["text"]
+    for text in texts_of(payload, "mrkdwn"):
+        assert "<!here>" not in text
+
+
+# --- the old card after a move -----------------------------------------------------------
+
+REFERRALS = make_lane("referrals", "Referral and document status")
+
+
+def test_a_moved_card_points_to_the_new_lane_and_offers_nothing_to_click() -> None:
+    lane = dataclasses.replace(REFERRALS, channel="#cq-referrals")
+    payload = assert_valid_message(moved_card(make_claimed(lane="referrals"), lane))
+    assert [b["type"] for b in payload["blocks"]] == ["header", "section"]
+    assert payload["blocks"][0]["text"]["text"] == "CQ-1042 · Scheduling help"
+    line = payload["blocks"][1]["text"]["text"]
+    assert "CQ-1042 moved to #cq-referrals (Referral and document status)" in line
+    assert nodes_of(payload, "button") == []
+    assert payload["text"].startswith("CQ-1042 moved to #cq-referrals")
+
+
+def test_a_moved_card_links_a_channel_id_and_escapes_a_lane_name() -> None:
+    lane = dataclasses.replace(REFERRALS, channel="C0REFER", name="Referrals <!here> & docs")
+    payload = assert_valid_message(moved_card(make_item(), lane))
+    assert "moved to <#C0REFER> (Referrals &lt;!here&gt; &amp; docs)" in text_of(payload)
+
+
+@pytest.mark.parametrize("make", [make_hostile_item, make_claimed, make_resolved])
+def test_a_moved_card_never_carries_patient_data(make: Any) -> None:
+    payload = assert_valid_message(moved_card(make(), REFERRALS))
+    shown = json.dumps(payload)
+    for patient_data in ("Jane", "J.Q.D.", "J.D.", PHONE, REFERENCE, "chest pain", "Spanish"):
+        assert patient_data not in shown
+
+
+# --- thread entries for working an item --------------------------------------------------
+
+LANES = {lane.key: lane for lane in (LANE, REFERRALS)}
+SYSTEM_ACTOR = "UCAREQUEUE"
+
+
+def work_entry(
+    action: Action,
+    after: dict[str, Any] | None = None,
+    privacy: Privacy = Privacy.NONE,
+    *,
+    actor: str = "U1",
+    before: dict[str, Any] | None = None,
+    item: Item | None = None,
+) -> dict[str, Any]:
+    event = Event(
+        item_key="CQ-1042",
+        action=action,
+        actor=actor,
+        at=NOW,
+        before=before or {},
+        after=after or {},
+    )
+    message = thread_entry(event, item or make_claimed(), privacy, TZ, lanes=LANES)
+    return assert_valid_message(message)
+
+
+def line_of(payload: dict[str, Any]) -> str:
+    return as_read(payload["blocks"][0]["text"]["text"])
+
+
+ATTEMPT = {
+    "attempts": 2,
+    "next_action": "Call again (attempt 3 of 3)",
+    "due_at": NEXT_DUE,
+    "attempt": 2,
+    "outcome": "reached",
+    "identity_verified": True,
+    "confirmed": HOSTILE_NOTE,
+    "next_step": "<!channel> book *Tue* 10:30",
+    "next_due_at": NEXT_DUE,
+    "final": None,
+}
+HANDOFF_TO_PERSON = {
+    "owner": "U2",
+    "status": "claimed",
+    "handoff_id": 31,
+    "promise_id": 7,
+    "asked": HOSTILE_NOTE,
+    "unresolved": "x" * 400,
+    "promised": "<!channel> *results* by Tue",
+}
+HANDOFF_TO_LANE = {"lane": "referrals", "status": "new", "owner": None, "handoff_id": 32}
+PROMISE = {"status": "claimed", "promise_id": 7, "promise_due_at": PROMISE_DUE}
+
+
+@pytest.mark.parametrize(
+    ("action", "after", "text"),
+    [
+        (
+            Action.LOG_ATTEMPT,
+            ATTEMPT,
+            "Attempt 2 · Reached · identity verified · next due Tue 10:30 AM · by <@U1> · 10:54 AM",
+        ),
+        (
+            Action.LOG_ATTEMPT,
+            {"attempt": 1, "outcome": "left_voicemail", "due_at": NEXT_DUE.isoformat()},
+            "Attempt 1 · Left voicemail · next due Tue 10:30 AM · by <@U1> · 10:54 AM",
+        ),
+        (
+            Action.LOG_ATTEMPT,
+            {"attempt": 3, "outcome": "no_answer", "final": "supervisor_review"},
+            "Attempt 3 · No answer · supervisor review next · by <@U1> · 10:54 AM",
+        ),
+        (
+            Action.SUPERVISOR_REVIEW,
+            {"attempts": 3},
+            "Not reached after 3 attempts: supervisor review requested · 10:54 AM",
+        ),
+        (Action.HANDOFF, HANDOFF_TO_PERSON, "Handoff by <@U1> → <@U2> · 10:54 AM"),
+        (
+            Action.HANDOFF,
+            {"owner": "U2", "handoff_id": 3, "promise_due_at": PROMISE_DUE.isoformat()},
+            "Handoff by <@U1> → <@U2> · promise due Tue 3:00 PM · 10:54 AM",
+        ),
+        (
+            Action.HANDOFF,
+            HANDOFF_TO_LANE,
+            "Handoff by <@U1> → Referral and document status · 10:54 AM",
+        ),
+        (Action.PROMISE, PROMISE, "Promise made by <@U1> · due Tue 3:00 PM · 10:54 AM"),
+        (Action.FULFIL_PROMISE, {"promise_id": 7}, "Promise kept by <@U1> · 10:54 AM"),
+        (
+            Action.WAIT,
+            {"status": "waiting", "waiting_on": "payer", "check_back_at": CHECK_BACK},
+            "Waiting · check back Thu 9:00 AM · by <@U1> · 10:54 AM",
+        ),
+        (Action.RESUME, {"waiting_on": ""}, "Back from waiting · by <@U1> · 10:54 AM"),
+        (
+            Action.MOVE,
+            {"lane": "referrals", "from_lane": "scheduling"},
+            "Moved from Scheduling to Referral and document status by <@U1> · 10:54 AM",
+        ),
+        (
+            Action.REPEAT_CONTACT,
+            {"repeat_count": 2, "from": "CQ-1043"},
+            f"Repeat contact: CQ-1043 from the same patient ({TIMES}2) · 10:54 AM",
+        ),
+        (Action.MERGE, {"merged": "CQ-1043"}, "Merged CQ-1043 into this item by <@U1> · 10:54 AM"),
+        (
+            Action.MERGE,
+            {"into": "CQ-1001", "status": "resolved"},
+            "Merged into CQ-1001 by <@U1> · 10:54 AM",
+        ),
+        (Action.SET_LANGUAGE, {"language": "Spanish"}, "Language set by <@U1> · 10:54 AM"),
+    ],
+)
+def test_a_working_entry_says_what_happened_in_one_line(
+    action: Action, after: dict[str, Any], text: str
+) -> None:
+    payload = work_entry(action, after)
+    assert payload["text"] == text
+
+
+def test_the_entry_line_shows_what_the_notification_leaves_out() -> None:
+    wait = work_entry(
+        Action.WAIT, {"waiting_on": "<!here> payer", "check_back_at": CHECK_BACK.isoformat()}
+    )
+    assert line_of(wait) == (
+        "Waiting on &lt;!here&gt; payer · check back Thu Nov 26 9:00 AM EST · by <@U1> · "
+        "Mon Nov 23 10:54 AM EST"
+    )
+    language = work_entry(Action.SET_LANGUAGE, {"language": "Spanish"})
+    assert line_of(language) == "Language set to Spanish by <@U1> · Mon Nov 23 10:54 AM EST"
+
+
+def test_a_resume_by_careqeue_names_the_app_and_what_the_item_waited_on() -> None:
+    payload = work_entry(
+        Action.RESUME,
+        {"status": "claimed", "waiting_on": ""},
+        actor=SYSTEM_ACTOR,
+        before={"status": "waiting", "waiting_on": "payer"},
+    )
+    assert payload["text"] == "Back from waiting · by CareQueue · 10:54 AM"
+    assert line_of(payload).startswith("Back from waiting on payer · by CareQueue")
+    assert "<@UCAREQUEUE>" not in json.dumps(payload)
+
+
+def test_a_repeat_contact_noticed_by_careqeue_is_not_a_mention() -> None:
+    payload = work_entry(
+        Action.REPEAT_CONTACT, {"repeat_count": 3, "from": "CQ-1044"}, actor=SYSTEM_ACTOR
+    )
+    assert f"({TIMES}3)" in payload["text"]
+    assert "<@" not in json.dumps(payload)
+
+
+def test_a_call_entry_has_a_view_button_for_the_whole_note() -> None:
+    first = work_entry(Action.LOG_ATTEMPT, ATTEMPT)["blocks"][0]
+    assert first["accessory"]["type"] == "button"
+    assert first["accessory"]["text"]["text"] == "View"
+    assert first["accessory"]["action_id"] == ActionId.VIEW_ATTEMPT
+    assert first["accessory"]["value"] == "CQ-1042|2"
+
+
+@pytest.mark.parametrize("privacy", [Privacy.NONE, Privacy.INITIALS])
+def test_a_call_entry_below_full_holds_structured_facts_only(privacy: Privacy) -> None:
+    payload = work_entry(Action.LOG_ATTEMPT, ATTEMPT, privacy)
+    assert len(payload["blocks"]) == 1
+    shown = json.dumps(payload)
+    for free_text in ("call *now*", "evil", "book *Tue*", "<!channel>", "<!here>"):
+        assert free_text not in shown
+    assert line_of(payload).startswith(
+        "Attempt 2 · Reached · identity verified · next due Tue Nov 24 10:30 AM EST"
+    )
+
+
+def test_a_call_entry_at_full_adds_what_was_confirmed_and_what_is_next_as_plain_text() -> None:
+    payload = work_entry(Action.LOG_ATTEMPT, ATTEMPT, Privacy.FULL)
+    assert [b["text"] for b in payload["blocks"][1:]] == [
+        {"type": "plain_text", "text": f"Confirmed: {HOSTILE_NOTE}", "emoji": False},
+        {"type": "plain_text", "text": "Next: <!channel> book *Tue* 10:30", "emoji": False},
+    ]
+    for free_text in ("call *now*", "book *Tue*", "<!channel>", "<!here>"):
+        assert free_text not in payload["text"]
+        for text in texts_of(payload, "mrkdwn"):
+            assert free_text not in text
+
+
+def test_a_handoff_entry_has_a_view_button_for_the_note() -> None:
+    for after, handoff_id in ((HANDOFF_TO_PERSON, 31), (HANDOFF_TO_LANE, 32)):
+        accessory = work_entry(Action.HANDOFF, after)["blocks"][0]["accessory"]
+        assert accessory["action_id"] == ActionId.VIEW_HANDOFF
+        assert accessory["value"] == f"CQ-1042|{handoff_id}"
+
+
+@pytest.mark.parametrize("privacy", [Privacy.NONE, Privacy.INITIALS])
+def test_a_handoff_entry_below_full_never_shows_the_note(privacy: Privacy) -> None:
+    payload = work_entry(Action.HANDOFF, HANDOFF_TO_PERSON, privacy)
+    assert len(payload["blocks"]) == 1
+    shown = json.dumps(payload)
+    for free_text in ("call *now*", "xxxx", "*results*", "<!channel>", "<!here>"):
+        assert free_text not in shown
+
+
+def test_a_handoff_entry_at_full_keeps_the_note_short_and_plain() -> None:
+    payload = work_entry(Action.HANDOFF, HANDOFF_TO_PERSON, Privacy.FULL)
+    (summary,) = payload["blocks"][1:]
+    assert summary["text"]["type"] == "plain_text"
+    lines = summary["text"]["text"].split("\n")
+    assert lines[0] == f"Asked: {HOSTILE_NOTE}"
+    assert lines[1].startswith("Still open: xxx") and lines[1].endswith("\u2026")
+    assert len(lines[1]) <= len("Still open: ") + 150
+    assert lines[2] == "Promised: <!channel> *results* by Tue"
+    assert "*results*" not in payload["text"]
+
+
+def test_a_handoff_without_the_note_in_its_event_is_still_one_line_at_full() -> None:
+    payload = work_entry(Action.HANDOFF, HANDOFF_TO_LANE, Privacy.FULL)
+    assert len(payload["blocks"]) == 1
+
+
+@pytest.mark.parametrize("privacy", list(Privacy))
+def test_a_promise_entry_shows_its_deadline_and_its_words_only_at_full(privacy: Privacy) -> None:
+    after = {**PROMISE, "promise_text": HOSTILE_NOTE}
+    payload = work_entry(Action.PROMISE, after, privacy)
+    assert line_of(payload).startswith("Promise made by <@U1> · due Tue Nov 24 3:00 PM EST")
+    assert "call *now*" not in payload["text"]
+    if privacy is Privacy.FULL:
+        assert payload["blocks"][1]["text"] == {
+            "type": "plain_text",
+            "text": f"Promised: {HOSTILE_NOTE}",
+            "emoji": False,
+        }
+    else:
+        assert "call *now*" not in json.dumps(payload)
+
+
+def test_an_entry_reads_the_same_from_a_stored_event_as_from_a_fresh_one() -> None:
+    stored = {
+        key: (value.isoformat() if isinstance(value, datetime) else value)
+        for key, value in ATTEMPT.items()
+    }
+    assert work_entry(Action.LOG_ATTEMPT, stored) == work_entry(Action.LOG_ATTEMPT, ATTEMPT)
+
+
+@pytest.mark.parametrize("privacy", list(Privacy))
+@pytest.mark.parametrize("action", list(Action))
+def test_every_action_has_an_entry_even_when_its_event_holds_nothing(
+    action: Action, privacy: Privacy
+) -> None:
+    payload = work_entry(action, {}, privacy)
+    assert "Updated by" not in payload["text"]
+    assert len(payload["blocks"]) == 1
+
+
+@pytest.mark.parametrize("privacy", list(Privacy))
+@pytest.mark.parametrize("action", list(Action))
+def test_no_entry_notification_carries_free_text_or_patient_data(
+    action: Action, privacy: Privacy
+) -> None:
+    after = {
+        **ATTEMPT,
+        **HANDOFF_TO_PERSON,
+        "promise_text": HOSTILE_NOTE,
+        "told_patient": HOSTILE_NOTE,
+        "waiting_on": "Dr. Rivera's office",
+        "language": "Spanish",
+    }
+    payload = work_entry(action, after, privacy, item=make_hostile_item())
+    for secret in ("call *now*", "<!here>", "<!channel>", "Rivera", "Spanish", "Jane"):
+        assert secret not in payload["text"]
+    for text in texts_of(payload, "mrkdwn"):
+        assert "<!here>" not in text and "<!channel>" not in text
+
+
+def test_odd_values_in_an_event_are_ignored_not_shown() -> None:
+    odd = {"attempt": "2", "outcome": 3, "identity_verified": "yes", "due_at": "next week"}
+    payload = work_entry(Action.LOG_ATTEMPT, odd)
+    assert payload["text"] == "Call attempt · by <@U1> · 10:54 AM"
+    assert "accessory" not in payload["blocks"][0]
+    unknown = work_entry(Action.LOG_ATTEMPT, {"attempt": 1, "outcome": "fax_sent"})
+    assert unknown["text"].startswith("Attempt 1 · Fax sent ·")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    typed=st.text(max_size=400),
+    privacy=st.sampled_from(list(Privacy)),
+    action=st.sampled_from(list(Action)),
+)
+def test_whatever_staff_type_a_working_entry_validates_and_holds_only_app_markup(
+    typed: str, privacy: Privacy, action: Action
+) -> None:
+    after = {
+        key: typed
+        for key in (
+            "outcome",
+            "confirmed",
+            "next_step",
+            "asked",
+            "unresolved",
+            "promised",
+            "promise_text",
+            "waiting_on",
+            "language",
+            "from",
+            "into",
+            "merged",
+            "lane",
+            "from_lane",
+            "final",
+        )
+    }
+    payload = work_entry(action, {**after, "attempt": 1, "handoff_id": 3}, privacy)
     for text in texts_of(payload, "mrkdwn"):
         assert "<" not in APP_MARKUP.sub("", text)
         assert ">" not in APP_MARKUP.sub("", text)

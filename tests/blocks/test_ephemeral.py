@@ -45,7 +45,7 @@ def test_acting_on_someone_elses_item_names_the_owner() -> None:
 
 def test_closing_an_unclaimed_item_asks_to_claim_it_first() -> None:
     assert say(Refusal(RefusalCode.NEEDS_CLAIM, "CQ-1042", Action.CLOSE)) == (
-        "Claim CQ-1042 before closing it."
+        "Claim CQ-1042 before you close it."
     )
 
 

@@ -34,6 +34,24 @@ REPRESENTATIVE_CONTEXT = {
     "resolution": "appointment booked",
     "origin_phrase": "from a voicemail",
     "reference": "7KQ2",
+    # Working an item (issue 4): thread entries, notices and the moved card.
+    "lane_name": "Scheduling help",
+    "from_lane_name": "Referrals",
+    "channel": "<#C0REFER>",
+    "attempt": 2,
+    "attempts": 3,
+    "outcome": "Reached",
+    "identity_verified": True,
+    "final": "",
+    "next_due": "Tue 10:30 AM",
+    "promise_due": "Tue 3:00 PM",
+    "check_back": "Thu 9:00 AM",
+    "waiting_on": "payer",
+    "repeat_count": 2,
+    "from_key": "CQ-1043",
+    "merged_key": "CQ-1043",
+    "into_key": "CQ-1001",
+    "language": "Spanish",
 }
 
 TEMPLATE_NAMES = sorted(path.name for path in PACKAGED_TEMPLATES.glob("*.j2"))

@@ -106,7 +106,7 @@ async def test_state_lists_every_lane_channel_the_people_and_the_commands(
     assert {"cq-managers", "cq-clinical"} <= names
     titles = {u["title"] for u in state["users"]}
     assert {"Front desk", "Virtual assistant", "Practice manager"} <= titles
-    assert {c["command"] for c in state["commands"]} == {"/intake", "/claim"}
+    assert {c["command"] for c in state["commands"]} == {"/intake", "/claim", "/queue", "/cq"}
     assert state["dms"] and state["dms"][0]["name"] == "CareQueue"
 
 

@@ -43,6 +43,7 @@ class Clinic:
     deps: Deps
     clock: ManualClock
     app_url: str
+    patients: int = 0
 
     @property
     def practice(self) -> Practice:
@@ -89,7 +90,9 @@ class Clinic:
         return views[-1]["id"]
 
     async def submit_intake(self, user: str = FRONT_DESK, **fields: Any) -> SlackResponse:
-        values = dict(DEFAULT_REQUEST)
+        """Submit the intake modal; each call is a different patient unless `fields` say."""
+        self.patients += 1
+        values = {**DEFAULT_REQUEST, Field.PATIENT_REF: f"MRN-{20430 + self.patients}"}
         values.update(fields)
         view_id = await self.open_intake(user)
         return await self.slack.submit_view(

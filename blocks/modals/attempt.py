@@ -1,0 +1,347 @@
+"""The Log call modal (who to call, what to say, what happened) and the read-only call note.
+
+Both are views for the person working the item: the callback phone, window and the note's
+free text appear here as plain_text, never in a channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment
+from slack_sdk.models.blocks import (
+    Block,
+    CheckboxesElement,
+    ContextBlock,
+    DatePickerElement,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+    TimePickerElement,
+)
+from slack_sdk.models.views import View as ModalView
+
+from blocks.ids import Field, View
+from blocks.scripts import Script, find_script, first_name_of
+from blocks.text import escape_within, mention, slack_date, truncate
+from bot.domain.callbacks import (
+    CONFIRMED_MAX,
+    NEXT_STEP_MAX,
+    Attempt,
+    AttemptField,
+    AttemptNote,
+    AttemptProblem,
+    Outcome,
+)
+from bot.domain.items import Item
+from bot.domain.lanes import Lane
+
+TITLE_MAX = 24
+HEADER_MAX = 150
+FIELD_MAX = 2000
+SECTION_TEXT_MAX = 3000
+ERROR_MAX = 2000
+IDENTITY_VERIFIED = "verified"
+IDENTITY_LABEL = "Name and date of birth verified"
+_EMPTY = "-"
+
+# What the caller reads: the opening, and what to leave if the patient does not pick up.
+SCRIPTS_SHOWN = ((Script.OPENING, "Opening"), (Script.VOICEMAIL, "If you reach voicemail"))
+
+# Where each problem the domain finds is shown: a next-due problem sits under the date.
+FIELD_OF_PROBLEM: Mapping[AttemptField, Field] = {
+    AttemptField.OUTCOME: Field.OUTCOME,
+    AttemptField.IDENTITY: Field.IDENTITY,
+    AttemptField.CONFIRMED: Field.CONFIRMED,
+    AttemptField.NEXT_STEP: Field.NEXT_STEP,
+    AttemptField.NEXT_DUE: Field.NEXT_DATE,
+}
+
+
+class AttemptFormIncomplete(ValueError):
+    """The submitted form cannot become a note (no outcome, a date without a time)."""
+
+    def __init__(self, field: Field, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+    def errors(self) -> dict[str, str]:
+        return {self.field: self.message}
+
+
+def _plain(text: str, limit: int = SECTION_TEXT_MAX) -> PlainTextObject:
+    return PlainTextObject(text=truncate(text, limit) or _EMPTY, emoji=False)
+
+
+def _patient_field(label: str, value: str) -> PlainTextObject:
+    return _plain(f"{label}: {value.strip() or 'not given'}", FIELD_MAX)
+
+
+def _field(label: str, value: str) -> MarkdownTextObject:
+    return MarkdownTextObject(
+        text=truncate(f"*{label}*\n{value or _EMPTY}", FIELD_MAX), verbatim=True
+    )
+
+
+def attempt_number_text(number: int, of: int) -> str:
+    """`Attempt 2 of 3`; past the lane's cadence (a supervisor asked for more), `Attempt 4`."""
+    return f"Attempt {number} of {of}" if number <= of else f"Attempt {number}"
+
+
+def attempt_modal(
+    item: Item,
+    lane: Lane,
+    *,
+    practice_name: str,
+    default_language: str,
+    env: Environment,
+    private_metadata: str,
+) -> ModalView:
+    """The form for logging one call on `item`: who to call and when they prefer, the
+    lane's approved opening (and voicemail) script in the patient's language, then the
+    outcome, identity check, what was confirmed, the next step and when it is due.
+
+    `private_metadata` is the caller's (the item key; never patient data). Scripts see only
+    the patient's first name and the practice's name.
+    """
+    patient = item.patient
+    number = item.attempts + 1
+    heading = escape_within(f"{item.key} · {item.request_type}", 300)
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=f"Calling about *{heading}*", verbatim=True)),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=truncate(
+                        f"{escape_within(lane.name, 200)} · "
+                        f"{attempt_number_text(number, lane.cadence.attempts)}",
+                        FIELD_MAX,
+                    ),
+                    verbatim=True,
+                )
+            ]
+        ),
+        SectionBlock(
+            fields=[
+                _patient_field("Ask for", patient.name),
+                _patient_field("Callback phone", patient.phone),
+                _patient_field("Preferred window", patient.callback_window),
+                _patient_field("Language", patient.language),
+            ]
+        ),
+        DividerBlock(),
+    ]
+    for script, label in SCRIPTS_SHOWN:
+        found = find_script(
+            env,
+            script,
+            lane=lane.key,
+            language=patient.language or default_language,
+            first_name=first_name_of(patient.name),
+            practice_name=practice_name,
+            default_language=default_language,
+        )
+        language = found.language
+        if patient.language.strip() and found.language != patient.language:
+            language = f"in {found.language}: none written in {patient.language} yet"
+        blocks.append(SectionBlock(text=_plain(f"{label} ({language}):\n{found.text}")))
+    blocks += [
+        ContextBlock(
+            elements=[
+                PlainTextObject(
+                    text="Verify name and date of birth before sharing anything. "
+                    "No medical details on a voicemail, and no medical advice: "
+                    "clinical questions go to the clinical team.",
+                    emoji=False,
+                )
+            ]
+        ),
+        DividerBlock(),
+        *_inputs(),
+    ]
+    return ModalView(
+        type="modal",
+        callback_id=View.ATTEMPT,
+        title=truncate(f"Log call {item.key}", TITLE_MAX),
+        submit="Log call",
+        close="Cancel",
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
+
+
+def _inputs() -> list[Block]:
+    return [
+        InputBlock(
+            block_id=Field.OUTCOME,
+            label="Outcome",
+            element=StaticSelectElement(
+                action_id=Field.OUTCOME,
+                placeholder="What happened on the call?",
+                options=[Option(text=o.label, value=o.value) for o in Outcome],
+            ),
+        ),
+        InputBlock(
+            block_id=Field.IDENTITY,
+            label="Identity",
+            optional=True,
+            element=CheckboxesElement(
+                action_id=Field.IDENTITY,
+                options=[Option(text=IDENTITY_LABEL, value=IDENTITY_VERIFIED)],
+            ),
+        ),
+        InputBlock(
+            block_id=Field.CONFIRMED,
+            label="What was confirmed",
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=Field.CONFIRMED,
+                multiline=True,
+                max_length=CONFIRMED_MAX,
+                placeholder="e.g. Chose Tue 10:30 AM with Dr. Rivera; confirmation text sent.",
+            ),
+            hint="Needed when you reached the patient. Administrative facts only.",
+        ),
+        InputBlock(
+            block_id=Field.NEXT_STEP,
+            label="Next step",
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=Field.NEXT_STEP,
+                max_length=NEXT_STEP_MAX,
+                placeholder="e.g. None, ready to close / Nurse to call back by 3 PM",
+            ),
+        ),
+        InputBlock(
+            block_id=Field.NEXT_DATE,
+            label="Next attempt or update due: date",
+            optional=True,
+            element=DatePickerElement(action_id=Field.NEXT_DATE, placeholder="Choose a day"),
+            hint="Leave empty to follow the lane's callback cadence.",
+        ),
+        InputBlock(
+            block_id=Field.NEXT_TIME,
+            label="Time (the practice's time zone)",
+            optional=True,
+            element=TimePickerElement(action_id=Field.NEXT_TIME, placeholder="Choose a time"),
+        ),
+    ]
+
+
+# --- reading the submission -----------------------------------------------------------------
+
+
+def _state(values: Mapping[str, Any], field: Field) -> Mapping[str, Any]:
+    block = values.get(field)
+    state = block.get(field) if isinstance(block, Mapping) else None
+    return state if isinstance(state, Mapping) else {}
+
+
+def _text(values: Mapping[str, Any], field: Field) -> str:
+    value = _state(values, field).get("value")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _outcome(values: Mapping[str, Any]) -> Outcome:
+    option = _state(values, Field.OUTCOME).get("selected_option")
+    value = option.get("value") if isinstance(option, Mapping) else None
+    try:
+        return Outcome(value)
+    except ValueError:
+        raise AttemptFormIncomplete(Field.OUTCOME, "Choose what happened on the call.") from None
+
+
+def _identity_verified(values: Mapping[str, Any]) -> bool:
+    options = _state(values, Field.IDENTITY).get("selected_options")
+    if not isinstance(options, Sequence):
+        return False
+    return any(isinstance(o, Mapping) and o.get("value") == IDENTITY_VERIFIED for o in options)
+
+
+def _next_due(values: Mapping[str, Any], tz: ZoneInfo, today: date | None) -> datetime | None:
+    picked_date = _state(values, Field.NEXT_DATE).get("selected_date")
+    picked_time = _state(values, Field.NEXT_TIME).get("selected_time")
+    if not picked_date and not picked_time:
+        return None
+    try:
+        day = date.fromisoformat(picked_date) if picked_date else today
+        at = time.fromisoformat(picked_time) if picked_time else None
+    except (TypeError, ValueError):
+        raise AttemptFormIncomplete(Field.NEXT_DATE, "Choose a date and a time.") from None
+    if at is None:
+        raise AttemptFormIncomplete(Field.NEXT_TIME, "Choose a time on that day as well.")
+    if day is None:
+        raise AttemptFormIncomplete(Field.NEXT_DATE, "Choose a day for that time as well.")
+    return datetime.combine(day, at, tzinfo=tz)
+
+
+def attempt_note_from_view(
+    view: Mapping[str, Any], tz: ZoneInfo, *, today: date | None = None
+) -> AttemptNote:
+    """Read the submitted Log call modal into a note, unchecked (see `attempt_problems`).
+
+    The next-due date and time are in the practice's zone `tz`; a time with no date means
+    `today` (the practice's date, which the caller knows), a date needs a time. Raises
+    AttemptFormIncomplete for what cannot become a note: no outcome, half a next-due time.
+    """
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, Mapping) else None
+    if not isinstance(values, Mapping):
+        values = {}
+    return AttemptNote(
+        outcome=_outcome(values),
+        identity_verified=_identity_verified(values),
+        confirmed=_text(values, Field.CONFIRMED),
+        next_step=_text(values, Field.NEXT_STEP),
+        next_due=_next_due(values, tz, today),
+    )
+
+
+def attempt_errors(problems: Sequence[AttemptProblem]) -> dict[str, str]:
+    """The domain's problems with a note, by the input block that shows each."""
+    errors: dict[str, list[str]] = {}
+    for problem in problems:
+        errors.setdefault(FIELD_OF_PROBLEM[problem.field], []).append(problem.message)
+    return {field: truncate(" ".join(messages), ERROR_MAX) for field, messages in errors.items()}
+
+
+# --- the read-only note ------------------------------------------------------------------------
+
+
+def attempt_note_modal(item_key: str, attempt: Attempt, tz: ZoneInfo, of: int) -> ModalView:
+    """One logged call in full: outcome, identity check, what was confirmed, the next step
+    and when it is due, who called and when. `of` is the lane's number of attempts."""
+    number = attempt_number_text(attempt.number, of)
+    blocks: list[Block] = [
+        HeaderBlock(text=_plain(f"{item_key} · {number}", HEADER_MAX)),
+        SectionBlock(
+            fields=[
+                _field("Outcome", attempt.outcome.label),
+                _field("Identity verified", "Yes" if attempt.identity_verified else "No"),
+                _field("Called by", mention(attempt.by)),
+                _field("When", slack_date(attempt.at, tz)),
+                _field(
+                    "Next due", slack_date(attempt.next_due_at, tz) if attempt.next_due_at else ""
+                ),
+            ]
+        ),
+        SectionBlock(text=_plain(f"What was confirmed:\n{attempt.confirmed.strip() or 'nothing'}")),
+        SectionBlock(text=_plain(f"Next step:\n{attempt.next_step.strip() or 'none written'}")),
+    ]
+    return ModalView(
+        type="modal",
+        callback_id=View.ATTEMPT_NOTE,
+        title=truncate(f"Call note {item_key}", TITLE_MAX),
+        close="Done",
+        blocks=blocks,
+    )

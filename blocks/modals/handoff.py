@@ -1,0 +1,279 @@
+"""The Handoff modal, the parser of its submission, its field errors, and the read-only note.
+
+A handoff note lets the next person continue instead of restarting: what the patient asked,
+what is confirmed, what is open, what was promised and by when, what must not be promised
+yet, and who is next (a person or another lane). Everything typed is shown back as
+plain_text, so nothing in a note can ping, link or format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View as ModalView
+
+from blocks.ids import Field, View
+from blocks.modals.promise import (
+    deadline_inputs,
+    half_picked,
+    input_state,
+    input_text,
+    picked_deadline,
+    submitted_values,
+)
+from blocks.text import escape_within, mention, practice_time, slack_date, truncate
+from bot.domain.handoff import FIELD_MAX, PROMISE_MAX, HandoffField, HandoffNote, HandoffProblem
+from bot.domain.items import Item
+from bot.domain.lanes import Lane
+
+TITLE_MAX = 24
+HEADER_MAX = 150
+OPTION_TEXT_MAX = 75
+OPTIONS_MAX = 100
+ERROR_MAX = 2000
+SECTION_TEXT_MAX = 3000
+
+# Where each problem the domain finds is shown (NEXT depends on what was chosen: see below).
+FIELD_OF: Mapping[HandoffField, Field] = {
+    HandoffField.ASKED: Field.ASKED,
+    HandoffField.CONFIRMED: Field.HANDOFF_CONFIRMED,
+    HandoffField.UNRESOLVED: Field.UNRESOLVED,
+    HandoffField.PROMISED: Field.PROMISED,
+    HandoffField.PROMISED_BY: Field.PROMISED_DATE,
+    HandoffField.NOT_TO_PROMISE: Field.NOT_TO_PROMISE,
+    HandoffField.NEXT: Field.NEXT_OWNER,
+}
+
+
+def _text_input(
+    field: Field,
+    label: str,
+    *,
+    max_length: int = FIELD_MAX,
+    initial: str = "",
+    optional: bool = True,
+    placeholder: str | None = None,
+    hint: str | None = None,
+) -> InputBlock:
+    element = PlainTextInputElement(
+        action_id=field,
+        initial_value=truncate(initial.strip(), max_length) or None,
+        multiline=True,
+        max_length=max_length,
+        placeholder=placeholder,
+    )
+    return InputBlock(
+        block_id=field, label=label, element=element, optional=optional or None, hint=hint
+    )
+
+
+def handoff_modal(
+    item: Item, lanes: Sequence[Lane], private_metadata: str, tz: ZoneInfo
+) -> ModalView:
+    """The structured handoff form for `item`; "what the patient asked" starts as its summary.
+
+    Who is next is a person or one of the other lanes (the item's own lane is not offered).
+    The promise deadline is picked in the practice's zone `tz`. `private_metadata` is the
+    caller's (`{"key": ...}`; never patient data).
+    """
+    heading = escape_within(f"{item.key} · {item.request_type}", 300)
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=f"Handing off *{heading}*", verbatim=True)),
+        ContextBlock(
+            elements=[
+                PlainTextObject(
+                    text="Write it so the next person can continue without calling the patient "
+                    "to start over. Administrative information only, no clinical advice.",
+                    emoji=False,
+                )
+            ]
+        ),
+        _text_input(Field.ASKED, "What the patient asked", initial=item.summary, optional=False),
+        _text_input(Field.HANDOFF_CONFIRMED, "What was already confirmed"),
+        _text_input(Field.UNRESOLVED, "What is still unresolved"),
+        _text_input(
+            Field.PROMISED,
+            "What the patient was promised",
+            max_length=PROMISE_MAX,
+            placeholder="e.g. A call back with the referral status",
+            hint="A promise is tracked by its deadline: pick the day and time below.",
+        ),
+        *deadline_inputs(
+            Field.PROMISED_DATE,
+            Field.PROMISED_TIME,
+            date_label="Promised by which day",
+            time_label="Promised by what time",
+            tz=tz,
+            optional=True,
+        ),
+        _text_input(Field.NOT_TO_PROMISE, "What must not be promised yet"),
+        DividerBlock(),
+        InputBlock(
+            block_id=Field.NEXT_OWNER,
+            label="Who is next: a person",
+            element=UserSelectElement(action_id=Field.NEXT_OWNER, placeholder="Choose a person"),
+            optional=True,
+            hint="They become the owner and get a direct message with a link to this note.",
+        ),
+    ]
+    options = [
+        Option(text=truncate(lane.name, OPTION_TEXT_MAX), value=lane.key)
+        for lane in lanes
+        if lane.key != item.lane
+    ][:OPTIONS_MAX]
+    if options:
+        blocks.append(
+            InputBlock(
+                block_id=Field.NEXT_LANE,
+                label="…or another lane",
+                element=StaticSelectElement(
+                    action_id=Field.NEXT_LANE, placeholder="Choose a lane", options=options
+                ),
+                optional=True,
+                hint="The item moves there unowned, with that lane's response target and a "
+                "new card. Choose a person or a lane, not both.",
+            )
+        )
+    return ModalView(
+        type="modal",
+        callback_id=View.HANDOFF,
+        title=truncate(f"Handoff {item.key}", TITLE_MAX),
+        submit="Hand off",
+        close="Cancel",
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
+
+
+def handoff_note_from_view(view: Mapping[str, Any], tz: ZoneInfo) -> HandoffNote:
+    """Read a submitted Handoff modal, unchecked (`bot.domain.handoff.handoff_problems` checks).
+
+    Text is stripped; the promise deadline is read in `tz` and is None unless both its date
+    and its time were picked.
+    """
+    values = submitted_values(view)
+    owner = input_state(values, Field.NEXT_OWNER).get("selected_user")
+    option = input_state(values, Field.NEXT_LANE).get("selected_option")
+    lane = option.get("value") if isinstance(option, Mapping) else None
+    return HandoffNote(
+        asked=input_text(values, Field.ASKED),
+        confirmed=input_text(values, Field.HANDOFF_CONFIRMED),
+        unresolved=input_text(values, Field.UNRESOLVED),
+        promised=input_text(values, Field.PROMISED),
+        promised_by=picked_deadline(values, Field.PROMISED_DATE, Field.PROMISED_TIME, tz),
+        not_to_promise=input_text(values, Field.NOT_TO_PROMISE),
+        next_owner=owner if isinstance(owner, str) and owner else None,
+        next_lane=lane if isinstance(lane, str) and lane else None,
+    )
+
+
+def handoff_errors(
+    view: Mapping[str, Any], note: HandoffNote, problems: Sequence[HandoffProblem]
+) -> dict[str, str]:
+    """The `response_action="errors"` map for a Handoff submission; empty when it can go.
+
+    Adds what the domain cannot see: a deadline with only its date or only its time, and a
+    promise longer than a tracked promise holds (PROMISE_MAX). "Who is next" problems are
+    shown on the lane when a lane was chosen, else on the person.
+    """
+    errors: dict[str, str] = {}
+
+    def add(block_id: Field, message: str) -> None:
+        errors[block_id] = f"{errors[block_id]} {message}" if block_id in errors else message
+
+    missing = half_picked(submitted_values(view), Field.PROMISED_DATE, Field.PROMISED_TIME)
+    if missing is not None:
+        add(missing, "Pick a date and a time.")
+    for problem in problems:
+        if problem.field is HandoffField.PROMISED_BY and missing is not None:
+            continue
+        block_id = FIELD_OF[problem.field]
+        if problem.field is HandoffField.NEXT and note.next_lane and not note.next_owner:
+            block_id = Field.NEXT_LANE
+        add(block_id, problem.message)
+    if PROMISE_MAX < len(note.promised) <= FIELD_MAX:
+        add(Field.PROMISED, f"Keep a promise under {PROMISE_MAX:,} characters.")
+    return {block_id: truncate(message, ERROR_MAX) for block_id, message in errors.items()}
+
+
+# -- the read-only note ----------------------------------------------------------------------
+
+
+def _plain(label: str, text: str) -> SectionBlock:
+    body = text.strip() or "nothing noted"
+    return SectionBlock(
+        text=PlainTextObject(text=truncate(f"{label}:\n{body}", SECTION_TEXT_MAX), emoji=False)
+    )
+
+
+def handoff_note_modal(
+    item_key: str,
+    note: HandoffNote,
+    by: str,
+    at: datetime,
+    next_lane_name: str | None,
+    tz: ZoneInfo,
+) -> ModalView:
+    """The whole handoff note, read-only, for the person working the item (an audited view).
+
+    Every field someone typed is plain_text. `next_lane_name` is the name of `note.next_lane`
+    (None when the note names a person, or a lane the practice no longer has).
+    """
+    blocks: list[Block] = [
+        HeaderBlock(
+            text=PlainTextObject(
+                text=truncate(f"Handoff note · {item_key}", HEADER_MAX), emoji=False
+            )
+        ),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"Written by {mention(by)} · {slack_date(at, tz)}", verbatim=True
+                )
+            ]
+        ),
+        _plain("What the patient asked", note.asked),
+        _plain("Already confirmed", note.confirmed),
+        _plain("Still unresolved", note.unresolved),
+    ]
+    if note.promised.strip():
+        promised = note.promised.strip()
+        if note.promised_by is not None:
+            promised += f"\n(by {practice_time(note.promised_by, tz)})"
+        blocks.append(_plain("Promised to the patient", promised))
+    else:
+        blocks.append(_plain("Promised to the patient", ""))
+    blocks.append(_plain("Must not be promised yet", note.not_to_promise))
+    if note.next_owner:
+        next_text = mention(note.next_owner)
+    elif note.next_lane:
+        next_text = f"the {escape_within(next_lane_name or note.next_lane, 200)} lane"
+    else:
+        next_text = "nobody named"
+    blocks.append(
+        SectionBlock(text=MarkdownTextObject(text=f"*Who is next:* {next_text}", verbatim=True))
+    )
+    return ModalView(
+        type="modal",
+        callback_id=View.HANDOFF_NOTE,
+        title=truncate(f"Handoff {item_key}", TITLE_MAX),
+        close="Done",
+        blocks=blocks,
+    )

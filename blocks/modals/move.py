@@ -1,0 +1,110 @@
+"""The Move modal: send an item to another lane, where it starts unowned under that lane's
+response target."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View as ModalView
+
+from blocks.ids import Field, View
+from blocks.modals.promise import input_state, submitted_values
+from blocks.text import escape_within, truncate
+from bot.domain.items import Item
+from bot.domain.lanes import BusinessDuration, Lane, Unit
+
+TITLE_MAX = 24
+OPTION_TEXT_MAX = 75
+OPTIONS_MAX = 100
+ERROR_MAX = 2000
+
+_UNITS = {Unit.MINUTES: "business min", Unit.HOURS: "business hour", Unit.DAYS: "business day"}
+
+
+def target_text(target: BusinessDuration) -> str:
+    """A response target as staff say it: `4 business hours`, `1 business day`."""
+    unit = _UNITS[target.unit]
+    plural = "s" if target.amount != 1 and target.unit is not Unit.MINUTES else ""
+    return f"{target.amount} {unit}{plural}"
+
+
+def _lane_option(lane: Lane) -> Option:
+    suffix = f" · {target_text(lane.response_target)}"
+    name = truncate(lane.name, OPTION_TEXT_MAX - len(suffix))
+    return Option(text=f"{name}{suffix}", value=lane.key)
+
+
+def move_modal(item: Item, lanes: Iterable[Lane], private_metadata: str) -> ModalView:
+    """The form that moves `item` to one of the other lanes (each shown with its target).
+
+    `private_metadata` is the caller's (item key and current lane; never patient data).
+    """
+    current = [lane for lane in lanes if lane.key == item.lane]
+    others = [lane for lane in lanes if lane.key != item.lane]
+    here = escape_within(current[0].name if current else item.lane, 100)
+    owned = " It stops being owned by anyone; someone in that lane claims it." if item.owner else ""
+    return ModalView(
+        type="modal",
+        callback_id=View.MOVE,
+        title=truncate(f"Move {item.key}", TITLE_MAX),
+        submit="Move",
+        close="Cancel",
+        private_metadata=private_metadata,
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"Move *{escape_within(item.key, 100)}* out of *{here}* to the lane "
+                    f"that can answer it.{owned}",
+                    verbatim=True,
+                )
+            ),
+            InputBlock(
+                block_id=Field.MOVE_LANE,
+                label="Move to",
+                element=StaticSelectElement(
+                    action_id=Field.MOVE_LANE,
+                    placeholder="Choose a lane",
+                    options=[_lane_option(lane) for lane in others[:OPTIONS_MAX]],
+                ),
+            ),
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text="Its response target restarts under the new lane's. The card here "
+                        "is edited to point to the new card in that lane's channel."
+                    )
+                ]
+            ),
+        ],
+    )
+
+
+def move_lane_from_view(view: Mapping[str, Any]) -> str:
+    """Read the submitted Move modal: the chosen lane key, unchecked ("" when none)."""
+    option = input_state(submitted_values(view), Field.MOVE_LANE).get("selected_option")
+    value = option.get("value") if isinstance(option, Mapping) else None
+    return value if isinstance(value, str) else ""
+
+
+def move_errors(lane_key: str, lanes: Mapping[str, Lane], current_lane: str) -> dict[str, str]:
+    """What is wrong with a Move submission; empty when the item can go to `lane_key`.
+
+    Refuses no lane, a lane the practice does not have, and the lane the item is in.
+    """
+    if not lane_key:
+        return {Field.MOVE_LANE: "Choose the lane to move it to."}
+    if lane_key not in lanes:
+        return {Field.MOVE_LANE: "That lane no longer exists: choose another."}
+    if lane_key == current_lane:
+        name = truncate(lanes[lane_key].name, ERROR_MAX - 40)
+        return {Field.MOVE_LANE: f"It is already in {name}: choose another lane."}
+    return {}

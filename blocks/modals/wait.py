@@ -1,0 +1,223 @@
+"""The Waiting modal: who the item waits on and when to check back, in the practice's time.
+
+While an item waits, its response clock is paused; the modal says how much business time
+is left, so nobody fears the wait eats the patient's response target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DatePickerElement,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    SectionBlock,
+    TimePickerElement,
+)
+from slack_sdk.models.views import View as ModalView
+
+from blocks.ids import Field, View
+from blocks.modals.promise import input_state, input_text, submitted_values
+from blocks.text import clock_time, escape_within, truncate
+from bot.domain import sla
+from bot.domain.items import Item, Status
+from bot.domain.lanes import BusinessCalendar
+
+T = TypeVar("T")
+
+TITLE_MAX = 24
+WAITING_ON_MAX = 200
+ERROR_MAX = 2000
+CHECK_BACK_HORIZON = timedelta(days=366)  # further out is almost surely a typo in the year
+_SEARCH_DAYS = 30  # how far ahead the default check-back looks for an open day
+_FALLBACK_TIME = time(9, 0)
+
+
+@dataclass(frozen=True)
+class WaitForm:
+    """What the person entered, read but not checked (see `wait_errors`)."""
+
+    waiting_on: str
+    check_back_date: date | None
+    check_back_time: time | None
+
+    def check_back_at(self, calendar: BusinessCalendar) -> datetime | None:
+        """The check-back moment, in UTC, of a date and time read on the practice's clocks."""
+        if self.check_back_date is None or self.check_back_time is None:
+            return None
+        local = datetime.combine(self.check_back_date, self.check_back_time, tzinfo=calendar.tz)
+        return local.astimezone(UTC)
+
+
+def default_check_back(now: datetime, calendar: BusinessCalendar) -> datetime:
+    """The next open day after today, at opening time: the owner is there when it comes back."""
+    today = now.astimezone(calendar.tz).date()
+    for offset in range(1, _SEARCH_DAYS + 1):
+        day = today + timedelta(days=offset)
+        hours = calendar.hours.get(day.weekday())
+        if hours is not None and day not in calendar.holidays:
+            return datetime.combine(day, hours.opens, tzinfo=calendar.tz)
+    return datetime.combine(today + timedelta(days=1), _FALLBACK_TIME, tzinfo=calendar.tz)
+
+
+def _business_time(minutes: float) -> str:
+    whole = max(round(minutes), 0)
+    hours, rest = divmod(whole, 60)
+    if hours and rest:
+        return f"{hours} h {rest} min"
+    return f"{hours} h" if hours else f"{rest} min"
+
+
+def _clock_text(item: Item, now: datetime, calendar: BusinessCalendar) -> str:
+    """What happens to the response clock, in one sentence."""
+    if item.status is Status.WAITING and item.sla_remaining_minutes is not None:
+        left = item.sla_remaining_minutes
+    else:
+        left = sla.business_minutes_between(now, item.due_at, calendar)
+    if left < 1:
+        return (
+            "Its response target has already passed: when the wait ends it is due at once, "
+            "so check back as early as the answer can come."
+        )
+    return (
+        f"Its response clock pauses with *{_business_time(left)}* of business time left "
+        "and restarts from there when the wait ends."
+    )
+
+
+def wait_modal(
+    item: Item, calendar: BusinessCalendar, now: datetime, private_metadata: str
+) -> ModalView:
+    """The form that parks `item` on an outside party until a check-back time.
+
+    An item already waiting shows its current wait, to change who or when. `private_metadata`
+    is the caller's (the item key; never patient data).
+    """
+    tz = calendar.tz
+    check_back = item.check_back_at or default_check_back(now, calendar)
+    local = check_back.astimezone(tz)
+    key = escape_within(item.key, 100)
+    if item.status is Status.WAITING and item.waiting_on:
+        intro = (
+            f"*{key}* is waiting on {escape_within(item.waiting_on, WAITING_ON_MAX + 50)}. "
+            "Change who it waits on or when to check back."
+        )
+    else:
+        intro = (
+            f"*{key}* waits on someone outside the practice until the check-back time, "
+            "then comes back to its owner."
+        )
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"{intro} {_clock_text(item, now, calendar)}", verbatim=True
+            )
+        ),
+        InputBlock(
+            block_id=Field.WAITING_ON,
+            label="Waiting on",
+            element=PlainTextInputElement(
+                action_id=Field.WAITING_ON,
+                max_length=WAITING_ON_MAX,
+                initial_value=truncate(item.waiting_on, WAITING_ON_MAX) or None,
+                placeholder="e.g. referral office, payer, provider review, records",
+            ),
+            hint="Who or what must answer before this can move. No patient details.",
+        ),
+        InputBlock(
+            block_id=Field.CHECK_BACK_DATE,
+            label="Check back on",
+            element=DatePickerElement(
+                action_id=Field.CHECK_BACK_DATE,
+                initial_date=local.date().isoformat(),
+                placeholder="Pick a date",
+            ),
+        ),
+        InputBlock(
+            block_id=Field.CHECK_BACK_TIME,
+            label="At",
+            element=TimePickerElement(
+                action_id=Field.CHECK_BACK_TIME,
+                initial_time=local.strftime("%H:%M"),
+                placeholder="Pick a time",
+                timezone=tz.key,
+            ),
+            hint=f"Practice time ({tz.key.replace('_', ' ')}).",
+        ),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="At the check-back time the item returns to its owner, who gets a "
+                    "direct message. Resume on the card ends the wait sooner."
+                )
+            ]
+        ),
+    ]
+    return ModalView(
+        type="modal",
+        callback_id=View.WAIT,
+        title=truncate(f"Waiting: {item.key}", TITLE_MAX),
+        submit="Start waiting" if item.status is not Status.WAITING else "Save",
+        close="Cancel",
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
+
+
+def _parsed(raw: object, parse: Callable[[str], T]) -> T | None:
+    """What a picker sent, parsed; None when nothing (or something unreadable) was sent."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        return parse(raw)
+    except ValueError:
+        return None
+
+
+def wait_form_from_view(view: Mapping[str, Any]) -> WaitForm:
+    """Read the submitted Waiting modal; what is missing or unreadable comes back empty."""
+    values = submitted_values(view)
+    return WaitForm(
+        waiting_on=input_text(values, Field.WAITING_ON),
+        check_back_date=_parsed(
+            input_state(values, Field.CHECK_BACK_DATE).get("selected_date"), date.fromisoformat
+        ),
+        check_back_time=_parsed(
+            input_state(values, Field.CHECK_BACK_TIME).get("selected_time"), time.fromisoformat
+        ),
+    )
+
+
+def wait_errors(form: WaitForm, now: datetime, calendar: BusinessCalendar) -> dict[str, str]:
+    """What is wrong with a Waiting submission, by input block_id; empty when it can wait.
+
+    Refuses: nobody to wait on or more than WAITING_ON_MAX characters of it; a missing
+    date or time; a check-back that is not in the future, or more than a year out.
+    """
+    errors: dict[str, str] = {}
+    if not form.waiting_on:
+        errors[Field.WAITING_ON] = "Say who or what the item is waiting on."
+    elif len(form.waiting_on) > WAITING_ON_MAX:
+        errors[Field.WAITING_ON] = f"Keep it under {WAITING_ON_MAX} characters."
+    if form.check_back_date is None:
+        errors[Field.CHECK_BACK_DATE] = "Pick the day to check back."
+    if form.check_back_time is None:
+        errors[Field.CHECK_BACK_TIME] = "Pick the time to check back."
+    at = form.check_back_at(calendar)
+    if at is not None and form.check_back_date is not None:
+        today = now.astimezone(calendar.tz).date()
+        if form.check_back_date < today:
+            errors[Field.CHECK_BACK_DATE] = "That day has passed: pick today or later."
+        elif at <= now:
+            shown = clock_time(now, calendar.tz)
+            errors[Field.CHECK_BACK_TIME] = f"Pick a time later than now ({shown})."
+        elif at > now + CHECK_BACK_HORIZON:
+            errors[Field.CHECK_BACK_DATE] = "Pick a day within the next year."
+    return {block_id: truncate(message, ERROR_MAX) for block_id, message in errors.items()}

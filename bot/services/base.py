@@ -1,0 +1,218 @@
+"""What every use case shares: read, decide with the life-cycle table, write only if nobody
+changed the item meanwhile, append the event and queue the Slack writes, in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from bot.clock import Clock
+from bot.config import Practice
+from bot.domain.events import Event
+from bot.domain.items import (
+    SYSTEM,
+    Action,
+    Actor,
+    Allowed,
+    Item,
+    Refusal,
+    RefusalCode,
+    Role,
+    Status,
+    decide,
+)
+from bot.roles import actor_for
+from storage.uow import UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+CARD = "card"
+THREAD = "thread"
+HOME = "home"
+RESOLVED_NEXT_ACTION = "None — resolved"
+MAX_RACE_RETRIES = 5
+
+
+@dataclass(frozen=True)
+class Done:
+    """The change was committed; `item` is its new state."""
+
+    item: Item
+    event: Event
+
+
+SYSTEM_ACTOR = Actor(user_id=SYSTEM, roles=frozenset({Role.SYSTEM}))
+
+# Extra work inside the transaction, after the item changed: (tx, before, after, item id, now).
+Also = Callable[[UnitOfWork, Item, Item, int, datetime], Awaitable[dict[str, Any] | None]]
+
+
+PATIENT_FIELDS = frozenset({"language"})
+# Leaving the waiting state by any road (resume, release, close, move) clears the wait.
+NOT_WAITING: dict[str, Any] = {
+    "waiting_on": "",
+    "check_back_at": None,
+    "sla_remaining_minutes": None,
+}
+
+
+def apply_changes(item: Item, changes: dict[str, Any]) -> Item:
+    """The item as it is after `changes` (patient fields land on the patient)."""
+    own = {k: v for k, v in changes.items() if k not in PATIENT_FIELDS}
+    patient = {k: v for k, v in changes.items() if k in PATIENT_FIELDS}
+    updated = replace(item, **own, version=item.version + 1)
+    return replace(updated, patient=replace(item.patient, **patient)) if patient else updated
+
+
+def value_before(item: Item, name: str) -> Any:
+    return getattr(item.patient, name) if name in PATIENT_FIELDS else getattr(item, name)
+
+
+class ServiceBase:
+    """Wiring shared by the service classes: storage, the practice, the clock, the outbox."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        practice: Practice,
+        clock: Clock,
+        on_enqueued: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._uow = uow
+        self.practice = practice
+        self.clock = clock
+        self._on_enqueued = on_enqueued
+
+    async def get(self, item_key: str) -> Item | None:
+        async with self._uow() as tx:
+            return await tx.items.get(item_key)
+
+    async def history(self, item_key: str) -> list[Event]:
+        async with self._uow() as tx:
+            return await tx.events.for_item(item_key)
+
+    def _actor(self, user_id: str) -> Actor:
+        return SYSTEM_ACTOR if user_id == SYSTEM else actor_for(user_id, self.practice)
+
+    # -- shared steps -------------------------------------------------------------------
+
+    def _clinical(self, item: Item) -> bool:
+        lane = self.practice.lanes.get(item.lane)
+        return bool(lane and lane.clinical)
+
+    async def _transition(
+        self,
+        item_key: str,
+        actor: str,
+        action: Action,
+        changes_for: Callable[[Item, Status, datetime], dict[str, Any] | Refusal],
+        *,
+        also: Also | None = None,
+        thread: bool = True,
+    ) -> Done | Refusal:
+        """Read, decide with the life-cycle table, write only if nobody changed the item
+        meanwhile; on a lost race, read again and decide again.
+
+        `also` runs in the same transaction after the change (rows of its own, extra outbox
+        messages) and may return details to add to the event.
+        """
+        who = self._actor(actor)
+        for _ in range(MAX_RACE_RETRIES):
+            now = self.clock.now()
+            async with self._uow() as tx:
+                item = await tx.items.get(item_key)
+                if item is None:
+                    return Refusal(RefusalCode.NOT_FOUND, item_key=item_key)
+                decision = decide(item, action, who, clinical_lane=self._clinical(item))
+                if isinstance(decision, Refusal):
+                    return decision
+                assert isinstance(decision, Allowed)
+                changes = changes_for(item, decision.to, now)
+                if isinstance(changes, Refusal):
+                    return changes
+                if not await tx.items.change(item, changes, now):
+                    continue
+                extra: dict[str, Any] | None = None
+                if also is not None:
+                    item_id = await tx.items.id_of(item.key)
+                    assert item_id is not None
+                    extra = await also(tx, item, apply_changes(item, changes), item_id, now)
+                done = await self._record(
+                    tx, item, action, actor, now, changes, extra=extra, thread=thread
+                )
+                await tx.commit()
+            log.info("item %s key=%s by=%s", action.value, item_key, actor)
+            self._on_enqueued()
+            return done
+        return Refusal(RefusalCode.STALE, item_key=item_key, action=action)
+
+    async def _record(
+        self,
+        tx: UnitOfWork,
+        item: Item,
+        action: Action,
+        actor: str,
+        now: datetime,
+        changes: dict[str, Any],
+        *,
+        extra: dict[str, Any] | None = None,
+        thread: bool = True,
+    ) -> Done:
+        """Append the event and queue the card edit and (unless `thread` is False) its
+        thread entry, in `tx`. `extra` adds details to the event that are not item fields."""
+        item_id = await tx.items.id_of(item.key)
+        assert item_id is not None
+        before = {name: value_before(item, name) for name in changes}
+        event = Event(
+            item_key=item.key,
+            action=action,
+            actor=actor,
+            at=now,
+            before=before,
+            after={**changes, **(extra or {})},
+        )
+        event_id = await tx.events.add(event, item_id=item_id)
+        updated = apply_changes(item, changes)
+        card = await tx.cards.current_for(item_id)
+        if card is not None:
+            await tx.outbox.enqueue(
+                kind=CARD, channel=card.channel, item_id=item_id, card_id=card.id, now=now
+            )
+            if thread:
+                await tx.outbox.enqueue(
+                    kind=THREAD,
+                    channel=card.channel,
+                    item_id=item_id,
+                    card_id=card.id,
+                    payload={"event_id": event_id},
+                    now=now,
+                )
+        for person in {actor, item.owner, updated.owner} - {None, SYSTEM}:
+            await tx.outbox.enqueue(kind=HOME, channel=f"home:{person}", now=now)
+        return Done(item=updated, event=replace(event, id=event_id))
+
+    async def _append_event(
+        self,
+        tx: UnitOfWork,
+        item: Item,
+        action: Action,
+        actor: str,
+        now: datetime,
+        details: dict[str, Any],
+    ) -> Done:
+        """An event on another item touched by this use case, with its card edit and thread
+        entry (the open item a repeat request merged into, say)."""
+        return await self._record(tx, item, action, actor, now, {}, extra=details)
+
+    async def _refusal_after_lost_race(self, item_key: str, action: Action, actor: str) -> Refusal:
+        async with self._uow() as tx:
+            item = await tx.items.get(item_key)
+        if item is None:
+            return Refusal(RefusalCode.NOT_FOUND, item_key=item_key)
+        decision = decide(item, action, self._actor(actor))
+        if isinstance(decision, Refusal):
+            return decision
+        return Refusal(RefusalCode.STALE, item_key=item_key, action=action)

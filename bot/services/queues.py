@@ -1,0 +1,77 @@
+"""Read-only views of the work: a person's queue, a lane's queue, and what App Home shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.clock import Clock
+from bot.config import Practice
+from bot.domain.items import Item
+from bot.roles import actor_for
+from storage.uow import UnitOfWorkFactory
+
+DUE_SOON = timedelta(hours=1)
+LIST_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class LaneSummary:
+    lane: str
+    name: str
+    open: int
+    oldest_received: datetime | None
+
+
+@dataclass(frozen=True)
+class HomeData:
+    """What one person's App Home shows. `lanes` is only filled for managers."""
+
+    user: str
+    now: datetime
+    mine: list[Item]
+    due_soon: list[Item]
+    waiting: list[Item]
+    lanes: list[LaneSummary] = field(default_factory=list)
+    is_manager: bool = False
+
+
+class QueueQueries:
+    def __init__(self, uow: UnitOfWorkFactory, practice: Practice, clock: Clock) -> None:
+        self._uow = uow
+        self.practice = practice
+        self.clock = clock
+
+    async def mine(self, user: str) -> list[Item]:
+        """The person's open items, soonest due first (waiting ones by check-back time)."""
+        async with self._uow() as tx:
+            return await tx.items.open_for_owner(user, limit=LIST_LIMIT)
+
+    async def lane(self, lane_key: str) -> list[Item]:
+        async with self._uow() as tx:
+            return await tx.items.open_in_lane(lane_key, limit=LIST_LIMIT)
+
+    async def home(self, user: str) -> HomeData:
+        now = self.clock.now()
+        actor = actor_for(user, self.practice)
+        async with self._uow() as tx:
+            mine = await tx.items.open_for_owner(user, limit=LIST_LIMIT)
+            waiting = await tx.items.waiting(owner=user, limit=LIST_LIMIT)
+            summary = await tx.items.lane_summary() if actor.is_manager else {}
+        lanes = [
+            LaneSummary(key, lane.name, *summary.get(key, (0, None)))
+            for key, lane in self.practice.lanes.items()
+        ]
+        return HomeData(
+            user=user,
+            now=now,
+            mine=[item for item in mine if item.status.value != "waiting"],
+            due_soon=[
+                item
+                for item in mine
+                if item.status.value != "waiting" and item.due_at <= now + DUE_SOON
+            ],
+            waiting=waiting,
+            lanes=lanes if actor.is_manager else [],
+            is_manager=actor.is_manager,
+        )

@@ -1,0 +1,417 @@
+"""Working an item: call attempts, handoff notes, promises, waiting, moves, merges, language.
+
+Each use case is one transaction through ServiceBase._transition: the change, its rows
+(attempt, handoff, promise), the event and every Slack write it causes commit together.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from bot.domain import sla
+from bot.domain.callbacks import Attempt as AttemptRecord
+from bot.domain.callbacks import AttemptNote, FinalStep, after_attempt, attempt_problems
+from bot.domain.handoff import HandoffNote, handoff_problems
+from bot.domain.items import Action, Item, Refusal, RefusalCode, Status
+from bot.domain.lanes import BusinessCalendar, BusinessDuration, Unit
+from bot.services.base import CARD, NOT_WAITING, SYSTEM, Done, ServiceBase
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+MESSAGE = "message"  # outbox kind: a templated message to a channel or a person's DM
+UNREACHABLE_TOLD = "Patient not reached after {n} attempts."
+
+
+def after_business_minutes(start: datetime, minutes: float, calendar: BusinessCalendar) -> datetime:
+    """`start` plus `minutes` of business time (whole minutes; none left means next opening)."""
+    if minutes < 1:
+        return sla.next_opening(start, calendar)
+    return sla.add_business_time(start, BusinessDuration(round(minutes), Unit.MINUTES), calendar)
+
+
+class NoteIncomplete(ValueError):
+    """A note the modal should have refused (the handler validates first)."""
+
+
+class WorkServices(ServiceBase):
+    """Use cases for the person working an item."""
+
+    # -- call attempts -------------------------------------------------------------------
+
+    async def log_attempt(self, *, item_key: str, actor: str, note: AttemptNote) -> Done | Refusal:
+        """Record one callback try and move the item along its lane's cadence.
+
+        Unreached: the next attempt is due on the lane's cadence (in business hours), and the
+        attempt that completes the cadence triggers the lane's final step exactly once —
+        a supervisor review posted to the managers' channel, or closing as unreachable with
+        the lane's resolution. Reached: the note's next step becomes the next action.
+        Refuses what the life-cycle table refuses (claim the item first, owner or manager);
+        raises NoteIncomplete for a note that says nothing.
+        """
+        now = self.clock.now()
+        if attempt_problems(note, now):
+            raise NoteIncomplete(f"attempt note for {item_key} is incomplete")
+        outcome: dict[str, Any] = {}
+
+        def changes(item: Item, to: Status, at: datetime) -> dict[str, Any]:
+            lane = self.practice.lane(item.lane)
+            number = item.attempts + 1
+            after = after_attempt(number, note, lane.cadence, at, self.practice.calendar)
+            outcome.update(number=number, final=after.final)
+            result: dict[str, Any] = {"attempts": number, "next_action": after.next_action}
+            if after.due_at is not None:
+                result["due_at"] = after.due_at
+            if after.final is FinalStep.CLOSE_UNREACHABLE:
+                result.update(
+                    status=Status.RESOLVED,
+                    resolution=lane.cadence.unreachable_resolution,
+                    told_patient=UNREACHABLE_TOLD.format(n=number),
+                    closed_at=at,
+                    closed_by=actor,
+                )
+            return result
+
+        async def also(
+            tx: UnitOfWork, before: Item, after: Item, item_id: int, at: datetime
+        ) -> dict[str, Any]:
+            number = outcome["number"]
+            await tx.attempts.add(
+                item_id,
+                AttemptRecord(
+                    number=number,
+                    outcome=note.outcome,
+                    by=actor,
+                    at=at,
+                    identity_verified=note.identity_verified,
+                    confirmed=note.confirmed.strip(),
+                    next_step=note.next_step.strip(),
+                    next_due_at=note.next_due,
+                ),
+            )
+            if outcome["final"] is FinalStep.SUPERVISOR_REVIEW:
+                await self._message(
+                    tx,
+                    self.practice.managers_channel,
+                    "supervisor_review",
+                    item_id,
+                    at,
+                    attempts=number,
+                )
+            return {
+                "attempt": number,
+                "outcome": note.outcome.value,
+                "identity_verified": note.identity_verified,
+                "confirmed": note.confirmed.strip(),
+                "next_step": note.next_step.strip(),
+                "next_due_at": note.next_due.isoformat() if note.next_due else None,
+                "final": outcome["final"].value if outcome["final"] else None,
+            }
+
+        return await self._transition(item_key, actor, Action.LOG_ATTEMPT, changes, also=also)
+
+    async def attempts(self, item_key: str) -> list[AttemptRecord]:
+        async with self._uow() as tx:
+            item_id = await tx.items.id_of(item_key)
+            return [] if item_id is None else await tx.attempts.for_item(item_id)
+
+    # -- handoff and promises ------------------------------------------------------------
+
+    async def handoff(self, *, item_key: str, actor: str, note: HandoffNote) -> Done | Refusal:
+        """Post a structured handoff and give the item to who is next.
+
+        To a person: they become the owner and get a DM with a link (no patient data in
+        its notification text). To another lane: the item moves there unowned, with that
+        lane's response target and a new card. A promise in the note is tracked by its
+        deadline. Refuses what the table refuses (owner or manager, claimed items).
+        """
+        now = self.clock.now()
+        current = await self.get(item_key)
+        if current is None:
+            return Refusal(RefusalCode.NOT_FOUND, item_key=item_key)
+        if handoff_problems(
+            note, now, lanes=frozenset(self.practice.lanes), current_lane=current.lane
+        ):
+            raise NoteIncomplete(f"handoff note for {item_key} is incomplete")
+
+        def changes(item: Item, to: Status, at: datetime) -> dict[str, Any]:
+            if note.next_lane is not None:
+                return self._move_changes(note.next_lane, at)
+            return {"owner": note.next_owner, "status": to, "claimed_at": at}
+
+        async def also(
+            tx: UnitOfWork, before: Item, after: Item, item_id: int, at: datetime
+        ) -> dict[str, Any]:
+            handoff_id = await tx.handoffs.add(item_id, note, by=actor, now=at)
+            promise_id = None
+            if note.promised.strip() and note.promised_by is not None:
+                promise_id = await tx.promises.add(
+                    item_id, text=note.promised.strip(), due_at=note.promised_by, by=actor, now=at
+                )
+            if note.next_lane is not None:
+                await self._new_card(tx, before, note.next_lane, item_id, at)
+            elif note.next_owner is not None and note.next_owner != actor:
+                await self._message(
+                    tx, note.next_owner, "handoff_dm", item_id, at, handoff_id=handoff_id, by=actor
+                )
+            return {
+                "handoff_id": handoff_id,
+                "promise_id": promise_id,
+                "asked": note.asked.strip(),
+                "unresolved": note.unresolved.strip(),
+                "promised": note.promised.strip(),
+                "promise_due_at": note.promised_by.isoformat() if note.promised_by else None,
+            }
+
+        return await self._transition(item_key, actor, Action.HANDOFF, changes, also=also)
+
+    async def handoff_note(self, handoff_id: int) -> tuple[HandoffNote, str, datetime] | None:
+        async with self._uow() as tx:
+            return await tx.handoffs.get(handoff_id)
+
+    async def add_promise(
+        self, *, item_key: str, actor: str, text: str, due_at: datetime
+    ) -> Done | Refusal:
+        """Track an update the patient was told to expect, by its deadline."""
+        if not text.strip() or due_at <= self.clock.now():
+            raise NoteIncomplete("a promise needs words and a future deadline")
+
+        async def also(
+            tx: UnitOfWork, before: Item, after: Item, item_id: int, at: datetime
+        ) -> dict[str, Any]:
+            promise_id = await tx.promises.add(
+                item_id, text=text.strip(), due_at=due_at, by=actor, now=at
+            )
+            return {
+                "promise_id": promise_id,
+                "promise_text": text.strip(),
+                "promise_due_at": due_at.isoformat(),
+            }
+
+        return await self._transition(
+            item_key, actor, Action.PROMISE, lambda item, to, at: {"status": to}, also=also
+        )
+
+    async def fulfil_promise(self, *, item_key: str, actor: str, promise_id: int) -> Done | Refusal:
+        """Mark a promise kept: the update the patient was told to expect was given."""
+
+        async def also(
+            tx: UnitOfWork, before: Item, after: Item, item_id: int, at: datetime
+        ) -> dict[str, Any]:
+            if not await tx.promises.fulfil(promise_id, item_id, by=actor, now=at):
+                raise NoteIncomplete(f"promise {promise_id} is not open on {item_key}")
+            return {"promise_id": promise_id}
+
+        return await self._transition(
+            item_key, actor, Action.FULFIL_PROMISE, lambda item, to, at: {"status": to}, also=also
+        )
+
+    async def open_promises(self, item_key: str) -> list[Any]:
+        async with self._uow() as tx:
+            item_id = await tx.items.id_of(item_key)
+            return [] if item_id is None else await tx.promises.open_for(item_id)
+
+    # -- waiting on an outside party -----------------------------------------------------
+
+    async def wait_on(
+        self, *, item_key: str, actor: str, waiting_on: str, check_back_at: datetime
+    ) -> Done | Refusal:
+        """Park an item on an outside party until a check-back time.
+
+        The response clock pauses: the business time left until the due time is kept and
+        given back on resume. Refuses a check-back time in the past.
+        """
+        if not waiting_on.strip() or check_back_at <= self.clock.now():
+            raise NoteIncomplete("waiting needs who it waits on and a future check-back time")
+
+        def changes(item: Item, to: Status, at: datetime) -> dict[str, Any]:
+            remaining = item.sla_remaining_minutes if item.status is Status.WAITING else None
+            if remaining is None:
+                remaining = sla.business_minutes_between(at, item.due_at, self.practice.calendar)
+            return {
+                "status": to,
+                "waiting_on": waiting_on.strip(),
+                "check_back_at": check_back_at,
+                "sla_remaining_minutes": remaining,
+                "next_action": f"Check back: waiting on {waiting_on.strip()}",
+                "due_at": check_back_at,
+            }
+
+        return await self._transition(item_key, actor, Action.WAIT, changes)
+
+    async def resume(self, *, item_key: str, actor: str) -> Done | Refusal:
+        """End the wait: the response clock runs again from the time it had left."""
+
+        def changes(item: Item, to: Status, at: datetime) -> dict[str, Any]:
+            remaining = max(item.sla_remaining_minutes or 0.0, 0.0)
+            due = after_business_minutes(at, remaining, self.practice.calendar)
+            return {
+                "status": to,
+                "waiting_on": "",
+                "check_back_at": None,
+                "sla_remaining_minutes": None,
+                "next_action": f"Follow up: {item.waiting_on} was to answer",
+                "due_at": due,
+            }
+
+        async def also(
+            tx: UnitOfWork, before: Item, after: Item, item_id: int, at: datetime
+        ) -> dict[str, Any] | None:
+            if actor == SYSTEM and before.owner:
+                await self._message(
+                    tx, before.owner, "check_back_dm", item_id, at, waiting_on=before.waiting_on
+                )
+            return None
+
+        return await self._transition(item_key, actor, Action.RESUME, changes, also=also)
+
+    async def run_check_backs(self) -> list[str]:
+        """Bring every waiting item whose check-back time has come back to its owner.
+
+        Safe to run from several replicas at once: each resume is a version-checked change,
+        so an item comes back once.
+        """
+        async with self._uow() as tx:
+            due = await tx.items.check_backs_due(self.clock.now())
+        resumed = []
+        for item in due:
+            try:
+                result = await self.resume(item_key=item.key, actor=SYSTEM)
+            except Exception:
+                log.exception("check-back failed key=%s", item.key)  # the others still run
+                continue
+            if not isinstance(result, Refusal):
+                resumed.append(item.key)
+        return resumed
+
+    # -- moving, merging, language -------------------------------------------------------
+
+    async def move(self, *, item_key: str, actor: str, lane: str) -> Done | Refusal:
+        """Move an item to another lane: unowned there, with that lane's response target.
+
+        The old card is edited to point to the new one; a new card appears in the new
+        lane's channel. Refuses moving an item to the lane it is in.
+        """
+        if lane not in self.practice.lanes:
+            raise NoteIncomplete(f"unknown lane {lane!r}")
+
+        def changes(item: Item, to: Status, at: datetime) -> dict[str, Any] | Refusal:
+            if item.lane == lane:
+                return Refusal(RefusalCode.NOT_ALLOWED_IN_STATE, item_key=item.key)
+            return self._move_changes(lane, at)
+
+        async def also(
+            tx: UnitOfWork, before: Item, after: Item, item_id: int, at: datetime
+        ) -> dict[str, Any]:
+            await self._new_card(tx, before, lane, item_id, at)
+            return {"from_lane": before.lane}
+
+        return await self._transition(item_key, actor, Action.MOVE, changes, also=also)
+
+    async def merge(self, *, item_key: str, actor: str, into: str) -> Done | Refusal:
+        """Merge a repeat request into the patient's open item: one item keeps both summaries;
+        the merged one closes, pointing to it. Both keep their events."""
+        target = await self.get(into)
+        if target is None:
+            return Refusal(RefusalCode.NOT_FOUND, item_key=into)
+        if not target.status.is_open:
+            return Refusal(RefusalCode.ALREADY_CLOSED, item_key=into)
+
+        def changes(item: Item, to: Status, at: datetime) -> dict[str, Any] | Refusal:
+            if item.key == into or item.patient.reference != target.patient.reference:
+                return Refusal(RefusalCode.NOT_ALLOWED_IN_STATE, item_key=item.key)
+            return {
+                "status": to,
+                "merged_into": into,
+                "resolution": f"merged into {into}",
+                "told_patient": "",
+                "closed_at": at,
+                "closed_by": actor,
+                "next_action": f"None — merged into {into}",
+            }
+
+        async def also(
+            tx: UnitOfWork, before: Item, after: Item, item_id: int, at: datetime
+        ) -> dict[str, Any]:
+            fresh = await tx.items.get(into)
+            assert fresh is not None
+            summary = f"{fresh.summary}\n\n[{before.key}] {before.summary}"
+            if not await tx.items.change(fresh, {"summary": summary}, at):
+                raise RuntimeError(f"{into} changed while merging {before.key}; try again")
+            await self._append_event(tx, fresh, Action.MERGE, actor, at, {"merged": before.key})
+            return {"into": into}
+
+        return await self._transition(item_key, actor, Action.MERGE, changes, also=also)
+
+    async def set_language(self, *, item_key: str, actor: str, language: str) -> Done | Refusal:
+        """Set the patient's language preference; it follows the patient to every open item."""
+        if language not in self.practice.languages:
+            raise NoteIncomplete(f"{language!r} is not one of the practice's languages")
+
+        def changes(item: Item, to: Status, at: datetime) -> dict[str, Any]:
+            return {"status": to, "language": language}
+
+        async def also(
+            tx: UnitOfWork, before: Item, after: Item, item_id: int, at: datetime
+        ) -> dict[str, Any]:
+            others = await tx.items.open_for_patient(before.patient.reference, excluding=before.key)
+            for other in others:
+                if other.patient.language != language and await tx.items.change(
+                    other, {"language": language}, at
+                ):
+                    await self._append_event(
+                        tx, other, Action.SET_LANGUAGE, actor, at, {"language": language}
+                    )
+            return {"also": [o.key for o in others]}
+
+        return await self._transition(item_key, actor, Action.SET_LANGUAGE, changes, also=also)
+
+    # -- shared steps --------------------------------------------------------------------
+
+    def _move_changes(self, lane_key: str, at: datetime) -> dict[str, Any]:
+        lane = self.practice.lane(lane_key)
+        return {
+            "lane": lane_key,
+            "status": Status.NEW,
+            "owner": None,
+            "claimed_at": None,
+            "next_action": lane.first_action,
+            "due_at": sla.due_at(at, lane.response_target, self.practice.calendar),
+            **NOT_WAITING,
+        }
+
+    async def _new_card(
+        self, tx: UnitOfWork, before: Item, lane_key: str, item_id: int, at: datetime
+    ) -> None:
+        """Retire the item's current card (edited to point onward) and queue a new one."""
+        old = await tx.cards.current_for(item_id)
+        if old is not None:
+            await tx.cards.retire(old.id, moved_to_lane=lane_key)
+            await tx.outbox.enqueue(
+                kind=CARD, channel=old.channel, item_id=item_id, card_id=old.id, now=at
+            )
+        lane = self.practice.lane(lane_key)
+        card = await tx.cards.add(item_id=item_id, lane=lane_key, channel=lane.channel, now=at)
+        await tx.outbox.enqueue(
+            kind=CARD, channel=lane.channel, item_id=item_id, card_id=card.id, now=at
+        )
+
+    async def _message(
+        self,
+        tx: UnitOfWork,
+        channel: str,
+        template: str,
+        item_id: int,
+        at: datetime,
+        **params: Any,
+    ) -> None:
+        """Queue a templated message (a channel post, or a DM when `channel` is a user id)."""
+        await tx.outbox.enqueue(
+            kind=MESSAGE,
+            channel=channel,
+            item_id=item_id,
+            payload={"template": template, "params": params},
+            now=at,
+        )

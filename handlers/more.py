@@ -1,0 +1,175 @@
+"""The card's "More" menu (waiting, promise, move, language) and its Resume and Merge buttons.
+
+Each menu choice opens its modal with the trigger at once, then fills it in; each modal's
+submission lives here too, so "what happens on Move" is in this one file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.models.views import View as ModalView
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks.ids import Action, Field, More, View, parse_more_value
+from blocks.modals.language import language_errors, language_from_view, language_modal
+from blocks.modals.move import move_errors, move_lane_from_view, move_modal
+from blocks.modals.promise import item_metadata, message_modal, metadata_key
+from blocks.modals.status import loading_modal, notice_modal
+from blocks.modals.wait import wait_errors, wait_form_from_view, wait_modal
+from bot.deps import Deps
+from bot.domain.items import Action as ItemAction
+from handlers.card_actions import answer_card_action
+from handlers.handoff import answer_submission, refusal_before_form
+
+log = logging.getLogger(__name__)
+
+MERGE_SEPARATOR = "|"  # the Merge button's value: "KEY|INTO"
+
+# What each menu form leads to, so the form is not offered to someone it would refuse.
+_FORM_ACTIONS = {
+    More.WAIT: ItemAction.WAIT,
+    More.MOVE: ItemAction.MOVE,
+    More.LANGUAGE: ItemAction.SET_LANGUAGE,
+}
+
+NOT_WAITING = "Not saved: the check-back time has passed meanwhile. Pick a later time."
+NOT_MOVED = "Not moved: choose another lane."
+NOT_SET = "Not set: choose one of the languages the practice offers."
+
+
+def register(app: AsyncApp) -> None:
+    app.action(Action.MORE)(on_more_chosen)
+    app.action(Action.RESUME)(on_resume_clicked)
+    app.action(Action.MERGE)(on_merge_clicked)
+    app.view(View.WAIT)(on_wait_submitted)
+    app.view(View.MOVE)(on_move_submitted)
+    app.view(View.LANGUAGE)(on_language_submitted)
+
+
+# -- the menu and the buttons ------------------------------------------------------------
+
+
+async def on_more_chosen(
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    await ack()
+    option = action.get("selected_option") or {}
+    chosen = parse_more_value(str(option.get("value", "")))
+    if chosen is None:
+        log.warning("more menu: unknown option on %s", action.get("block_id", "?"))
+        return
+    what, key = chosen
+    user = body["user"]["id"]
+    if what is More.PROMISE:
+        # Promises live with their own feature; imported here so this module does not
+        # depend on that one at import time.
+        from handlers.promises import open_promise_modal
+
+        await open_promise_modal(client, deps, body["trigger_id"], key, user)
+        return
+    opened = await client.views_open(trigger_id=body["trigger_id"], view=loading_modal(key))
+    view = await _form(what, key, user, deps)
+    await client.views_update(view_id=opened["view"]["id"], view=view)
+
+
+async def _form(what: More, key: str, user: str, deps: Deps) -> ModalView:
+    """The modal for a menu choice, or a notice saying why this person cannot do it now."""
+    item = await deps.services.get(key)
+    why_not = refusal_before_form(deps, item, key, user, _FORM_ACTIONS[what])
+    if why_not is not None:
+        return message_modal(key, why_not)
+    assert item is not None  # a missing item is refused above
+    if what is More.WAIT:
+        return wait_modal(item, deps.practice.calendar, deps.clock.now(), item_metadata(key))
+    if what is More.MOVE:
+        if not any(other != item.lane for other in deps.practice.lanes):
+            return notice_modal(key, "The practice has no other lane to move it to.")
+        metadata = json.dumps({"key": key, "lane": item.lane})
+        return move_modal(item, deps.practice.lanes.values(), metadata)
+    return language_modal(item, deps.practice.languages, item_metadata(key))
+
+
+async def on_resume_clicked(
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    work = deps.work.resume(item_key=action["value"], actor=body["user"]["id"])
+    await answer_card_action(ack, body, client, deps, work)
+
+
+async def on_merge_clicked(
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    key, _, into = str(action.get("value", "")).partition(MERGE_SEPARATOR)
+    if not key or not into:
+        await ack()
+        log.warning("merge button without KEY|INTO on %s", action.get("block_id", "?"))
+        return
+    work = deps.work.merge(item_key=key, actor=body["user"]["id"], into=into)
+    await answer_card_action(ack, body, client, deps, work)
+
+
+# -- the modals' submissions -------------------------------------------------------------
+
+
+async def on_wait_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    form = wait_form_from_view(view)
+    errors = wait_errors(form, deps.clock.now(), deps.practice.calendar)
+    check_back_at = form.check_back_at(deps.practice.calendar)
+    if errors or check_back_at is None:
+        await ack(response_action="errors", errors=errors)
+        return
+    work = deps.work.wait_on(
+        item_key=metadata_key(view),
+        actor=body["user"]["id"],
+        waiting_on=form.waiting_on,
+        check_back_at=check_back_at,
+    )
+    await answer_submission(
+        ack, body, client, deps, work, refused_under=Field.WAITING_ON, incomplete=NOT_WAITING
+    )
+
+
+async def on_move_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    lane = move_lane_from_view(view)
+    errors = move_errors(lane, deps.practice.lanes, _lane_when_opened(view))
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    work = deps.work.move(item_key=metadata_key(view), actor=body["user"]["id"], lane=lane)
+    await answer_submission(
+        ack, body, client, deps, work, refused_under=Field.MOVE_LANE, incomplete=NOT_MOVED
+    )
+
+
+async def on_language_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    language = language_from_view(view)
+    errors = language_errors(language, deps.practice.languages)
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    work = deps.work.set_language(
+        item_key=metadata_key(view), actor=body["user"]["id"], language=language
+    )
+    await answer_submission(
+        ack, body, client, deps, work, refused_under=Field.LANGUAGE_CHOICE, incomplete=NOT_SET
+    )
+
+
+def _lane_when_opened(view: dict[str, Any]) -> str:
+    """The item's lane when the Move modal opened (kept in `private_metadata` beside the key)."""
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return ""
+    lane = metadata.get("lane") if isinstance(metadata, dict) else None
+    return lane if isinstance(lane, str) else ""

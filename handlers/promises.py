@@ -1,0 +1,98 @@
+"""Promises to patients: the Promise modal (opened from the card's More menu) tracks one by
+its deadline; the card's "Promise kept" button marks it fulfilled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks.ephemeral import notice
+from blocks.ids import Action, Field, View
+from blocks.modals.promise import (
+    item_metadata,
+    message_modal,
+    metadata_key,
+    promise_errors,
+    promise_from_view,
+    promise_modal,
+)
+from blocks.modals.status import loading_modal
+from bot.deps import Deps
+from bot.domain.items import Action as ItemAction
+from bot.domain.items import Refusal
+from bot.services.base import Done
+from bot.services.work import NoteIncomplete
+from handlers.card_actions import answer_card_action
+from handlers.handoff import answer_submission, parse_entry_value, refusal_before_form
+
+NOT_TRACKED = "Not tracked: a promise needs words and a deadline in the future."
+ALREADY_KEPT = "That promise is already marked kept, or it is not on this item any more."
+
+
+def register(app: AsyncApp) -> None:
+    app.view(View.PROMISE)(on_promise_submitted)
+    app.action(Action.FULFIL_PROMISE)(on_promise_kept)
+
+
+async def open_promise_modal(
+    client: AsyncWebClient, deps: Deps, trigger_id: str, item_key: str, user: str
+) -> None:
+    """Open the Promise modal for `item_key` (the card's More menu calls this).
+
+    A loading modal takes the trigger id first; the form (listing the item's open promises)
+    replaces it, or a notice says why this person cannot add a promise now.
+    """
+    opened = await client.views_open(trigger_id=trigger_id, view=loading_modal(item_key))
+    view_id = opened["view"]["id"]
+    item = await deps.services.get(item_key)
+    why_not = refusal_before_form(deps, item, item_key, user, ItemAction.PROMISE)
+    if why_not is not None:
+        await client.views_update(view_id=view_id, view=message_modal(item_key, why_not))
+        return
+    assert item is not None
+    open_promises = await deps.work.open_promises(item.key)
+    view = promise_modal(item, open_promises, item_metadata(item.key), deps.practice.timezone)
+    await client.views_update(view_id=view_id, view=view)
+
+
+async def on_promise_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    draft = promise_from_view(view, deps.practice.timezone)
+    errors = promise_errors(view, draft, deps.clock.now())
+    if errors or draft.due_at is None:
+        await ack(response_action="errors", errors=errors)
+        return
+    work = deps.work.add_promise(
+        item_key=metadata_key(view), actor=body["user"]["id"], text=draft.text, due_at=draft.due_at
+    )
+    await answer_submission(
+        ack, body, client, deps, work, refused_under=Field.PROMISE_TEXT, incomplete=NOT_TRACKED
+    )
+
+
+async def _fulfil(deps: Deps, item_key: str, actor: str, promise_id: int) -> Done | Refusal | None:
+    """Mark the promise kept; None when it is not open on the item (kept already, a double
+    click, or an old card)."""
+    try:
+        return await deps.work.fulfil_promise(item_key=item_key, actor=actor, promise_id=promise_id)
+    except NoteIncomplete:
+        return None
+
+
+async def on_promise_kept(
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    parsed = parse_entry_value(str(action.get("value", "")))
+    if parsed is None:
+        await ack()
+        return
+    key, promise_id = parsed
+    user = body["user"]["id"]
+    result = await answer_card_action(ack, body, client, deps, _fulfil(deps, key, user, promise_id))
+    if result is None:
+        await client.chat_postEphemeral(
+            channel=body["channel"]["id"], user=user, **notice(ALREADY_KEPT).to_payload()
+        )

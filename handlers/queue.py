@@ -1,0 +1,66 @@
+"""`/queue`: the caller's open items by due time; `/queue <lane>`: that lane's queue."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from blocks.ids import Command
+from blocks.queue import queue_message, unknown_lane_message
+from bot.config import Practice
+from bot.deps import Deps
+from handlers.deadline import within_ack_budget
+
+_SEPARATORS = re.compile(r"[\s_\-]+")
+
+
+def register(app: AsyncApp) -> None:
+    app.command(Command.QUEUE)(on_queue_command)
+
+
+def lane_from_text(text: str, practice: Practice) -> str | None:
+    """The lane `text` names by its key or its name: `scheduling`, `Scheduling help`."""
+    wanted = _normalized(text)
+    for key, lane in practice.lanes.items():
+        if wanted in (_normalized(key), _normalized(lane.name)):
+            return key
+    return None
+
+
+def _normalized(text: str) -> str:
+    # Slack escapes &, < and > in command text; "new patient", "new-patient" and
+    # "new_patient" all mean the lane new_patient.
+    return _SEPARATORS.sub(" ", html.unescape(text)).strip().casefold()
+
+
+async def on_queue_command(
+    ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, deps: Deps
+) -> None:
+    await answer_queue(ack, respond, deps, command["user_id"], command.get("text", ""))
+
+
+async def answer_queue(
+    ack: AsyncAck, respond: AsyncRespond, deps: Deps, user: str, text: str
+) -> None:
+    """Answer only the caller, in the ack itself when the database is quick enough."""
+    if text.strip():
+        lane_key = lane_from_text(text, deps.practice)
+        if lane_key is None:
+            await ack(**unknown_lane_message(html.unescape(text), deps.practice).to_payload())
+            return
+        title = f"{deps.practice.lane(lane_key).name}: open items"
+        future, in_time = await within_ack_budget(deps.queues.lane(lane_key))
+    else:
+        title = "Your open items"
+        future, in_time = await within_ack_budget(deps.queues.mine(user))
+    if not in_time:
+        await ack(text="Looking up the queue…")
+    items = await future
+    message = queue_message(items, title, deps.practice, deps.clock.now())
+    if in_time:
+        await ack(**message.to_payload())
+    else:
+        await respond(response_type="ephemeral", **message.to_payload())

@@ -1,0 +1,141 @@
+"""Moving an item to another lane, and a patient who asks twice: linked, then merged."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from blocks.ids import Action, Field, More, View
+from bot.domain import sla
+from bot.domain.items import Action as ItemAction
+from bot.domain.items import Status
+from bot.sandbox.slack_side import SlackResponse
+from tests.scenarios.conftest import ASSISTANT, FRONT_DESK, Clinic
+from tests.scenarios.test_waiting import claimed_item, open_more_form
+
+PATIENT = {Field.PATIENT_REF: "MRN-55120"}
+FIRST_SUMMARY = "Needs to move Tuesday's appointment to later in the week"
+SECOND_SUMMARY = "Called again: Thursday afternoon works best"
+
+
+async def move(
+    clinic: Clinic, user: str, key: str, lane: str, from_lane: str = "scheduling"
+) -> SlackResponse:
+    view = await open_more_form(clinic, user, key, More.MOVE, lane=from_lane)
+    assert view["callback_id"] == View.MOVE, view["callback_id"]
+    return await clinic.slack.submit_view(user, view["id"], {Field.MOVE_LANE: lane})
+
+
+async def test_moving_points_the_old_card_onward_and_posts_a_new_card_in_the_new_lane(
+    clinic: Clinic,
+) -> None:
+    key = await claimed_item(clinic)
+    moved_at = clinic.clock.now()
+    response = await move(clinic, FRONT_DESK, key, "referrals")
+    assert response.status == 200 and "errors" not in (response.json or {}), response.body
+    await clinic.deliver()
+
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.lane == "referrals"
+    assert item.status is Status.NEW and item.owner is None
+    referrals = clinic.practice.lane("referrals")
+    calendar = clinic.practice.calendar
+    assert item.due_at == sla.due_at(moved_at, referrals.response_target, calendar)
+    assert item.due_at == moved_at + timedelta(days=1)  # 1 business day: Tuesday, same time
+
+    new_card = clinic.card_of("referrals", key)
+    assert Action.CLAIM.value in str(new_card.blocks)
+    old_card = clinic.card_of("scheduling", key)
+    assert referrals.name in str(old_card.blocks) or referrals.name in old_card.text
+    for button in (Action.CLAIM, Action.CLOSE, Action.MORE):
+        assert button.value not in str(old_card.blocks)
+
+
+async def test_move_offers_only_the_other_lanes(clinic: Clinic) -> None:
+    key = await claimed_item(clinic)
+    view = await open_more_form(clinic, FRONT_DESK, key, More.MOVE)
+    select = next(b for b in view["blocks"] if b.get("block_id") == Field.MOVE_LANE)["element"]
+    offered = [o["value"] for o in select["options"]]
+    assert "scheduling" not in offered
+    assert set(offered) == set(clinic.practice.lanes) - {"scheduling"}
+
+
+async def test_someone_else_cannot_move_my_item(clinic: Clinic) -> None:
+    key = await claimed_item(clinic)
+    view = await open_more_form(clinic, ASSISTANT, key, More.MOVE)
+    assert view["callback_id"] == View.STATUS and "owner" in str(view["blocks"])
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.lane == "scheduling"
+
+
+async def two_requests_from_one_patient(clinic: Clinic) -> tuple[str, str]:
+    first = await clinic.log_request(**PATIENT, **{Field.SUMMARY: FIRST_SUMMARY})
+    clinic.clock.advance(timedelta(minutes=5))
+    second = await clinic.log_request(**PATIENT, **{Field.SUMMARY: SECOND_SUMMARY})
+    await clinic.deliver()
+    return first, second
+
+
+async def test_a_patient_who_asks_again_is_linked_to_their_open_request(clinic: Clinic) -> None:
+    first, second = await two_requests_from_one_patient(clinic)
+
+    repeat = await clinic.deps.services.get(second)
+    original = await clinic.deps.services.get(first)
+    assert repeat is not None and repeat.related_key == first
+    assert original is not None and original.repeat_count == 2 and original.status is Status.NEW
+    history = await clinic.deps.services.history(first)
+    repeats = [e for e in history if e.action is ItemAction.REPEAT_CONTACT]
+    assert len(repeats) == 1 and repeats[0].after["from"] == second
+    thread = clinic.replies(clinic.card_of("scheduling", first))
+    assert sum(second in m.text or second in str(m.blocks) for m in thread) == 1
+
+
+async def test_an_unrelated_patient_is_not_linked(clinic: Clinic) -> None:
+    first = await clinic.log_request()
+    second = await clinic.log_request()
+    assert first != second
+    item = await clinic.deps.services.get(second)
+    assert item is not None and item.related_key is None
+
+
+async def test_merge_keeps_one_open_item_with_both_summaries_and_every_event(
+    clinic: Clinic,
+) -> None:
+    first, second = await two_requests_from_one_patient(clinic)
+    card = clinic.card_of("scheduling", second)
+    await clinic.slack.click_button(
+        FRONT_DESK, card.channel, card.ts, Action.MERGE, f"{second}|{first}"
+    )
+    await clinic.deliver()
+
+    kept = await clinic.deps.services.get(first)
+    merged = await clinic.deps.services.get(second)
+    assert kept is not None and kept.status.is_open
+    assert FIRST_SUMMARY in kept.summary and SECOND_SUMMARY in kept.summary
+    assert merged is not None and merged.status is Status.RESOLVED
+    assert merged.merged_into == first
+    first_actions = [e.action for e in await clinic.deps.services.history(first)]
+    second_actions = [e.action for e in await clinic.deps.services.history(second)]
+    assert first_actions == [ItemAction.CREATE, ItemAction.REPEAT_CONTACT, ItemAction.MERGE]
+    assert second_actions == [ItemAction.CREATE, ItemAction.MERGE]
+    assert clinic.stub.ephemerals() == []
+
+
+async def test_merging_into_an_item_closed_meanwhile_is_refused_to_the_clicker(
+    clinic: Clinic,
+) -> None:
+    first, second = await two_requests_from_one_patient(clinic)
+    await clinic.deps.services.claim(item_key=first, actor=ASSISTANT)
+    await clinic.deps.services.close(
+        item_key=first, actor=ASSISTANT, resolution="appointment booked", told_patient="Thu 2 PM"
+    )
+    card = clinic.card_of("scheduling", second)
+    await clinic.then_wait_for(
+        "chat.postEphemeral",
+        clinic.slack.click_button(
+            FRONT_DESK, card.channel, card.ts, Action.MERGE, f"{second}|{first}"
+        ),
+    )
+    refused = clinic.stub.ephemerals(FRONT_DESK)
+    assert len(refused) == 1 and first in refused[0].text
+    merged = await clinic.deps.services.get(second)
+    assert merged is not None and merged.status is Status.NEW and merged.merged_into is None
