@@ -271,15 +271,27 @@ class SlackSide:
         action_id: str,
         value: str | None = None,
         block_id: str | None = None,
+        *,
+        as_last_seen: bool = False,
     ) -> SlackResponse:
         """``user`` clicks a button on a message (or ephemeral) the stub holds.
 
         The button must be there: ``value`` and ``block_id`` narrow the search when a
-        message repeats an action_id; ValueError if no such button exists.
+        message repeats an action_id; ValueError if no such button exists. With
+        ``as_last_seen`` (a person whose screen has not refreshed yet, as Slack allows), a
+        button no longer on the message is clicked as the person last saw it, from
+        ``action_id``, ``block_id`` and ``value``.
         """
-        container, block, element = self._find_in_message(
-            channel, message_ts, action_id, block_id, value=value, kinds=("button",)
-        )
+        try:
+            container, block, element = self._find_in_message(
+                channel, message_ts, action_id, block_id, value=value, kinds=("button",)
+            )
+        except (LookupError, ValueError):
+            if not (as_last_seen and block_id and value is not None):
+                raise
+            container, _ = self._container(channel, message_ts)
+            block = {"block_id": block_id}
+            element = {"text": {"type": "plain_text", "text": action_id}, "value": value}
         action = {
             "type": "button",
             "action_id": action_id,
@@ -557,6 +569,14 @@ class SlackSide:
         kinds: tuple[str, ...],
         value: str | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        container, blocks = self._container(channel, message_ts)
+        block, element = _find_element(blocks, action_id, block_id, value, kinds)
+        return container, block, element
+
+    def _container(
+        self, channel: str, message_ts: str
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The `container` of a click on this message (or ephemeral), and its blocks."""
         cid = self.stub.channel_id(channel)
         container: dict[str, Any] = {
             "type": "message",
@@ -569,14 +589,12 @@ class SlackSide:
             blocks = self.stub.message_payload(cid, message_ts).get("blocks", [])
             if message.is_reply:
                 container["thread_ts"] = message.thread_ts
-        else:
-            ephemeral = self.stub.ephemeral(cid, message_ts)
-            if ephemeral is None:
-                raise LookupError(f"no message {message_ts} in {channel}")
-            container["is_ephemeral"] = True
-            blocks = fill_block_ids(ephemeral.blocks, f"{cid}:{message_ts}")
-        block, element = _find_element(blocks, action_id, block_id, value, kinds)
-        return container, block, element
+            return container, blocks
+        ephemeral = self.stub.ephemeral(cid, message_ts)
+        if ephemeral is None:
+            raise LookupError(f"no message {message_ts} in {channel}")
+        container["is_ephemeral"] = True
+        return container, fill_block_ids(ephemeral.blocks, f"{cid}:{message_ts}")
 
     def _apply_submission_answer(
         self, user: str, view: dict[str, Any], response: SlackResponse

@@ -293,6 +293,7 @@ class Workspace:
             body["action_id"],
             body.get("value"),
             block_id=body.get("block_id"),
+            as_last_seen=True,
         )
         return self._answer(response)
 

@@ -16,6 +16,10 @@ const $ = (id) => document.getElementById(id);
 // --------------------------------------------------------------------------- DOM helper
 
 /** h("div.a.b", {attr: value, onclick: fn, text: "…"}, ...children) */
+function plural(count, noun) {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
 function h(tag, props, ...children) {
   const [name, ...classes] = tag.split(".");
   const node = document.createElement(name || "div");
@@ -1380,7 +1384,7 @@ function renderHeader() {
   const kind = channel?.kind ?? listed?.kind;
   header.replaceChildren(
     h("span.channel-title", {}, kind === "im" ? name : `# ${name}`),
-    h("span.channel-meta", {}, channel ? `${channel.messages?.length ?? 0} messages` : ""),
+    h("span.channel-meta", {}, channel ? plural(channel.messages?.length ?? 0, "message") : ""),
   );
 }
 
