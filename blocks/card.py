@@ -286,7 +286,7 @@ def _actions(item: Item, promise: Promise | None) -> ActionsBlock:
     return ActionsBlock(block_id=card_actions_block_id(item.key), elements=elements)
 
 
-def _context(item: Item, lane: Lane) -> ContextBlock:
+def _context(item: Item, lane: Lane, history_link: str | None = None) -> ContextBlock:
     elements = [_mrkdwn(f"Lane: {escape_within(lane.name, LANE_NAME_MAX)}", CONTEXT_TEXT_MAX)]
     if lane.clinical:
         if item.clinical_ack_by:
@@ -297,6 +297,9 @@ def _context(item: Item, lane: Lane) -> ContextBlock:
     link = safe_link(item.source_link, "Source message")
     if link is not None and len(link) <= CONTEXT_TEXT_MAX:
         elements.append(_mrkdwn(link, CONTEXT_TEXT_MAX))
+    earlier = safe_link(history_link or "", "Earlier history (previous lane)")
+    if earlier is not None and len(earlier) <= CONTEXT_TEXT_MAX:
+        elements.append(_mrkdwn(earlier, CONTEXT_TEXT_MAX))
     return ContextBlock(elements=elements)
 
 
@@ -310,6 +313,7 @@ def _card_blocks(
     summary_limit: int,
     promise: Promise | None,
     cadence_attempts: int,
+    history_link: str | None,
 ) -> list[Block]:
     header = truncate(f"{item.key} · {item.request_type}", HEADER_MAX)
     blocks: list[Block] = [
@@ -331,7 +335,7 @@ def _card_blocks(
     if not item.status.is_open:
         blocks.extend(_resolution_blocks(item, privacy, tz, env))
     blocks.append(_actions(item, promise))
-    blocks.append(_context(item, lane))
+    blocks.append(_context(item, lane, history_link))
     return blocks
 
 
@@ -349,6 +353,7 @@ def item_card(
     *,
     promise: Promise | None = None,
     cadence_attempts: int = 3,
+    history_link: str | None = None,
 ) -> Message:
     """The card for `item` in its lane channel, edited in place as the item changes.
 
@@ -356,7 +361,8 @@ def item_card(
     overdue marker), next action and language; then where the work stands: "Attempt 2 of 3"
     (`cadence_attempts` is the lane's), what it waits on and when to check back, the nearest
     open `promise`'s deadline, repeat contacts and a related or merged item. Patient detail
-    only as `privacy` allows; the promise's words only at `full`.
+    only as `privacy` allows; the promise's words only at `full`. After a move,
+    `history_link` points to the card (and thread) in the previous lane.
 
     Buttons follow the state: Claim when new; Log call, Handoff, Close, Release, Reassign when
     claimed; Resume, Log call, Handoff, Close when waiting; Reopen when resolved; Details
@@ -369,7 +375,9 @@ def item_card(
     summary_limit = SECTION_TEXT_MAX - len("Summary: ")
 
     def build(limit: int) -> list[Block]:
-        return _card_blocks(item, lane, privacy, now, tz, env, limit, promise, cadence_attempts)
+        return _card_blocks(
+            item, lane, privacy, now, tz, env, limit, promise, cadence_attempts, history_link
+        )
 
     blocks = build(summary_limit)
     # Only the summary is long enough to matter. Quotes, backslashes and newlines cost two

@@ -39,6 +39,7 @@ class PracticeRenderer:
             env=self.env,
             promise=view.promise,
             cadence_attempts=self.practice.lane(item.lane).cadence.attempts,
+            history_link=view.history_link,
         )
         return message.to_payload()
 

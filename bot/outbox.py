@@ -65,6 +65,7 @@ class CardView:
     item: Item
     promise: Promise | None = None
     moved_to_lane: str | None = None
+    history_link: str | None = None
 
 
 @dataclass
@@ -145,6 +146,7 @@ class Outbox:
         self._home = home
         self._wake = asyncio.Event()
         self._channel_ids: dict[str, str] = {}
+        self._permalinks: dict[str, str | None] = {}
 
     def wake(self) -> None:
         """Called after a commit that enqueued something: deliver without waiting a tick."""
@@ -300,9 +302,12 @@ class Outbox:
             item = await tx.items.get_by_id(entry.item_id or 0)
             card = await tx.cards.get(entry.card_id or 0)
             promises = await tx.promises.open_for(entry.item_id or 0)
+            cards = await tx.cards.all_for(entry.item_id or 0)
         if item is None or card is None:
             return _Outcome(failed="card or item no longer exists")
-        view = CardView(item, promises[0] if promises else None, card.moved_to_lane)
+        earlier = [c for c in cards if c.id < card.id and c.ts and c.channel_id]
+        history = await self._permalink(earlier[-1]) if earlier else None
+        view = CardView(item, promises[0] if promises else None, card.moved_to_lane, history)
         message = self._renderer.card(view, now)
         if card.ts is None and entry.maybe_sent:
             found = await self._find_posted_card(card, item.key)
@@ -334,6 +339,16 @@ class Outbox:
             {**self._renderer.thread_entry(event, item), "thread_ts": entry.card_ts},
         )
         return _Outcome(sent=True, ts=str(response["ts"]))
+
+    async def _permalink(self, card: Card) -> str | None:
+        """The link to an earlier card (and its thread), asked of Slack once per card."""
+        key = f"{card.channel_id}/{card.ts}"
+        if key not in self._permalinks:
+            response = await self._client.chat_getPermalink(
+                channel=card.channel_id or "", message_ts=card.ts or ""
+            )
+            self._permalinks[key] = str(response.get("permalink") or "") or None
+        return self._permalinks[key]
 
     async def _deliver_message(self, entry: OutboxEntry) -> _Outcome:
         async with self._uow() as tx:

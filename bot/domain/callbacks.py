@@ -28,6 +28,7 @@ class Outcome(StrEnum):
     BUSY = "busy"
     WRONG_NUMBER = "wrong_number"
     WILL_CALL_BACK = "will_call_back"
+    PORTAL_MESSAGE_SENT = "portal_message_sent"  # a cadence's last step may be a message
 
     @property
     def label(self) -> str:
@@ -40,7 +41,12 @@ class Outcome(StrEnum):
     @property
     def unreached(self) -> bool:
         """Counts toward the lane's cadence: the patient still has to be reached."""
-        return self in (Outcome.LEFT_VOICEMAIL, Outcome.NO_ANSWER, Outcome.BUSY)
+        return self in (
+            Outcome.LEFT_VOICEMAIL,
+            Outcome.NO_ANSWER,
+            Outcome.BUSY,
+            Outcome.PORTAL_MESSAGE_SENT,
+        )
 
 
 _OUTCOME_LABELS = {
@@ -50,6 +56,7 @@ _OUTCOME_LABELS = {
     Outcome.BUSY: "Busy",
     Outcome.WRONG_NUMBER: "Wrong number",
     Outcome.WILL_CALL_BACK: "Patient will call back",
+    Outcome.PORTAL_MESSAGE_SENT: "Portal message sent (no reply yet)",
 }
 
 

@@ -203,3 +203,10 @@ def test_exactly_one_next_person_or_other_lane(owner: str | None, lane: str | No
 def test_a_promise_fits_the_promise_length() -> None:
     later = MONDAY_9AM + timedelta(hours=3)
     assert problems_of(handoff(promised="x" * 301, promised_by=later)) == {HandoffField.PROMISED}
+
+
+def test_a_portal_message_can_be_the_cadences_last_step() -> None:
+    third = after_attempt(
+        3, AttemptNote(Outcome.PORTAL_MESSAGE_SENT), THREE_TRIES, MONDAY_9AM, CALENDAR
+    )
+    assert third.final is FinalStep.CLOSE_UNREACHABLE

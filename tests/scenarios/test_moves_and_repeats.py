@@ -50,6 +50,21 @@ async def test_moving_points_the_old_card_onward_and_posts_a_new_card_in_the_new
         assert button.value not in str(old_card.blocks)
 
 
+async def test_the_new_card_links_back_to_the_history_in_the_previous_lane(
+    clinic: Clinic,
+) -> None:
+    key = await claimed_item(clinic)
+    old_card = clinic.card_of("scheduling", key)
+    await move(clinic, FRONT_DESK, key, "referrals")
+    await clinic.deliver()
+
+    [asked] = clinic.stub.calls_to("chat.getPermalink")
+    assert (asked.args["channel"], asked.args["message_ts"]) == (old_card.channel, old_card.ts)
+    permalink = asked.response["permalink"]
+    new_card = clinic.card_of("referrals", key)
+    assert f"<{permalink}|Earlier history (previous lane)>" in str(new_card.blocks)
+
+
 async def test_move_offers_only_the_other_lanes(clinic: Clinic) -> None:
     key = await claimed_item(clinic)
     view = await open_more_form(clinic, FRONT_DESK, key, More.MOVE)
