@@ -68,6 +68,15 @@ def parse_more_value(value: str) -> tuple[More, str] | None:
         return None
 
 
+def parse_entry_value(value: str) -> tuple[str, int] | None:
+    """`KEY|number` from a thread entry's button (the key and an attempt number, a handoff
+    id or a promise id): `CQ-1042|2` -> ("CQ-1042", 2); None for anything else."""
+    key, separator, number = value.rpartition("|")
+    if not separator or not key or not number.isdigit():
+        return None
+    return key, int(number)
+
+
 class Shortcut(StrEnum):
     """`callback_id` of global and message shortcuts (declared in app-manifest.yml)."""
 

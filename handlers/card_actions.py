@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.models.views import View as ModalView
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ephemeral import refusal_message
 from blocks.ids import Action, item_key_from_block_id
 from blocks.modals.details import details_modal
-from blocks.modals.status import loading_modal, notice_modal
+from blocks.modals.status import message_modal
 from bot.deps import Deps
 from bot.domain.items import Refusal
-from bot.services.items import Done
-from handlers.deadline import within_ack_budget
+from handlers.deadline import answer_card_action
+from handlers.forms import open_modal
 
 
 def register(app: AsyncApp) -> None:
@@ -23,28 +23,6 @@ def register(app: AsyncApp) -> None:
     app.action(Action.REASSIGN)(on_reassign_chosen)
     app.action(Action.REOPEN)(on_reopen_clicked)
     app.action(Action.DETAILS)(on_details_clicked)
-
-
-async def answer_card_action(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    deps: Deps,
-    work: Awaitable[Done | Refusal],
-) -> Done | Refusal:
-    """Commit (within the ack budget), ack, and show a refusal only to the person who clicked.
-
-    The card itself is edited by the outbox: nothing else to send from here.
-    """
-    future, _ = await within_ack_budget(work)
-    await ack()
-    result = await future
-    if isinstance(result, Refusal):
-        message = refusal_message(result, deps.practice.timezone)
-        await client.chat_postEphemeral(
-            channel=body["channel"]["id"], user=body["user"]["id"], **message.to_payload()
-        )
-    return result
 
 
 async def on_release_clicked(
@@ -79,13 +57,11 @@ async def on_details_clicked(
     """Patient details live here, one click away, never on the card; each view is an event."""
     await ack()
     key = action["value"]
-    opened = await client.views_open(trigger_id=body["trigger_id"], view=loading_modal(key))
-    result = await deps.services.view_details(item_key=key, actor=body["user"]["id"])
-    if isinstance(result, Refusal):
-        message = refusal_message(result, deps.practice.timezone)
-        await client.views_update(
-            view_id=opened["view"]["id"], view=notice_modal(key, message.text)
-        )
-        return
-    view = details_modal(result, deps.practice.lane(result.lane), deps.practice.timezone)
-    await client.views_update(view_id=opened["view"]["id"], view=view)
+
+    async def view() -> ModalView:
+        result = await deps.services.view_details(item_key=key, actor=body["user"]["id"])
+        if isinstance(result, Refusal):
+            return message_modal(key, refusal_message(result, deps.practice.timezone))
+        return details_modal(result, deps.practice.lane(result.lane), deps.practice.timezone)
+
+    await open_modal(client, body["trigger_id"], key, view)

@@ -12,7 +12,7 @@ from blocks.ephemeral import notice, refusal_message
 from blocks.ids import Action, Command
 from bot.deps import Deps
 from bot.domain.items import Refusal
-from handlers.deadline import within_ack_budget
+from handlers.deadline import answer_card_action, within_ack_budget
 
 _KEY = re.compile(r"^\s*(?:(?P<prefix>[A-Za-z]{1,5})-)?(?P<number>\d{1,9})\s*$")
 
@@ -35,15 +35,8 @@ def item_key_from_text(text: str, prefix: str) -> str | None:
 async def on_claim_clicked(
     ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
 ) -> None:
-    user = body["user"]["id"]
-    future, _ = await within_ack_budget(deps.services.claim(item_key=action["value"], actor=user))
-    await ack()
-    result = await future
-    if isinstance(result, Refusal):
-        message = refusal_message(result, deps.practice.timezone)
-        await client.chat_postEphemeral(
-            channel=body["channel"]["id"], user=user, **message.to_payload()
-        )
+    work = deps.services.claim(item_key=action["value"], actor=body["user"]["id"])
+    await answer_card_action(ack, body, client, deps, work)
 
 
 async def on_claim_command(

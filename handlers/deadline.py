@@ -1,11 +1,24 @@
-"""Slack's 3-second deadline: commit first when the database is quick, never miss the ack."""
+"""Slack's 3-second deadline: commit first when the database is quick, never miss the ack.
+
+`answer_submission` answers a modal's submission and `answer_card_action` a card's button;
+both wait for the commit only as long as the ack budget allows.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+from slack_bolt.async_app import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks.ephemeral import notice, refusal_message
+from bot.deps import Deps
+from bot.domain.items import Refusal
+from bot.services.base import Done
+from bot.services.work import NoteIncomplete
 
 log = logging.getLogger(__name__)
 
@@ -29,3 +42,71 @@ async def within_ack_budget(
     if not done:
         log.warning("database slower than the ack budget (%.1fs); acking first", budget)
     return future, bool(done)
+
+
+async def answer_submission(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    deps: Deps,
+    work: Awaitable[Done | Refusal],
+    *,
+    refused_under: str,
+    incomplete: str | Callable[[], Mapping[str, str]] | None = None,
+) -> Done | Refusal | None:
+    """Commit within the ack budget, then close the modal, or keep it open with the refusal
+    under `refused_under`. When the database is slower than the budget the modal closes
+    first and a refusal arrives as a direct message.
+
+    The form was checked before `work` started; if the service still finds it incomplete
+    (NoteIncomplete: a deadline passed meanwhile), `incomplete` says so: a sentence, shown
+    under `refused_under` (or sent as the direct message when late), or a function giving
+    the errors by input block then (when late, NoteIncomplete goes on to the error handler,
+    as it does when `incomplete` is None). Returns what `work` returned; None when the
+    form was incomplete.
+    """
+    future, in_time = await within_ack_budget(work)
+    if not in_time:
+        await ack()
+    result: Done | Refusal | None = None
+    problem: str | None = None
+    try:
+        result = await future
+    except NoteIncomplete:
+        if not isinstance(incomplete, str):
+            if incomplete is None or not in_time:
+                raise
+            await ack(response_action="errors", errors=dict(incomplete()))
+            return None
+        problem = incomplete
+    if isinstance(result, Refusal):
+        problem = refusal_message(result, deps.practice.timezone).text
+    if in_time and problem is not None:
+        await ack(response_action="errors", errors={refused_under: problem})
+    elif in_time:
+        await ack()
+    elif problem is not None:
+        await client.chat_postMessage(channel=body["user"]["id"], **notice(problem).to_payload())
+    return result
+
+
+async def answer_card_action(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    deps: Deps,
+    work: Awaitable[T],
+) -> T:
+    """Commit (within the ack budget), ack, and show a refusal only to the person who clicked.
+
+    The card itself is edited by the outbox: nothing else to send from here.
+    """
+    future, _ = await within_ack_budget(work)
+    await ack()
+    result = await future
+    if isinstance(result, Refusal):
+        message = refusal_message(result, deps.practice.timezone)
+        await client.chat_postEphemeral(
+            channel=body["channel"]["id"], user=body["user"]["id"], **message.to_payload()
+        )
+    return result

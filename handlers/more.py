@@ -6,7 +6,6 @@ submission lives here too, so "what happens on Move" is in this one file.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -15,15 +14,16 @@ from slack_sdk.models.views import View as ModalView
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ids import Action, Field, More, View, parse_more_value
+from blocks.modals.form import item_metadata, metadata_key, metadata_value
 from blocks.modals.language import language_errors, language_from_view, language_modal
 from blocks.modals.move import move_errors, move_lane_from_view, move_modal
-from blocks.modals.promise import item_metadata, message_modal, metadata_key
-from blocks.modals.status import loading_modal, notice_modal
+from blocks.modals.status import notice_modal
 from blocks.modals.wait import wait_errors, wait_form_from_view, wait_modal
 from bot.deps import Deps
 from bot.domain.items import Action as ItemAction
-from handlers.card_actions import answer_card_action
-from handlers.handoff import answer_submission, refusal_before_form
+from bot.domain.items import Item
+from handlers.deadline import answer_card_action, answer_submission
+from handlers.forms import open_item_form
 
 log = logging.getLogger(__name__)
 
@@ -71,24 +71,25 @@ async def on_more_chosen(
 
         await open_promise_modal(client, deps, body["trigger_id"], key, user)
         return
-    opened = await client.views_open(trigger_id=body["trigger_id"], view=loading_modal(key))
-    view = await _form(what, key, user, deps)
-    await client.views_update(view_id=opened["view"]["id"], view=view)
+    await open_item_form(
+        client,
+        deps,
+        body["trigger_id"],
+        key,
+        user,
+        _FORM_ACTIONS[what],
+        lambda item: _form(what, key, item, deps),
+    )
 
 
-async def _form(what: More, key: str, user: str, deps: Deps) -> ModalView:
-    """The modal for a menu choice, or a notice saying why this person cannot do it now."""
-    item = await deps.services.get(key)
-    why_not = refusal_before_form(deps, item, key, user, _FORM_ACTIONS[what])
-    if why_not is not None:
-        return message_modal(key, why_not)
-    assert item is not None  # a missing item is refused above
+def _form(what: More, key: str, item: Item, deps: Deps) -> ModalView:
+    """The modal for a menu choice on `item` (read for `key`), which this person may do."""
     if what is More.WAIT:
         return wait_modal(item, deps.practice.calendar, deps.clock.now(), item_metadata(key))
     if what is More.MOVE:
         if not any(other != item.lane for other in deps.practice.lanes):
             return notice_modal(key, "The practice has no other lane to move it to.")
-        metadata = json.dumps({"key": key, "lane": item.lane})
+        metadata = item_metadata(key, lane=item.lane)
         return move_modal(item, deps.practice.lanes.values(), metadata)
     return language_modal(item, deps.practice.languages, item_metadata(key))
 
@@ -139,7 +140,8 @@ async def on_move_submitted(
     ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
 ) -> None:
     lane = move_lane_from_view(view)
-    errors = move_errors(lane, deps.practice.lanes, _lane_when_opened(view))
+    # The item's lane when the modal opened, kept in its metadata beside the key.
+    errors = move_errors(lane, deps.practice.lanes, metadata_value(view, "lane"))
     if errors:
         await ack(response_action="errors", errors=errors)
         return
@@ -163,13 +165,3 @@ async def on_language_submitted(
     await answer_submission(
         ack, body, client, deps, work, refused_under=Field.LANGUAGE_CHOICE, incomplete=NOT_SET
     )
-
-
-def _lane_when_opened(view: dict[str, Any]) -> str:
-    """The item's lane when the Move modal opened (kept in `private_metadata` beside the key)."""
-    try:
-        metadata = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return ""
-    lane = metadata.get("lane") if isinstance(metadata, dict) else None
-    return lane if isinstance(lane, str) else ""

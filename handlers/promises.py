@@ -6,26 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.models.views import View as ModalView
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ephemeral import notice
-from blocks.ids import Action, Field, View
-from blocks.modals.promise import (
-    item_metadata,
-    message_modal,
-    metadata_key,
-    promise_errors,
-    promise_from_view,
-    promise_modal,
-)
-from blocks.modals.status import loading_modal
+from blocks.ids import Action, Field, View, parse_entry_value
+from blocks.modals.form import item_metadata, metadata_key
+from blocks.modals.promise import promise_errors, promise_from_view, promise_modal
 from bot.deps import Deps
 from bot.domain.items import Action as ItemAction
-from bot.domain.items import Refusal
+from bot.domain.items import Item, Refusal
 from bot.services.base import Done
 from bot.services.work import NoteIncomplete
-from handlers.card_actions import answer_card_action
-from handlers.handoff import answer_submission, parse_entry_value, refusal_before_form
+from handlers.deadline import answer_card_action, answer_submission
+from handlers.forms import open_item_form
 
 NOT_TRACKED = "Not tracked: a promise needs words and a deadline in the future."
 ALREADY_KEPT = "That promise is already marked kept, or it is not on this item any more."
@@ -44,17 +38,12 @@ async def open_promise_modal(
     A loading modal takes the trigger id first; the form (listing the item's open promises)
     replaces it, or a notice says why this person cannot add a promise now.
     """
-    opened = await client.views_open(trigger_id=trigger_id, view=loading_modal(item_key))
-    view_id = opened["view"]["id"]
-    item = await deps.services.get(item_key)
-    why_not = refusal_before_form(deps, item, item_key, user, ItemAction.PROMISE)
-    if why_not is not None:
-        await client.views_update(view_id=view_id, view=message_modal(item_key, why_not))
-        return
-    assert item is not None
-    open_promises = await deps.work.open_promises(item.key)
-    view = promise_modal(item, open_promises, item_metadata(item.key), deps.practice.timezone)
-    await client.views_update(view_id=view_id, view=view)
+
+    async def form(item: Item) -> ModalView:
+        open_promises = await deps.work.open_promises(item.key)
+        return promise_modal(item, open_promises, item_metadata(item.key), deps.practice.timezone)
+
+    await open_item_form(client, deps, trigger_id, item_key, user, ItemAction.PROMISE, form)
 
 
 async def on_promise_submitted(

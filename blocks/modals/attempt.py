@@ -19,18 +19,34 @@ from slack_sdk.models.blocks import (
     DatePickerElement,
     DividerBlock,
     HeaderBlock,
-    InputBlock,
     MarkdownTextObject,
     Option,
-    PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
-    StaticSelectElement,
     TimePickerElement,
 )
 from slack_sdk.models.views import View as ModalView
 
 from blocks.ids import Field, View
+from blocks.modals.form import (
+    ERROR_MAX,
+    HEADER_MAX,
+    SECTION_FIELD_MAX,
+    form_modal,
+    input_block,
+    input_state,
+    input_text,
+    item_heading,
+    labelled_field,
+    option,
+    patient_field,
+    plain,
+    read_only_modal,
+    select_input,
+    selected_value,
+    submitted_values,
+    text_input,
+)
 from blocks.scripts import Script, find_script, first_name_of
 from blocks.text import escape_within, mention, slack_date, truncate
 from bot.domain.callbacks import (
@@ -45,14 +61,8 @@ from bot.domain.callbacks import (
 from bot.domain.items import Item
 from bot.domain.lanes import Lane
 
-TITLE_MAX = 24
-HEADER_MAX = 150
-FIELD_MAX = 2000
-SECTION_TEXT_MAX = 3000
-ERROR_MAX = 2000
 IDENTITY_VERIFIED = "verified"
 IDENTITY_LABEL = "Name and date of birth verified"
-_EMPTY = "-"
 
 # What the caller reads: the opening, and what to leave if the patient does not pick up.
 SCRIPTS_SHOWN = ((Script.OPENING, "Opening"), (Script.VOICEMAIL, "If you reach voicemail"))
@@ -79,20 +89,6 @@ class AttemptFormIncomplete(ValueError):
         return {self.field: self.message}
 
 
-def _plain(text: str, limit: int = SECTION_TEXT_MAX) -> PlainTextObject:
-    return PlainTextObject(text=truncate(text, limit) or _EMPTY, emoji=False)
-
-
-def _patient_field(label: str, value: str) -> PlainTextObject:
-    return _plain(f"{label}: {value.strip() or 'not given'}", FIELD_MAX)
-
-
-def _field(label: str, value: str) -> MarkdownTextObject:
-    return MarkdownTextObject(
-        text=truncate(f"*{label}*\n{value or _EMPTY}", FIELD_MAX), verbatim=True
-    )
-
-
 def attempt_number_text(number: int, of: int) -> str:
     """`Attempt 2 of 3`; past the lane's cadence (a supervisor asked for more), `Attempt 4`."""
     return f"Attempt {number} of {of}" if number <= of else f"Attempt {number}"
@@ -116,16 +112,15 @@ def attempt_modal(
     """
     patient = item.patient
     number = item.attempts + 1
-    heading = escape_within(f"{item.key} · {item.request_type}", 300)
     blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=f"Calling about *{heading}*", verbatim=True)),
+        item_heading("Calling about", item),
         ContextBlock(
             elements=[
                 MarkdownTextObject(
                     text=truncate(
                         f"{escape_within(lane.name, 200)} · "
                         f"{attempt_number_text(number, lane.cadence.attempts)}",
-                        FIELD_MAX,
+                        SECTION_FIELD_MAX,
                     ),
                     verbatim=True,
                 )
@@ -133,10 +128,10 @@ def attempt_modal(
         ),
         SectionBlock(
             fields=[
-                _patient_field("Ask for", patient.name),
-                _patient_field("Callback phone", patient.phone),
-                _patient_field("Preferred window", patient.callback_window),
-                _patient_field("Language", patient.language),
+                patient_field("Ask for", patient.name),
+                patient_field("Callback phone", patient.phone),
+                patient_field("Preferred window", patient.callback_window),
+                patient_field("Language", patient.language),
             ]
         ),
         DividerBlock(),
@@ -154,7 +149,7 @@ def attempt_modal(
         language = found.language
         if patient.language.strip() and found.language != patient.language:
             language = f"in {found.language}: none written in {patient.language} yet"
-        blocks.append(SectionBlock(text=_plain(f"{label} ({language}):\n{found.text}")))
+        blocks.append(SectionBlock(text=plain(f"{label} ({language}):\n{found.text}")))
     blocks += [
         ContextBlock(
             elements=[
@@ -169,71 +164,54 @@ def attempt_modal(
         DividerBlock(),
         *_inputs(),
     ]
-    return ModalView(
-        type="modal",
-        callback_id=View.ATTEMPT,
-        title=truncate(f"Log call {item.key}", TITLE_MAX),
-        submit="Log call",
-        close="Cancel",
-        blocks=blocks,
-        private_metadata=private_metadata,
-    )
+    return form_modal(View.ATTEMPT, f"Log call {item.key}", "Log call", blocks, private_metadata)
 
 
 def _inputs() -> list[Block]:
     return [
-        InputBlock(
-            block_id=Field.OUTCOME,
-            label="Outcome",
-            element=StaticSelectElement(
-                action_id=Field.OUTCOME,
-                placeholder="What happened on the call?",
-                options=[Option(text=o.label, value=o.value) for o in Outcome],
-            ),
+        select_input(
+            Field.OUTCOME,
+            "Outcome",
+            "What happened on the call?",
+            [option(o.label, o.value) for o in Outcome],
         ),
-        InputBlock(
-            block_id=Field.IDENTITY,
-            label="Identity",
-            optional=True,
-            element=CheckboxesElement(
+        input_block(
+            Field.IDENTITY,
+            "Identity",
+            CheckboxesElement(
                 action_id=Field.IDENTITY,
                 options=[Option(text=IDENTITY_LABEL, value=IDENTITY_VERIFIED)],
             ),
-        ),
-        InputBlock(
-            block_id=Field.CONFIRMED,
-            label="What was confirmed",
             optional=True,
-            element=PlainTextInputElement(
-                action_id=Field.CONFIRMED,
-                multiline=True,
-                max_length=CONFIRMED_MAX,
-                placeholder="e.g. Chose Tue 10:30 AM with Dr. Rivera; confirmation text sent.",
-            ),
+        ),
+        text_input(
+            Field.CONFIRMED,
+            "What was confirmed",
+            max_length=CONFIRMED_MAX,
+            multiline=True,
+            optional=True,
+            placeholder="e.g. Chose Tue 10:30 AM with Dr. Rivera; confirmation text sent.",
             hint="Needed when you reached the patient. Administrative facts only.",
         ),
-        InputBlock(
-            block_id=Field.NEXT_STEP,
-            label="Next step",
+        text_input(
+            Field.NEXT_STEP,
+            "Next step",
+            max_length=NEXT_STEP_MAX,
             optional=True,
-            element=PlainTextInputElement(
-                action_id=Field.NEXT_STEP,
-                max_length=NEXT_STEP_MAX,
-                placeholder="e.g. None, ready to close / Nurse to call back by 3 PM",
-            ),
+            placeholder="e.g. None, ready to close / Nurse to call back by 3 PM",
         ),
-        InputBlock(
-            block_id=Field.NEXT_DATE,
-            label="Next attempt or update due: date",
+        input_block(
+            Field.NEXT_DATE,
+            "Next attempt or update due: date",
+            DatePickerElement(action_id=Field.NEXT_DATE, placeholder="Choose a day"),
             optional=True,
-            element=DatePickerElement(action_id=Field.NEXT_DATE, placeholder="Choose a day"),
             hint="Leave empty to follow the lane's callback cadence.",
         ),
-        InputBlock(
-            block_id=Field.NEXT_TIME,
-            label="Time (the practice's time zone)",
+        input_block(
+            Field.NEXT_TIME,
+            "Time (the practice's time zone)",
+            TimePickerElement(action_id=Field.NEXT_TIME, placeholder="Choose a time"),
             optional=True,
-            element=TimePickerElement(action_id=Field.NEXT_TIME, placeholder="Choose a time"),
         ),
     ]
 
@@ -241,36 +219,23 @@ def _inputs() -> list[Block]:
 # --- reading the submission -----------------------------------------------------------------
 
 
-def _state(values: Mapping[str, Any], field: Field) -> Mapping[str, Any]:
-    block = values.get(field)
-    state = block.get(field) if isinstance(block, Mapping) else None
-    return state if isinstance(state, Mapping) else {}
-
-
-def _text(values: Mapping[str, Any], field: Field) -> str:
-    value = _state(values, field).get("value")
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _outcome(values: Mapping[str, Any]) -> Outcome:
-    option = _state(values, Field.OUTCOME).get("selected_option")
-    value = option.get("value") if isinstance(option, Mapping) else None
     try:
-        return Outcome(value)
+        return Outcome(selected_value(values, Field.OUTCOME))
     except ValueError:
         raise AttemptFormIncomplete(Field.OUTCOME, "Choose what happened on the call.") from None
 
 
 def _identity_verified(values: Mapping[str, Any]) -> bool:
-    options = _state(values, Field.IDENTITY).get("selected_options")
+    options = input_state(values, Field.IDENTITY).get("selected_options")
     if not isinstance(options, Sequence):
         return False
     return any(isinstance(o, Mapping) and o.get("value") == IDENTITY_VERIFIED for o in options)
 
 
 def _next_due(values: Mapping[str, Any], tz: ZoneInfo, today: date | None) -> datetime | None:
-    picked_date = _state(values, Field.NEXT_DATE).get("selected_date")
-    picked_time = _state(values, Field.NEXT_TIME).get("selected_time")
+    picked_date = input_state(values, Field.NEXT_DATE).get("selected_date")
+    picked_time = input_state(values, Field.NEXT_TIME).get("selected_time")
     if not picked_date and not picked_time:
         return None
     try:
@@ -294,15 +259,12 @@ def attempt_note_from_view(
     `today` (the practice's date, which the caller knows), a date needs a time. Raises
     AttemptFormIncomplete for what cannot become a note: no outcome, half a next-due time.
     """
-    state = view.get("state")
-    values = state.get("values") if isinstance(state, Mapping) else None
-    if not isinstance(values, Mapping):
-        values = {}
+    values = submitted_values(view)
     return AttemptNote(
         outcome=_outcome(values),
         identity_verified=_identity_verified(values),
-        confirmed=_text(values, Field.CONFIRMED),
-        next_step=_text(values, Field.NEXT_STEP),
+        confirmed=input_text(values, Field.CONFIRMED),
+        next_step=input_text(values, Field.NEXT_STEP),
         next_due=_next_due(values, tz, today),
     )
 
@@ -323,25 +285,19 @@ def attempt_note_modal(item_key: str, attempt: Attempt, tz: ZoneInfo, of: int) -
     and when it is due, who called and when. `of` is the lane's number of attempts."""
     number = attempt_number_text(attempt.number, of)
     blocks: list[Block] = [
-        HeaderBlock(text=_plain(f"{item_key} · {number}", HEADER_MAX)),
+        HeaderBlock(text=plain(f"{item_key} · {number}", HEADER_MAX)),
         SectionBlock(
             fields=[
-                _field("Outcome", attempt.outcome.label),
-                _field("Identity verified", "Yes" if attempt.identity_verified else "No"),
-                _field("Called by", mention(attempt.by)),
-                _field("When", slack_date(attempt.at, tz)),
-                _field(
+                labelled_field("Outcome", attempt.outcome.label),
+                labelled_field("Identity verified", "Yes" if attempt.identity_verified else "No"),
+                labelled_field("Called by", mention(attempt.by)),
+                labelled_field("When", slack_date(attempt.at, tz)),
+                labelled_field(
                     "Next due", slack_date(attempt.next_due_at, tz) if attempt.next_due_at else ""
                 ),
             ]
         ),
-        SectionBlock(text=_plain(f"What was confirmed:\n{attempt.confirmed.strip() or 'nothing'}")),
-        SectionBlock(text=_plain(f"Next step:\n{attempt.next_step.strip() or 'none written'}")),
+        SectionBlock(text=plain(f"What was confirmed:\n{attempt.confirmed.strip() or 'nothing'}")),
+        SectionBlock(text=plain(f"Next step:\n{attempt.next_step.strip() or 'none written'}")),
     ]
-    return ModalView(
-        type="modal",
-        callback_id=View.ATTEMPT_NOTE,
-        title=truncate(f"Call note {item_key}", TITLE_MAX),
-        close="Done",
-        blocks=blocks,
-    )
+    return read_only_modal(View.ATTEMPT_NOTE, f"Call note {item_key}", blocks)

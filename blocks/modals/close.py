@@ -11,24 +11,28 @@ from typing import Any
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
-    InputBlock,
     MarkdownTextObject,
-    Option,
-    PlainTextInputElement,
     PlainTextObject,
-    SectionBlock,
-    StaticSelectElement,
 )
 from slack_sdk.models.views import View as ModalView
 
 from blocks.ids import Field, View
+from blocks.modals.form import (
+    ERROR_MAX,
+    OPTIONS_MAX,
+    form_modal,
+    input_text,
+    item_heading,
+    option,
+    select_input,
+    selected_value,
+    submitted_values,
+    text_input,
+)
 from blocks.text import escape_within, truncate
 from bot.domain.items import Item
 from bot.domain.lanes import Lane
 
-TITLE_MAX = 24
-OPTION_TEXT_MAX = 75
-OPTIONS_MAX = 100
 TOLD_PATIENT_MAX = 1000
 
 
@@ -38,15 +42,8 @@ def close_modal(item: Item, lane: Lane, private_metadata: str) -> ModalView:
     `private_metadata` is the caller's (item key and card location; never patient data).
     A resolution already on the item (closed before, then reopened) is preselected.
     """
-    options = [
-        Option(text=truncate(resolution, OPTION_TEXT_MAX), value=resolution)
-        for resolution in lane.resolutions[:OPTIONS_MAX]
-    ]
-    initial = next((o for o in options if o.value == item.resolution), None)
-    heading = escape_within(f"{item.key} · {item.request_type}", 300)
-    blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=f"Closing *{heading}*", verbatim=True)),
-    ]
+    options = [option(resolution, resolution) for resolution in lane.resolutions[:OPTIONS_MAX]]
+    blocks: list[Block] = [item_heading("Closing", item)]
     if lane.definition_of_done.strip():
         done = escape_within(lane.definition_of_done.strip(), 1800)
         blocks.append(
@@ -72,58 +69,29 @@ def close_modal(item: Item, lane: Lane, private_metadata: str) -> ModalView:
             )
         )
     blocks += [
-        InputBlock(
-            block_id=Field.RESOLUTION,
-            label="How was it resolved?",
-            element=StaticSelectElement(
-                action_id=Field.RESOLUTION,
-                placeholder="Choose a resolution",
-                options=options,
-                initial_option=initial,
-            ),
+        select_input(
+            Field.RESOLUTION,
+            "How was it resolved?",
+            "Choose a resolution",
+            options,
+            initial_value=item.resolution,
         ),
-        InputBlock(
-            block_id=Field.TOLD_PATIENT,
-            label="What the patient was told",
-            element=PlainTextInputElement(
-                action_id=Field.TOLD_PATIENT,
-                multiline=True,
-                max_length=TOLD_PATIENT_MAX,
-                placeholder="e.g. Booked for Tue 9:30 AM with Dr. Rivera; reminder text sent.",
-            ),
+        text_input(
+            Field.TOLD_PATIENT,
+            "What the patient was told",
+            max_length=TOLD_PATIENT_MAX,
+            multiline=True,
+            placeholder="e.g. Booked for Tue 9:30 AM with Dr. Rivera; reminder text sent.",
             hint="Kept on the item's record. Administrative information only, no clinical advice.",
         ),
     ]
-    return ModalView(
-        type="modal",
-        callback_id=View.CLOSE,
-        title=truncate(f"Close {item.key}", TITLE_MAX),
-        submit="Close request",
-        close="Cancel",
-        blocks=blocks,
-        private_metadata=private_metadata,
-    )
-
-
-def _state(values: Mapping[str, Any], field: Field) -> Mapping[str, Any]:
-    block = values.get(field)
-    state = block.get(field) if isinstance(block, Mapping) else None
-    return state if isinstance(state, Mapping) else {}
+    return form_modal(View.CLOSE, f"Close {item.key}", "Close request", blocks, private_metadata)
 
 
 def close_form_from_view(view: Mapping[str, Any]) -> tuple[str, str]:
     """Read the submitted Close modal: (resolution, what the patient was told), unchecked."""
-    state = view.get("state")
-    values = state.get("values") if isinstance(state, Mapping) else None
-    if not isinstance(values, Mapping):
-        values = {}
-    option = _state(values, Field.RESOLUTION).get("selected_option")
-    resolution = option.get("value") if isinstance(option, Mapping) else None
-    told = _state(values, Field.TOLD_PATIENT).get("value")
-    return (
-        resolution if isinstance(resolution, str) else "",
-        told.strip() if isinstance(told, str) else "",
-    )
+    values = submitted_values(view)
+    return selected_value(values, Field.RESOLUTION), input_text(values, Field.TOLD_PATIENT)
 
 
 def close_errors(resolution: str, told: str, lane: Lane) -> dict[str, str]:
@@ -142,4 +110,4 @@ def close_errors(resolution: str, told: str, lane: Lane) -> dict[str, str]:
         errors[Field.TOLD_PATIENT] = (
             f"Keep it under {TOLD_PATIENT_MAX:,} characters ({len(told):,} now)."
         )
-    return {block_id: truncate(message, 2000) for block_id, message in errors.items()}
+    return {block_id: truncate(message, ERROR_MAX) for block_id, message in errors.items()}

@@ -14,12 +14,19 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
-    PlainTextObject,
     SectionBlock,
 )
 from slack_sdk.models.views import View as ModalView
 
 from blocks.ids import View
+from blocks.modals.form import (
+    HEADER_MAX,
+    SECTION_TEXT_MAX,
+    labelled_field,
+    patient_field,
+    plain,
+    read_only_modal,
+)
 from blocks.text import (
     escape,
     escape_within,
@@ -32,26 +39,6 @@ from blocks.text import (
 from bot.domain.items import Item
 from bot.domain.lanes import Lane
 
-TITLE_MAX = 24
-HEADER_MAX = 150
-FIELD_MAX = 2000
-SECTION_TEXT_MAX = 3000
-_EMPTY = "-"
-
-
-def _plain(text: str, limit: int = SECTION_TEXT_MAX) -> PlainTextObject:
-    return PlainTextObject(text=truncate(text, limit) or _EMPTY, emoji=False)
-
-
-def _field(label: str, value: str) -> MarkdownTextObject:
-    return MarkdownTextObject(
-        text=truncate(f"*{label}*\n{value or _EMPTY}", FIELD_MAX), verbatim=True
-    )
-
-
-def _patient_field(label: str, value: str) -> PlainTextObject:
-    return _plain(f"{label}: {value.strip() or 'not given'}", FIELD_MAX)
-
 
 def details_modal(item: Item, lane: Lane, tz: ZoneInfo) -> ModalView:
     """The full record of `item`: patient name, reference, phone, language, callback window,
@@ -62,33 +49,29 @@ def details_modal(item: Item, lane: Lane, tz: ZoneInfo) -> ModalView:
     """
     patient = item.patient
     blocks: list[Block] = [
-        HeaderBlock(
-            text=PlainTextObject(
-                text=truncate(f"{item.key} · {item.request_type}", HEADER_MAX), emoji=False
-            )
-        ),
+        HeaderBlock(text=plain(f"{item.key} · {item.request_type}", HEADER_MAX)),
         SectionBlock(
             fields=[
-                _field("Status", status_label(item.status)),
-                _field("Owner", mention(item.owner) if item.owner else "Unclaimed"),
-                _field("Lane", escape_within(lane.name, 200)),
-                _field("Origin", escape(item.origin.label)),
-                _field("Received", slack_date(item.received_at, tz)),
-                _field("Due", slack_date(item.due_at, tz)),
-                _field("Next action", escape_within(item.next_action, 1000)),
+                labelled_field("Status", status_label(item.status)),
+                labelled_field("Owner", mention(item.owner) if item.owner else "Unclaimed"),
+                labelled_field("Lane", escape_within(lane.name, 200)),
+                labelled_field("Origin", escape(item.origin.label)),
+                labelled_field("Received", slack_date(item.received_at, tz)),
+                labelled_field("Due", slack_date(item.due_at, tz)),
+                labelled_field("Next action", escape_within(item.next_action, 1000)),
             ]
         ),
         DividerBlock(),
         SectionBlock(
             fields=[
-                _patient_field("Patient", patient.name),
-                _patient_field("Reference", patient.reference),
-                _patient_field("Callback phone", patient.phone),
-                _patient_field("Language", patient.language),
-                _patient_field("Callback window", patient.callback_window),
+                patient_field("Patient", patient.name),
+                patient_field("Reference", patient.reference),
+                patient_field("Callback phone", patient.phone),
+                patient_field("Language", patient.language),
+                patient_field("Callback window", patient.callback_window),
             ]
         ),
-        SectionBlock(text=_plain(f"Summary:\n{item.summary.strip() or 'none given'}")),
+        SectionBlock(text=plain(f"Summary:\n{item.summary.strip() or 'none given'}")),
     ]
     if not item.status.is_open:
         closed = "Resolved"
@@ -104,14 +87,8 @@ def details_modal(item: Item, lane: Lane, tz: ZoneInfo) -> ModalView:
             )
         )
         if item.told_patient.strip():
-            blocks.append(SectionBlock(text=_plain(f"Told patient:\n{item.told_patient.strip()}")))
+            blocks.append(SectionBlock(text=plain(f"Told patient:\n{item.told_patient.strip()}")))
     link = safe_link(item.source_link, "Source message")
     if link is not None:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=link, verbatim=True)]))
-    return ModalView(
-        type="modal",
-        callback_id=View.DETAILS,
-        title=truncate(f"Request {item.key}", TITLE_MAX),
-        close="Done",
-        blocks=blocks,
-    )
+    return read_only_modal(View.DETAILS, f"Request {item.key}", blocks)

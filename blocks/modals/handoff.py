@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,37 +19,37 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     HeaderBlock,
-    InputBlock,
     MarkdownTextObject,
-    Option,
-    PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
-    StaticSelectElement,
     UserSelectElement,
 )
 from slack_sdk.models.views import View as ModalView
 
 from blocks.ids import Field, View
-from blocks.modals.promise import (
-    deadline_inputs,
+from blocks.modals.form import (
+    ERROR_MAX,
+    HEADER_MAX,
+    date_time_inputs,
+    form_modal,
     half_picked,
+    input_block,
     input_state,
     input_text,
-    picked_deadline,
+    item_heading,
+    option,
+    plain,
+    read_datetime,
+    read_only_modal,
+    select_input,
+    selected_value,
     submitted_values,
+    text_input,
 )
 from blocks.text import escape_within, mention, practice_time, slack_date, truncate
 from bot.domain.handoff import FIELD_MAX, PROMISE_MAX, HandoffField, HandoffNote, HandoffProblem
 from bot.domain.items import Item
 from bot.domain.lanes import Lane
-
-TITLE_MAX = 24
-HEADER_MAX = 150
-OPTION_TEXT_MAX = 75
-OPTIONS_MAX = 100
-ERROR_MAX = 2000
-SECTION_TEXT_MAX = 3000
 
 # Where each problem the domain finds is shown (NEXT depends on what was chosen: see below).
 FIELD_OF: Mapping[HandoffField, Field] = {
@@ -62,26 +63,8 @@ FIELD_OF: Mapping[HandoffField, Field] = {
 }
 
 
-def _text_input(
-    field: Field,
-    label: str,
-    *,
-    max_length: int = FIELD_MAX,
-    initial: str = "",
-    optional: bool = True,
-    placeholder: str | None = None,
-    hint: str | None = None,
-) -> InputBlock:
-    element = PlainTextInputElement(
-        action_id=field,
-        initial_value=truncate(initial.strip(), max_length) or None,
-        multiline=True,
-        max_length=max_length,
-        placeholder=placeholder,
-    )
-    return InputBlock(
-        block_id=field, label=label, element=element, optional=optional or None, hint=hint
-    )
+# Each part of the note: a few lines of text, optional unless said otherwise.
+_note_input = partial(text_input, max_length=FIELD_MAX, multiline=True, optional=True)
 
 
 def handoff_modal(
@@ -93,9 +76,8 @@ def handoff_modal(
     The promise deadline is picked in the practice's zone `tz`. `private_metadata` is the
     caller's (`{"key": ...}`; never patient data).
     """
-    heading = escape_within(f"{item.key} · {item.request_type}", 300)
     blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=f"Handing off *{heading}*", verbatim=True)),
+        item_heading("Handing off", item),
         ContextBlock(
             elements=[
                 PlainTextObject(
@@ -105,17 +87,19 @@ def handoff_modal(
                 )
             ]
         ),
-        _text_input(Field.ASKED, "What the patient asked", initial=item.summary, optional=False),
-        _text_input(Field.HANDOFF_CONFIRMED, "What was already confirmed"),
-        _text_input(Field.UNRESOLVED, "What is still unresolved"),
-        _text_input(
+        _note_input(
+            Field.ASKED, "What the patient asked", initial=item.summary.strip(), optional=False
+        ),
+        _note_input(Field.HANDOFF_CONFIRMED, "What was already confirmed"),
+        _note_input(Field.UNRESOLVED, "What is still unresolved"),
+        _note_input(
             Field.PROMISED,
             "What the patient was promised",
             max_length=PROMISE_MAX,
             placeholder="e.g. A call back with the referral status",
             hint="A promise is tracked by its deadline: pick the day and time below.",
         ),
-        *deadline_inputs(
+        *date_time_inputs(
             Field.PROMISED_DATE,
             Field.PROMISED_TIME,
             date_label="Promised by which day",
@@ -123,43 +107,30 @@ def handoff_modal(
             tz=tz,
             optional=True,
         ),
-        _text_input(Field.NOT_TO_PROMISE, "What must not be promised yet"),
+        _note_input(Field.NOT_TO_PROMISE, "What must not be promised yet"),
         DividerBlock(),
-        InputBlock(
-            block_id=Field.NEXT_OWNER,
-            label="Who is next: a person",
-            element=UserSelectElement(action_id=Field.NEXT_OWNER, placeholder="Choose a person"),
+        input_block(
+            Field.NEXT_OWNER,
+            "Who is next: a person",
+            UserSelectElement(action_id=Field.NEXT_OWNER, placeholder="Choose a person"),
             optional=True,
             hint="They become the owner and get a direct message with a link to this note.",
         ),
     ]
-    options = [
-        Option(text=truncate(lane.name, OPTION_TEXT_MAX), value=lane.key)
-        for lane in lanes
-        if lane.key != item.lane
-    ][:OPTIONS_MAX]
+    options = [option(lane.name, lane.key) for lane in lanes if lane.key != item.lane]
     if options:
         blocks.append(
-            InputBlock(
-                block_id=Field.NEXT_LANE,
-                label="…or another lane",
-                element=StaticSelectElement(
-                    action_id=Field.NEXT_LANE, placeholder="Choose a lane", options=options
-                ),
+            select_input(
+                Field.NEXT_LANE,
+                "…or another lane",
+                "Choose a lane",
+                options,
                 optional=True,
                 hint="The item moves there unowned, with that lane's response target and a "
                 "new card. Choose a person or a lane, not both.",
             )
         )
-    return ModalView(
-        type="modal",
-        callback_id=View.HANDOFF,
-        title=truncate(f"Handoff {item.key}", TITLE_MAX),
-        submit="Hand off",
-        close="Cancel",
-        blocks=blocks,
-        private_metadata=private_metadata,
-    )
+    return form_modal(View.HANDOFF, f"Handoff {item.key}", "Hand off", blocks, private_metadata)
 
 
 def handoff_note_from_view(view: Mapping[str, Any], tz: ZoneInfo) -> HandoffNote:
@@ -170,17 +141,15 @@ def handoff_note_from_view(view: Mapping[str, Any], tz: ZoneInfo) -> HandoffNote
     """
     values = submitted_values(view)
     owner = input_state(values, Field.NEXT_OWNER).get("selected_user")
-    option = input_state(values, Field.NEXT_LANE).get("selected_option")
-    lane = option.get("value") if isinstance(option, Mapping) else None
     return HandoffNote(
         asked=input_text(values, Field.ASKED),
         confirmed=input_text(values, Field.HANDOFF_CONFIRMED),
         unresolved=input_text(values, Field.UNRESOLVED),
         promised=input_text(values, Field.PROMISED),
-        promised_by=picked_deadline(values, Field.PROMISED_DATE, Field.PROMISED_TIME, tz),
+        promised_by=read_datetime(values, Field.PROMISED_DATE, Field.PROMISED_TIME, tz),
         not_to_promise=input_text(values, Field.NOT_TO_PROMISE),
         next_owner=owner if isinstance(owner, str) and owner else None,
-        next_lane=lane if isinstance(lane, str) and lane else None,
+        next_lane=selected_value(values, Field.NEXT_LANE) or None,
     )
 
 
@@ -216,11 +185,9 @@ def handoff_errors(
 # -- the read-only note ----------------------------------------------------------------------
 
 
-def _plain(label: str, text: str) -> SectionBlock:
+def _section(label: str, text: str) -> SectionBlock:
     body = text.strip() or "nothing noted"
-    return SectionBlock(
-        text=PlainTextObject(text=truncate(f"{label}:\n{body}", SECTION_TEXT_MAX), emoji=False)
-    )
+    return SectionBlock(text=plain(f"{label}:\n{body}"))
 
 
 def handoff_note_modal(
@@ -237,11 +204,7 @@ def handoff_note_modal(
     (None when the note names a person, or a lane the practice no longer has).
     """
     blocks: list[Block] = [
-        HeaderBlock(
-            text=PlainTextObject(
-                text=truncate(f"Handoff note · {item_key}", HEADER_MAX), emoji=False
-            )
-        ),
+        HeaderBlock(text=plain(f"Handoff note · {item_key}", HEADER_MAX)),
         ContextBlock(
             elements=[
                 MarkdownTextObject(
@@ -249,18 +212,18 @@ def handoff_note_modal(
                 )
             ]
         ),
-        _plain("What the patient asked", note.asked),
-        _plain("Already confirmed", note.confirmed),
-        _plain("Still unresolved", note.unresolved),
+        _section("What the patient asked", note.asked),
+        _section("Already confirmed", note.confirmed),
+        _section("Still unresolved", note.unresolved),
     ]
     if note.promised.strip():
         promised = note.promised.strip()
         if note.promised_by is not None:
             promised += f"\n(by {practice_time(note.promised_by, tz)})"
-        blocks.append(_plain("Promised to the patient", promised))
+        blocks.append(_section("Promised to the patient", promised))
     else:
-        blocks.append(_plain("Promised to the patient", ""))
-    blocks.append(_plain("Must not be promised yet", note.not_to_promise))
+        blocks.append(_section("Promised to the patient", ""))
+    blocks.append(_section("Must not be promised yet", note.not_to_promise))
     if note.next_owner:
         next_text = mention(note.next_owner)
     elif note.next_lane:
@@ -270,10 +233,4 @@ def handoff_note_modal(
     blocks.append(
         SectionBlock(text=MarkdownTextObject(text=f"*Who is next:* {next_text}", verbatim=True))
     )
-    return ModalView(
-        type="modal",
-        callback_id=View.HANDOFF_NOTE,
-        title=truncate(f"Handoff {item_key}", TITLE_MAX),
-        close="Done",
-        blocks=blocks,
-    )
+    return read_only_modal(View.HANDOFF_NOTE, f"Handoff {item_key}", blocks)

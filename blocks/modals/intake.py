@@ -14,17 +14,28 @@ from typing import Any
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
-    InputBlock,
-    InputInteractiveElement,
     MarkdownTextObject,
     Option,
     OptionGroup,
-    PlainTextInputElement,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View as ModalView
 
 from blocks.ids import Field, View
+from blocks.modals.form import (
+    ERROR_MAX,
+    OPTION_TEXT_MAX,
+    OPTION_VALUE_MAX,
+    OPTIONS_MAX,
+    form_modal,
+    input_block,
+    input_state,
+    metadata_value,
+    option,
+    select_input,
+    submitted_values,
+    text_input,
+)
 from blocks.text import safe_link, truncate
 from bot.domain.intake import (
     CALLBACK_WINDOW_MAX,
@@ -38,10 +49,6 @@ from bot.domain.intake import (
 from bot.domain.items import Origin
 from bot.domain.lanes import Lane
 
-OPTION_TEXT_MAX = 75
-OPTION_VALUE_MAX = 150
-OPTIONS_MAX = 100
-ERROR_MAX = 2000
 PHONE_INPUT_MAX = 40
 REQUEST_TYPE_SEPARATOR = "|"
 
@@ -62,7 +69,7 @@ FIELD_OF: Mapping[IntakeField, Field] = {
 
 
 def _option(text: str, value: str) -> Option:
-    return Option(text=truncate(text, OPTION_TEXT_MAX), value=value[:OPTION_VALUE_MAX])
+    return option(text, value[:OPTION_VALUE_MAX])
 
 
 def request_type_value(lane: Lane, request_type: str) -> str:
@@ -73,50 +80,6 @@ def request_type_value(lane: Lane, request_type: str) -> str:
 def intake_metadata(source_link: str) -> str:
     """The modal's `private_metadata`: only the Slack permalink it came from, never patient data."""
     return json.dumps({"source_link": source_link}) if source_link else ""
-
-
-def _text_input(
-    field: Field,
-    label: str,
-    initial: str,
-    max_length: int,
-    *,
-    multiline: bool = False,
-    optional: bool = False,
-    placeholder: str | None = None,
-    hint: str | None = None,
-) -> InputBlock:
-    element = PlainTextInputElement(
-        action_id=field,
-        initial_value=truncate(initial, max_length) or None,
-        multiline=multiline or None,
-        max_length=max_length,
-        placeholder=placeholder,
-    )
-    return _input(field, label, element, optional=optional, hint=hint)
-
-
-def _input(
-    field: Field,
-    label: str,
-    element: InputInteractiveElement,
-    *,
-    optional: bool = False,
-    hint: str | None = None,
-) -> InputBlock:
-    return InputBlock(
-        block_id=field, label=label, element=element, optional=optional or None, hint=hint
-    )
-
-
-def _select(
-    field: Field, placeholder: str, options: Sequence[Option], initial_value: str
-) -> StaticSelectElement:
-    options = list(options)[:OPTIONS_MAX]
-    initial = next((o for o in options if o.value == initial_value), None)
-    return StaticSelectElement(
-        action_id=field, placeholder=placeholder, options=options, initial_option=initial
-    )
 
 
 def _request_type_select(lanes: Sequence[Lane], prefill: IntakeDraft) -> StaticSelectElement:
@@ -164,52 +127,51 @@ def intake_modal(
             )
         )
     blocks += [
-        _text_input(
+        text_input(
             Field.PATIENT_REF,
             "Patient reference number",
-            prefill.patient_ref,
-            REFERENCE_MAX,
+            initial=prefill.patient_ref,
+            max_length=REFERENCE_MAX,
             placeholder="e.g. MRN-20431",
         ),
-        _text_input(Field.PATIENT_NAME, "Patient name", prefill.patient_name, NAME_MAX),
-        _text_input(
+        text_input(
+            Field.PATIENT_NAME,
+            "Patient name",
+            initial=prefill.patient_name,
+            max_length=NAME_MAX,
+        ),
+        text_input(
             Field.PHONE,
             "Callback phone",
-            prefill.phone,
-            PHONE_INPUT_MAX,
+            initial=prefill.phone,
+            max_length=PHONE_INPUT_MAX,
             placeholder="(555) 201-4477",
         ),
-        _input(
+        select_input(
             Field.ORIGIN,
             "How did the request reach us?",
-            _select(
-                Field.ORIGIN,
-                "Choose how it arrived",
-                [_option(origin.label, origin.value) for origin in Origin],
-                prefill.origin,
-            ),
+            "Choose how it arrived",
+            [_option(origin.label, origin.value) for origin in Origin],
+            initial_value=prefill.origin,
         ),
-        _input(
+        select_input(
             Field.LANE,
             "Lane",
-            _select(
-                Field.LANE,
-                "Choose a lane",
-                [_option(lane.name, lane.key) for lane in lanes],
-                prefill.lane,
-            ),
+            "Choose a lane",
+            [_option(lane.name, lane.key) for lane in lanes],
+            initial_value=prefill.lane,
         ),
-        _input(
+        input_block(
             Field.REQUEST_TYPE,
             "Request type",
             _request_type_select(lanes, prefill),
             hint="Pick a type listed under the lane you chose.",
         ),
-        _text_input(
+        text_input(
             Field.SUMMARY,
             "Summary of the request",
-            prefill.summary,
-            SUMMARY_MAX,
+            initial=prefill.summary,
+            max_length=SUMMARY_MAX,
             multiline=True,
             hint="What the patient asked, in their words where it matters. No clinical advice.",
         ),
@@ -217,58 +179,40 @@ def intake_modal(
     if languages:
         language = prefill.language if prefill.language in languages else languages[0]
         blocks.append(
-            _input(
+            select_input(
                 Field.LANGUAGE,
                 "Preferred language",
-                _select(
-                    Field.LANGUAGE,
-                    "Choose a language",
-                    [_option(lang, lang) for lang in languages],
-                    language[:OPTION_VALUE_MAX],
-                ),
+                "Choose a language",
+                [_option(lang, lang) for lang in languages],
+                initial_value=language[:OPTION_VALUE_MAX],
             )
         )
     blocks.append(
-        _text_input(
+        text_input(
             Field.CALLBACK_WINDOW,
             "Preferred callback window",
-            prefill.callback_window,
-            CALLBACK_WINDOW_MAX,
+            initial=prefill.callback_window,
+            max_length=CALLBACK_WINDOW_MAX,
             optional=True,
             placeholder="e.g. weekdays after 3 PM",
         )
     )
-    return ModalView(
-        type="modal",
-        callback_id=View.INTAKE,
-        title="New patient request",
-        submit="Log request",
-        close="Cancel",
-        blocks=blocks,
-        private_metadata=private_metadata or intake_metadata(prefill.source_link),
+    return form_modal(
+        View.INTAKE,
+        "New patient request",
+        "Log request",
+        blocks,
+        private_metadata or intake_metadata(prefill.source_link),
     )
 
 
 def _state_value(values: Mapping[str, Any], field: Field) -> str:
-    """The text or the selected option's value of one input; empty when absent."""
-    block = values.get(field)
-    state = block.get(field) if isinstance(block, Mapping) else None
-    if not isinstance(state, Mapping):
-        return ""
-    option = state.get("selected_option")
-    value = option.get("value") if isinstance(option, Mapping) else state.get("value")
+    """The text (as typed, unstripped) or the selected option's value of one input; empty
+    when absent."""
+    state = input_state(values, field)
+    chosen = state.get("selected_option")
+    value = chosen.get("value") if isinstance(chosen, Mapping) else state.get("value")
     return value if isinstance(value, str) else ""
-
-
-def _source_link(private_metadata: Any) -> str:
-    if not isinstance(private_metadata, str) or not private_metadata.strip():
-        return ""
-    try:
-        metadata = json.loads(private_metadata)
-    except ValueError:
-        return ""
-    link = metadata.get("source_link") if isinstance(metadata, dict) else None
-    return link if isinstance(link, str) else ""
 
 
 def intake_draft_from_view(view: Mapping[str, Any]) -> IntakeDraft:
@@ -277,10 +221,7 @@ def intake_draft_from_view(view: Mapping[str, Any]) -> IntakeDraft:
     The request type arrives as `lane|type`: the draft keeps only the type, and the lane
     field decides the lane (the type's lane is used only if the lane field is empty).
     """
-    state = view.get("state")
-    values = state.get("values") if isinstance(state, Mapping) else None
-    if not isinstance(values, Mapping):
-        values = {}
+    values = submitted_values(view)
     lane = _state_value(values, Field.LANE)
     type_lane, separator, request_type = _state_value(values, Field.REQUEST_TYPE).partition(
         REQUEST_TYPE_SEPARATOR
@@ -297,7 +238,7 @@ def intake_draft_from_view(view: Mapping[str, Any]) -> IntakeDraft:
         summary=_state_value(values, Field.SUMMARY),
         language=_state_value(values, Field.LANGUAGE),
         callback_window=_state_value(values, Field.CALLBACK_WINDOW),
-        source_link=_source_link(view.get("private_metadata")),
+        source_link=metadata_value(view, "source_link"),
     )
 
 

@@ -6,26 +6,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from slack_sdk.models.blocks import (
-    ContextBlock,
-    InputBlock,
-    MarkdownTextObject,
-    Option,
-    SectionBlock,
-    StaticSelectElement,
-)
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Option, SectionBlock
 from slack_sdk.models.views import View as ModalView
 
 from blocks.ids import Field, View
-from blocks.modals.promise import input_state, submitted_values
+from blocks.modals.form import (
+    ERROR_MAX,
+    OPTION_TEXT_MAX,
+    OPTIONS_MAX,
+    form_modal,
+    select_input,
+    selected_value,
+    submitted_values,
+)
 from blocks.text import escape_within, truncate
 from bot.domain.items import Item
 from bot.domain.lanes import BusinessDuration, Lane, Unit
-
-TITLE_MAX = 24
-OPTION_TEXT_MAX = 75
-OPTIONS_MAX = 100
-ERROR_MAX = 2000
 
 _UNITS = {Unit.MINUTES: "business min", Unit.HOURS: "business hour", Unit.DAYS: "business day"}
 
@@ -52,47 +48,35 @@ def move_modal(item: Item, lanes: Iterable[Lane], private_metadata: str) -> Moda
     others = [lane for lane in lanes if lane.key != item.lane]
     here = escape_within(current[0].name if current else item.lane, 100)
     owned = " It stops being owned by anyone; someone in that lane claims it." if item.owner else ""
-    return ModalView(
-        type="modal",
-        callback_id=View.MOVE,
-        title=truncate(f"Move {item.key}", TITLE_MAX),
-        submit="Move",
-        close="Cancel",
-        private_metadata=private_metadata,
-        blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f"Move *{escape_within(item.key, 100)}* out of *{here}* to the lane "
-                    f"that can answer it.{owned}",
-                    verbatim=True,
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"Move *{escape_within(item.key, 100)}* out of *{here}* to the lane "
+                f"that can answer it.{owned}",
+                verbatim=True,
+            )
+        ),
+        select_input(
+            Field.MOVE_LANE,
+            "Move to",
+            "Choose a lane",
+            [_lane_option(lane) for lane in others[:OPTIONS_MAX]],
+        ),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Its response target restarts under the new lane's. The card here "
+                    "is edited to point to the new card in that lane's channel."
                 )
-            ),
-            InputBlock(
-                block_id=Field.MOVE_LANE,
-                label="Move to",
-                element=StaticSelectElement(
-                    action_id=Field.MOVE_LANE,
-                    placeholder="Choose a lane",
-                    options=[_lane_option(lane) for lane in others[:OPTIONS_MAX]],
-                ),
-            ),
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(
-                        text="Its response target restarts under the new lane's. The card here "
-                        "is edited to point to the new card in that lane's channel."
-                    )
-                ]
-            ),
-        ],
-    )
+            ]
+        ),
+    ]
+    return form_modal(View.MOVE, f"Move {item.key}", "Move", blocks, private_metadata)
 
 
 def move_lane_from_view(view: Mapping[str, Any]) -> str:
     """Read the submitted Move modal: the chosen lane key, unchecked ("" when none)."""
-    option = input_state(submitted_values(view), Field.MOVE_LANE).get("selected_option")
-    value = option.get("value") if isinstance(option, Mapping) else None
-    return value if isinstance(value, str) else ""
+    return selected_value(submitted_values(view), Field.MOVE_LANE)
 
 
 def move_errors(lane_key: str, lanes: Mapping[str, Lane], current_lane: str) -> dict[str, str]:

@@ -1,41 +1,60 @@
-"""Small modals that say where things stand: loading, logged, still saving."""
+"""Small modals that say where things stand: loading, logged, still saving, or why not."""
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, PlainTextObject, SectionBlock
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
 from slack_sdk.models.views import View as ModalView
 
 from blocks.ids import View
+from blocks.message import Message
+from blocks.modals.form import TITLE_MAX
 from blocks.text import escape, truncate
 from bot.domain.items import Item
 from bot.domain.lanes import Lane
 
-TITLE_MAX = 24
 
-
-def _modal(title: str, text: str, *, callback_id: str = View.STATUS) -> ModalView:
+def _modal(title: str, blocks: Sequence[Block]) -> ModalView:
     return ModalView(
         type="modal",
-        callback_id=callback_id,
+        callback_id=View.STATUS,
         title=PlainTextObject(text=truncate(title, TITLE_MAX)),
         close=PlainTextObject(text="Done"),
-        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
+        blocks=list(blocks),
     )
+
+
+def _text_modal(title: str, text: str) -> ModalView:
+    return _modal(title, [SectionBlock(text=MarkdownTextObject(text=text))])
 
 
 def loading_modal(title: str) -> ModalView:
     """Opened at once with the trigger id; replaced by the real view when the data is read."""
-    return _modal(title, ":hourglass_flowing_sand: Loading…")
+    return _text_modal(title, ":hourglass_flowing_sand: Loading…")
 
 
 def notice_modal(title: str, text: str) -> ModalView:
-    """A modal that only says something (e.g. why the details could not be shown)."""
-    return _modal(title, escape(text))
+    """A modal that only says `text`, escaped (plain words; a mention in it would not render:
+    to show a refusal or other Message of the app's own, use `message_modal`)."""
+    return _text_modal(title, escape(text))
+
+
+def message_modal(title: str, message: Message) -> ModalView:
+    """A modal that only says what `message` says (a refusal, say): the app's own mrkdwn,
+    already escaped where it quotes anyone, so its mentions render as mentions."""
+    return _modal(title, message.blocks)
 
 
 def logged_modal(item: Item, lane: Lane) -> ModalView:
     """Shown in place of the intake form once the item is committed. No patient data."""
-    view = _modal(
+    view = _text_modal(
         "Request logged",
         f":white_check_mark: Logged *{item.key}* in *{escape(lane.name)}*.\n"
         f"Its card is on its way to {escape(lane.channel)}.",
@@ -50,7 +69,7 @@ def logged_modal(item: Item, lane: Lane) -> ModalView:
 
 def saving_modal() -> ModalView:
     """The database is slow: the request is still being saved; a DM will confirm it."""
-    return _modal(
+    return _text_modal(
         "Saving request",
         ":hourglass_flowing_sand: Still saving. You will get a direct message with the item key "
         "as soon as it is stored.",

@@ -6,35 +6,31 @@ is left, so nobody fears the wait eats the patient's response target.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from slack_sdk.models.blocks import (
-    Block,
-    ContextBlock,
-    DatePickerElement,
-    InputBlock,
-    MarkdownTextObject,
-    PlainTextInputElement,
-    SectionBlock,
-    TimePickerElement,
-)
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 from slack_sdk.models.views import View as ModalView
 
 from blocks.ids import Field, View
-from blocks.modals.promise import input_state, input_text, submitted_values
+from blocks.modals.form import (
+    ERROR_MAX,
+    date_time_inputs,
+    form_modal,
+    input_text,
+    picked_date,
+    picked_time,
+    submitted_values,
+    text_input,
+)
 from blocks.text import clock_time, escape_within, truncate
 from bot.domain import sla
 from bot.domain.items import Item, Status
 from bot.domain.lanes import BusinessCalendar
 
-T = TypeVar("T")
-
-TITLE_MAX = 24
 WAITING_ON_MAX = 200
-ERROR_MAX = 2000
 CHECK_BACK_HORIZON = timedelta(days=366)  # further out is almost surely a typo in the year
 _SEARCH_DAYS = 30  # how far ahead the default check-back looks for an open day
 _FALLBACK_TIME = time(9, 0)
@@ -102,7 +98,6 @@ def wait_modal(
     """
     tz = calendar.tz
     check_back = item.check_back_at or default_check_back(now, calendar)
-    local = check_back.astimezone(tz)
     key = escape_within(item.key, 100)
     if item.status is Status.WAITING and item.waiting_on:
         intro = (
@@ -120,36 +115,22 @@ def wait_modal(
                 text=f"{intro} {_clock_text(item, now, calendar)}", verbatim=True
             )
         ),
-        InputBlock(
-            block_id=Field.WAITING_ON,
-            label="Waiting on",
-            element=PlainTextInputElement(
-                action_id=Field.WAITING_ON,
-                max_length=WAITING_ON_MAX,
-                initial_value=truncate(item.waiting_on, WAITING_ON_MAX) or None,
-                placeholder="e.g. referral office, payer, provider review, records",
-            ),
+        text_input(
+            Field.WAITING_ON,
+            "Waiting on",
+            max_length=WAITING_ON_MAX,
+            initial=item.waiting_on,
+            placeholder="e.g. referral office, payer, provider review, records",
             hint="Who or what must answer before this can move. No patient details.",
         ),
-        InputBlock(
-            block_id=Field.CHECK_BACK_DATE,
-            label="Check back on",
-            element=DatePickerElement(
-                action_id=Field.CHECK_BACK_DATE,
-                initial_date=local.date().isoformat(),
-                placeholder="Pick a date",
-            ),
-        ),
-        InputBlock(
-            block_id=Field.CHECK_BACK_TIME,
-            label="At",
-            element=TimePickerElement(
-                action_id=Field.CHECK_BACK_TIME,
-                initial_time=local.strftime("%H:%M"),
-                placeholder="Pick a time",
-                timezone=tz.key,
-            ),
-            hint=f"Practice time ({tz.key.replace('_', ' ')}).",
+        *date_time_inputs(
+            Field.CHECK_BACK_DATE,
+            Field.CHECK_BACK_TIME,
+            date_label="Check back on",
+            time_label="At",
+            tz=tz,
+            initial=check_back,
+            time_hint=f"Practice time ({tz.key.replace('_', ' ')}).",
         ),
         ContextBlock(
             elements=[
@@ -160,25 +141,8 @@ def wait_modal(
             ]
         ),
     ]
-    return ModalView(
-        type="modal",
-        callback_id=View.WAIT,
-        title=truncate(f"Waiting: {item.key}", TITLE_MAX),
-        submit="Start waiting" if item.status is not Status.WAITING else "Save",
-        close="Cancel",
-        blocks=blocks,
-        private_metadata=private_metadata,
-    )
-
-
-def _parsed(raw: object, parse: Callable[[str], T]) -> T | None:
-    """What a picker sent, parsed; None when nothing (or something unreadable) was sent."""
-    if not isinstance(raw, str):
-        return None
-    try:
-        return parse(raw)
-    except ValueError:
-        return None
+    submit = "Start waiting" if item.status is not Status.WAITING else "Save"
+    return form_modal(View.WAIT, f"Waiting: {item.key}", submit, blocks, private_metadata)
 
 
 def wait_form_from_view(view: Mapping[str, Any]) -> WaitForm:
@@ -186,12 +150,8 @@ def wait_form_from_view(view: Mapping[str, Any]) -> WaitForm:
     values = submitted_values(view)
     return WaitForm(
         waiting_on=input_text(values, Field.WAITING_ON),
-        check_back_date=_parsed(
-            input_state(values, Field.CHECK_BACK_DATE).get("selected_date"), date.fromisoformat
-        ),
-        check_back_time=_parsed(
-            input_state(values, Field.CHECK_BACK_TIME).get("selected_time"), time.fromisoformat
-        ),
+        check_back_date=picked_date(values, Field.CHECK_BACK_DATE),
+        check_back_time=picked_time(values, Field.CHECK_BACK_TIME),
     )
 
 

@@ -7,19 +7,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from blocks.ids import Field, View
+from blocks.modals.form import item_metadata, metadata_key
 from blocks.modals.handoff import (
     handoff_errors,
     handoff_modal,
     handoff_note_from_view,
     handoff_note_modal,
 )
-from blocks.modals.promise import (
-    item_metadata,
-    metadata_key,
-    promise_errors,
-    promise_from_view,
-    promise_modal,
-)
+from blocks.modals.promise import promise_errors, promise_from_view, promise_modal
 from bot.domain.handoff import FIELD_MAX, PROMISE_MAX, HandoffNote, Promise, handoff_problems
 from tests.blocks.conftest import NOW, TZ, assert_valid_view, make_claimed, make_lane, text_of
 
