@@ -4,9 +4,12 @@ Every step is a click or a keystroke in the page; what the page shows comes from
 app (HTTP mode) through the sandbox's Slack stub. Cards are delivered by the outbox worker
 on the sandbox's running clock, so the assertions wait (Playwright's auto-waiting expect).
 
-Not here, because the app cannot do them yet: logging a call on an item, a handoff,
-escalating a red-flag item with the nurse acknowledging it, and the managers' digest after
-closing time.
+Working a claimed item has its own tests, each logging and claiming its own request:
+logging calls (a note that says nothing is refused, then the attempts count and the due time
+moves) and a handoff to Bo (his DM carries no patient data), who parks the item and resumes it.
+
+Not yet: escalating a red-flag item with the nurse acknowledging it, and the managers' digest
+after closing time (the app cannot do them yet).
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ PATIENT = "Sam Lee"
 REFERENCE = "MRN-20431"
 PHONE = "555-201-4477"
 PHONE_SHOWN = "(555) 201-4477"
+PHONE_DIGITS = re.compile(r"201\D{0,3}4477")
+CONFIRMED = "Chose Thu 9:30 AM with Dr. Rivera; confirmation text sent."
+NEXT_STEP = "None, ready to close"
 
 
 # --------------------------------------------------------------------------- page helpers
@@ -104,6 +110,32 @@ async def log_request(page: Page, key: str, *, name: str, summary: str) -> Locat
     return posted
 
 
+async def claimed_request(pages: Pages, url: str, summary: str) -> tuple[Page, Locator]:
+    """Ana, on #cq-scheduling, logs CQ-1001 and claims it; her page and its card."""
+    ana = await pages.open(url)
+    await act_as(ana, ANA)
+    await open_channel(ana, "cq-scheduling")
+    ana_card = await log_request(ana, "CQ-1001", name=PATIENT, summary=summary)
+    await ana_card.get_by_test_id("button-card.claim").click()
+    await expect(field(ana_card, "Owner")).to_contain_text("@Ana Ruiz")
+    await expect(ana_card.get_by_test_id("button-card.log_call")).to_be_visible()
+    return ana, ana_card
+
+
+async def open_log_call(page: Page, on_card: Locator) -> Locator:
+    await on_card.get_by_test_id("button-card.log_call").click()
+    modal = page.get_by_test_id("modal")
+    await expect(modal).to_have_attribute("data-callback-id", "view.attempt")
+    return modal
+
+
+async def open_thread(page: Page, on_card: Locator) -> Locator:
+    await on_card.get_by_test_id("thread-link").click()
+    thread = page.get_by_test_id("thread")
+    await expect(thread.get_by_test_id("thread-parent")).to_contain_text("CQ-1001")
+    return thread
+
+
 # --------------------------------------------------------------------------- the walk-through
 
 
@@ -168,7 +200,7 @@ async def test_walkthrough_log_claim_race_thread_details_close_and_clock(
     card_text = await ana_card.inner_text()
     assert PATIENT not in card_text
     assert REFERENCE not in card_text
-    assert not re.search(r"201\D{0,3}4477", card_text)
+    assert not PHONE_DIGITS.search(card_text)
     # Ana's page has fetched the state since Bo's refusal was sent: it is not hers to see.
     await expect(ana.get_by_test_id("ephemeral")).to_have_count(0)
     await details.get_by_test_id("modal-close").click()
@@ -265,3 +297,150 @@ async def test_a_claim_clicked_on_a_stale_card_is_refused_only_to_the_late_click
     )
     await expect(field(bo_card, "Owner")).to_contain_text("@Ana Ruiz")
     await expect(ana.get_by_test_id("ephemeral")).to_have_count(0)
+
+
+async def test_logging_calls_refuses_an_empty_note_then_counts_attempts(
+    sandbox: Sandbox, pages: Pages
+) -> None:
+    ana, ana_card = await claimed_request(pages, sandbox.url, "Move Tuesday's visit")
+
+    # 1. Log call: who to call and what to say, from the app, in the modal only.
+    modal = await open_log_call(ana, ana_card)
+    await expect(modal).to_contain_text(f"Callback phone: {PHONE_SHOWN}")
+    await expect(modal).to_contain_text("Opening (English):")
+    await expect(modal).to_contain_text("Hello, may I speak with Sam?")
+    await expect(modal).to_contain_text("Attempt 1 of 3")
+
+    # 2. "Reached" with a note that says nothing: refused next to each field, modal open.
+    await control(modal, "attempt.outcome").select_option(label="Reached")
+    await control(modal, "attempt.confirmed").fill("called patient")
+    await modal.get_by_test_id("modal-submit").click()
+    confirmed_error = modal.get_by_test_id("error-attempt.confirmed")
+    await expect(confirmed_error).to_contain_text("Say what was confirmed with the patient")
+    await expect(confirmed_error).to_contain_text("“Chose Tue 10:30, confirmation text sent”")
+    await expect(modal.get_by_test_id("input-attempt.confirmed")).to_contain_text(
+        "Needed when you reached the patient."
+    )
+    await expect(modal.get_by_test_id("error-attempt.identity")).to_contain_text(
+        "Verify the patient's name and date of birth"
+    )
+    await expect(modal.get_by_test_id("error-attempt.next_step")).to_contain_text(
+        "Say what happens next"
+    )
+    await expect(modal).to_have_attribute("data-callback-id", "view.attempt")
+    await expect(control(modal, "attempt.confirmed")).to_have_value("called patient")
+
+    # 3. Identity verified, a real confirmation and next step: logged as attempt 1.
+    await modal.get_by_test_id("input-attempt.identity").get_by_role("checkbox").check()
+    await control(modal, "attempt.confirmed").fill(CONFIRMED)
+    await control(modal, "attempt.next_step").fill(NEXT_STEP)
+    await modal.get_by_test_id("modal-submit").click()
+    await expect(modal).to_have_count(0)
+    await expect(ana_card).to_contain_text("Attempt 1 of 3")
+
+    # 4. The thread gets a call entry without her words (privacy: none); View shows them.
+    thread = await open_thread(ana, ana_card)
+    entries = thread.get_by_test_id("message").filter(
+        has=ana.get_by_test_id("button-entry.view_attempt")
+    )
+    await expect(entries).to_have_count(1)
+    entry_text = await entries.first.inner_text()
+    assert "Dr. Rivera" not in entry_text
+    assert NEXT_STEP not in entry_text
+    await entries.first.get_by_test_id("button-entry.view_attempt").click()
+    note = ana.get_by_test_id("modal")
+    await expect(note).to_have_attribute("data-callback-id", "view.attempt_note")
+    await expect(note).to_contain_text("CQ-1001 · Attempt 1 of 3")
+    await expect(note).to_contain_text(CONFIRMED)
+    await expect(note).to_contain_text(NEXT_STEP)
+    await expect(field(note, "Outcome")).to_contain_text("Reached")
+    await expect(field(note, "Identity verified")).to_contain_text("Yes")
+    await note.get_by_test_id("modal-close").click()
+    await expect(note).to_have_count(0)
+
+    # 5. A second call, not answered: attempt 2 of 3, and the cadence moves the due time.
+    due = field(ana_card, "Due")
+    await expect(due).to_contain_text("Mon Nov 23 1:00 PM")  # received + 4 business hours
+    due_before = await due.inner_text()
+    modal = await open_log_call(ana, ana_card)
+    await expect(modal).to_contain_text("Attempt 2 of 3")
+    await control(modal, "attempt.outcome").select_option(label="No answer")
+    await modal.get_by_test_id("modal-submit").click()
+    await expect(modal).to_have_count(0)
+    await expect(ana_card).to_contain_text("Attempt 2 of 3")
+    await expect(due).not_to_have_text(due_before)
+    await expect(due).to_contain_text("Tue Nov 24 8:00 AM")  # the cadence: next morning
+    await expect(field(ana_card, "Next action")).to_contain_text("Call again (attempt 3 of 3)")
+    await expect(entries).to_have_count(2)
+
+
+async def test_a_handoff_to_bo_then_he_parks_it_on_the_payer_and_resumes(
+    sandbox: Sandbox, pages: Pages, artifacts: Path
+) -> None:
+    summary = "Move Tuesday's visit"
+    ana, ana_card = await claimed_request(pages, sandbox.url, summary)
+    bo = await pages.open(sandbox.url)
+    await act_as(bo, BO)
+
+    # 1. Ana hands off to Bo: what was asked (the summary), what is open, a promise by Tuesday.
+    await ana_card.get_by_test_id("button-card.handoff").click()
+    modal = ana.get_by_test_id("modal")
+    await expect(modal).to_have_attribute("data-callback-id", "view.handoff")
+    await expect(control(modal, "handoff.asked")).to_have_value(summary)
+    await control(modal, "handoff.unresolved").fill("Which Thursday slot suits her")
+    await control(modal, "handoff.promised").fill("A call back with the new time")
+    await control(modal, "handoff.promised_date").fill("2026-11-24")
+    await control(modal, "handoff.promised_time").fill("10:00")
+    await control(modal, "handoff.next_owner").select_option(
+        label=f"Bo Chen ({BO.split(' — ')[1]})"
+    )
+    await modal.get_by_test_id("modal-submit").click()
+    await expect(modal).to_have_count(0)
+    await expect(field(ana_card, "Owner")).to_contain_text("@Bo Chen")
+    await expect(ana_card).to_contain_text("Promised by Tue Nov 24")
+    thread = await open_thread(ana, ana_card)
+    handoff_entry = thread.get_by_test_id("message").filter(has_text="Handoff by")
+    await expect(handoff_entry).to_contain_text("Handoff by @Ana Ruiz → @Bo Chen")
+    await expect(handoff_entry).to_contain_text("promise due Tue Nov 24")
+    await expect(handoff_entry.get_by_test_id("button-entry.view_handoff")).to_be_visible()
+    await ana.screenshot(path=artifacts / "walkthrough-handoff.png")
+
+    # 2. Bo's DM from CareQueue names the item, none of the patient's data.
+    await bo.get_by_test_id("dm-CareQueue").click()
+    dm = bo.get_by_test_id("messages").get_by_test_id("message")
+    await expect(dm).to_have_count(1)
+    await expect(dm).to_contain_text("handed CQ-1001 (Scheduling help) to you")
+    dm_text = await dm.inner_text()
+    assert PATIENT not in dm_text
+    assert "Sam" not in dm_text
+    assert REFERENCE not in dm_text
+    assert not PHONE_DIGITS.search(dm_text)
+    # Its button opens the whole note, for him, in a modal.
+    await dm.get_by_test_id("button-entry.view_handoff").click()
+    note = bo.get_by_test_id("modal")
+    await expect(note).to_have_attribute("data-callback-id", "view.handoff_note")
+    await expect(note).to_contain_text(f"What the patient asked:\n{summary}")
+    await expect(note).to_contain_text("Which Thursday slot suits her")
+    await expect(note).to_contain_text("A call back with the new time")
+    await expect(note).to_contain_text("Who is next: @Bo Chen")
+    await note.get_by_test_id("modal-close").click()
+    await expect(note).to_have_count(0)
+
+    # 3. Bo parks it on the payer from the card's More menu, then resumes it.
+    await open_channel(bo, "cq-scheduling")
+    bo_card = card(bo, "CQ-1001")
+    await expect(field(bo_card, "Owner")).to_contain_text("@Bo Chen")
+    await bo_card.get_by_test_id("overflow-card.more").select_option(label="Waiting on…")
+    waiting = bo.get_by_test_id("modal")
+    await expect(waiting).to_have_attribute("data-callback-id", "view.wait")
+    await control(waiting, "wait.on").fill("payer")
+    await expect(control(waiting, "wait.date")).to_have_value("2026-11-24")
+    await expect(control(waiting, "wait.time")).to_have_value("08:00")
+    await waiting.get_by_test_id("modal-submit").click()
+    await expect(waiting).to_have_count(0)
+    await expect(bo_card).to_contain_text("Waiting on payer · check back Tue Nov 24")
+    await expect(field(bo_card, "Status")).to_contain_text("Waiting")
+    await bo_card.get_by_test_id("button-card.resume").click()
+    await expect(field(bo_card, "Status")).to_contain_text("Claimed")
+    await expect(bo_card).not_to_contain_text("Waiting on payer")
+    await expect(bo_card.get_by_test_id("button-card.resume")).to_have_count(0)
