@@ -35,7 +35,7 @@ from blocks.queue import (
 from blocks.text import age_text, escape, escape_within, slack_date, status_label
 from bot.config import Practice
 from bot.domain.items import Item
-from bot.services.queues import HomeData, LaneSummary
+from bot.domain.views import HomeData, LaneSummary
 
 T = TypeVar("T")
 

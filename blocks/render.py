@@ -14,8 +14,7 @@ from blocks.templating import build_environment
 from bot.config import Practice
 from bot.domain.events import Event
 from bot.domain.items import Item
-from bot.outbox import CardView
-from bot.services.queues import HomeData
+from bot.domain.views import CardView, HomeData
 
 
 class PracticeRenderer:

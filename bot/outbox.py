@@ -24,9 +24,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
 from bot.domain.events import Event
-from bot.domain.handoff import Promise
 from bot.domain.items import Item
-from bot.services.queues import HomeData
+from bot.domain.views import CardView, HomeData
 from storage.repositories import Card, OutboxEntry
 from storage.uow import UnitOfWorkFactory
 
@@ -56,16 +55,6 @@ class Renderer(Protocol):
     def message(self, template: str, item: Item, params: dict[str, Any]) -> dict[str, Any]: ...
 
     def home(self, data: HomeData) -> dict[str, Any]: ...
-
-
-@dataclass(frozen=True)
-class CardView:
-    """What a card shows: the item, its nearest open promise, and where it went if it moved."""
-
-    item: Item
-    promise: Promise | None = None
-    moved_to_lane: str | None = None
-    history_link: str | None = None
 
 
 @dataclass

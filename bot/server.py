@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
-from sqlalchemy import text
 
 from bot.deps import Deps
 from bot.jobs import check_back_loop
@@ -51,8 +50,7 @@ async def _healthz(request: web.Request) -> web.Response:
     deps = request.app[DEPS_KEY]
     try:
         async with deps.uow() as tx:
-            await tx.session.execute(text("SELECT 1"))
-            counts = await tx.outbox.counts()
+            counts = await tx.outbox.counts()  # also proves the database answers
     except Exception:
         log.exception("health check: database unreachable")
         return web.json_response({"status": "error", "database": "unreachable"}, status=503)

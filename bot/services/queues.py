@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.clock import Clock
 from bot.config import Practice
 from bot.domain.items import Item
+from bot.domain.views import HomeData, LaneSummary
 from bot.roles import actor_for
 from storage.uow import UnitOfWorkFactory
 
 DUE_SOON = timedelta(hours=1)
 LIST_LIMIT = 50
-
-
-@dataclass(frozen=True)
-class LaneSummary:
-    lane: str
-    name: str
-    open: int
-    oldest_received: datetime | None
-
-
-@dataclass(frozen=True)
-class HomeData:
-    """What one person's App Home shows. `lanes` is only filled for managers."""
-
-    user: str
-    now: datetime
-    mine: list[Item]
-    due_soon: list[Item]
-    waiting: list[Item]
-    lanes: list[LaneSummary] = field(default_factory=list)
-    is_manager: bool = False
 
 
 class QueueQueries:

@@ -11,7 +11,7 @@ from blocks.ids import Action
 from bot.config import Practice
 from bot.domain.items import Item, Status
 from bot.domain.lanes import Privacy
-from bot.services.queues import HomeData, LaneSummary
+from bot.domain.views import HomeData, LaneSummary
 from tests.blocks.conftest import (
     CALLBACK_WINDOW,
     HOSTILE_NAME,
