@@ -43,6 +43,8 @@ STATIC = Path(__file__).resolve().parent / "static"
 MANIFEST = Path(__file__).resolve().parents[2] / "app-manifest.yml"
 LOOPBACK = "127.0.0.1"
 PHONE_CHANNEL = "#phone-voicemails"
+# Invented names for the people the practice file names by Slack id only.
+CAST_NAMES = ["Luis Ortega", "Maria Lopez", "Nina Patel", "Omar Reyes", "Grace Kim", "Tess Ward"]
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,8 @@ def people_for(practice: Practice) -> list[Person]:
         if user_id in seen or not user_id.startswith(("U", "W")):
             return
         seen.add(user_id)
-        cast.append(Person(user_id, user_id.lower(), f"{title} {len(cast) + 1}", title))
+        real_name = CAST_NAMES[(len(cast) - 2) % len(CAST_NAMES)]
+        cast.append(Person(user_id, real_name.split()[0].lower(), real_name, title))
 
     for language, members in practice.roles.bilingual.items():
         for member in members:
