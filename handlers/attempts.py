@@ -63,6 +63,7 @@ async def open_attempt_modal(
             default_language=deps.practice.default_language,
             env=practice_environment(deps.practice.templates_dir),
             private_metadata=item_metadata(item_key),
+            tz=deps.practice.timezone,
         )
 
     await open_item_form(client, deps, trigger_id, item_key, user, ItemAction.LOG_ATTEMPT, form)

@@ -102,6 +102,7 @@ def attempt_modal(
     default_language: str,
     env: Environment,
     private_metadata: str,
+    tz: ZoneInfo | None = None,
 ) -> ModalView:
     """The form for logging one call on `item`: who to call and when they prefer, the
     lane's approved opening (and voicemail) script in the patient's language, then the
@@ -162,12 +163,12 @@ def attempt_modal(
             ]
         ),
         DividerBlock(),
-        *_inputs(),
+        *_inputs(tz),
     ]
     return form_modal(View.ATTEMPT, f"Log call {item.key}", "Log call", blocks, private_metadata)
 
 
-def _inputs() -> list[Block]:
+def _inputs(tz: ZoneInfo | None) -> list[Block]:
     return [
         select_input(
             Field.OUTCOME,
@@ -210,7 +211,11 @@ def _inputs() -> list[Block]:
         input_block(
             Field.NEXT_TIME,
             "Time (the practice's time zone)",
-            TimePickerElement(action_id=Field.NEXT_TIME, placeholder="Choose a time"),
+            TimePickerElement(
+                action_id=Field.NEXT_TIME,
+                placeholder="Choose a time",
+                timezone=tz.key if tz is not None else None,
+            ),
             optional=True,
         ),
     ]

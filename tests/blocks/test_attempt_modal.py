@@ -6,6 +6,7 @@ import dataclasses
 import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from slack_sdk.models.views import View as SlackView
@@ -55,6 +56,7 @@ def modal(item: Any = None, lane: Lane | None = None, **options: Any) -> dict[st
         default_language=options.get("default_language", "English"),
         env=default_environment(),
         private_metadata=METADATA,
+        tz=options.get("tz"),
     )
     SlackView(**view.to_dict()).validate_json()
     return assert_valid_view(view)
@@ -337,3 +339,9 @@ def test_an_unanswered_call_note_says_what_is_missing() -> None:
     assert "CQ-1042 · Attempt 4" in shown and "of 3" not in shown
     assert "*Identity verified*\nNo" in shown and "*Next due*\n-" in shown
     assert "What was confirmed:\nnothing" in shown
+
+
+def test_the_next_time_picker_is_in_the_practices_time_zone() -> None:
+    view = modal(tz=ZoneInfo("America/New_York"))
+    picker = next(b for b in view["blocks"] if b.get("block_id") == Field.NEXT_TIME)["element"]
+    assert picker["timezone"] == "America/New_York"
