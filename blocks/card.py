@@ -32,7 +32,7 @@ from slack_sdk.models.blocks import (
     UserSelectElement,
 )
 
-from blocks.ids import Action, More, card_actions_block_id, more_value
+from blocks.ids import Action, More, card_actions_block_id, merge_value, more_value
 from blocks.message import Message
 from blocks.templating import default_environment, render
 from blocks.text import (
@@ -234,7 +234,9 @@ def _merge(item: Item) -> list[InteractiveElement]:
         or not _allowed_in_state(item, items.Action.MERGE)
     ):
         return []
-    return [_button(f"Merge into {related}", Action.MERGE, item, value=f"{item.key}|{related}")]
+    return [
+        _button(f"Merge into {related}", Action.MERGE, item, value=merge_value(item.key, related))
+    ]
 
 
 def _actions(item: Item, promise: Promise | None) -> ActionsBlock:

@@ -77,6 +77,16 @@ def parse_entry_value(value: str) -> tuple[str, int] | None:
     return key, int(number)
 
 
+def merge_value(item_key: str, into: str) -> str:
+    """The Merge button's value: the repeat request and the open item it merges into."""
+    return f"{item_key}|{into}"
+
+
+def parse_merge_value(value: str) -> tuple[str, str] | None:
+    key, separator, into = value.partition("|")
+    return (key, into) if separator and key and into else None
+
+
 class Shortcut(StrEnum):
     """`callback_id` of global and message shortcuts (declared in app-manifest.yml)."""
 

@@ -13,7 +13,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.models.views import View as ModalView
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.ids import Action, Field, More, View, parse_more_value
+from blocks.ids import Action, Field, More, View, parse_merge_value, parse_more_value
 from blocks.modals.form import item_metadata, metadata_key, metadata_value
 from blocks.modals.language import language_errors, language_from_view, language_modal
 from blocks.modals.move import move_errors, move_lane_from_view, move_modal
@@ -27,7 +27,6 @@ from handlers.forms import open_item_form
 
 log = logging.getLogger(__name__)
 
-MERGE_SEPARATOR = "|"  # the Merge button's value: "KEY|INTO"
 
 # What each menu form leads to, so the form is not offered to someone it would refuse.
 _FORM_ACTIONS = {
@@ -104,11 +103,12 @@ async def on_resume_clicked(
 async def on_merge_clicked(
     ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
 ) -> None:
-    key, _, into = str(action.get("value", "")).partition(MERGE_SEPARATOR)
-    if not key or not into:
+    parsed = parse_merge_value(str(action.get("value", "")))
+    if parsed is None:
         await ack()
         log.warning("merge button without KEY|INTO on %s", action.get("block_id", "?"))
         return
+    key, into = parsed
     work = deps.work.merge(item_key=key, actor=body["user"]["id"], into=into)
     await answer_card_action(ack, body, client, deps, work)
 

@@ -292,17 +292,7 @@ class SlackSide:
             container, _ = self._container(channel, message_ts)
             block = {"block_id": block_id}
             element = {"text": {"type": "plain_text", "text": action_id}, "value": value}
-        action = {
-            "type": "button",
-            "action_id": action_id,
-            "block_id": block["block_id"],
-            "text": element.get("text"),
-            "action_ts": self._action_ts(),
-        }
-        if "value" in element:
-            action["value"] = element["value"]
-        if "style" in element:
-            action["style"] = element["style"]
+        action = self._button_action(action_id, block, element)
         return await self.post_payload(self._block_actions(user, container, action))
 
     async def select_user(
@@ -362,15 +352,7 @@ class SlackSide:
         """``user`` clicks a button in a modal or on their App Home."""
         view = self.stub.view(view_id)
         block, element = _find_element(view["blocks"], action_id, block_id, value, ("button",))
-        action = {
-            "type": "button",
-            "action_id": action_id,
-            "block_id": block["block_id"],
-            "text": element.get("text"),
-            "action_ts": self._action_ts(),
-        }
-        if "value" in element:
-            action["value"] = element["value"]
+        action = self._button_action(action_id, block, element)
         payload = {
             **self._envelope("block_actions", user),
             "container": {"type": "view", "view_id": view_id},
@@ -572,6 +554,22 @@ class SlackSide:
         container, blocks = self._container(channel, message_ts)
         block, element = _find_element(blocks, action_id, block_id, value, kinds)
         return container, block, element
+
+    def _button_action(
+        self, action_id: str, block: dict[str, Any], element: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The `actions[0]` of a button click, as Slack sends it."""
+        action = {
+            "type": "button",
+            "action_id": action_id,
+            "block_id": block["block_id"],
+            "text": element.get("text"),
+            "action_ts": self._action_ts(),
+        }
+        for optional in ("value", "style"):
+            if optional in element:
+                action[optional] = element[optional]
+        return action
 
     def _container(
         self, channel: str, message_ts: str
