@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 FORM = "application/x-www-form-urlencoded"
 VERIFICATION_TOKEN = "sandbox-verification-token"
 """The deprecated verification token Slack still puts in payloads; apps must ignore it."""
+INTERACTIVE_KINDS = ("button", "static_select", "users_select", "overflow")
+"""The element types a person can act on in a message, a modal or the App Home."""
 
 Transport = Literal["http", "socket"]
 """How SlackSide reaches the app: signed HTTP POSTs, or Socket Mode envelopes via the stub."""
@@ -305,16 +307,10 @@ class SlackSide:
         block_id: str | None = None,
     ) -> SlackResponse:
         """``user`` picks ``selected_user`` in a users_select on a message."""
-        container, block, _ = self._find_in_message(
+        container, block, element = self._find_in_message(
             channel, message_ts, action_id, block_id, kinds=("users_select",)
         )
-        action = {
-            "type": "users_select",
-            "action_id": action_id,
-            "block_id": block["block_id"],
-            "selected_user": selected_user,
-            "action_ts": self._action_ts(),
-        }
+        action = self._element_action(block, element, selected_user)
         return await self.post_payload(self._block_actions(user, container, action))
 
     async def select_option(
@@ -330,15 +326,7 @@ class SlackSide:
         container, block, element = self._find_in_message(
             channel, message_ts, action_id, block_id, kinds=("static_select", "overflow")
         )
-        action: dict[str, Any] = {
-            "type": element["type"],
-            "action_id": action_id,
-            "block_id": block["block_id"],
-            "selected_option": _find_option(element, value),
-            "action_ts": self._action_ts(),
-        }
-        if "placeholder" in element:
-            action["placeholder"] = element["placeholder"]
+        action = self._element_action(block, element, value)
         return await self.post_payload(self._block_actions(user, container, action))
 
     async def click_view_button(
@@ -350,15 +338,42 @@ class SlackSide:
         block_id: str | None = None,
     ) -> SlackResponse:
         """``user`` clicks a button in a modal or on their App Home."""
+        return await self.act_in_view(user, view_id, action_id, value, block_id=block_id)
+
+    async def act_in_view(
+        self,
+        user: str,
+        view_id: str,
+        action_id: str,
+        value: str | None = None,
+        *,
+        kind: str = "button",
+        block_id: str | None = None,
+        values: Mapping[str, Any] | None = None,
+    ) -> SlackResponse:
+        """``user`` uses an interactive element in a modal or on their App Home.
+
+        ``kind`` is the element's type: a button (``value`` narrows the search when a view
+        repeats an action_id), or a static_select, users_select or overflow, where
+        ``value`` is what the person picked. In a modal, ``values`` are what the person has
+        entered so far (block_id -> value, as for submit_view): Slack sends them along as
+        ``view.state.values``.
+        """
+        if kind not in INTERACTIVE_KINDS:
+            raise ValueError(f"the sandbox cannot act on a {kind!r}; it knows {INTERACTIVE_KINDS}")
         view = self.stub.view(view_id)
-        block, element = _find_element(view["blocks"], action_id, block_id, value, ("button",))
-        action = self._button_action(action_id, block, element)
+        if kind != "button" and value is None:
+            raise ValueError(f"a {kind} needs the value picked")
+        search_value = value if kind == "button" else None
+        block, element = _find_element(view["blocks"], action_id, block_id, search_value, (kind,))
+        if view.get("type") == "modal":
+            view = {**view, "state": {"values": _state_values(view, dict(values or {}))}}
         payload = {
             **self._envelope("block_actions", user),
             "container": {"type": "view", "view_id": view_id},
             "trigger_id": self.stub.new_trigger_id(user),
             "view": view,
-            "actions": [action],
+            "actions": [self._element_action(block, element, value)],
         }
         return await self.post_payload(payload)
 
@@ -569,6 +584,30 @@ class SlackSide:
         for optional in ("value", "style"):
             if optional in element:
                 action[optional] = element[optional]
+        return action
+
+    def _element_action(
+        self, block: dict[str, Any], element: dict[str, Any], value: str | None
+    ) -> dict[str, Any]:
+        """The `actions[0]` Slack sends when a person uses ``element``: a button click, or
+        the option (or user) ``value`` picked in a select or overflow menu."""
+        kind = element["type"]
+        if kind == "button":
+            return self._button_action(element["action_id"], block, element)
+        if value is None:
+            raise ValueError(f"a {kind} needs the value picked")
+        action: dict[str, Any] = {
+            "type": kind,
+            "action_id": element["action_id"],
+            "block_id": block["block_id"],
+        }
+        if kind == "users_select":
+            action["selected_user"] = value
+        else:
+            action["selected_option"] = _find_option(element, value)
+        if "placeholder" in element:
+            action["placeholder"] = element["placeholder"]
+        action["action_ts"] = self._action_ts()
         return action
 
     def _container(

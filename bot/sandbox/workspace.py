@@ -320,8 +320,14 @@ class Workspace:
         return self._answer(response)
 
     async def _view_action(self, body: dict[str, Any]) -> Any:
-        response = await self._side.click_view_button(
-            body["user"], body["view_id"], body["action_id"], body.get("value")
+        response = await self._side.act_in_view(
+            body["user"],
+            body["view_id"],
+            body["action_id"],
+            body.get("value"),
+            kind=body.get("kind") or "button",
+            block_id=body.get("block_id"),
+            values=body.get("values"),
         )
         return self._answer(response)
 

@@ -161,6 +161,16 @@ def build_bolt_app(stub: SlackStub, seen: dict[str, dict[str, Any]]) -> AsyncApp
         seen["lane"] = body
         await ack()
 
+    @bolt.action("intake.more")
+    async def on_modal_more(ack: AsyncAck, body: dict[str, Any]) -> None:
+        seen["modal_more"] = body
+        await ack()
+
+    @bolt.action("home.filter")
+    async def on_home_filter(ack: AsyncAck, body: dict[str, Any]) -> None:
+        seen["home_filter"] = body
+        await ack()
+
     @bolt.view("view.intake")
     async def on_intake(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         seen["intake"] = body
@@ -499,6 +509,75 @@ async def test_a_click_on_the_app_home_carries_the_view(harness: Harness) -> Non
     assert body["container"] == {"type": "view", "view_id": published["view"]["id"]}
     assert body["view"]["type"] == "home"
     assert body["actions"][0]["value"] == "mine"
+
+
+async def test_a_select_on_the_app_home_sends_the_option_picked(harness: Harness) -> None:
+    lanes = {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": "Show"},
+        "accessory": {
+            "type": "static_select",
+            "action_id": "home.filter",
+            "placeholder": {"type": "plain_text", "text": "Lane"},
+            "options": [
+                {"text": {"type": "plain_text", "text": "Billing"}, "value": "billing"},
+                {"text": {"type": "plain_text", "text": "Refills"}, "value": "refills"},
+            ],
+        },
+    }
+    published = await harness.client.views_publish(
+        user_id=NURSE, view={"type": "home", "blocks": [lanes]}
+    )
+    view_id = published["view"]["id"]
+
+    await harness.slack.act_in_view(NURSE, view_id, "home.filter", "refills", kind="static_select")
+
+    action = harness.seen["home_filter"]["actions"][0]
+    assert action["type"] == "static_select"
+    assert action["selected_option"]["value"] == "refills"
+    assert harness.seen["home_filter"]["container"] == {"type": "view", "view_id": view_id}
+    with pytest.raises(ValueError, match="no option"):
+        await harness.slack.act_in_view(NURSE, view_id, "home.filter", "x", kind="static_select")
+    with pytest.raises(ValueError, match="no button"):
+        await harness.slack.act_in_view(NURSE, view_id, "home.filter", "refills")
+
+
+async def test_an_overflow_in_a_modal_carries_what_is_entered_so_far(harness: Harness) -> None:
+    more = {
+        "type": "actions",
+        "block_id": "intake.actions",
+        "elements": [
+            {
+                "type": "overflow",
+                "action_id": "intake.more",
+                "options": [
+                    {"text": {"type": "plain_text", "text": "Use last caller"}, "value": "last"},
+                    {"text": {"type": "plain_text", "text": "Clear the form"}, "value": "clear"},
+                ],
+            }
+        ],
+    }
+    with_more = {**INTAKE_MODAL, "blocks": [*INTAKE_MODAL["blocks"], more]}
+    opened = await harness.client.views_open(
+        trigger_id=harness.stub.new_trigger_id(FRONT_DESK), view=with_more
+    )
+    view_id = opened["view"]["id"]
+
+    await harness.slack.act_in_view(
+        FRONT_DESK,
+        view_id,
+        "intake.more",
+        "last",
+        kind="overflow",
+        values={"intake.phone": "555-0100"},
+    )
+
+    body = harness.seen["modal_more"]
+    assert body["actions"][0]["type"] == "overflow"
+    assert body["actions"][0]["selected_option"]["value"] == "last"
+    state = body["view"]["state"]["values"]
+    assert state["intake.phone"]["phone"]["value"] == "555-0100"
+    assert state["intake.lane"]["lane"]["selected_option"] is None
 
 
 # --------------------------------------------------------------------------- signatures

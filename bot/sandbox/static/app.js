@@ -825,7 +825,8 @@ function renderModal() {
   const ctx = {
     where: "modal",
     controls: modal.controls,
-    act: (block, element, kind, value) => viewAction(top.id, block, element, value),
+    act: (block, element, kind, value) =>
+      viewAction(top.id, block, element, kind, value, collectValues().values),
   };
   const body = h("div.modal-body", {}, renderBlocks(top.blocks, ctx));
   const submit = top.submit
@@ -957,13 +958,16 @@ async function closeModal() {
   await post("/sandbox/view_close", { user: app.user, view_id: viewId });
 }
 
-function viewAction(viewId, block, element, value) {
+/** A button, select or overflow in a modal or on the Home tab; a modal sends what is entered so far. */
+function viewAction(viewId, block, element, kind, value, values = undefined) {
   return post("/sandbox/view_action", {
     user: app.user,
     view_id: viewId,
     action_id: element.action_id ?? null,
     block_id: block.block_id ?? null,
+    kind,
     value,
+    values,
   });
 }
 
@@ -1248,7 +1252,7 @@ function renderHome() {
   }
   const ctx = {
     where: "home",
-    act: (block, element, kind, value) => viewAction(home.id, block, element, value),
+    act: (block, element, kind, value) => viewAction(home.id, block, element, kind, value),
   };
   pane.append(h("div.home-body", { "data-testid": "home-view", "data-view-id": home.id }, renderBlocks(home.blocks, ctx)));
   pane.scrollTop = scroll;
