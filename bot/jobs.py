@@ -1,37 +1,85 @@
-"""Work CareQueue does by itself on the app's event loop: bringing waiting items back.
+"""Work CareQueue does by itself, on APScheduler's AsyncIOScheduler on the app's event loop.
 
-Every replica may run it: each resume is a version-checked change, so an item comes back once.
+Today that is bringing waiting items back at their check-back time. The scheduled jobs to
+come (aging alerts, promise reminders, the digests, weekly metrics) join `Jobs` here, each
+claiming its period in the database before it posts anything, so two replicas or a
+restart never post twice. Check-backs need no claim: each resume is a version-checked
+change, so an item comes back once however many replicas run the job.
+
+The scheduler only says *when to look*; what is due is read from the app's clock
+(`deps.clock`), so a test or the sandbox that moves that clock calls `run_soon()` instead
+of waiting for the next tick.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.deps import Deps
 
 log = logging.getLogger(__name__)
 
 CHECK_BACK_EVERY_SECONDS = 60.0
+CHECK_BACKS = "check_backs"
 
 
-async def check_back_loop(
-    deps: Deps, stop: asyncio.Event, every: float = CHECK_BACK_EVERY_SECONDS
-) -> None:
-    """Resume waiting items whose check-back time has come, now and then every `every`
-    seconds, until `stop` is set.
+class Jobs:
+    """The app's scheduled work. `start()` inside the running loop, `await stop()` to end.
 
-    A failing run is logged with its traceback and tried again on the next turn: one bad
-    item or a database blip must not end check-backs for good. Logs item keys only.
+    Every job runs at most one at a time and a missed turn is folded into the next (a
+    process that slept through ten minutes looks once, not ten times). A failing run is
+    logged with its traceback and tried again on the next turn: one bad item or a database
+    blip must not end a job for good. Logs carry item keys only.
     """
-    while not stop.is_set():
-        try:
-            resumed = await deps.work.run_check_backs()
-        except Exception:
-            log.exception("check-back run failed; trying again in %.0fs", every)
-        else:
-            if resumed:
-                log.info("check-backs resumed %d item(s): %s", len(resumed), " ".join(resumed))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every)
+
+    def __init__(self, deps: Deps, *, check_back_every: float = CHECK_BACK_EVERY_SECONDS) -> None:
+        self.deps = deps
+        self.scheduler = AsyncIOScheduler(
+            timezone=UTC,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        self._running = asyncio.Lock()
+        self.scheduler.add_job(
+            self.check_backs,
+            IntervalTrigger(seconds=check_back_every, timezone=UTC),
+            id=CHECK_BACKS,
+            name="bring waiting items back at check-back time",
+            next_run_time=datetime.now(UTC),
+        )
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def run_soon(self) -> None:
+        """Look now rather than at the next tick (the app's clock was moved, as the
+        sandbox's clock control does)."""
+        if not self.scheduler.running:
+            return
+        for job in self.scheduler.get_jobs():
+            job.modify(next_run_time=datetime.now(UTC))
+
+    async def stop(self) -> None:
+        """Take no new turns, let a run in progress finish, then shut the scheduler down
+        (cancelling a run mid-transaction would only make it roll back and retry)."""
+        if not self.scheduler.running:
+            return
+        self.scheduler.pause()
+        async with self._running:
+            self.scheduler.shutdown(wait=False)
+
+    async def check_backs(self) -> list[str]:
+        """Resume the waiting items whose check-back time has come; their keys."""
+        async with self._running:
+            try:
+                resumed = await self.deps.work.run_check_backs()
+            except Exception:
+                log.exception("check-back run failed; trying again on the next turn")
+                return []
+        if resumed:
+            log.info("check-backs resumed %d item(s): %s", len(resumed), " ".join(resumed))
+        return resumed

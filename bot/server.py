@@ -1,4 +1,5 @@
-"""The one aiohttp application: /slack/events (HTTP mode), /healthz, and the outbox worker."""
+"""The one aiohttp application: /slack/events (HTTP mode), /healthz, the outbox worker and
+the scheduled jobs."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from bot.jobs import check_back_loop
+from bot.jobs import Jobs
 
 log = logging.getLogger(__name__)
 
 DEPS_KEY = web.AppKey("deps", Deps)
 BOLT_KEY = web.AppKey("bolt", AsyncApp)
+JOBS_KEY = web.AppKey("jobs", Jobs)
 
 
 def build_web_app(
@@ -25,7 +27,8 @@ def build_web_app(
 ) -> web.Application:
     """Serve Slack's requests (when not in Socket Mode) and health on one aiohttp app.
 
-    With `run_outbox`, the outbox worker runs on the same event loop for the app's lifetime.
+    With `run_outbox`, the outbox worker and the scheduled jobs (`web_app[JOBS_KEY]`) run on
+    the same event loop for the app's lifetime.
     """
     web_app = web.Application()
     web_app[DEPS_KEY] = deps
@@ -34,8 +37,9 @@ def build_web_app(
         web_app.router.add_post("/slack/events", _slack_events)
     web_app.router.add_get("/healthz", _healthz)
     if run_outbox:
+        web_app[JOBS_KEY] = Jobs(deps)
         web_app.cleanup_ctx.append(_outbox_worker)
-        web_app.cleanup_ctx.append(_check_back_worker)
+        web_app.cleanup_ctx.append(_scheduled_jobs)
     return web_app
 
 
@@ -74,10 +78,9 @@ async def _outbox_worker(web_app: web.Application) -> AsyncIterator[None]:
         await asyncio.wait_for(task, timeout=10)
 
 
-async def _check_back_worker(web_app: web.Application) -> AsyncIterator[None]:
-    """Waiting items come back to their owners at check-back time (see bot/jobs.py)."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(check_back_loop(web_app[DEPS_KEY], stop), name="check-backs")
+async def _scheduled_jobs(web_app: web.Application) -> AsyncIterator[None]:
+    """Check-backs, and the jobs to come, on APScheduler (see bot/jobs.py)."""
+    jobs = web_app[JOBS_KEY]
+    jobs.start()
     yield
-    stop.set()
-    await asyncio.wait_for(task, timeout=10)
+    await asyncio.wait_for(jobs.stop(), timeout=10)

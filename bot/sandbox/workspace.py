@@ -30,10 +30,11 @@ from bot.clock import OffsetClock
 from bot.config import Practice, Settings, settings_from_env
 from bot.deps import Deps, build_deps
 from bot.domain import sla
+from bot.jobs import Jobs
 from bot.sandbox.demo import INTAKE_API_ACTOR, seed_demo
 from bot.sandbox.slack_side import SlackResponse, SlackSide
 from bot.sandbox.slack_stub import SlackStub, StoredMessage
-from bot.server import build_web_app
+from bot.server import JOBS_KEY, build_web_app
 from storage.db import create_engine, is_sqlite
 from storage.migrate import upgrade
 
@@ -114,6 +115,7 @@ class Workspace:
         self.people = people
         self.side: SlackSide | None = None
         self.deps: Deps | None = None
+        self.jobs: Jobs | None = None
         self._local_changes = 0
         self.channels: list[str] = []
         manifest = yaml.safe_load(MANIFEST.read_text()) if MANIFEST.exists() else {}
@@ -362,6 +364,8 @@ class Workspace:
             raise ValueError(f"unknown clock action {action!r}")
         if self.deps is not None:
             self.deps.outbox.wake()
+        if self.jobs is not None:
+            self.jobs.run_soon()  # what came due at the new time happens now, not in a minute
         return {"now": self.clock.now().isoformat()}
 
 
@@ -403,7 +407,9 @@ async def run_sandbox(
             await engine.dispose()
         deps = build_deps(app_settings, practice=practice, clock=clock)
         workspace.deps = deps
-        runner = web.AppRunner(build_web_app(deps, build_app(deps), http_events=True))
+        web_app = build_web_app(deps, build_app(deps), http_events=True)
+        workspace.jobs = web_app[JOBS_KEY]
+        runner = web.AppRunner(web_app)
         await runner.setup()
         site = web.TCPSite(runner, LOOPBACK, 0)
         await site.start()

@@ -178,6 +178,32 @@ async def test_clock_control_moves_the_apps_clock_forward(sandbox: Sandbox) -> N
     assert sandbox.workspace.deps.clock.now() - after < timedelta(seconds=5)
 
 
+async def test_moving_the_clock_brings_waiting_items_back_at_once(demo_sandbox: Sandbox) -> None:
+    """Check-backs tick every minute; the clock control makes them look now instead."""
+    workspace = demo_sandbox.workspace
+    deps = workspace.deps
+    assert deps is not None
+    async with deps.uow() as tx:
+        key = await tx.session.scalar(select(ItemRow.key).order_by(ItemRow.id).limit(1))
+    assert key is not None
+    await deps.services.claim(item_key=key, actor=FRONT_DESK)
+    check_back = tomorrow_at_eight(workspace.practice, deps.clock.now())
+    await deps.work.wait_on(
+        item_key=key, actor=FRONT_DESK, waiting_on="payer", check_back_at=check_back
+    )
+    dm = workspace.stub.channel_id(FRONT_DESK)
+
+    status, _ = await demo_sandbox.act("clock", action="tomorrow_8")
+
+    assert status == 200
+    # Well inside the minute between ticks: the DM that the item is back arrives.
+    await workspace.stub.wait_until(
+        lambda: any(key in m.text for m in workspace.stub.messages(dm)), timeout=20
+    )
+    item = await deps.services.get(key)
+    assert item is not None and item.status.value == "claimed" and item.owner == FRONT_DESK
+
+
 async def test_bad_requests_from_the_page_are_answered_400(sandbox: Sandbox) -> None:
     status, answer = await sandbox.act("clock", action="backwards")
     assert status == 400 and not answer["ok"]

@@ -10,12 +10,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from aiohttp import web
 from sqlalchemy import select
 
 from blocks.ids import Action, Field, More, View, more_value
+from bot.app import build_app
 from bot.domain.items import Action as ItemAction
 from bot.domain.items import Status
-from bot.jobs import check_back_loop
+from bot.jobs import CHECK_BACKS, Jobs
+from bot.server import JOBS_KEY, build_web_app
 from bot.services.base import SYSTEM
 from storage.models import OutboxRow
 from tests.scenarios.conftest import ASSISTANT, FRONT_DESK, Clinic
@@ -185,55 +188,109 @@ async def test_an_item_closed_meanwhile_is_refused_on_the_form(clinic: Clinic) -
     assert "already closed" in response.json["errors"][Field.WAITING_ON]
 
 
-# -- the check-back loop ------------------------------------------------------------------
+# -- the check-back job ----------------------------------------------------------------
 
 
 @dataclasses.dataclass
 class FlakyWork:
-    """The real services behind a first run that fails; stops the loop after `runs` runs."""
+    """The real services behind a first run that fails; `gate`, when given, holds each run
+    until it is set."""
 
     real: Any
-    stop: asyncio.Event
-    runs: int = 2
+    gate: asyncio.Event | None = None
     calls: int = 0
+    started: asyncio.Queue[int] = dataclasses.field(default_factory=asyncio.Queue)
+    finished: asyncio.Queue[int] = dataclasses.field(default_factory=asyncio.Queue)
 
     async def run_check_backs(self) -> list[str]:
         self.calls += 1
+        self.started.put_nowait(self.calls)
         try:
+            if self.gate is not None:
+                await self.gate.wait()
             if self.calls == 1:
                 raise RuntimeError("database went away")
             result: list[str] = await self.real.run_check_backs()
             return result
         finally:
-            if self.calls >= self.runs:
-                self.stop.set()
+            self.finished.put_nowait(self.calls)
 
 
-async def test_check_back_loop_retries_after_a_failing_run_and_logs_keys_only(
+async def next_of(turns: asyncio.Queue[int]) -> int:
+    """The next run to start or finish (the scheduler runs beside the test on the loop)."""
+    return await asyncio.wait_for(turns.get(), timeout=10)
+
+
+async def test_the_check_back_job_retries_after_a_failing_run_and_logs_keys_only(
     clinic: Clinic, caplog: pytest.LogCaptureFixture
 ) -> None:
     key = await claimed_item(clinic)
     await wait_on(clinic, key, "payer", TUESDAY, time(8))
     clinic.clock.set(local(TUESDAY, time(8, 5)))
-    stop = asyncio.Event()
-    work = FlakyWork(clinic.deps.work, stop)
-    deps = dataclasses.replace(clinic.deps, work=work)
+    work = FlakyWork(clinic.deps.work)
+    jobs = Jobs(dataclasses.replace(clinic.deps, work=work), check_back_every=3600)
 
     with caplog.at_level(logging.INFO, logger="bot.jobs"):
-        await asyncio.wait_for(check_back_loop(deps, stop, every=0), timeout=10)
+        jobs.start()  # the first turn is at once, and fails
+        try:
+            assert await next_of(work.finished) == 1
+            jobs.run_soon()  # the next turn (an hour away) brought forward
+            assert await next_of(work.finished) == 2
+        finally:
+            await jobs.stop()
 
-    assert work.calls == 2
     item = await clinic.deps.services.get(key)
     assert item is not None and item.status is Status.CLAIMED
     failed = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(failed) == 1 and failed[0].exc_info is not None
     logged = "\n".join(r.getMessage() for r in caplog.records if r.name == "bot.jobs")
-    assert key in logged and "Jane" not in logged and "MRN" not in logged
+    assert f"resumed 1 item(s): {key}" in logged
+    assert "Jane" not in logged and "MRN" not in logged
 
 
-async def test_check_back_loop_stops_when_told(clinic: Clinic) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.create_task(check_back_loop(clinic.deps, stop, every=3600))
-    stop.set()
-    await asyncio.wait_for(loop, timeout=10)
-    assert loop.done() and loop.exception() is None
+async def test_a_moved_clock_is_looked_at_at_once_not_at_the_next_tick(clinic: Clinic) -> None:
+    key = await claimed_item(clinic)
+    await wait_on(clinic, key, "payer", TUESDAY, time(8))
+    work = FlakyWork(clinic.deps.work, calls=1)  # past its failing first run
+    jobs = Jobs(dataclasses.replace(clinic.deps, work=work), check_back_every=3600)
+    jobs.start()
+    try:
+        assert await next_of(work.finished) == 2  # Monday: nothing due yet
+        item = await clinic.deps.services.get(key)
+        assert item is not None and item.status is Status.WAITING
+
+        clinic.clock.set(local(TUESDAY, time(8, 1)))  # as the sandbox's clock control does
+        jobs.run_soon()
+        assert await next_of(work.finished) == 3
+    finally:
+        await jobs.stop()
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.status is Status.CLAIMED
+
+
+async def test_stopping_the_jobs_lets_a_run_in_progress_finish(clinic: Clinic) -> None:
+    gate = asyncio.Event()
+    work = FlakyWork(clinic.deps.work, gate=gate, calls=1)
+    jobs = Jobs(dataclasses.replace(clinic.deps, work=work), check_back_every=3600)
+    jobs.start()
+    assert await next_of(work.started) == 2  # the first turn has begun, and is held
+
+    stopping = asyncio.create_task(jobs.stop())
+    await asyncio.sleep(0.1)
+    assert not stopping.done()  # waits for the run rather than cancelling it
+    gate.set()
+    await asyncio.wait_for(stopping, timeout=10)
+    assert work.finished.get_nowait() == 2 and not jobs.scheduler.running
+
+
+async def test_the_server_runs_the_jobs_for_its_lifetime(clinic: Clinic) -> None:
+    web_app = build_web_app(clinic.deps, build_app(clinic.deps), http_events=True)
+    jobs = web_app[JOBS_KEY]
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    try:
+        assert jobs.scheduler.running
+        assert jobs.scheduler.get_job(CHECK_BACKS) is not None
+    finally:
+        await runner.cleanup()
+    assert not jobs.scheduler.running
