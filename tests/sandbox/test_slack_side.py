@@ -9,13 +9,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sandbox.slack_side import SlackSide
 from bot.sandbox.slack_stub import SlackStub
+from tests.bolt_server import serving
 
 SIGNING_SECRET = "sandbox-signing-secret"
 TOKEN = "xoxb-test"
@@ -217,26 +216,12 @@ async def harness() -> AsyncIterator[Harness]:
     seen: dict[str, dict[str, Any]] = {}
     async with SlackStub() as stub:
         bolt = build_bolt_app(stub, seen)
-
-        async def slack_events(request: web.Request) -> web.Response:
-            return await to_aiohttp_response(
-                await bolt.async_dispatch(await to_bolt_request(request))
-            )
-
-        server = web.Application()
-        server.router.add_post("/slack/events", slack_events)
-        runner = web.AppRunner(server)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        port = runner.addresses[0][1]
-        try:
-            async with SlackSide(
-                f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET, stub
-            ) as slack:
-                client = AsyncWebClient(base_url=stub.base_url, token=TOKEN)
-                yield Harness(slack=slack, stub=stub, client=client, seen=seen)
-        finally:
-            await runner.cleanup()
+        async with (
+            serving(bolt) as app_url,
+            SlackSide(app_url, SIGNING_SECRET, stub) as slack,
+        ):
+            client = AsyncWebClient(base_url=stub.base_url, token=TOKEN)
+            yield Harness(slack=slack, stub=stub, client=client, seen=seen)
         stub.assert_no_problems()
 
 

@@ -220,6 +220,23 @@ async function refresh(force = false) {
   }
 }
 
+/**
+ * The person acting changed: what was fetched for the previous one (their ephemerals, modals,
+ * Home tab and DM with the app) must not be shown to the new one while their state loads.
+ */
+function forgetPersonalState() {
+  if (!app.state) return;
+  const channel = app.state.channel;
+  app.state = {
+    ...app.state,
+    me: app.user,
+    ephemerals: [],
+    views: [],
+    home: null,
+    channel: channel?.kind === "im" ? null : channel,
+  };
+}
+
 function selectionKey() {
   return JSON.stringify([app.user, app.home, app.channel, app.thread]);
 }
@@ -1513,6 +1530,7 @@ function start() {
     app.user = event.target.value;
     app.thread = null;
     closeMenu();
+    forgetPersonalState();
     render();
     if (app.home) openHome();
     else refresh(true);
