@@ -362,8 +362,6 @@ class SlackSide:
         if kind not in INTERACTIVE_KINDS:
             raise ValueError(f"the sandbox cannot act on a {kind!r}; it knows {INTERACTIVE_KINDS}")
         view = self.stub.view(view_id)
-        if kind != "button" and value is None:
-            raise ValueError(f"a {kind} needs the value picked")
         search_value = value if kind == "button" else None
         block, element = _find_element(view["blocks"], action_id, block_id, search_value, (kind,))
         if view.get("type") == "modal":
