@@ -32,7 +32,7 @@ from slack_sdk.models.blocks import (
     UserSelectElement,
 )
 
-from blocks.ids import Action, More, card_actions_block_id, merge_value, more_value
+from blocks.ids import ActionId, More, card_actions_block_id, merge_value, more_value
 from blocks.message import Message
 from blocks.templating import default_environment, render
 from blocks.text import (
@@ -193,7 +193,7 @@ def _resolution_blocks(item: Item, privacy: Privacy, tz: ZoneInfo, env: Environm
 
 
 def _button(
-    text: str, action_id: Action, item: Item, style: str | None = None, value: str | None = None
+    text: str, action_id: ActionId, item: Item, style: str | None = None, value: str | None = None
 ) -> ButtonElement:
     return ButtonElement(text=text, action_id=action_id, value=value or item.key, style=style)
 
@@ -215,14 +215,14 @@ def _more(item: Item) -> OverflowMenuElement | None:
     ]
     if not item.status.is_open or len(options) < 2:
         return None
-    return OverflowMenuElement(action_id=Action.MORE, options=options)
+    return OverflowMenuElement(action_id=ActionId.MORE, options=options)
 
 
 def _promise_kept(item: Item, promise: Promise | None) -> list[InteractiveElement]:
     if promise is None or not _allowed_in_state(item, items.Action.FULFIL_PROMISE):
         return []
     value = f"{item.key}|{promise.id}"
-    return [_button("Promise kept", Action.FULFIL_PROMISE, item, value=value)]
+    return [_button("Promise kept", ActionId.FULFIL_PROMISE, item, value=value)]
 
 
 def _merge(item: Item) -> list[InteractiveElement]:
@@ -235,51 +235,51 @@ def _merge(item: Item) -> list[InteractiveElement]:
     ):
         return []
     return [
-        _button(f"Merge into {related}", Action.MERGE, item, value=merge_value(item.key, related))
+        _button(f"Merge into {related}", ActionId.MERGE, item, value=merge_value(item.key, related))
     ]
 
 
 def _actions(item: Item, promise: Promise | None) -> ActionsBlock:
-    details = _button("Details", Action.DETAILS, item)
+    details = _button("Details", ActionId.DETAILS, item)
     kept, merge = _promise_kept(item, promise), _merge(item)
     elements: list[InteractiveElement]
     if not item.status.is_open:
-        elements = [_button("Reopen", Action.REOPEN, item), details]
+        elements = [_button("Reopen", ActionId.REOPEN, item), details]
     elif item.status is Status.NEW:
-        elements = [_button("Claim", Action.CLAIM, item, "primary"), *merge, details]
+        elements = [_button("Claim", ActionId.CLAIM, item, "primary"), *merge, details]
     elif item.status is Status.CLAIMED:
         elements = [
-            _button("Log call", Action.LOG_CALL, item, "primary"),
+            _button("Log call", ActionId.LOG_CALL, item, "primary"),
             *kept,
-            _button("Handoff", Action.HANDOFF, item),
-            _button("Close", Action.CLOSE, item),
-            _button("Release", Action.RELEASE, item),
-            UserSelectElement(action_id=Action.REASSIGN, placeholder="Reassign\u2026"),
+            _button("Handoff", ActionId.HANDOFF, item),
+            _button("Close", ActionId.CLOSE, item),
+            _button("Release", ActionId.RELEASE, item),
+            UserSelectElement(action_id=ActionId.REASSIGN, placeholder="Reassign\u2026"),
             *merge,
             details,
         ]
     elif item.status is Status.WAITING:
         elements = [
-            _button("Resume", Action.RESUME, item, "primary"),
-            _button("Log call", Action.LOG_CALL, item),
+            _button("Resume", ActionId.RESUME, item, "primary"),
+            _button("Log call", ActionId.LOG_CALL, item),
             *kept,
-            _button("Handoff", Action.HANDOFF, item),
-            _button("Close", Action.CLOSE, item),
+            _button("Handoff", ActionId.HANDOFF, item),
+            _button("Close", ActionId.CLOSE, item),
             *merge,
             details,
         ]
     elif item.owner is None:
         # Escalated: its own buttons arrive with the escalation issue; until then, as before.
         elements = [
-            _button("Claim", Action.CLAIM, item, "primary"),
+            _button("Claim", ActionId.CLAIM, item, "primary"),
             details,
-            _button("Close", Action.CLOSE, item),
+            _button("Close", ActionId.CLOSE, item),
         ]
     else:
         elements = [
-            _button("Release", Action.RELEASE, item),
-            UserSelectElement(action_id=Action.REASSIGN, placeholder="Reassign\u2026"),
-            _button("Close", Action.CLOSE, item, "primary"),
+            _button("Release", ActionId.RELEASE, item),
+            UserSelectElement(action_id=ActionId.REASSIGN, placeholder="Reassign\u2026"),
+            _button("Close", ActionId.CLOSE, item, "primary"),
             details,
         ]
     more = _more(item)
@@ -526,7 +526,7 @@ def _entry_context(
     }
 
 
-def _view_button(action_id: Action, value: str) -> ButtonElement:
+def _view_button(action_id: ActionId, value: str) -> ButtonElement:
     return ButtonElement(text="View", action_id=action_id, value=value)
 
 
@@ -535,11 +535,11 @@ def _entry_accessory(event: Event, item: Item) -> ButtonElement | None:
     if event.action == items.Action.LOG_ATTEMPT:
         number = _after_int(event, "attempt")
         if number:
-            return _view_button(Action.VIEW_ATTEMPT, f"{item.key}|{number}")
+            return _view_button(ActionId.VIEW_ATTEMPT, f"{item.key}|{number}")
     if event.action == items.Action.HANDOFF:
         handoff_id = _after_int(event, "handoff_id")
         if handoff_id is not None:
-            return _view_button(Action.VIEW_HANDOFF, f"{item.key}|{handoff_id}")
+            return _view_button(ActionId.VIEW_HANDOFF, f"{item.key}|{handoff_id}")
     return None
 
 

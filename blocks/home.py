@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from blocks.ids import Action
+from blocks.ids import ActionId
 from blocks.queue import (
     LANE_NAME_MAX,
     REQUEST_TYPE_MAX,
@@ -109,7 +109,7 @@ def home_view(data: HomeData, practice: Practice, env: Environment | None = None
         HeaderBlock(text=PlainTextObject(text="My work", emoji=False)),
         ContextBlock(elements=[MarkdownTextObject(text=f"As of {as_of}", verbatim=True)]),
         ActionsBlock(
-            elements=[ButtonElement(text="Refresh", action_id=Action.HOME_REFRESH, value="home")]
+            elements=[ButtonElement(text="Refresh", action_id=ActionId.HOME_REFRESH, value="home")]
         ),
         DividerBlock(),
     ]

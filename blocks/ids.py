@@ -6,7 +6,7 @@ A shipped value never changes (old cards keep their buttons); retire ids, never 
 from enum import StrEnum
 
 
-class Action(StrEnum):
+class ActionId(StrEnum):
     """`action_id` of interactive elements on cards and in views."""
 
     CLAIM = "card.claim"
@@ -26,7 +26,7 @@ class Action(StrEnum):
     HOME_REFRESH = "home.refresh"
 
 
-class View(StrEnum):
+class ViewId(StrEnum):
     """`callback_id` of modals."""
 
     INTAKE = "view.intake"
@@ -44,7 +44,9 @@ class View(StrEnum):
 
 
 # Views with no submit button: Slack never sends their submission, so nothing listens.
-READ_ONLY_VIEWS = frozenset({View.DETAILS, View.STATUS, View.ATTEMPT_NOTE, View.HANDOFF_NOTE})
+READ_ONLY_VIEWS = frozenset(
+    {ViewId.DETAILS, ViewId.STATUS, ViewId.ATTEMPT_NOTE, ViewId.HANDOFF_NOTE}
+)
 
 
 class More(StrEnum):
@@ -104,7 +106,7 @@ class Command(StrEnum):
     CQ = "/cq"
 
 
-class Field(StrEnum):
+class FieldId(StrEnum):
     """`block_id` of input blocks; each input's `action_id` is the same string."""
 
     PATIENT_REF = "intake.patient_ref"

@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks.card import LANE_NAME_MAX, SECTION_TEXT_MAX, WAITING_ON_MAX, actor_name
-from blocks.ids import Action
+from blocks.ids import ActionId
 from blocks.message import Message
 from blocks.templating import default_environment, render
 from blocks.text import mention, truncate
@@ -54,7 +54,7 @@ def _supervisor_review(item: Item, params: Mapping[str, Any]) -> tuple[dict[str,
         "attempts": attempts if attempts is not None else item.attempts,
         "owner_mention": mention(item.owner) if item.owner else "",
     }
-    details = ButtonElement(text="Details", action_id=Action.DETAILS, value=item.key)
+    details = ButtonElement(text="Details", action_id=ActionId.DETAILS, value=item.key)
     return context, [ActionsBlock(elements=[details])]
 
 
@@ -65,7 +65,7 @@ def _handoff_dm(item: Item, params: Mapping[str, Any]) -> tuple[dict[str, Any], 
     if handoff_id is None:
         return context, []
     view = ButtonElement(
-        text="View handoff note", action_id=Action.VIEW_HANDOFF, value=f"{item.key}|{handoff_id}"
+        text="View handoff note", action_id=ActionId.VIEW_HANDOFF, value=f"{item.key}|{handoff_id}"
     )
     return context, [ActionsBlock(elements=[view])]
 

@@ -166,7 +166,7 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _sandbox(settings: Settings, *, demo: bool) -> int:
-    from bot.sandbox.workspace import run_sandbox
+    from sandbox.workspace import run_sandbox
 
     def announce(url: str, _workspace: object) -> None:
         print(f"CareQueue sandbox: open {url} (Ctrl-C to stop)", flush=True)

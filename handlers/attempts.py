@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.models.views import View as ModalView
+from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ephemeral import refusal_message
-from blocks.ids import Action, Field, View, parse_entry_value
+from blocks.ids import ActionId, FieldId, ViewId, parse_entry_value
 from blocks.modals.attempt import (
     AttemptFormIncomplete,
     attempt_errors,
@@ -23,16 +23,15 @@ from blocks.modals.status import message_modal, notice_modal
 from blocks.scripts import practice_environment
 from bot.deps import Deps
 from bot.domain.callbacks import attempt_problems
-from bot.domain.items import Action as ItemAction
-from bot.domain.items import Item, Refusal
+from bot.domain.items import Action, Item, Refusal
 from handlers.deadline import answer_submission
 from handlers.forms import open_item_form, open_modal
 
 
 def register(app: AsyncApp) -> None:
-    app.action(Action.LOG_CALL)(on_log_call_clicked)
-    app.view(View.ATTEMPT)(on_attempt_submitted)
-    app.action(Action.VIEW_ATTEMPT)(on_view_attempt_clicked)
+    app.action(ActionId.LOG_CALL)(on_log_call_clicked)
+    app.view(ViewId.ATTEMPT)(on_attempt_submitted)
+    app.action(ActionId.VIEW_ATTEMPT)(on_view_attempt_clicked)
 
 
 async def on_log_call_clicked(
@@ -52,7 +51,7 @@ async def open_attempt_modal(
     The form shows the callback phone, so opening it is recorded like Details.
     """
 
-    async def form(item: Item) -> ModalView:
+    async def form(item: Item) -> View:
         seen = await deps.services.view_details(item_key=item_key, actor=user)
         if isinstance(seen, Refusal):
             return message_modal(item_key, refusal_message(seen, deps.practice.timezone))
@@ -66,7 +65,7 @@ async def open_attempt_modal(
             tz=deps.practice.timezone,
         )
 
-    await open_item_form(client, deps, trigger_id, item_key, user, ItemAction.LOG_ATTEMPT, form)
+    await open_item_form(client, deps, trigger_id, item_key, user, Action.LOG_ATTEMPT, form)
 
 
 async def on_attempt_submitted(
@@ -89,11 +88,11 @@ async def on_attempt_submitted(
     def still_incomplete() -> dict[str, str]:
         # The clock moved past the chosen next-due time between the check and the save.
         errors = attempt_errors(attempt_problems(note, deps.clock.now()))
-        return errors or {Field.NEXT_DATE: "Try again."}
+        return errors or {FieldId.NEXT_DATE: "Try again."}
 
     work = deps.work.log_attempt(item_key=key, actor=user, note=note)
     await answer_submission(
-        ack, body, client, deps, work, refused_under=Field.OUTCOME, incomplete=still_incomplete
+        ack, body, client, deps, work, refused_under=FieldId.OUTCOME, incomplete=still_incomplete
     )
 
 
@@ -106,7 +105,7 @@ async def on_view_attempt_clicked(
     key, number = parsed if parsed else ("", 0)
     title = key or "Call note"
 
-    async def view() -> ModalView:
+    async def view() -> View:
         attempt = next((a for a in await deps.work.attempts(key) if a.number == number), None)
         if attempt is None:
             text = f"There is no call {number} on {key}." if key else "That call note is not there."

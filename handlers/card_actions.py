@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.models.views import View as ModalView
+from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ephemeral import refusal_message
-from blocks.ids import Action, item_key_from_block_id
+from blocks.ids import ActionId, item_key_from_block_id
 from blocks.modals.details import details_modal
 from blocks.modals.status import message_modal
 from bot.deps import Deps
@@ -19,10 +19,10 @@ from handlers.forms import open_modal
 
 
 def register(app: AsyncApp) -> None:
-    app.action(Action.RELEASE)(on_release_clicked)
-    app.action(Action.REASSIGN)(on_reassign_chosen)
-    app.action(Action.REOPEN)(on_reopen_clicked)
-    app.action(Action.DETAILS)(on_details_clicked)
+    app.action(ActionId.RELEASE)(on_release_clicked)
+    app.action(ActionId.REASSIGN)(on_reassign_chosen)
+    app.action(ActionId.REOPEN)(on_reopen_clicked)
+    app.action(ActionId.DETAILS)(on_details_clicked)
 
 
 async def on_release_clicked(
@@ -58,7 +58,7 @@ async def on_details_clicked(
     await ack()
     key = action["value"]
 
-    async def view() -> ModalView:
+    async def view() -> View:
         result = await deps.services.view_details(item_key=key, actor=body["user"]["id"])
         if isinstance(result, Refusal):
             return message_modal(key, refusal_message(result, deps.practice.timezone))

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ephemeral import notice, refusal_message
-from blocks.ids import Action, Command
+from blocks.ids import ActionId, Command
 from bot.deps import Deps
 from bot.domain.items import Refusal
 from handlers.deadline import answer_card_action, within_ack_budget
@@ -18,7 +18,7 @@ _KEY = re.compile(r"^\s*(?:(?P<prefix>[A-Za-z]{1,5})-)?(?P<number>\d{1,9})\s*$")
 
 
 def register(app: AsyncApp) -> None:
-    app.action(Action.CLAIM)(on_claim_clicked)
+    app.action(ActionId.CLAIM)(on_claim_clicked)
     app.command(Command.CLAIM)(on_claim_command)
 
 

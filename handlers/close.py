@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.models.views import View as ModalView
+from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.ids import Action, Field, View
+from blocks.ids import ActionId, FieldId, ViewId
 from blocks.modals.close import close_errors, close_form_from_view, close_modal
 from blocks.modals.form import item_metadata, metadata_key
 from blocks.modals.status import notice_modal
@@ -19,8 +19,8 @@ from handlers.forms import open_modal
 
 
 def register(app: AsyncApp) -> None:
-    app.action(Action.CLOSE)(on_close_clicked)
-    app.view(View.CLOSE)(on_close_submitted)
+    app.action(ActionId.CLOSE)(on_close_clicked)
+    app.view(ViewId.CLOSE)(on_close_submitted)
 
 
 async def on_close_clicked(
@@ -29,7 +29,7 @@ async def on_close_clicked(
     await ack()
     key = action["value"]
 
-    async def view() -> ModalView:
+    async def view() -> View:
         # Only a closed or missing item is turned away here: who may close it (the owner, a
         # manager; a clinician's acknowledgment first in a clinical lane) is said on submit.
         item = await deps.services.get(key)
@@ -48,7 +48,7 @@ async def on_close_submitted(
     key = metadata_key(view)
     item = await deps.services.get(key)
     if item is None:
-        await ack(response_action="errors", errors={Field.RESOLUTION: f"There is no item {key}."})
+        await ack(response_action="errors", errors={FieldId.RESOLUTION: f"There is no item {key}."})
         return
     resolution, told = close_form_from_view(view)
     errors = close_errors(resolution, told, deps.practice.lane(item.lane))
@@ -58,4 +58,4 @@ async def on_close_submitted(
     work = deps.services.close(
         item_key=key, actor=body["user"]["id"], resolution=resolution, told_patient=told
     )
-    await answer_submission(ack, body, client, deps, work, refused_under=Field.RESOLUTION)
+    await answer_submission(ack, body, client, deps, work, refused_under=FieldId.RESOLUTION)

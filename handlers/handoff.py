@@ -8,16 +8,16 @@ import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.models.views import View as ModalView
+from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ephemeral import refusal_message
 from blocks.ids import (
-    Action,
+    ActionId,
     Command,
-    Field,
+    FieldId,
     Shortcut,
-    View,
+    ViewId,
     item_key_from_block_id,
     parse_entry_value,
 )
@@ -31,8 +31,7 @@ from blocks.modals.handoff import (
 from blocks.modals.status import message_modal, notice_modal
 from bot.deps import Deps
 from bot.domain.handoff import handoff_problems
-from bot.domain.items import Action as ItemAction
-from bot.domain.items import Item, Refusal
+from bot.domain.items import Action, Item, Refusal
 from handlers.deadline import answer_submission
 from handlers.forms import open_item_form, open_modal
 
@@ -46,10 +45,10 @@ NOT_HANDED_OFF = "Not handed off: check the deadline and who is next, then try a
 
 
 def register(app: AsyncApp) -> None:
-    app.action(Action.HANDOFF)(on_handoff_clicked)
+    app.action(ActionId.HANDOFF)(on_handoff_clicked)
     app.shortcut(Shortcut.HANDOFF)(on_handoff_shortcut)
-    app.view(View.HANDOFF)(on_handoff_submitted)
-    app.action(Action.VIEW_HANDOFF)(on_view_handoff_clicked)
+    app.view(ViewId.HANDOFF)(on_handoff_submitted)
+    app.action(ActionId.VIEW_HANDOFF)(on_view_handoff_clicked)
 
 
 async def open_handoff_modal(
@@ -61,11 +60,11 @@ async def open_handoff_modal(
     or a notice says why there is nothing this person can hand off.
     """
 
-    def form(item: Item) -> ModalView:
+    def form(item: Item) -> View:
         lanes = list(deps.practice.lanes.values())
         return handoff_modal(item, lanes, item_metadata(item.key), deps.practice.timezone)
 
-    await open_item_form(client, deps, trigger_id, item_key, user, ItemAction.HANDOFF, form)
+    await open_item_form(client, deps, trigger_id, item_key, user, Action.HANDOFF, form)
 
 
 async def on_handoff_clicked(
@@ -107,7 +106,7 @@ async def on_handoff_submitted(
     key = metadata_key(view)
     item = await deps.services.get(key)
     if item is None:
-        await ack(response_action="errors", errors={Field.ASKED: f"There is no item {key}."})
+        await ack(response_action="errors", errors={FieldId.ASKED: f"There is no item {key}."})
         return
     note = handoff_note_from_view(view, deps.practice.timezone)
     problems = handoff_problems(
@@ -122,7 +121,7 @@ async def on_handoff_submitted(
         return
     work = deps.work.handoff(item_key=key, actor=body["user"]["id"], note=note)
     await answer_submission(
-        ack, body, client, deps, work, refused_under=Field.ASKED, incomplete=NOT_HANDED_OFF
+        ack, body, client, deps, work, refused_under=FieldId.ASKED, incomplete=NOT_HANDED_OFF
     )
 
 
@@ -134,7 +133,7 @@ async def on_view_handoff_clicked(
     parsed = parse_entry_value(str(action.get("value", "")))
     title = parsed[0] if parsed else "Handoff note"
 
-    async def view() -> ModalView:
+    async def view() -> View:
         found = await deps.work.handoff_note(parsed[1]) if parsed else None
         if parsed is None or found is None:
             return notice_modal(title, "That handoff note no longer exists.")

@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.home import home_view
-from blocks.ids import Action
+from blocks.ids import ActionId
 from bot.deps import Deps
 
 HOME_OPENED = "app_home_opened"
@@ -19,7 +19,7 @@ HOME_OPENED = "app_home_opened"
 
 def register(app: AsyncApp) -> None:
     app.event(HOME_OPENED)(on_home_opened)
-    app.action(Action.HOME_REFRESH)(on_home_refresh)
+    app.action(ActionId.HOME_REFRESH)(on_home_refresh)
 
 
 async def on_home_opened(event: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.ids import Command, Shortcut, View
+from blocks.ids import Command, Shortcut, ViewId
 from blocks.modals.intake import (
     intake_draft_from_view,
     intake_errors,
@@ -28,7 +28,7 @@ def register(app: AsyncApp) -> None:
     app.command(Command.INTAKE)(on_intake_command)
     app.shortcut(Shortcut.NEW_REQUEST)(on_new_request_shortcut)
     app.shortcut(Shortcut.LOG_MESSAGE)(on_log_message_shortcut)
-    app.view(View.INTAKE)(on_intake_submitted)
+    app.view(ViewId.INTAKE)(on_intake_submitted)
 
 
 def _lane_named(deps: Deps, text: str, channel_id: str = "", channel_name: str = "") -> str:

@@ -10,18 +10,17 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.models.views import View as ModalView
+from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.ids import Action, Field, More, View, parse_merge_value, parse_more_value
+from blocks.ids import ActionId, FieldId, More, ViewId, parse_merge_value, parse_more_value
 from blocks.modals.form import item_metadata, metadata_key, metadata_value
 from blocks.modals.language import language_errors, language_from_view, language_modal
 from blocks.modals.move import move_errors, move_lane_from_view, move_modal
 from blocks.modals.status import notice_modal
 from blocks.modals.wait import wait_errors, wait_form_from_view, wait_modal
 from bot.deps import Deps
-from bot.domain.items import Action as ItemAction
-from bot.domain.items import Item
+from bot.domain.items import Action, Item
 from handlers.deadline import answer_card_action, answer_submission
 from handlers.forms import open_item_form
 
@@ -30,9 +29,9 @@ log = logging.getLogger(__name__)
 
 # What each menu form leads to, so the form is not offered to someone it would refuse.
 _FORM_ACTIONS = {
-    More.WAIT: ItemAction.WAIT,
-    More.MOVE: ItemAction.MOVE,
-    More.LANGUAGE: ItemAction.SET_LANGUAGE,
+    More.WAIT: Action.WAIT,
+    More.MOVE: Action.MOVE,
+    More.LANGUAGE: Action.SET_LANGUAGE,
 }
 
 NOT_WAITING = "Not saved: the check-back time has passed meanwhile. Pick a later time."
@@ -41,12 +40,12 @@ NOT_SET = "Not set: choose one of the languages the practice offers."
 
 
 def register(app: AsyncApp) -> None:
-    app.action(Action.MORE)(on_more_chosen)
-    app.action(Action.RESUME)(on_resume_clicked)
-    app.action(Action.MERGE)(on_merge_clicked)
-    app.view(View.WAIT)(on_wait_submitted)
-    app.view(View.MOVE)(on_move_submitted)
-    app.view(View.LANGUAGE)(on_language_submitted)
+    app.action(ActionId.MORE)(on_more_chosen)
+    app.action(ActionId.RESUME)(on_resume_clicked)
+    app.action(ActionId.MERGE)(on_merge_clicked)
+    app.view(ViewId.WAIT)(on_wait_submitted)
+    app.view(ViewId.MOVE)(on_move_submitted)
+    app.view(ViewId.LANGUAGE)(on_language_submitted)
 
 
 # -- the menu and the buttons ------------------------------------------------------------
@@ -81,7 +80,7 @@ async def on_more_chosen(
     )
 
 
-def _form(what: More, key: str, item: Item, deps: Deps) -> ModalView:
+def _form(what: More, key: str, item: Item, deps: Deps) -> View:
     """The modal for a menu choice on `item` (read for `key`), which this person may do."""
     if what is More.WAIT:
         return wait_modal(item, deps.practice.calendar, deps.clock.now(), item_metadata(key))
@@ -132,7 +131,7 @@ async def on_wait_submitted(
         check_back_at=check_back_at,
     )
     await answer_submission(
-        ack, body, client, deps, work, refused_under=Field.WAITING_ON, incomplete=NOT_WAITING
+        ack, body, client, deps, work, refused_under=FieldId.WAITING_ON, incomplete=NOT_WAITING
     )
 
 
@@ -147,7 +146,7 @@ async def on_move_submitted(
         return
     work = deps.work.move(item_key=metadata_key(view), actor=body["user"]["id"], lane=lane)
     await answer_submission(
-        ack, body, client, deps, work, refused_under=Field.MOVE_LANE, incomplete=NOT_MOVED
+        ack, body, client, deps, work, refused_under=FieldId.MOVE_LANE, incomplete=NOT_MOVED
     )
 
 
@@ -163,5 +162,5 @@ async def on_language_submitted(
         item_key=metadata_key(view), actor=body["user"]["id"], language=language
     )
     await answer_submission(
-        ack, body, client, deps, work, refused_under=Field.LANGUAGE_CHOICE, incomplete=NOT_SET
+        ack, body, client, deps, work, refused_under=FieldId.LANGUAGE_CHOICE, incomplete=NOT_SET
     )

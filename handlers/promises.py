@@ -6,16 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.models.views import View as ModalView
+from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ephemeral import notice
-from blocks.ids import Action, Field, View, parse_entry_value
+from blocks.ids import ActionId, FieldId, ViewId, parse_entry_value
 from blocks.modals.form import item_metadata, metadata_key
 from blocks.modals.promise import promise_errors, promise_from_view, promise_modal
 from bot.deps import Deps
-from bot.domain.items import Action as ItemAction
-from bot.domain.items import Item, Refusal
+from bot.domain.items import Action, Item, Refusal
 from bot.services.base import Done
 from bot.services.work import NoteIncomplete
 from handlers.deadline import answer_card_action, answer_submission
@@ -26,8 +25,8 @@ ALREADY_KEPT = "That promise is already marked kept, or it is not on this item a
 
 
 def register(app: AsyncApp) -> None:
-    app.view(View.PROMISE)(on_promise_submitted)
-    app.action(Action.FULFIL_PROMISE)(on_promise_kept)
+    app.view(ViewId.PROMISE)(on_promise_submitted)
+    app.action(ActionId.FULFIL_PROMISE)(on_promise_kept)
 
 
 async def open_promise_modal(
@@ -39,11 +38,11 @@ async def open_promise_modal(
     replaces it, or a notice says why this person cannot add a promise now.
     """
 
-    async def form(item: Item) -> ModalView:
+    async def form(item: Item) -> View:
         open_promises = await deps.work.open_promises(item.key)
         return promise_modal(item, open_promises, item_metadata(item.key), deps.practice.timezone)
 
-    await open_item_form(client, deps, trigger_id, item_key, user, ItemAction.PROMISE, form)
+    await open_item_form(client, deps, trigger_id, item_key, user, Action.PROMISE, form)
 
 
 async def on_promise_submitted(
@@ -58,7 +57,7 @@ async def on_promise_submitted(
         item_key=metadata_key(view), actor=body["user"]["id"], text=draft.text, due_at=draft.due_at
     )
     await answer_submission(
-        ack, body, client, deps, work, refused_under=Field.PROMISE_TEXT, incomplete=NOT_TRACKED
+        ack, body, client, deps, work, refused_under=FieldId.PROMISE_TEXT, incomplete=NOT_TRACKED
     )
 
 

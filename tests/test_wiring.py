@@ -56,8 +56,8 @@ def test_every_id_has_exactly_one_listener() -> None:
     recorder = registered()
     counts = Counter((kind, constraint) for kind, constraint, _ in recorder.listeners)
     expected = (
-        [("action", a.value) for a in ids.Action]
-        + [("view", v.value) for v in ids.View if v not in ids.READ_ONLY_VIEWS]
+        [("action", a.value) for a in ids.ActionId]
+        + [("view", v.value) for v in ids.ViewId if v not in ids.READ_ONLY_VIEWS]
         + [("command", c.value) for c in ids.Command]
         + [("shortcut", s.value) for s in ids.Shortcut]
         + [("event", "app_home_opened")]
@@ -83,7 +83,7 @@ def test_every_listener_asks_only_for_arguments_that_exist() -> None:
 def test_no_id_is_written_as_a_literal_outside_ids_module() -> None:
     values = [
         member.value
-        for enum in (ids.Action, ids.View, ids.Shortcut, ids.Command, ids.Field)
+        for enum in (ids.ActionId, ids.ViewId, ids.Shortcut, ids.Command, ids.FieldId)
         for member in enum
     ]
     pattern = re.compile("|".join(rf"[\"']{re.escape(v)}[\"']" for v in values))

@@ -25,9 +25,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
     TimePickerElement,
 )
-from slack_sdk.models.views import View as ModalView
+from slack_sdk.models.views import View
 
-from blocks.ids import Field, View
+from blocks.ids import FieldId, ViewId
 from blocks.modals.form import (
     ERROR_MAX,
     HEADER_MAX,
@@ -68,19 +68,19 @@ IDENTITY_LABEL = "Name and date of birth verified"
 SCRIPTS_SHOWN = ((Script.OPENING, "Opening"), (Script.VOICEMAIL, "If you reach voicemail"))
 
 # Where each problem the domain finds is shown: a next-due problem sits under the date.
-FIELD_OF_PROBLEM: Mapping[AttemptField, Field] = {
-    AttemptField.OUTCOME: Field.OUTCOME,
-    AttemptField.IDENTITY: Field.IDENTITY,
-    AttemptField.CONFIRMED: Field.CONFIRMED,
-    AttemptField.NEXT_STEP: Field.NEXT_STEP,
-    AttemptField.NEXT_DUE: Field.NEXT_DATE,
+FIELD_OF_PROBLEM: Mapping[AttemptField, FieldId] = {
+    AttemptField.OUTCOME: FieldId.OUTCOME,
+    AttemptField.IDENTITY: FieldId.IDENTITY,
+    AttemptField.CONFIRMED: FieldId.CONFIRMED,
+    AttemptField.NEXT_STEP: FieldId.NEXT_STEP,
+    AttemptField.NEXT_DUE: FieldId.NEXT_DATE,
 }
 
 
 class AttemptFormIncomplete(ValueError):
     """The submitted form cannot become a note (no outcome, a date without a time)."""
 
-    def __init__(self, field: Field, message: str) -> None:
+    def __init__(self, field: FieldId, message: str) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
@@ -103,7 +103,7 @@ def attempt_modal(
     env: Environment,
     private_metadata: str,
     tz: ZoneInfo | None = None,
-) -> ModalView:
+) -> View:
     """The form for logging one call on `item`: who to call and when they prefer, the
     lane's approved opening (and voicemail) script in the patient's language, then the
     outcome, identity check, what was confirmed, the next step and when it is due.
@@ -165,28 +165,28 @@ def attempt_modal(
         DividerBlock(),
         *_inputs(tz),
     ]
-    return form_modal(View.ATTEMPT, f"Log call {item.key}", "Log call", blocks, private_metadata)
+    return form_modal(ViewId.ATTEMPT, f"Log call {item.key}", "Log call", blocks, private_metadata)
 
 
 def _inputs(tz: ZoneInfo | None) -> list[Block]:
     return [
         select_input(
-            Field.OUTCOME,
+            FieldId.OUTCOME,
             "Outcome",
             "What happened on the call?",
             [option(o.label, o.value) for o in Outcome],
         ),
         input_block(
-            Field.IDENTITY,
+            FieldId.IDENTITY,
             "Identity",
             CheckboxesElement(
-                action_id=Field.IDENTITY,
+                action_id=FieldId.IDENTITY,
                 options=[Option(text=IDENTITY_LABEL, value=IDENTITY_VERIFIED)],
             ),
             optional=True,
         ),
         text_input(
-            Field.CONFIRMED,
+            FieldId.CONFIRMED,
             "What was confirmed",
             max_length=CONFIRMED_MAX,
             multiline=True,
@@ -195,24 +195,24 @@ def _inputs(tz: ZoneInfo | None) -> list[Block]:
             hint="Needed when you reached the patient. Administrative facts only.",
         ),
         text_input(
-            Field.NEXT_STEP,
+            FieldId.NEXT_STEP,
             "Next step",
             max_length=NEXT_STEP_MAX,
             optional=True,
             placeholder="e.g. None, ready to close / Nurse to call back by 3 PM",
         ),
         input_block(
-            Field.NEXT_DATE,
+            FieldId.NEXT_DATE,
             "Next attempt or update due: date",
-            DatePickerElement(action_id=Field.NEXT_DATE, placeholder="Choose a day"),
+            DatePickerElement(action_id=FieldId.NEXT_DATE, placeholder="Choose a day"),
             optional=True,
             hint="Leave empty to follow the lane's callback cadence.",
         ),
         input_block(
-            Field.NEXT_TIME,
+            FieldId.NEXT_TIME,
             "Time (the practice's time zone)",
             TimePickerElement(
-                action_id=Field.NEXT_TIME,
+                action_id=FieldId.NEXT_TIME,
                 placeholder="Choose a time",
                 timezone=tz.key if tz is not None else None,
             ),
@@ -226,32 +226,32 @@ def _inputs(tz: ZoneInfo | None) -> list[Block]:
 
 def _outcome(values: Mapping[str, Any]) -> Outcome:
     try:
-        return Outcome(selected_value(values, Field.OUTCOME))
+        return Outcome(selected_value(values, FieldId.OUTCOME))
     except ValueError:
-        raise AttemptFormIncomplete(Field.OUTCOME, "Choose what happened on the call.") from None
+        raise AttemptFormIncomplete(FieldId.OUTCOME, "Choose what happened on the call.") from None
 
 
 def _identity_verified(values: Mapping[str, Any]) -> bool:
-    options = input_state(values, Field.IDENTITY).get("selected_options")
+    options = input_state(values, FieldId.IDENTITY).get("selected_options")
     if not isinstance(options, Sequence):
         return False
     return any(isinstance(o, Mapping) and o.get("value") == IDENTITY_VERIFIED for o in options)
 
 
 def _next_due(values: Mapping[str, Any], tz: ZoneInfo, today: date | None) -> datetime | None:
-    picked_date = input_state(values, Field.NEXT_DATE).get("selected_date")
-    picked_time = input_state(values, Field.NEXT_TIME).get("selected_time")
+    picked_date = input_state(values, FieldId.NEXT_DATE).get("selected_date")
+    picked_time = input_state(values, FieldId.NEXT_TIME).get("selected_time")
     if not picked_date and not picked_time:
         return None
     try:
         day = date.fromisoformat(picked_date) if picked_date else today
         at = time.fromisoformat(picked_time) if picked_time else None
     except (TypeError, ValueError):
-        raise AttemptFormIncomplete(Field.NEXT_DATE, "Choose a date and a time.") from None
+        raise AttemptFormIncomplete(FieldId.NEXT_DATE, "Choose a date and a time.") from None
     if at is None:
-        raise AttemptFormIncomplete(Field.NEXT_TIME, "Choose a time on that day as well.")
+        raise AttemptFormIncomplete(FieldId.NEXT_TIME, "Choose a time on that day as well.")
     if day is None:
-        raise AttemptFormIncomplete(Field.NEXT_DATE, "Choose a day for that time as well.")
+        raise AttemptFormIncomplete(FieldId.NEXT_DATE, "Choose a day for that time as well.")
     return datetime.combine(day, at, tzinfo=tz)
 
 
@@ -268,8 +268,8 @@ def attempt_note_from_view(
     return AttemptNote(
         outcome=_outcome(values),
         identity_verified=_identity_verified(values),
-        confirmed=input_text(values, Field.CONFIRMED),
-        next_step=input_text(values, Field.NEXT_STEP),
+        confirmed=input_text(values, FieldId.CONFIRMED),
+        next_step=input_text(values, FieldId.NEXT_STEP),
         next_due=_next_due(values, tz, today),
     )
 
@@ -285,7 +285,7 @@ def attempt_errors(problems: Sequence[AttemptProblem]) -> dict[str, str]:
 # --- the read-only note ------------------------------------------------------------------------
 
 
-def attempt_note_modal(item_key: str, attempt: Attempt, tz: ZoneInfo, of: int) -> ModalView:
+def attempt_note_modal(item_key: str, attempt: Attempt, tz: ZoneInfo, of: int) -> View:
     """One logged call in full: outcome, identity check, what was confirmed, the next step
     and when it is due, who called and when. `of` is the lane's number of attempts."""
     number = attempt_number_text(attempt.number, of)
@@ -305,4 +305,4 @@ def attempt_note_modal(item_key: str, attempt: Attempt, tz: ZoneInfo, of: int) -
         SectionBlock(text=plain(f"What was confirmed:\n{attempt.confirmed.strip() or 'nothing'}")),
         SectionBlock(text=plain(f"Next step:\n{attempt.next_step.strip() or 'none written'}")),
     ]
-    return read_only_modal(View.ATTEMPT_NOTE, f"Call note {item_key}", blocks)
+    return read_only_modal(ViewId.ATTEMPT_NOTE, f"Call note {item_key}", blocks)

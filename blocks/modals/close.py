@@ -14,9 +14,9 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     PlainTextObject,
 )
-from slack_sdk.models.views import View as ModalView
+from slack_sdk.models.views import View
 
-from blocks.ids import Field, View
+from blocks.ids import FieldId, ViewId
 from blocks.modals.form import (
     ERROR_MAX,
     OPTIONS_MAX,
@@ -36,7 +36,7 @@ from bot.domain.lanes import Lane
 TOLD_PATIENT_MAX = 1000
 
 
-def close_modal(item: Item, lane: Lane, private_metadata: str) -> ModalView:
+def close_modal(item: Item, lane: Lane, private_metadata: str) -> View:
     """The form that closes `item`: a resolution from the lane's list and what the patient was told.
 
     `private_metadata` is the caller's (item key and card location; never patient data).
@@ -70,14 +70,14 @@ def close_modal(item: Item, lane: Lane, private_metadata: str) -> ModalView:
         )
     blocks += [
         select_input(
-            Field.RESOLUTION,
+            FieldId.RESOLUTION,
             "How was it resolved?",
             "Choose a resolution",
             options,
             initial_value=item.resolution,
         ),
         text_input(
-            Field.TOLD_PATIENT,
+            FieldId.TOLD_PATIENT,
             "What the patient was told",
             max_length=TOLD_PATIENT_MAX,
             multiline=True,
@@ -85,13 +85,13 @@ def close_modal(item: Item, lane: Lane, private_metadata: str) -> ModalView:
             hint="Kept on the item's record. Administrative information only, no clinical advice.",
         ),
     ]
-    return form_modal(View.CLOSE, f"Close {item.key}", "Close request", blocks, private_metadata)
+    return form_modal(ViewId.CLOSE, f"Close {item.key}", "Close request", blocks, private_metadata)
 
 
 def close_form_from_view(view: Mapping[str, Any]) -> tuple[str, str]:
     """Read the submitted Close modal: (resolution, what the patient was told), unchecked."""
     values = submitted_values(view)
-    return selected_value(values, Field.RESOLUTION), input_text(values, Field.TOLD_PATIENT)
+    return selected_value(values, FieldId.RESOLUTION), input_text(values, FieldId.TOLD_PATIENT)
 
 
 def close_errors(resolution: str, told: str, lane: Lane) -> dict[str, str]:
@@ -102,12 +102,12 @@ def close_errors(resolution: str, told: str, lane: Lane) -> dict[str, str]:
     """
     errors: dict[str, str] = {}
     if resolution not in lane.resolutions:
-        errors[Field.RESOLUTION] = f"Choose a resolution from the {lane.name} list."
+        errors[FieldId.RESOLUTION] = f"Choose a resolution from the {lane.name} list."
     told = told.strip()
     if not told:
-        errors[Field.TOLD_PATIENT] = "Write what the patient was told."
+        errors[FieldId.TOLD_PATIENT] = "Write what the patient was told."
     elif len(told) > TOLD_PATIENT_MAX:
-        errors[Field.TOLD_PATIENT] = (
+        errors[FieldId.TOLD_PATIENT] = (
             f"Keep it under {TOLD_PATIENT_MAX:,} characters ({len(told):,} now)."
         )
     return {block_id: truncate(message, ERROR_MAX) for block_id, message in errors.items()}

@@ -16,9 +16,9 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     SectionBlock,
 )
-from slack_sdk.models.views import View as ModalView
+from slack_sdk.models.views import View
 
-from blocks.ids import View
+from blocks.ids import ViewId
 from blocks.modals.form import (
     HEADER_MAX,
     SECTION_TEXT_MAX,
@@ -40,7 +40,7 @@ from bot.domain.items import Item
 from bot.domain.lanes import Lane
 
 
-def details_modal(item: Item, lane: Lane, tz: ZoneInfo) -> ModalView:
+def details_modal(item: Item, lane: Lane, tz: ZoneInfo) -> View:
     """The full record of `item`: patient name, reference, phone, language, callback window,
     summary, origin, received and due times, owner, status, resolution and source link.
 
@@ -91,4 +91,4 @@ def details_modal(item: Item, lane: Lane, tz: ZoneInfo) -> ModalView:
     link = safe_link(item.source_link, "Source message")
     if link is not None:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=link, verbatim=True)]))
-    return read_only_modal(View.DETAILS, f"Request {item.key}", blocks)
+    return read_only_modal(ViewId.DETAILS, f"Request {item.key}", blocks)

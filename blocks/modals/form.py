@@ -26,9 +26,9 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
     TimePickerElement,
 )
-from slack_sdk.models.views import View as ModalView
+from slack_sdk.models.views import View
 
-from blocks.ids import Field, View
+from blocks.ids import FieldId, ViewId
 from blocks.text import escape_within, truncate
 from bot.domain.items import Item
 
@@ -48,10 +48,10 @@ _EMPTY = "-"
 
 
 def form_modal(
-    callback_id: View, title: str, submit: str, blocks: Sequence[Block], private_metadata: str
-) -> ModalView:
+    callback_id: ViewId, title: str, submit: str, blocks: Sequence[Block], private_metadata: str
+) -> View:
     """A form: `title` cut to Slack's limit, a `submit` button and Cancel."""
-    return ModalView(
+    return View(
         type="modal",
         callback_id=callback_id,
         title=truncate(title, TITLE_MAX),
@@ -62,9 +62,9 @@ def form_modal(
     )
 
 
-def read_only_modal(callback_id: View, title: str, blocks: Sequence[Block]) -> ModalView:
+def read_only_modal(callback_id: ViewId, title: str, blocks: Sequence[Block]) -> View:
     """A view with nothing to submit: `title` cut to Slack's limit, and Done."""
-    return ModalView(
+    return View(
         type="modal",
         callback_id=callback_id,
         title=truncate(title, TITLE_MAX),
@@ -84,7 +84,7 @@ def item_heading(intro: str, item: Item) -> SectionBlock:
 
 
 def input_block(
-    field: Field,
+    field: FieldId,
     label: str,
     element: InputInteractiveElement,
     *,
@@ -98,7 +98,7 @@ def input_block(
 
 
 def text_input(
-    field: Field,
+    field: FieldId,
     label: str,
     *,
     max_length: int,
@@ -126,7 +126,7 @@ def option(text: str, value: str) -> Option:
 
 
 def select_input(
-    field: Field,
+    field: FieldId,
     label: str,
     placeholder: str,
     options: Sequence[Option],
@@ -146,8 +146,8 @@ def select_input(
 
 
 def date_time_inputs(
-    date_field: Field,
-    time_field: Field,
+    date_field: FieldId,
+    time_field: FieldId,
     *,
     date_label: str,
     time_label: str,
@@ -195,20 +195,20 @@ def submitted_values(view: Mapping[str, Any]) -> Mapping[str, Any]:
     return values if isinstance(values, Mapping) else {}
 
 
-def input_state(values: Mapping[str, Any], field: Field) -> Mapping[str, Any]:
+def input_state(values: Mapping[str, Any], field: FieldId) -> Mapping[str, Any]:
     """The state of one input (its block_id and action_id are both `field`)."""
     block = values.get(field)
     state = block.get(field) if isinstance(block, Mapping) else None
     return state if isinstance(state, Mapping) else {}
 
 
-def input_text(values: Mapping[str, Any], field: Field) -> str:
+def input_text(values: Mapping[str, Any], field: FieldId) -> str:
     """A text input's value, stripped; empty when it was left empty."""
     value = input_state(values, field).get("value")
     return value.strip() if isinstance(value, str) else ""
 
 
-def selected_value(values: Mapping[str, Any], field: Field) -> str:
+def selected_value(values: Mapping[str, Any], field: FieldId) -> str:
     """The value of a select's chosen option; empty when none was chosen."""
     chosen = input_state(values, field).get("selected_option")
     value = chosen.get("value") if isinstance(chosen, Mapping) else None
@@ -216,7 +216,7 @@ def selected_value(values: Mapping[str, Any], field: Field) -> str:
 
 
 def _picked(
-    values: Mapping[str, Any], field: Field, key: str, parse: Callable[[str], T]
+    values: Mapping[str, Any], field: FieldId, key: str, parse: Callable[[str], T]
 ) -> T | None:
     raw = input_state(values, field).get(key)
     try:
@@ -225,18 +225,18 @@ def _picked(
         return None
 
 
-def picked_date(values: Mapping[str, Any], field: Field) -> date | None:
+def picked_date(values: Mapping[str, Any], field: FieldId) -> date | None:
     """A datepicker's date; None when none (or something unreadable) was sent."""
     return _picked(values, field, "selected_date", date.fromisoformat)
 
 
-def picked_time(values: Mapping[str, Any], field: Field) -> time | None:
+def picked_time(values: Mapping[str, Any], field: FieldId) -> time | None:
     """A timepicker's time; None when none (or something unreadable) was sent."""
     return _picked(values, field, "selected_time", time.fromisoformat)
 
 
 def read_datetime(
-    values: Mapping[str, Any], date_field: Field, time_field: Field, tz: ZoneInfo
+    values: Mapping[str, Any], date_field: FieldId, time_field: FieldId, tz: ZoneInfo
 ) -> datetime | None:
     """The picked date and time as a UTC time (read in `tz`); None unless both were picked."""
     day = picked_date(values, date_field)
@@ -246,7 +246,9 @@ def read_datetime(
     return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
 
 
-def half_picked(values: Mapping[str, Any], date_field: Field, time_field: Field) -> Field | None:
+def half_picked(
+    values: Mapping[str, Any], date_field: FieldId, time_field: FieldId
+) -> FieldId | None:
     """The input still empty when only one of the date and the time was picked."""
     day = picked_date(values, date_field)
     at = picked_time(values, time_field)

@@ -24,9 +24,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
     UserSelectElement,
 )
-from slack_sdk.models.views import View as ModalView
+from slack_sdk.models.views import View
 
-from blocks.ids import Field, View
+from blocks.ids import FieldId, ViewId
 from blocks.modals.form import (
     ERROR_MAX,
     HEADER_MAX,
@@ -52,14 +52,14 @@ from bot.domain.items import Item
 from bot.domain.lanes import Lane
 
 # Where each problem the domain finds is shown (NEXT depends on what was chosen: see below).
-FIELD_OF: Mapping[HandoffField, Field] = {
-    HandoffField.ASKED: Field.ASKED,
-    HandoffField.CONFIRMED: Field.HANDOFF_CONFIRMED,
-    HandoffField.UNRESOLVED: Field.UNRESOLVED,
-    HandoffField.PROMISED: Field.PROMISED,
-    HandoffField.PROMISED_BY: Field.PROMISED_DATE,
-    HandoffField.NOT_TO_PROMISE: Field.NOT_TO_PROMISE,
-    HandoffField.NEXT: Field.NEXT_OWNER,
+FIELD_OF: Mapping[HandoffField, FieldId] = {
+    HandoffField.ASKED: FieldId.ASKED,
+    HandoffField.CONFIRMED: FieldId.HANDOFF_CONFIRMED,
+    HandoffField.UNRESOLVED: FieldId.UNRESOLVED,
+    HandoffField.PROMISED: FieldId.PROMISED,
+    HandoffField.PROMISED_BY: FieldId.PROMISED_DATE,
+    HandoffField.NOT_TO_PROMISE: FieldId.NOT_TO_PROMISE,
+    HandoffField.NEXT: FieldId.NEXT_OWNER,
 }
 
 
@@ -67,9 +67,7 @@ FIELD_OF: Mapping[HandoffField, Field] = {
 _note_input = partial(text_input, max_length=FIELD_MAX, multiline=True, optional=True)
 
 
-def handoff_modal(
-    item: Item, lanes: Sequence[Lane], private_metadata: str, tz: ZoneInfo
-) -> ModalView:
+def handoff_modal(item: Item, lanes: Sequence[Lane], private_metadata: str, tz: ZoneInfo) -> View:
     """The structured handoff form for `item`; "what the patient asked" starts as its summary.
 
     Who is next is a person or one of the other lanes (the item's own lane is not offered).
@@ -88,31 +86,31 @@ def handoff_modal(
             ]
         ),
         _note_input(
-            Field.ASKED, "What the patient asked", initial=item.summary.strip(), optional=False
+            FieldId.ASKED, "What the patient asked", initial=item.summary.strip(), optional=False
         ),
-        _note_input(Field.HANDOFF_CONFIRMED, "What was already confirmed"),
-        _note_input(Field.UNRESOLVED, "What is still unresolved"),
+        _note_input(FieldId.HANDOFF_CONFIRMED, "What was already confirmed"),
+        _note_input(FieldId.UNRESOLVED, "What is still unresolved"),
         _note_input(
-            Field.PROMISED,
+            FieldId.PROMISED,
             "What the patient was promised",
             max_length=PROMISE_MAX,
             placeholder="e.g. A call back with the referral status",
             hint="A promise is tracked by its deadline: pick the day and time below.",
         ),
         *date_time_inputs(
-            Field.PROMISED_DATE,
-            Field.PROMISED_TIME,
+            FieldId.PROMISED_DATE,
+            FieldId.PROMISED_TIME,
             date_label="Promised by which day",
             time_label="Promised by what time",
             tz=tz,
             optional=True,
         ),
-        _note_input(Field.NOT_TO_PROMISE, "What must not be promised yet"),
+        _note_input(FieldId.NOT_TO_PROMISE, "What must not be promised yet"),
         DividerBlock(),
         input_block(
-            Field.NEXT_OWNER,
+            FieldId.NEXT_OWNER,
             "Who is next: a person",
-            UserSelectElement(action_id=Field.NEXT_OWNER, placeholder="Choose a person"),
+            UserSelectElement(action_id=FieldId.NEXT_OWNER, placeholder="Choose a person"),
             optional=True,
             hint="They become the owner and get a direct message with a link to this note.",
         ),
@@ -121,7 +119,7 @@ def handoff_modal(
     if options:
         blocks.append(
             select_input(
-                Field.NEXT_LANE,
+                FieldId.NEXT_LANE,
                 "…or another lane",
                 "Choose a lane",
                 options,
@@ -130,7 +128,7 @@ def handoff_modal(
                 "new card. Choose a person or a lane, not both.",
             )
         )
-    return form_modal(View.HANDOFF, f"Handoff {item.key}", "Hand off", blocks, private_metadata)
+    return form_modal(ViewId.HANDOFF, f"Handoff {item.key}", "Hand off", blocks, private_metadata)
 
 
 def handoff_note_from_view(view: Mapping[str, Any], tz: ZoneInfo) -> HandoffNote:
@@ -140,16 +138,16 @@ def handoff_note_from_view(view: Mapping[str, Any], tz: ZoneInfo) -> HandoffNote
     and its time were picked.
     """
     values = submitted_values(view)
-    owner = input_state(values, Field.NEXT_OWNER).get("selected_user")
+    owner = input_state(values, FieldId.NEXT_OWNER).get("selected_user")
     return HandoffNote(
-        asked=input_text(values, Field.ASKED),
-        confirmed=input_text(values, Field.HANDOFF_CONFIRMED),
-        unresolved=input_text(values, Field.UNRESOLVED),
-        promised=input_text(values, Field.PROMISED),
-        promised_by=read_datetime(values, Field.PROMISED_DATE, Field.PROMISED_TIME, tz),
-        not_to_promise=input_text(values, Field.NOT_TO_PROMISE),
+        asked=input_text(values, FieldId.ASKED),
+        confirmed=input_text(values, FieldId.HANDOFF_CONFIRMED),
+        unresolved=input_text(values, FieldId.UNRESOLVED),
+        promised=input_text(values, FieldId.PROMISED),
+        promised_by=read_datetime(values, FieldId.PROMISED_DATE, FieldId.PROMISED_TIME, tz),
+        not_to_promise=input_text(values, FieldId.NOT_TO_PROMISE),
         next_owner=owner if isinstance(owner, str) and owner else None,
-        next_lane=selected_value(values, Field.NEXT_LANE) or None,
+        next_lane=selected_value(values, FieldId.NEXT_LANE) or None,
     )
 
 
@@ -164,10 +162,10 @@ def handoff_errors(
     """
     errors: dict[str, str] = {}
 
-    def add(block_id: Field, message: str) -> None:
+    def add(block_id: FieldId, message: str) -> None:
         errors[block_id] = f"{errors[block_id]} {message}" if block_id in errors else message
 
-    missing = half_picked(submitted_values(view), Field.PROMISED_DATE, Field.PROMISED_TIME)
+    missing = half_picked(submitted_values(view), FieldId.PROMISED_DATE, FieldId.PROMISED_TIME)
     if missing is not None:
         add(missing, "Pick a date and a time.")
     for problem in problems:
@@ -175,10 +173,10 @@ def handoff_errors(
             continue
         block_id = FIELD_OF[problem.field]
         if problem.field is HandoffField.NEXT and note.next_lane and not note.next_owner:
-            block_id = Field.NEXT_LANE
+            block_id = FieldId.NEXT_LANE
         add(block_id, problem.message)
     if PROMISE_MAX < len(note.promised) <= FIELD_MAX:
-        add(Field.PROMISED, f"Keep a promise under {PROMISE_MAX:,} characters.")
+        add(FieldId.PROMISED, f"Keep a promise under {PROMISE_MAX:,} characters.")
     return {block_id: truncate(message, ERROR_MAX) for block_id, message in errors.items()}
 
 
@@ -197,7 +195,7 @@ def handoff_note_modal(
     at: datetime,
     next_lane_name: str | None,
     tz: ZoneInfo,
-) -> ModalView:
+) -> View:
     """The whole handoff note, read-only, for the person working the item (an audited view).
 
     Every field someone typed is plain_text. `next_lane_name` is the name of `note.next_lane`
@@ -233,4 +231,4 @@ def handoff_note_modal(
     blocks.append(
         SectionBlock(text=MarkdownTextObject(text=f"*Who is next:* {next_text}", verbatim=True))
     )
-    return read_only_modal(View.HANDOFF_NOTE, f"Handoff {item_key}", blocks)
+    return read_only_modal(ViewId.HANDOFF_NOTE, f"Handoff {item_key}", blocks)

@@ -19,9 +19,9 @@ from slack_sdk.models.blocks import (
     OptionGroup,
     StaticSelectElement,
 )
-from slack_sdk.models.views import View as ModalView
+from slack_sdk.models.views import View
 
-from blocks.ids import Field, View
+from blocks.ids import FieldId, ViewId
 from blocks.modals.form import (
     ERROR_MAX,
     OPTION_TEXT_MAX,
@@ -54,17 +54,17 @@ REQUEST_TYPE_SEPARATOR = "|"
 
 # Where each intake problem is shown in the modal. A bad source link came with the
 # message the summary was prefilled from, so the summary is where staff will look.
-FIELD_OF: Mapping[IntakeField, Field] = {
-    IntakeField.PATIENT_REF: Field.PATIENT_REF,
-    IntakeField.PATIENT_NAME: Field.PATIENT_NAME,
-    IntakeField.PHONE: Field.PHONE,
-    IntakeField.ORIGIN: Field.ORIGIN,
-    IntakeField.LANE: Field.LANE,
-    IntakeField.REQUEST_TYPE: Field.REQUEST_TYPE,
-    IntakeField.SUMMARY: Field.SUMMARY,
-    IntakeField.LANGUAGE: Field.LANGUAGE,
-    IntakeField.CALLBACK_WINDOW: Field.CALLBACK_WINDOW,
-    IntakeField.SOURCE_LINK: Field.SUMMARY,
+FIELD_OF: Mapping[IntakeField, FieldId] = {
+    IntakeField.PATIENT_REF: FieldId.PATIENT_REF,
+    IntakeField.PATIENT_NAME: FieldId.PATIENT_NAME,
+    IntakeField.PHONE: FieldId.PHONE,
+    IntakeField.ORIGIN: FieldId.ORIGIN,
+    IntakeField.LANE: FieldId.LANE,
+    IntakeField.REQUEST_TYPE: FieldId.REQUEST_TYPE,
+    IntakeField.SUMMARY: FieldId.SUMMARY,
+    IntakeField.LANGUAGE: FieldId.LANGUAGE,
+    IntakeField.CALLBACK_WINDOW: FieldId.CALLBACK_WINDOW,
+    IntakeField.SOURCE_LINK: FieldId.SUMMARY,
 }
 
 
@@ -97,7 +97,7 @@ def _request_type_select(lanes: Sequence[Lane], prefill: IntakeDraft) -> StaticS
             initial = next((o for o in options if o.value == wanted_value), initial)
         groups.append(OptionGroup(label=truncate(lane.name, OPTION_TEXT_MAX), options=options))
     return StaticSelectElement(
-        action_id=Field.REQUEST_TYPE,
+        action_id=FieldId.REQUEST_TYPE,
         placeholder="Choose a request type",
         option_groups=groups,
         initial_option=initial,
@@ -109,7 +109,7 @@ def intake_modal(
     languages: Sequence[str],
     prefill: IntakeDraft = IntakeDraft(),  # noqa: B008 - frozen dataclass, safe as a default
     private_metadata: str = "",
-) -> ModalView:
+) -> View:
     """The form staff fill in to log a patient request.
 
     Every input starts from `prefill` (the message shortcut prefills the summary and the
@@ -128,47 +128,47 @@ def intake_modal(
         )
     blocks += [
         text_input(
-            Field.PATIENT_REF,
+            FieldId.PATIENT_REF,
             "Patient reference number",
             initial=prefill.patient_ref,
             max_length=REFERENCE_MAX,
             placeholder="e.g. MRN-20431",
         ),
         text_input(
-            Field.PATIENT_NAME,
+            FieldId.PATIENT_NAME,
             "Patient name",
             initial=prefill.patient_name,
             max_length=NAME_MAX,
         ),
         text_input(
-            Field.PHONE,
+            FieldId.PHONE,
             "Callback phone",
             initial=prefill.phone,
             max_length=PHONE_INPUT_MAX,
             placeholder="(555) 201-4477",
         ),
         select_input(
-            Field.ORIGIN,
+            FieldId.ORIGIN,
             "How did the request reach us?",
             "Choose how it arrived",
             [_option(origin.label, origin.value) for origin in Origin],
             initial_value=prefill.origin,
         ),
         select_input(
-            Field.LANE,
+            FieldId.LANE,
             "Lane",
             "Choose a lane",
             [_option(lane.name, lane.key) for lane in lanes],
             initial_value=prefill.lane,
         ),
         input_block(
-            Field.REQUEST_TYPE,
+            FieldId.REQUEST_TYPE,
             "Request type",
             _request_type_select(lanes, prefill),
             hint="Pick a type listed under the lane you chose.",
         ),
         text_input(
-            Field.SUMMARY,
+            FieldId.SUMMARY,
             "Summary of the request",
             initial=prefill.summary,
             max_length=SUMMARY_MAX,
@@ -180,7 +180,7 @@ def intake_modal(
         language = prefill.language if prefill.language in languages else languages[0]
         blocks.append(
             select_input(
-                Field.LANGUAGE,
+                FieldId.LANGUAGE,
                 "Preferred language",
                 "Choose a language",
                 [_option(lang, lang) for lang in languages],
@@ -189,7 +189,7 @@ def intake_modal(
         )
     blocks.append(
         text_input(
-            Field.CALLBACK_WINDOW,
+            FieldId.CALLBACK_WINDOW,
             "Preferred callback window",
             initial=prefill.callback_window,
             max_length=CALLBACK_WINDOW_MAX,
@@ -198,7 +198,7 @@ def intake_modal(
         )
     )
     return form_modal(
-        View.INTAKE,
+        ViewId.INTAKE,
         "New patient request",
         "Log request",
         blocks,
@@ -206,7 +206,7 @@ def intake_modal(
     )
 
 
-def _state_value(values: Mapping[str, Any], field: Field) -> str:
+def _state_value(values: Mapping[str, Any], field: FieldId) -> str:
     """The text (as typed, unstripped) or the selected option's value of one input; empty
     when absent."""
     state = input_state(values, field)
@@ -222,22 +222,22 @@ def intake_draft_from_view(view: Mapping[str, Any]) -> IntakeDraft:
     field decides the lane (the type's lane is used only if the lane field is empty).
     """
     values = submitted_values(view)
-    lane = _state_value(values, Field.LANE)
-    type_lane, separator, request_type = _state_value(values, Field.REQUEST_TYPE).partition(
+    lane = _state_value(values, FieldId.LANE)
+    type_lane, separator, request_type = _state_value(values, FieldId.REQUEST_TYPE).partition(
         REQUEST_TYPE_SEPARATOR
     )
     if not separator:
         type_lane, request_type = "", type_lane
     return IntakeDraft(
-        patient_ref=_state_value(values, Field.PATIENT_REF),
-        patient_name=_state_value(values, Field.PATIENT_NAME),
-        phone=_state_value(values, Field.PHONE),
-        origin=_state_value(values, Field.ORIGIN),
+        patient_ref=_state_value(values, FieldId.PATIENT_REF),
+        patient_name=_state_value(values, FieldId.PATIENT_NAME),
+        phone=_state_value(values, FieldId.PHONE),
+        origin=_state_value(values, FieldId.ORIGIN),
         lane=lane or type_lane,
         request_type=request_type,
-        summary=_state_value(values, Field.SUMMARY),
-        language=_state_value(values, Field.LANGUAGE),
-        callback_window=_state_value(values, Field.CALLBACK_WINDOW),
+        summary=_state_value(values, FieldId.SUMMARY),
+        language=_state_value(values, FieldId.LANGUAGE),
+        callback_window=_state_value(values, FieldId.CALLBACK_WINDOW),
         source_link=metadata_value(view, "source_link"),
     )
 

@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
-from slack_sdk.models.views import View as ModalView
+from slack_sdk.models.views import View
 
-from blocks.ids import Field, View
+from blocks.ids import FieldId, ViewId
 from blocks.modals.form import (
     OPTION_VALUE_MAX,
     OPTIONS_MAX,
@@ -22,7 +22,7 @@ from blocks.text import escape_within
 from bot.domain.items import Item
 
 
-def language_modal(item: Item, languages: Sequence[str], private_metadata: str) -> ModalView:
+def language_modal(item: Item, languages: Sequence[str], private_metadata: str) -> View:
     """The form that sets the patient's language, from the practice's list (current one chosen).
 
     `private_metadata` is the caller's (the item key; never patient data).
@@ -41,7 +41,7 @@ def language_modal(item: Item, languages: Sequence[str], private_metadata: str) 
             )
         ),
         select_input(
-            Field.LANGUAGE_CHOICE,
+            FieldId.LANGUAGE_CHOICE,
             "Preferred language",
             "Choose a language",
             options,
@@ -56,19 +56,19 @@ def language_modal(item: Item, languages: Sequence[str], private_metadata: str) 
         ),
     ]
     return form_modal(
-        View.LANGUAGE, f"Language: {item.key}", "Set language", blocks, private_metadata
+        ViewId.LANGUAGE, f"Language: {item.key}", "Set language", blocks, private_metadata
     )
 
 
 def language_from_view(view: Mapping[str, Any]) -> str:
     """Read the submitted Language modal: the chosen language, unchecked ("" when none)."""
-    return selected_value(submitted_values(view), Field.LANGUAGE_CHOICE)
+    return selected_value(submitted_values(view), FieldId.LANGUAGE_CHOICE)
 
 
 def language_errors(language: str, languages: Sequence[str]) -> dict[str, str]:
     """What is wrong with a Language submission; empty for a language the practice offers."""
     if not language:
-        return {Field.LANGUAGE_CHOICE: "Choose the patient's language."}
+        return {FieldId.LANGUAGE_CHOICE: "Choose the patient's language."}
     if language not in languages:
-        return {Field.LANGUAGE_CHOICE: "Choose one of the languages the practice offers."}
+        return {FieldId.LANGUAGE_CHOICE: "Choose one of the languages the practice offers."}
     return {}

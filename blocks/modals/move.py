@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Option, SectionBlock
-from slack_sdk.models.views import View as ModalView
+from slack_sdk.models.views import View
 
-from blocks.ids import Field, View
+from blocks.ids import FieldId, ViewId
 from blocks.modals.form import (
     ERROR_MAX,
     OPTION_TEXT_MAX,
@@ -39,7 +39,7 @@ def _lane_option(lane: Lane) -> Option:
     return Option(text=f"{name}{suffix}", value=lane.key)
 
 
-def move_modal(item: Item, lanes: Iterable[Lane], private_metadata: str) -> ModalView:
+def move_modal(item: Item, lanes: Iterable[Lane], private_metadata: str) -> View:
     """The form that moves `item` to one of the other lanes (each shown with its target).
 
     `private_metadata` is the caller's (item key and current lane; never patient data).
@@ -57,7 +57,7 @@ def move_modal(item: Item, lanes: Iterable[Lane], private_metadata: str) -> Moda
             )
         ),
         select_input(
-            Field.MOVE_LANE,
+            FieldId.MOVE_LANE,
             "Move to",
             "Choose a lane",
             [_lane_option(lane) for lane in others[:OPTIONS_MAX]],
@@ -71,12 +71,12 @@ def move_modal(item: Item, lanes: Iterable[Lane], private_metadata: str) -> Moda
             ]
         ),
     ]
-    return form_modal(View.MOVE, f"Move {item.key}", "Move", blocks, private_metadata)
+    return form_modal(ViewId.MOVE, f"Move {item.key}", "Move", blocks, private_metadata)
 
 
 def move_lane_from_view(view: Mapping[str, Any]) -> str:
     """Read the submitted Move modal: the chosen lane key, unchecked ("" when none)."""
-    return selected_value(submitted_values(view), Field.MOVE_LANE)
+    return selected_value(submitted_values(view), FieldId.MOVE_LANE)
 
 
 def move_errors(lane_key: str, lanes: Mapping[str, Lane], current_lane: str) -> dict[str, str]:
@@ -85,10 +85,10 @@ def move_errors(lane_key: str, lanes: Mapping[str, Lane], current_lane: str) -> 
     Refuses no lane, a lane the practice does not have, and the lane the item is in.
     """
     if not lane_key:
-        return {Field.MOVE_LANE: "Choose the lane to move it to."}
+        return {FieldId.MOVE_LANE: "Choose the lane to move it to."}
     if lane_key not in lanes:
-        return {Field.MOVE_LANE: "That lane no longer exists: choose another."}
+        return {FieldId.MOVE_LANE: "That lane no longer exists: choose another."}
     if lane_key == current_lane:
         name = truncate(lanes[lane_key].name, ERROR_MAX - 40)
-        return {Field.MOVE_LANE: f"It is already in {name}: choose another lane."}
+        return {FieldId.MOVE_LANE: f"It is already in {name}: choose another lane."}
     return {}

@@ -13,9 +13,9 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     PlainTextObject,
 )
-from slack_sdk.models.views import View as ModalView
+from slack_sdk.models.views import View
 
-from blocks.ids import Field, View
+from blocks.ids import FieldId, ViewId
 from blocks.modals.form import (
     ERROR_MAX,
     date_time_inputs,
@@ -46,7 +46,7 @@ class PromiseDraft:
 
 def promise_modal(
     item: Item, open_promises: Sequence[Promise], private_metadata: str, tz: ZoneInfo
-) -> ModalView:
+) -> View:
     """The form that tracks a promise on `item`: what the patient will hear, and by when.
 
     The item's open promises are listed (the newest few) so nobody promises twice.
@@ -65,7 +65,7 @@ def promise_modal(
         blocks.append(ContextBlock(elements=[PlainTextObject(text=listed, emoji=False)]))
     blocks.append(
         text_input(
-            Field.PROMISE_TEXT,
+            FieldId.PROMISE_TEXT,
             "What the patient was told to expect",
             max_length=PROMISE_MAX,
             multiline=True,
@@ -74,14 +74,14 @@ def promise_modal(
         )
     )
     blocks += date_time_inputs(
-        Field.PROMISE_DATE,
-        Field.PROMISE_TIME,
+        FieldId.PROMISE_DATE,
+        FieldId.PROMISE_TIME,
         date_label="By which day",
         time_label="By what time",
         tz=tz,
     )
     return form_modal(
-        View.PROMISE, f"Promise on {item.key}", "Track promise", blocks, private_metadata
+        ViewId.PROMISE, f"Promise on {item.key}", "Track promise", blocks, private_metadata
     )
 
 
@@ -89,8 +89,8 @@ def promise_from_view(view: Mapping[str, Any], tz: ZoneInfo) -> PromiseDraft:
     """Read a submitted Promise modal, unchecked; the deadline is read in `tz`."""
     values = submitted_values(view)
     return PromiseDraft(
-        text=input_text(values, Field.PROMISE_TEXT),
-        due_at=read_datetime(values, Field.PROMISE_DATE, Field.PROMISE_TIME, tz),
+        text=input_text(values, FieldId.PROMISE_TEXT),
+        due_at=read_datetime(values, FieldId.PROMISE_DATE, FieldId.PROMISE_TIME, tz),
     )
 
 
@@ -102,14 +102,14 @@ def promise_errors(view: Mapping[str, Any], draft: PromiseDraft, now: datetime) 
     """
     errors: dict[str, str] = {}
     if not draft.text:
-        errors[Field.PROMISE_TEXT] = "Say what the patient was told to expect."
+        errors[FieldId.PROMISE_TEXT] = "Say what the patient was told to expect."
     elif len(draft.text) > PROMISE_MAX:
-        errors[Field.PROMISE_TEXT] = f"Keep it under {PROMISE_MAX:,} characters."
-    missing = half_picked(submitted_values(view), Field.PROMISE_DATE, Field.PROMISE_TIME)
+        errors[FieldId.PROMISE_TEXT] = f"Keep it under {PROMISE_MAX:,} characters."
+    missing = half_picked(submitted_values(view), FieldId.PROMISE_DATE, FieldId.PROMISE_TIME)
     if missing is not None:
         errors[missing] = "Pick a date and a time."
     elif draft.due_at is None:
-        errors[Field.PROMISE_DATE] = "By when? Pick a date and a time."
+        errors[FieldId.PROMISE_DATE] = "By when? Pick a date and a time."
     elif draft.due_at <= now:
-        errors[Field.PROMISE_DATE] = "Choose a day and time in the future."
+        errors[FieldId.PROMISE_DATE] = "Choose a day and time in the future."
     return {block_id: truncate(message, ERROR_MAX) for block_id, message in errors.items()}

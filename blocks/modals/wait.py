@@ -12,9 +12,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
-from slack_sdk.models.views import View as ModalView
+from slack_sdk.models.views import View
 
-from blocks.ids import Field, View
+from blocks.ids import FieldId, ViewId
 from blocks.modals.form import (
     ERROR_MAX,
     date_time_inputs,
@@ -90,7 +90,7 @@ def _clock_text(item: Item, now: datetime, calendar: BusinessCalendar) -> str:
 
 def wait_modal(
     item: Item, calendar: BusinessCalendar, now: datetime, private_metadata: str
-) -> ModalView:
+) -> View:
     """The form that parks `item` on an outside party until a check-back time.
 
     An item already waiting shows its current wait, to change who or when. `private_metadata`
@@ -116,7 +116,7 @@ def wait_modal(
             )
         ),
         text_input(
-            Field.WAITING_ON,
+            FieldId.WAITING_ON,
             "Waiting on",
             max_length=WAITING_ON_MAX,
             initial=item.waiting_on,
@@ -124,8 +124,8 @@ def wait_modal(
             hint="Who or what must answer before this can move. No patient details.",
         ),
         *date_time_inputs(
-            Field.CHECK_BACK_DATE,
-            Field.CHECK_BACK_TIME,
+            FieldId.CHECK_BACK_DATE,
+            FieldId.CHECK_BACK_TIME,
             date_label="Check back on",
             time_label="At",
             tz=tz,
@@ -142,16 +142,16 @@ def wait_modal(
         ),
     ]
     submit = "Start waiting" if item.status is not Status.WAITING else "Save"
-    return form_modal(View.WAIT, f"Waiting: {item.key}", submit, blocks, private_metadata)
+    return form_modal(ViewId.WAIT, f"Waiting: {item.key}", submit, blocks, private_metadata)
 
 
 def wait_form_from_view(view: Mapping[str, Any]) -> WaitForm:
     """Read the submitted Waiting modal; what is missing or unreadable comes back empty."""
     values = submitted_values(view)
     return WaitForm(
-        waiting_on=input_text(values, Field.WAITING_ON),
-        check_back_date=picked_date(values, Field.CHECK_BACK_DATE),
-        check_back_time=picked_time(values, Field.CHECK_BACK_TIME),
+        waiting_on=input_text(values, FieldId.WAITING_ON),
+        check_back_date=picked_date(values, FieldId.CHECK_BACK_DATE),
+        check_back_time=picked_time(values, FieldId.CHECK_BACK_TIME),
     )
 
 
@@ -163,21 +163,21 @@ def wait_errors(form: WaitForm, now: datetime, calendar: BusinessCalendar) -> di
     """
     errors: dict[str, str] = {}
     if not form.waiting_on:
-        errors[Field.WAITING_ON] = "Say who or what the item is waiting on."
+        errors[FieldId.WAITING_ON] = "Say who or what the item is waiting on."
     elif len(form.waiting_on) > WAITING_ON_MAX:
-        errors[Field.WAITING_ON] = f"Keep it under {WAITING_ON_MAX} characters."
+        errors[FieldId.WAITING_ON] = f"Keep it under {WAITING_ON_MAX} characters."
     if form.check_back_date is None:
-        errors[Field.CHECK_BACK_DATE] = "Pick the day to check back."
+        errors[FieldId.CHECK_BACK_DATE] = "Pick the day to check back."
     if form.check_back_time is None:
-        errors[Field.CHECK_BACK_TIME] = "Pick the time to check back."
+        errors[FieldId.CHECK_BACK_TIME] = "Pick the time to check back."
     at = form.check_back_at(calendar)
     if at is not None and form.check_back_date is not None:
         today = now.astimezone(calendar.tz).date()
         if form.check_back_date < today:
-            errors[Field.CHECK_BACK_DATE] = "That day has passed: pick today or later."
+            errors[FieldId.CHECK_BACK_DATE] = "That day has passed: pick today or later."
         elif at <= now:
             shown = clock_time(now, calendar.tz)
-            errors[Field.CHECK_BACK_TIME] = f"Pick a time later than now ({shown})."
+            errors[FieldId.CHECK_BACK_TIME] = f"Pick a time later than now ({shown})."
         elif at > now + CHECK_BACK_HORIZON:
-            errors[Field.CHECK_BACK_DATE] = "Pick a day within the next year."
+            errors[FieldId.CHECK_BACK_DATE] = "Pick a day within the next year."
     return {block_id: truncate(message, ERROR_MAX) for block_id, message in errors.items()}

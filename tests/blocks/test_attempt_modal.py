@@ -9,9 +9,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from slack_sdk.models.views import View as SlackView
+from slack_sdk.models.views import View
 
-from blocks.ids import Field, View
+from blocks.ids import FieldId, ViewId
 from blocks.modals.attempt import (
     IDENTITY_LABEL,
     IDENTITY_VERIFIED,
@@ -58,7 +58,7 @@ def modal(item: Any = None, lane: Lane | None = None, **options: Any) -> dict[st
         private_metadata=METADATA,
         tz=options.get("tz"),
     )
-    SlackView(**view.to_dict()).validate_json()
+    View(**view.to_dict()).validate_json()
     return assert_valid_view(view)
 
 
@@ -69,22 +69,22 @@ def inputs_of(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def submitted(**values: Any) -> dict[str, Any]:
     """A view as Slack sends it on submit: state.values[block_id][action_id] = value."""
     shapes = {
-        Field.OUTCOME: ("static_select", "selected_option"),
-        Field.IDENTITY: ("checkboxes", "selected_options"),
-        Field.CONFIRMED: ("plain_text_input", "value"),
-        Field.NEXT_STEP: ("plain_text_input", "value"),
-        Field.NEXT_DATE: ("datepicker", "selected_date"),
-        Field.NEXT_TIME: ("timepicker", "selected_time"),
+        FieldId.OUTCOME: ("static_select", "selected_option"),
+        FieldId.IDENTITY: ("checkboxes", "selected_options"),
+        FieldId.CONFIRMED: ("plain_text_input", "value"),
+        FieldId.NEXT_STEP: ("plain_text_input", "value"),
+        FieldId.NEXT_DATE: ("datepicker", "selected_date"),
+        FieldId.NEXT_TIME: ("timepicker", "selected_time"),
     }
     state: dict[str, Any] = {}
     for field, (kind, key) in shapes.items():
         value = values.get(field)
-        if field is Field.OUTCOME and value is not None:
+        if field is FieldId.OUTCOME and value is not None:
             value = {"text": {"type": "plain_text", "text": value}, "value": value}
-        if field is Field.IDENTITY:
+        if field is FieldId.IDENTITY:
             value = [{"value": IDENTITY_VERIFIED}] if value else []
         state[field] = {field: {"type": kind, key: value}}
-    return {"callback_id": View.ATTEMPT, "private_metadata": METADATA, "state": {"values": state}}
+    return {"callback_id": ViewId.ATTEMPT, "private_metadata": METADATA, "state": {"values": state}}
 
 
 # --- the form ------------------------------------------------------------------------------------
@@ -92,7 +92,7 @@ def submitted(**values: Any) -> dict[str, Any]:
 
 def test_the_modal_names_the_item_and_keeps_only_the_key_in_its_metadata() -> None:
     payload = modal()
-    assert payload["callback_id"] == View.ATTEMPT
+    assert payload["callback_id"] == ViewId.ATTEMPT
     assert payload["title"]["text"] == "Log call CQ-1042"
     assert payload["submit"]["text"] == "Log call"
     assert payload["private_metadata"] == METADATA
@@ -154,30 +154,30 @@ def test_scripts_never_carry_the_summary_or_the_phone() -> None:
 def test_inputs_are_outcome_identity_confirmed_next_step_and_next_due() -> None:
     inputs = inputs_of(modal())
     assert list(inputs) == [
-        Field.OUTCOME,
-        Field.IDENTITY,
-        Field.CONFIRMED,
-        Field.NEXT_STEP,
-        Field.NEXT_DATE,
-        Field.NEXT_TIME,
+        FieldId.OUTCOME,
+        FieldId.IDENTITY,
+        FieldId.CONFIRMED,
+        FieldId.NEXT_STEP,
+        FieldId.NEXT_DATE,
+        FieldId.NEXT_TIME,
     ]
     for block_id, block in inputs.items():
         assert block["element"]["action_id"] == block_id
-    assert inputs[Field.OUTCOME].get("optional") is not True
+    assert inputs[FieldId.OUTCOME].get("optional") is not True
     assert all(inputs[f].get("optional") is True for f in list(inputs)[1:])
-    outcome = inputs[Field.OUTCOME]["element"]
+    outcome = inputs[FieldId.OUTCOME]["element"]
     assert outcome["type"] == "static_select"
     assert [(o["value"], o["text"]["text"]) for o in outcome["options"]] == [
         (o.value, o.label) for o in Outcome
     ]
-    identity = inputs[Field.IDENTITY]["element"]
+    identity = inputs[FieldId.IDENTITY]["element"]
     assert identity["type"] == "checkboxes"
     assert [o["text"]["text"] for o in identity["options"]] == [IDENTITY_LABEL]
-    assert inputs[Field.CONFIRMED]["element"]["multiline"] is True
-    assert inputs[Field.CONFIRMED]["element"]["max_length"] == CONFIRMED_MAX == 1000
-    assert inputs[Field.NEXT_STEP]["element"]["max_length"] == NEXT_STEP_MAX == 300
-    assert inputs[Field.NEXT_DATE]["element"]["type"] == "datepicker"
-    assert inputs[Field.NEXT_TIME]["element"]["type"] == "timepicker"
+    assert inputs[FieldId.CONFIRMED]["element"]["multiline"] is True
+    assert inputs[FieldId.CONFIRMED]["element"]["max_length"] == CONFIRMED_MAX == 1000
+    assert inputs[FieldId.NEXT_STEP]["element"]["max_length"] == NEXT_STEP_MAX == 300
+    assert inputs[FieldId.NEXT_DATE]["element"]["type"] == "datepicker"
+    assert inputs[FieldId.NEXT_TIME]["element"]["type"] == "timepicker"
 
 
 def test_the_longest_item_still_makes_a_valid_modal() -> None:
@@ -198,12 +198,12 @@ def test_the_longest_item_still_makes_a_valid_modal() -> None:
 def test_a_full_submission_becomes_a_note_in_the_practices_time_zone() -> None:
     view = submitted(
         **{
-            Field.OUTCOME: "reached",
-            Field.IDENTITY: True,
-            Field.CONFIRMED: "  Chose Tue 10:30 with Dr. Rivera; text sent.  ",
-            Field.NEXT_STEP: "None, ready to close",
-            Field.NEXT_DATE: "2026-11-24",
-            Field.NEXT_TIME: "09:30",
+            FieldId.OUTCOME: "reached",
+            FieldId.IDENTITY: True,
+            FieldId.CONFIRMED: "  Chose Tue 10:30 with Dr. Rivera; text sent.  ",
+            FieldId.NEXT_STEP: "None, ready to close",
+            FieldId.NEXT_DATE: "2026-11-24",
+            FieldId.NEXT_TIME: "09:30",
         }
     )
     note = attempt_note_from_view(view, TZ)
@@ -217,23 +217,23 @@ def test_a_full_submission_becomes_a_note_in_the_practices_time_zone() -> None:
 
 
 def test_an_unanswered_call_needs_only_the_outcome() -> None:
-    note = attempt_note_from_view(submitted(**{Field.OUTCOME: "no_answer"}), TZ)
+    note = attempt_note_from_view(submitted(**{FieldId.OUTCOME: "no_answer"}), TZ)
     assert note == AttemptNote(outcome=Outcome.NO_ANSWER)
     assert attempt_problems(note, NOW) == []
 
 
 def test_a_time_without_a_date_means_today_and_a_date_needs_a_time() -> None:
-    view = submitted(**{Field.OUTCOME: "busy", Field.NEXT_TIME: "15:00"})
+    view = submitted(**{FieldId.OUTCOME: "busy", FieldId.NEXT_TIME: "15:00"})
     note = attempt_note_from_view(view, TZ, today=date(2026, 11, 23))
     assert note.next_due == datetime(2026, 11, 23, 20, 0, tzinfo=UTC)
     with pytest.raises(AttemptFormIncomplete) as no_day:
         attempt_note_from_view(view, TZ)
-    assert Field.NEXT_DATE in no_day.value.errors()
+    assert FieldId.NEXT_DATE in no_day.value.errors()
     with pytest.raises(AttemptFormIncomplete) as no_time:
         attempt_note_from_view(
-            submitted(**{Field.OUTCOME: "busy", Field.NEXT_DATE: "2026-11-24"}), TZ
+            submitted(**{FieldId.OUTCOME: "busy", FieldId.NEXT_DATE: "2026-11-24"}), TZ
         )
-    assert no_time.value.errors() == {Field.NEXT_TIME: "Choose a time on that day as well."}
+    assert no_time.value.errors() == {FieldId.NEXT_TIME: "Choose a time on that day as well."}
 
 
 @pytest.mark.parametrize(
@@ -242,7 +242,7 @@ def test_a_time_without_a_date_means_today_and_a_date_needs_a_time() -> None:
         {},
         {"state": {"values": {}}},
         submitted(),
-        submitted(**{Field.OUTCOME: "hung_up_angrily"}),
+        submitted(**{FieldId.OUTCOME: "hung_up_angrily"}),
     ],
 )
 def test_a_submission_without_a_known_outcome_is_refused_on_the_outcome(
@@ -250,16 +250,16 @@ def test_a_submission_without_a_known_outcome_is_refused_on_the_outcome(
 ) -> None:
     with pytest.raises(AttemptFormIncomplete) as incomplete:
         attempt_note_from_view(view, TZ)
-    assert list(incomplete.value.errors()) == [Field.OUTCOME]
+    assert list(incomplete.value.errors()) == [FieldId.OUTCOME]
 
 
 def test_the_longest_inputs_are_read_whole() -> None:
     view = submitted(
         **{
-            Field.OUTCOME: "reached",
-            Field.IDENTITY: True,
-            Field.CONFIRMED: "c" * CONFIRMED_MAX,
-            Field.NEXT_STEP: "n" * NEXT_STEP_MAX,
+            FieldId.OUTCOME: "reached",
+            FieldId.IDENTITY: True,
+            FieldId.CONFIRMED: "c" * CONFIRMED_MAX,
+            FieldId.NEXT_STEP: "n" * NEXT_STEP_MAX,
         }
     )
     note = attempt_note_from_view(view, TZ)
@@ -268,18 +268,18 @@ def test_the_longest_inputs_are_read_whole() -> None:
 
 def test_a_reached_note_that_says_nothing_gets_the_domains_hints_on_its_fields() -> None:
     note = attempt_note_from_view(
-        submitted(**{Field.OUTCOME: "reached", Field.CONFIRMED: "called patient"}), TZ
+        submitted(**{FieldId.OUTCOME: "reached", FieldId.CONFIRMED: "called patient"}), TZ
     )
     errors = attempt_errors(attempt_problems(note, NOW))
-    assert set(errors) == {Field.IDENTITY, Field.CONFIRMED, Field.NEXT_STEP}
-    assert errors[Field.CONFIRMED].startswith("Say what was confirmed with the patient")
-    assert errors[Field.NEXT_STEP].startswith("Say what happens next")
+    assert set(errors) == {FieldId.IDENTITY, FieldId.CONFIRMED, FieldId.NEXT_STEP}
+    assert errors[FieldId.CONFIRMED].startswith("Say what was confirmed with the patient")
+    assert errors[FieldId.NEXT_STEP].startswith("Say what happens next")
 
 
 def test_a_past_next_due_time_is_shown_under_the_date() -> None:
     note = AttemptNote(outcome=Outcome.NO_ANSWER, next_due=NOW - timedelta(minutes=1))
     assert attempt_errors(attempt_problems(note, NOW)) == {
-        Field.NEXT_DATE: "Choose a time in the future."
+        FieldId.NEXT_DATE: "Choose a time in the future."
     }
 
 
@@ -313,7 +313,7 @@ ATTEMPT = Attempt(
 def test_the_call_note_shows_everything_and_submits_nothing() -> None:
     view = attempt_note_modal("CQ-1042", ATTEMPT, TZ, 3)
     payload = assert_valid_view(view)
-    assert payload["callback_id"] == View.ATTEMPT_NOTE
+    assert payload["callback_id"] == ViewId.ATTEMPT_NOTE
     assert "submit" not in payload and payload["close"]["text"] == "Done"
     shown = text_of(payload)
     assert "CQ-1042 · Attempt 2 of 3" in shown
@@ -343,5 +343,5 @@ def test_an_unanswered_call_note_says_what_is_missing() -> None:
 
 def test_the_next_time_picker_is_in_the_practices_time_zone() -> None:
     view = modal(tz=ZoneInfo("America/New_York"))
-    picker = next(b for b in view["blocks"] if b.get("block_id") == Field.NEXT_TIME)["element"]
+    picker = next(b for b in view["blocks"] if b.get("block_id") == FieldId.NEXT_TIME)["element"]
     assert picker["timezone"] == "America/New_York"

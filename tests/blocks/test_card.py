@@ -13,8 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from blocks.card import item_card, moved_card, thread_entry
-from blocks.ids import Action as ActionId
-from blocks.ids import card_actions_block_id, more_value, parse_more_value
+from blocks.ids import ActionId, card_actions_block_id, more_value, parse_more_value
 from bot.domain.events import Event
 from bot.domain.handoff import Promise
 from bot.domain.items import Action, Item, Status

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from blocks.ids import Field, View
+from blocks.ids import FieldId, ViewId
 from blocks.modals.close import close_errors, close_form_from_view, close_modal
 from tests.blocks.conftest import assert_valid_view, make_claimed, make_lane, text_of
 
@@ -26,7 +26,7 @@ def inputs_of(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_close_modal_names_the_item_and_keeps_the_callers_metadata() -> None:
     payload = modal()
-    assert payload["callback_id"] == View.CLOSE
+    assert payload["callback_id"] == ViewId.CLOSE
     assert payload["title"]["text"] == "Close CQ-1042"
     assert payload["private_metadata"] == METADATA
     assert "Closing *CQ-1042 · Scheduling help*" in text_of(payload)
@@ -34,14 +34,14 @@ def test_close_modal_names_the_item_and_keeps_the_callers_metadata() -> None:
 
 def test_resolutions_come_from_the_lanes_list() -> None:
     inputs = inputs_of(modal())
-    assert list(inputs) == [Field.RESOLUTION, Field.TOLD_PATIENT]
-    select = inputs[Field.RESOLUTION]["element"]
-    assert select["action_id"] == Field.RESOLUTION
+    assert list(inputs) == [FieldId.RESOLUTION, FieldId.TOLD_PATIENT]
+    select = inputs[FieldId.RESOLUTION]["element"]
+    assert select["action_id"] == FieldId.RESOLUTION
     assert [o["value"] for o in select["options"]] == list(LANE.resolutions)
 
 
 def test_what_the_patient_was_told_is_required_and_bounded() -> None:
-    told = inputs_of(modal())[Field.TOLD_PATIENT]
+    told = inputs_of(modal())[FieldId.TOLD_PATIENT]
     assert told["label"]["text"] == "What the patient was told"
     assert told.get("optional") is not True
     assert told["element"]["multiline"] is True
@@ -68,11 +68,11 @@ def submitted(resolution: str | None, told: str | None) -> dict[str, Any]:
     return {
         "state": {
             "values": {
-                Field.RESOLUTION: {
-                    Field.RESOLUTION: {"type": "static_select", "selected_option": option}
+                FieldId.RESOLUTION: {
+                    FieldId.RESOLUTION: {"type": "static_select", "selected_option": option}
                 },
-                Field.TOLD_PATIENT: {
-                    Field.TOLD_PATIENT: {"type": "plain_text_input", "value": told}
+                FieldId.TOLD_PATIENT: {
+                    FieldId.TOLD_PATIENT: {"type": "plain_text_input", "value": told}
                 },
             }
         }
@@ -93,13 +93,13 @@ def test_a_complete_close_has_no_errors() -> None:
 @pytest.mark.parametrize(
     ("resolution", "told", "errors"),
     [
-        ("", "Told", {Field.RESOLUTION: "Choose a resolution from the Scheduling list."}),
-        ("made up", "Told", {Field.RESOLUTION: "Choose a resolution from the Scheduling list."}),
-        ("rescheduled", "   ", {Field.TOLD_PATIENT: "Write what the patient was told."}),
+        ("", "Told", {FieldId.RESOLUTION: "Choose a resolution from the Scheduling list."}),
+        ("made up", "Told", {FieldId.RESOLUTION: "Choose a resolution from the Scheduling list."}),
+        ("rescheduled", "   ", {FieldId.TOLD_PATIENT: "Write what the patient was told."}),
         (
             "rescheduled",
             "x" * 1001,
-            {Field.TOLD_PATIENT: "Keep it under 1,000 characters (1,001 now)."},
+            {FieldId.TOLD_PATIENT: "Keep it under 1,000 characters (1,001 now)."},
         ),
     ],
 )

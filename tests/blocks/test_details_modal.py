@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from blocks.ids import View
+from blocks.ids import ViewId
 from blocks.modals.details import details_modal
 from tests.blocks.conftest import (
     CALLBACK_WINDOW,
@@ -33,7 +33,7 @@ def details(item: Any) -> dict[str, Any]:
 
 def test_details_is_read_only_and_closes_with_done() -> None:
     payload = details(make_claimed())
-    assert payload["callback_id"] == View.DETAILS
+    assert payload["callback_id"] == ViewId.DETAILS
     assert payload["title"]["text"] == "Request CQ-1042"
     assert payload["close"]["text"] == "Done"
     assert "submit" not in payload

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from blocks.ids import Field, View
+from blocks.ids import FieldId, ViewId
 from blocks.modals.form import item_metadata, metadata_key
 from blocks.modals.handoff import (
     handoff_errors,
@@ -85,15 +85,15 @@ def handoff_view(
 ) -> dict[str, Any]:
     return state(
         **{
-            Field.ASKED: text(asked),
-            Field.HANDOFF_CONFIRMED: text("Identity verified; prefers mornings"),
-            Field.UNRESOLVED: text(None),
-            Field.PROMISED: text(promised),
-            Field.PROMISED_DATE: {"type": "datepicker", "selected_date": day},
-            Field.PROMISED_TIME: {"type": "timepicker", "selected_time": at, "timezone": TZ.key},
-            Field.NOT_TO_PROMISE: text("A specific provider"),
-            Field.NEXT_OWNER: {"type": "users_select", "selected_user": owner},
-            Field.NEXT_LANE: {
+            FieldId.ASKED: text(asked),
+            FieldId.HANDOFF_CONFIRMED: text("Identity verified; prefers mornings"),
+            FieldId.UNRESOLVED: text(None),
+            FieldId.PROMISED: text(promised),
+            FieldId.PROMISED_DATE: {"type": "datepicker", "selected_date": day},
+            FieldId.PROMISED_TIME: {"type": "timepicker", "selected_time": at, "timezone": TZ.key},
+            FieldId.NOT_TO_PROMISE: text("A specific provider"),
+            FieldId.NEXT_OWNER: {"type": "users_select", "selected_user": owner},
+            FieldId.NEXT_LANE: {
                 "type": "static_select",
                 "selected_option": {"value": lane} if lane else None,
             },
@@ -112,7 +112,7 @@ def errors_for(view: dict[str, Any], current_lane: str = "scheduling") -> dict[s
 
 def test_handoff_modal_names_the_item_and_carries_only_its_key() -> None:
     payload = modal()
-    assert payload["callback_id"] == View.HANDOFF
+    assert payload["callback_id"] == ViewId.HANDOFF
     assert payload["title"]["text"] == "Handoff CQ-1042"
     assert json.loads(payload["private_metadata"]) == {"key": "CQ-1042"}
     assert "Handing off *CQ-1042 · Scheduling help*" in text_of(payload)
@@ -121,17 +121,17 @@ def test_handoff_modal_names_the_item_and_carries_only_its_key() -> None:
 def test_what_the_patient_asked_is_required_and_starts_as_the_summary() -> None:
     inputs = inputs_of(modal())
     assert list(inputs) == [
-        Field.ASKED,
-        Field.HANDOFF_CONFIRMED,
-        Field.UNRESOLVED,
-        Field.PROMISED,
-        Field.PROMISED_DATE,
-        Field.PROMISED_TIME,
-        Field.NOT_TO_PROMISE,
-        Field.NEXT_OWNER,
-        Field.NEXT_LANE,
+        FieldId.ASKED,
+        FieldId.HANDOFF_CONFIRMED,
+        FieldId.UNRESOLVED,
+        FieldId.PROMISED,
+        FieldId.PROMISED_DATE,
+        FieldId.PROMISED_TIME,
+        FieldId.NOT_TO_PROMISE,
+        FieldId.NEXT_OWNER,
+        FieldId.NEXT_LANE,
     ]
-    asked = inputs[Field.ASKED]
+    asked = inputs[FieldId.ASKED]
     assert asked.get("optional") is not True
     assert asked["element"]["multiline"] is True
     assert asked["element"]["initial_value"] == "Needs to move Thursday's appointment to next week."
@@ -142,15 +142,15 @@ def test_what_the_patient_asked_is_required_and_starts_as_the_summary() -> None:
 
 def test_the_deadline_is_picked_in_the_practices_zone() -> None:
     inputs = inputs_of(modal())
-    assert inputs[Field.PROMISED_DATE]["element"]["type"] == "datepicker"
-    assert inputs[Field.PROMISED_TIME]["element"]["type"] == "timepicker"
-    assert inputs[Field.PROMISED_TIME]["element"]["timezone"] == "America/New_York"
+    assert inputs[FieldId.PROMISED_DATE]["element"]["type"] == "datepicker"
+    assert inputs[FieldId.PROMISED_TIME]["element"]["type"] == "timepicker"
+    assert inputs[FieldId.PROMISED_TIME]["element"]["timezone"] == "America/New_York"
 
 
 def test_who_is_next_is_a_person_or_one_of_the_other_lanes() -> None:
     inputs = inputs_of(modal())
-    assert inputs[Field.NEXT_OWNER]["element"]["type"] == "users_select"
-    options = inputs[Field.NEXT_LANE]["element"]["options"]
+    assert inputs[FieldId.NEXT_OWNER]["element"]["type"] == "users_select"
+    options = inputs[FieldId.NEXT_LANE]["element"]["options"]
     assert [o["value"] for o in options] == ["insurance", "referrals"]
     assert [o["text"]["text"] for o in options] == [
         "Insurance information",
@@ -160,7 +160,7 @@ def test_who_is_next_is_a_person_or_one_of_the_other_lanes() -> None:
 
 def test_a_practice_with_one_lane_offers_only_a_person() -> None:
     payload = assert_valid_view(handoff_modal(make_claimed(), [make_lane()], METADATA, TZ))
-    assert Field.NEXT_LANE not in inputs_of(payload)
+    assert FieldId.NEXT_LANE not in inputs_of(payload)
 
 
 def test_the_longest_summary_key_and_lane_names_are_cut_not_refused() -> None:
@@ -168,15 +168,15 @@ def test_the_longest_summary_key_and_lane_names_are_cut_not_refused() -> None:
     item = make_claimed(key="CQ-" + "9" * 40, summary="x" * 5000, request_type="t" * 500)
     payload = assert_valid_view(handoff_modal(item, lanes, METADATA, TZ))
     inputs = inputs_of(payload)
-    assert len(inputs[Field.ASKED]["element"]["initial_value"]) == FIELD_MAX
-    assert len(inputs[Field.NEXT_LANE]["element"]["options"]) == 100
+    assert len(inputs[FieldId.ASKED]["element"]["initial_value"]) == FIELD_MAX
+    assert len(inputs[FieldId.NEXT_LANE]["element"]["options"]) == 100
     assert len(payload["title"]["text"]) == 24
-    assert inputs[Field.PROMISED]["element"]["max_length"] == PROMISE_MAX
+    assert inputs[FieldId.PROMISED]["element"]["max_length"] == PROMISE_MAX
 
 
 def test_the_summary_is_prefilled_as_typed_never_as_markup() -> None:
     payload = modal(summary=HOSTILE)
-    assert inputs_of(payload)[Field.ASKED]["element"]["initial_value"] == HOSTILE
+    assert inputs_of(payload)[FieldId.ASKED]["element"]["initial_value"] == HOSTILE
     assert "<!here>" not in mrkdwn_texts(payload)
 
 
@@ -206,38 +206,38 @@ def test_an_empty_submission_reads_as_an_empty_note() -> None:
 
 
 def test_a_note_without_what_the_patient_asked_is_refused_there() -> None:
-    assert set(errors_for(handoff_view(asked="   "))) == {Field.ASKED}
+    assert set(errors_for(handoff_view(asked="   "))) == {FieldId.ASKED}
 
 
 def test_a_promise_without_a_deadline_is_refused_on_the_date() -> None:
     errors = errors_for(handoff_view(promised="Call back by Friday"))
-    assert set(errors) == {Field.PROMISED_DATE}
-    assert "By when" in errors[Field.PROMISED_DATE]
+    assert set(errors) == {FieldId.PROMISED_DATE}
+    assert "By when" in errors[FieldId.PROMISED_DATE]
 
 
 def test_a_deadline_with_only_a_date_asks_for_the_time() -> None:
     errors = errors_for(handoff_view(promised="Call back", day="2026-11-24"))
-    assert errors == {Field.PROMISED_TIME: "Pick a date and a time."}
+    assert errors == {FieldId.PROMISED_TIME: "Pick a date and a time."}
 
 
 def test_a_deadline_in_the_past_is_refused() -> None:
     errors = errors_for(handoff_view(promised="Call back", day="2026-11-20", at="09:00"))
-    assert set(errors) == {Field.PROMISED_DATE}
+    assert set(errors) == {FieldId.PROMISED_DATE}
 
 
 def test_a_promise_longer_than_a_tracked_promise_holds_is_refused() -> None:
     view = handoff_view(promised="p" * (PROMISE_MAX + 1), day="2026-11-24", at="15:00")
-    assert set(errors_for(view)) == {Field.PROMISED}
+    assert set(errors_for(view)) == {FieldId.PROMISED}
 
 
 def test_nobody_next_or_both_a_person_and_a_lane_is_refused_on_the_person() -> None:
-    assert set(errors_for(handoff_view(owner=None))) == {Field.NEXT_OWNER}
-    assert set(errors_for(handoff_view(lane="insurance"))) == {Field.NEXT_OWNER}
+    assert set(errors_for(handoff_view(owner=None))) == {FieldId.NEXT_OWNER}
+    assert set(errors_for(handoff_view(lane="insurance"))) == {FieldId.NEXT_OWNER}
 
 
 def test_the_items_own_lane_is_refused_on_the_lane() -> None:
     errors = errors_for(handoff_view(owner=None, lane="scheduling"))
-    assert set(errors) == {Field.NEXT_LANE}
+    assert set(errors) == {FieldId.NEXT_LANE}
     assert errors_for(handoff_view(owner=None, lane="insurance")) == {}
 
 
@@ -259,7 +259,7 @@ def test_the_note_shows_every_part_and_has_nothing_to_submit() -> None:
             next_owner="U2",
         )
     )
-    assert payload["callback_id"] == View.HANDOFF_NOTE
+    assert payload["callback_id"] == ViewId.HANDOFF_NOTE
     assert "submit" not in payload
     shown = text_of(payload)
     assert "What the patient asked:\nMove Thursday" in shown
@@ -313,13 +313,13 @@ def promise(n: int, text: str = "Call back with the referral status") -> Promise
 
 def test_promise_modal_asks_for_words_a_day_and_a_time() -> None:
     payload = assert_valid_view(promise_modal(make_claimed(), [], METADATA, TZ))
-    assert payload["callback_id"] == View.PROMISE
+    assert payload["callback_id"] == ViewId.PROMISE
     assert metadata_key(payload) == "CQ-1042"
     inputs = inputs_of(payload)
-    assert list(inputs) == [Field.PROMISE_TEXT, Field.PROMISE_DATE, Field.PROMISE_TIME]
+    assert list(inputs) == [FieldId.PROMISE_TEXT, FieldId.PROMISE_DATE, FieldId.PROMISE_TIME]
     assert all(block.get("optional") is not True for block in inputs.values())
-    assert inputs[Field.PROMISE_TEXT]["element"]["max_length"] == PROMISE_MAX
-    assert inputs[Field.PROMISE_TIME]["element"]["timezone"] == "America/New_York"
+    assert inputs[FieldId.PROMISE_TEXT]["element"]["max_length"] == PROMISE_MAX
+    assert inputs[FieldId.PROMISE_TIME]["element"]["timezone"] == "America/New_York"
 
 
 def test_promise_modal_lists_open_promises_as_plain_text() -> None:
@@ -340,9 +340,9 @@ def test_the_longest_promises_and_key_still_fit() -> None:
 def promise_view(words: str | None, day: str | None, at: str | None) -> dict[str, Any]:
     return state(
         **{
-            Field.PROMISE_TEXT: text(words),
-            Field.PROMISE_DATE: {"type": "datepicker", "selected_date": day},
-            Field.PROMISE_TIME: {"type": "timepicker", "selected_time": at},
+            FieldId.PROMISE_TEXT: text(words),
+            FieldId.PROMISE_DATE: {"type": "datepicker", "selected_date": day},
+            FieldId.PROMISE_TIME: {"type": "timepicker", "selected_time": at},
         }
     )
 
@@ -360,9 +360,9 @@ def test_a_promise_needs_words_and_a_whole_future_deadline() -> None:
         view = promise_view(words, day, at)
         return promise_errors(view, promise_from_view(view, TZ), NOW)
 
-    assert set(errors(None, None, None)) == {Field.PROMISE_TEXT, Field.PROMISE_DATE}
-    assert set(errors("Call", "2026-11-24", None)) == {Field.PROMISE_TIME}
-    assert set(errors("Call", None, "09:00")) == {Field.PROMISE_DATE}
-    assert set(errors("Call", "2026-11-23", "10:00")) == {Field.PROMISE_DATE}
-    assert set(errors("Call", "not-a-date", "25:99")) == {Field.PROMISE_DATE}
-    assert set(errors("p" * (PROMISE_MAX + 1), "2026-11-24", "09:00")) == {Field.PROMISE_TEXT}
+    assert set(errors(None, None, None)) == {FieldId.PROMISE_TEXT, FieldId.PROMISE_DATE}
+    assert set(errors("Call", "2026-11-24", None)) == {FieldId.PROMISE_TIME}
+    assert set(errors("Call", None, "09:00")) == {FieldId.PROMISE_DATE}
+    assert set(errors("Call", "2026-11-23", "10:00")) == {FieldId.PROMISE_DATE}
+    assert set(errors("Call", "not-a-date", "25:99")) == {FieldId.PROMISE_DATE}
+    assert set(errors("p" * (PROMISE_MAX + 1), "2026-11-24", "09:00")) == {FieldId.PROMISE_TEXT}

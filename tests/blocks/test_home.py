@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from blocks.home import home_view
-from blocks.ids import Action
+from blocks.ids import ActionId
 from bot.config import Practice
 from bot.domain.items import Item, Status
 from bot.domain.lanes import Privacy
@@ -127,7 +127,7 @@ def test_home_has_a_refresh_button(example_practice: Practice) -> None:
     buttons = nodes_of(home(home_data(), example_practice), "button")
 
     assert [(b["text"]["text"], b["action_id"]) for b in buttons] == [
-        ("Refresh", Action.HOME_REFRESH.value)
+        ("Refresh", ActionId.HOME_REFRESH.value)
     ]
 
 

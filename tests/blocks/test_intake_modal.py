@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from blocks.ids import Field, View
+from blocks.ids import FieldId, ViewId
 from blocks.modals.intake import intake_draft_from_view, intake_errors, intake_modal
 from bot.domain.intake import (
     CALLBACK_WINDOW_MAX,
@@ -29,15 +29,15 @@ LANES = [
 LANGUAGES = ["English", "Spanish", "Vietnamese"]
 
 INPUT_ORDER = [
-    Field.PATIENT_REF,
-    Field.PATIENT_NAME,
-    Field.PHONE,
-    Field.ORIGIN,
-    Field.LANE,
-    Field.REQUEST_TYPE,
-    Field.SUMMARY,
-    Field.LANGUAGE,
-    Field.CALLBACK_WINDOW,
+    FieldId.PATIENT_REF,
+    FieldId.PATIENT_NAME,
+    FieldId.PHONE,
+    FieldId.ORIGIN,
+    FieldId.LANE,
+    FieldId.REQUEST_TYPE,
+    FieldId.SUMMARY,
+    FieldId.LANGUAGE,
+    FieldId.CALLBACK_WINDOW,
 ]
 
 
@@ -51,7 +51,7 @@ def inputs_of(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_intake_modal_is_titled_and_submits_as_log_request() -> None:
     payload = modal()
-    assert payload["callback_id"] == View.INTAKE
+    assert payload["callback_id"] == ViewId.INTAKE
     assert payload["title"]["text"] == "New patient request"
     assert payload["submit"]["text"] == "Log request"
     assert payload["close"]["text"] == "Cancel"
@@ -62,28 +62,28 @@ def test_every_input_uses_its_field_id_as_block_and_action_id() -> None:
     assert list(inputs) == INPUT_ORDER
     for field, block in inputs.items():
         assert block["element"]["action_id"] == field
-    assert inputs[Field.CALLBACK_WINDOW].get("optional") is True
+    assert inputs[FieldId.CALLBACK_WINDOW].get("optional") is True
     assert all(not inputs[f].get("optional") for f in INPUT_ORDER[:-1])
 
 
 def test_text_inputs_are_bounded_by_the_domain_limits() -> None:
     inputs = inputs_of(modal())
-    assert inputs[Field.PATIENT_REF]["element"]["max_length"] == REFERENCE_MAX
-    assert inputs[Field.PATIENT_NAME]["element"]["max_length"] == NAME_MAX
-    assert inputs[Field.SUMMARY]["element"]["max_length"] == SUMMARY_MAX
-    assert inputs[Field.SUMMARY]["element"]["multiline"] is True
-    assert inputs[Field.CALLBACK_WINDOW]["element"]["max_length"] == CALLBACK_WINDOW_MAX
+    assert inputs[FieldId.PATIENT_REF]["element"]["max_length"] == REFERENCE_MAX
+    assert inputs[FieldId.PATIENT_NAME]["element"]["max_length"] == NAME_MAX
+    assert inputs[FieldId.SUMMARY]["element"]["max_length"] == SUMMARY_MAX
+    assert inputs[FieldId.SUMMARY]["element"]["multiline"] is True
+    assert inputs[FieldId.CALLBACK_WINDOW]["element"]["max_length"] == CALLBACK_WINDOW_MAX
 
 
 def test_origin_offers_every_way_a_request_arrives_by_its_label() -> None:
-    options = inputs_of(modal())[Field.ORIGIN]["element"]["options"]
+    options = inputs_of(modal())[FieldId.ORIGIN]["element"]["options"]
     assert [(o["text"]["text"], o["value"]) for o in options] == [
         (o.label, o.value) for o in Origin
     ]
 
 
 def test_request_types_are_grouped_under_their_lane_with_lane_prefixed_values() -> None:
-    element = inputs_of(modal())[Field.REQUEST_TYPE]["element"]
+    element = inputs_of(modal())[FieldId.REQUEST_TYPE]["element"]
     groups = {
         g["label"]["text"]: [o["value"] for o in g["options"]] for g in element["option_groups"]
     }
@@ -98,22 +98,22 @@ def test_request_types_are_grouped_under_their_lane_with_lane_prefixed_values() 
 
 
 def test_language_starts_on_the_first_practice_language_unless_prefilled() -> None:
-    assert inputs_of(modal())[Field.LANGUAGE]["element"]["initial_option"]["value"] == "English"
+    assert inputs_of(modal())[FieldId.LANGUAGE]["element"]["initial_option"]["value"] == "English"
     prefilled = inputs_of(modal(IntakeDraft(language="Spanish")))
-    assert prefilled[Field.LANGUAGE]["element"]["initial_option"]["value"] == "Spanish"
+    assert prefilled[FieldId.LANGUAGE]["element"]["initial_option"]["value"] == "Spanish"
     unknown = inputs_of(modal(IntakeDraft(language="Klingon")))
-    assert unknown[Field.LANGUAGE]["element"]["initial_option"]["value"] == "English"
+    assert unknown[FieldId.LANGUAGE]["element"]["initial_option"]["value"] == "English"
 
 
 def test_a_practice_without_languages_gets_no_language_input() -> None:
     payload = assert_valid_view(intake_modal(LANES, []))
-    assert Field.LANGUAGE not in inputs_of(payload)
+    assert FieldId.LANGUAGE not in inputs_of(payload)
 
 
 def test_message_shortcut_prefill_fills_the_summary_and_shows_where_it_came_from() -> None:
     payload = modal(IntakeDraft(summary="Pt asks to move Thu appt", source_link=SOURCE_LINK))
     inputs = inputs_of(payload)
-    assert inputs[Field.SUMMARY]["element"]["initial_value"] == "Pt asks to move Thu appt"
+    assert inputs[FieldId.SUMMARY]["element"]["initial_value"] == "Pt asks to move Thu appt"
     context = payload["blocks"][0]
     assert context["type"] == "context"
     assert context["elements"][0]["text"] == (
@@ -134,9 +134,9 @@ def test_a_non_https_source_link_is_not_shown() -> None:
 
 def test_a_lane_command_preselects_its_lane_and_request_type() -> None:
     inputs = inputs_of(modal(IntakeDraft(lane="billing", request_type="Payment plan")))
-    assert inputs[Field.LANE]["element"]["initial_option"]["value"] == "billing"
+    assert inputs[FieldId.LANE]["element"]["initial_option"]["value"] == "billing"
     assert (
-        inputs[Field.REQUEST_TYPE]["element"]["initial_option"]["value"] == "billing|Payment plan"
+        inputs[FieldId.REQUEST_TYPE]["element"]["initial_option"]["value"] == "billing|Payment plan"
     )
 
 
@@ -176,7 +176,7 @@ def test_longest_allowed_inputs_still_validate() -> None:
         source_link="https://x.slack.com/archives/C1/p" + "1" * 460,
     )
     payload = assert_valid_view(intake_modal(lanes, LANGUAGES, prefill))
-    element = inputs_of(payload)[Field.REQUEST_TYPE]["element"]
+    element = inputs_of(payload)[FieldId.REQUEST_TYPE]["element"]
     assert len(element["option_groups"]) == 9
     assert all(len(g["options"]) == 25 for g in element["option_groups"])
     assert all(len(text["text"]) <= 75 for text in nodes_of(element, "plain_text"))
@@ -210,13 +210,13 @@ def test_a_submitted_form_becomes_a_draft_with_only_the_request_type_kept() -> N
     view = submitted(
         modal(),
         **{
-            Field.PATIENT_REF: "MRN-20431",
-            Field.PATIENT_NAME: "Jane Doe",
-            Field.PHONE: "(555) 201-4477",
-            Field.ORIGIN: "voicemail",
-            Field.LANE: "scheduling",
-            Field.REQUEST_TYPE: "scheduling|Reschedule",
-            Field.SUMMARY: "Move Thursday",
+            FieldId.PATIENT_REF: "MRN-20431",
+            FieldId.PATIENT_NAME: "Jane Doe",
+            FieldId.PHONE: "(555) 201-4477",
+            FieldId.ORIGIN: "voicemail",
+            FieldId.LANE: "scheduling",
+            FieldId.REQUEST_TYPE: "scheduling|Reschedule",
+            FieldId.SUMMARY: "Move Thursday",
         },
     )
     draft = intake_draft_from_view(view)
@@ -239,7 +239,7 @@ def test_a_submitted_form_becomes_a_draft_with_only_the_request_type_kept() -> N
 
 def test_the_lane_field_wins_over_the_lane_of_the_request_type() -> None:
     view = submitted(
-        modal(), **{Field.LANE: "scheduling", Field.REQUEST_TYPE: "billing|Copay question"}
+        modal(), **{FieldId.LANE: "scheduling", FieldId.REQUEST_TYPE: "billing|Copay question"}
     )
     draft = intake_draft_from_view(view)
     assert (draft.lane, draft.request_type) == ("scheduling", "Copay question")
@@ -249,7 +249,7 @@ def test_the_lane_field_wins_over_the_lane_of_the_request_type() -> None:
 
 
 def test_a_request_type_containing_the_separator_keeps_everything_after_the_lane() -> None:
-    view = submitted(modal(), **{Field.LANE: "billing", Field.REQUEST_TYPE: "billing|A|B"})
+    view = submitted(modal(), **{FieldId.LANE: "billing", FieldId.REQUEST_TYPE: "billing|A|B"})
     assert intake_draft_from_view(view).request_type == "A|B"
 
 
@@ -258,8 +258,8 @@ def test_an_empty_or_partial_submission_reads_as_empty_strings() -> None:
     view = {
         "state": {
             "values": {
-                Field.SUMMARY: {Field.SUMMARY: {"type": "plain_text_input", "value": None}},
-                Field.LANE: {Field.LANE: {"type": "static_select", "selected_option": None}},
+                FieldId.SUMMARY: {FieldId.SUMMARY: {"type": "plain_text_input", "value": None}},
+                FieldId.LANE: {FieldId.LANE: {"type": "static_select", "selected_option": None}},
             }
         },
         "private_metadata": "not json",
@@ -293,8 +293,8 @@ def test_every_intake_problem_lands_on_an_input_of_the_modal() -> None:
     assert isinstance(problems, list)
     errors = intake_errors(problems)
     assert set(errors) <= set(inputs_of(modal()))
-    assert errors[Field.PHONE].startswith("That is not a phone number")
-    assert errors[Field.SUMMARY] == (
+    assert errors[FieldId.PHONE].startswith("That is not a phone number")
+    assert errors[FieldId.SUMMARY] == (
         "Enter the summary of the request. "
         "This request came from a Slack message: The source link must be an https link."
     )
@@ -304,9 +304,9 @@ def test_every_intake_problem_lands_on_an_input_of_the_modal() -> None:
 def test_every_intake_field_has_an_input_to_show_its_error_on(field: IntakeField) -> None:
     errors = intake_errors([FieldProblem(field, "Fix this.")])
     assert len(errors) == 1
-    assert next(iter(errors)) in set(Field)
+    assert next(iter(errors)) in set(FieldId)
 
 
 def test_error_text_is_kept_under_slacks_limit() -> None:
     errors = intake_errors([FieldProblem(IntakeField.SUMMARY, "x" * 1500)] * 2)
-    assert len(errors[Field.SUMMARY]) == 2000
+    assert len(errors[FieldId.SUMMARY]) == 2000

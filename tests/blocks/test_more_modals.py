@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from blocks.ids import Field, View
+from blocks.ids import FieldId, ViewId
 from blocks.modals.language import language_errors, language_from_view, language_modal
 from blocks.modals.move import move_errors, move_lane_from_view, move_modal, target_text
 from blocks.modals.wait import (
@@ -67,26 +67,26 @@ def wait_payload(**changes: Any) -> dict[str, Any]:
 
 def test_wait_modal_asks_who_it_waits_on_and_when_to_check_back() -> None:
     payload = wait_payload()
-    assert payload["callback_id"] == View.WAIT
+    assert payload["callback_id"] == ViewId.WAIT
     assert payload["title"]["text"] == "Waiting: CQ-1042"
     assert payload["private_metadata"] == METADATA
     inputs = inputs_of(payload)
-    assert list(inputs) == [Field.WAITING_ON, Field.CHECK_BACK_DATE, Field.CHECK_BACK_TIME]
+    assert list(inputs) == [FieldId.WAITING_ON, FieldId.CHECK_BACK_DATE, FieldId.CHECK_BACK_TIME]
     assert all(block.get("optional") is not True for block in inputs.values())
-    waiting_on = inputs[Field.WAITING_ON]["element"]
+    waiting_on = inputs[FieldId.WAITING_ON]["element"]
     assert waiting_on["type"] == "plain_text_input" and waiting_on["max_length"] == WAITING_ON_MAX
     assert "payer" in waiting_on["placeholder"]["text"]
-    assert inputs[Field.CHECK_BACK_DATE]["element"]["type"] == "datepicker"
-    assert inputs[Field.CHECK_BACK_TIME]["element"]["type"] == "timepicker"
+    assert inputs[FieldId.CHECK_BACK_DATE]["element"]["type"] == "datepicker"
+    assert inputs[FieldId.CHECK_BACK_TIME]["element"]["type"] == "timepicker"
 
 
 def test_check_back_is_in_practice_time_and_defaults_to_the_next_opening_morning() -> None:
     inputs = inputs_of(wait_payload())
     # Monday 10:54 AM: Tuesday at opening.
-    assert inputs[Field.CHECK_BACK_DATE]["element"]["initial_date"] == "2026-11-24"
-    assert inputs[Field.CHECK_BACK_TIME]["element"]["initial_time"] == "08:00"
-    assert inputs[Field.CHECK_BACK_TIME]["element"]["timezone"] == "America/New_York"
-    assert "Practice time (America/New York)" in text_of(inputs[Field.CHECK_BACK_TIME])
+    assert inputs[FieldId.CHECK_BACK_DATE]["element"]["initial_date"] == "2026-11-24"
+    assert inputs[FieldId.CHECK_BACK_TIME]["element"]["initial_time"] == "08:00"
+    assert inputs[FieldId.CHECK_BACK_TIME]["element"]["timezone"] == "America/New_York"
+    assert "Practice time (America/New York)" in text_of(inputs[FieldId.CHECK_BACK_TIME])
 
 
 def test_default_check_back_skips_weekend_and_holidays() -> None:
@@ -110,9 +110,9 @@ def test_an_item_already_waiting_shows_its_current_wait_to_change() -> None:
         sla_remaining_minutes=75.0,
     )
     inputs = inputs_of(payload)
-    assert inputs[Field.WAITING_ON]["element"]["initial_value"] == "payer <!here>"
-    assert inputs[Field.CHECK_BACK_DATE]["element"]["initial_date"] == "2026-11-25"
-    assert inputs[Field.CHECK_BACK_TIME]["element"]["initial_time"] == "14:30"
+    assert inputs[FieldId.WAITING_ON]["element"]["initial_value"] == "payer <!here>"
+    assert inputs[FieldId.CHECK_BACK_DATE]["element"]["initial_date"] == "2026-11-25"
+    assert inputs[FieldId.CHECK_BACK_TIME]["element"]["initial_time"] == "14:30"
     shown = text_of(payload)
     assert "waiting on payer &lt;!here&gt;" in shown and "*1 h 15 min*" in shown
     assert payload["submit"]["text"] == "Save"
@@ -127,9 +127,9 @@ def test_wait_modal_shows_no_patient_data() -> None:
 def test_wait_form_reads_what_was_entered() -> None:
     view = submitted(
         {
-            Field.WAITING_ON: {"type": "plain_text_input", "value": "  payer  "},
-            Field.CHECK_BACK_DATE: {"type": "datepicker", "selected_date": "2026-11-24"},
-            Field.CHECK_BACK_TIME: {"type": "timepicker", "selected_time": "09:30"},
+            FieldId.WAITING_ON: {"type": "plain_text_input", "value": "  payer  "},
+            FieldId.CHECK_BACK_DATE: {"type": "datepicker", "selected_date": "2026-11-24"},
+            FieldId.CHECK_BACK_TIME: {"type": "timepicker", "selected_time": "09:30"},
         }
     )
     form = wait_form_from_view(view)
@@ -141,8 +141,8 @@ def test_wait_form_reads_nothing_from_an_empty_or_garbled_view() -> None:
     assert wait_form_from_view({}) == WaitForm("", None, None)
     garbled = submitted(
         {
-            Field.CHECK_BACK_DATE: {"type": "datepicker", "selected_date": "tomorrow"},
-            Field.CHECK_BACK_TIME: {"type": "timepicker", "selected_time": None},
+            FieldId.CHECK_BACK_DATE: {"type": "datepicker", "selected_date": "tomorrow"},
+            FieldId.CHECK_BACK_TIME: {"type": "timepicker", "selected_time": None},
         }
     )
     assert wait_form_from_view(garbled) == WaitForm("", None, None)
@@ -150,24 +150,24 @@ def test_wait_form_reads_nothing_from_an_empty_or_garbled_view() -> None:
 
 def test_wait_needs_someone_to_wait_on_and_a_date_and_time() -> None:
     errors = wait_errors(WaitForm("", None, None), NOW, CALENDAR)
-    assert set(errors) == {Field.WAITING_ON, Field.CHECK_BACK_DATE, Field.CHECK_BACK_TIME}
+    assert set(errors) == {FieldId.WAITING_ON, FieldId.CHECK_BACK_DATE, FieldId.CHECK_BACK_TIME}
     too_long = wait_errors(
         WaitForm("x" * (WAITING_ON_MAX + 1), date(2026, 11, 24), time(9)), NOW, CALENDAR
     )
-    assert set(too_long) == {Field.WAITING_ON}
+    assert set(too_long) == {FieldId.WAITING_ON}
 
 
 @pytest.mark.parametrize(
     ("day", "at", "field"),
     [
-        (date(2026, 11, 20), time(9), Field.CHECK_BACK_DATE),  # last Friday
-        (date(2026, 11, 23), time(10, 54), Field.CHECK_BACK_TIME),  # this very minute
-        (date(2026, 11, 23), time(8), Field.CHECK_BACK_TIME),  # earlier today
-        (date(2027, 12, 1), time(9), Field.CHECK_BACK_DATE),  # a year out: a typo
+        (date(2026, 11, 20), time(9), FieldId.CHECK_BACK_DATE),  # last Friday
+        (date(2026, 11, 23), time(10, 54), FieldId.CHECK_BACK_TIME),  # this very minute
+        (date(2026, 11, 23), time(8), FieldId.CHECK_BACK_TIME),  # earlier today
+        (date(2027, 12, 1), time(9), FieldId.CHECK_BACK_DATE),  # a year out: a typo
     ],
 )
 def test_check_back_must_be_in_the_future_and_within_a_year(
-    day: date, at: time, field: Field
+    day: date, at: time, field: FieldId
 ) -> None:
     errors = wait_errors(WaitForm("payer", day, at), NOW, CALENDAR)
     assert list(errors) == [field]
@@ -179,7 +179,7 @@ def test_a_check_back_later_today_is_fine() -> None:
 
 def test_time_error_says_what_time_it_is_in_the_practice() -> None:
     errors = wait_errors(WaitForm("payer", date(2026, 11, 23), time(8)), NOW, CALENDAR)
-    assert errors[Field.CHECK_BACK_TIME] == "Pick a time later than now (10:54 AM)."
+    assert errors[FieldId.CHECK_BACK_TIME] == "Pick a time later than now (10:54 AM)."
 
 
 # -- move -----------------------------------------------------------------------------------
@@ -192,8 +192,8 @@ def move_payload(**changes: Any) -> dict[str, Any]:
 
 def test_move_offers_the_other_lanes_with_their_response_targets() -> None:
     payload = move_payload()
-    assert payload["callback_id"] == View.MOVE and payload["title"]["text"] == "Move CQ-1042"
-    select = inputs_of(payload)[Field.MOVE_LANE]["element"]
+    assert payload["callback_id"] == ViewId.MOVE and payload["title"]["text"] == "Move CQ-1042"
+    select = inputs_of(payload)[FieldId.MOVE_LANE]["element"]
     assert select["type"] == "static_select" and "initial_option" not in select
     assert [o["value"] for o in select["options"]] == ["insurance", "referrals"]
     assert [o["text"]["text"] for o in select["options"]] == [
@@ -224,18 +224,18 @@ def test_targets_read_as_staff_say_them(amount: str, text: str) -> None:
 
 
 def test_move_refuses_no_lane_an_unknown_lane_and_the_current_lane() -> None:
-    assert set(move_errors("", LANES, "scheduling")) == {Field.MOVE_LANE}
-    assert set(move_errors("dermatology", LANES, "scheduling")) == {Field.MOVE_LANE}
+    assert set(move_errors("", LANES, "scheduling")) == {FieldId.MOVE_LANE}
+    assert set(move_errors("dermatology", LANES, "scheduling")) == {FieldId.MOVE_LANE}
     same = move_errors("scheduling", LANES, "scheduling")
-    assert same == {Field.MOVE_LANE: "It is already in Scheduling: choose another lane."}
+    assert same == {FieldId.MOVE_LANE: "It is already in Scheduling: choose another lane."}
     assert move_errors("insurance", LANES, "scheduling") == {}
 
 
 def test_move_reads_the_chosen_lane() -> None:
     chosen = {"type": "static_select", "selected_option": {"value": "insurance"}}
-    assert move_lane_from_view(submitted({Field.MOVE_LANE: chosen})) == "insurance"
+    assert move_lane_from_view(submitted({FieldId.MOVE_LANE: chosen})) == "insurance"
     none = {"type": "static_select", "selected_option": None}
-    assert move_lane_from_view(submitted({Field.MOVE_LANE: none})) == ""
+    assert move_lane_from_view(submitted({FieldId.MOVE_LANE: none})) == ""
     assert move_lane_from_view({}) == ""
 
 
@@ -245,9 +245,9 @@ def test_move_reads_the_chosen_lane() -> None:
 def test_language_offers_the_practices_languages_with_the_patients_chosen() -> None:
     item = make_claimed(patient=make_patient(language="Spanish"))
     payload = assert_valid_view(language_modal(item, ("English", "Spanish"), METADATA))
-    assert payload["callback_id"] == View.LANGUAGE
+    assert payload["callback_id"] == ViewId.LANGUAGE
     assert payload["title"]["text"] == "Language: CQ-1042"
-    select = inputs_of(payload)[Field.LANGUAGE_CHOICE]["element"]
+    select = inputs_of(payload)[FieldId.LANGUAGE_CHOICE]["element"]
     assert [o["value"] for o in select["options"]] == ["English", "Spanish"]
     assert select["initial_option"]["value"] == "Spanish"
     assert "other open items" in text_of(payload)
@@ -256,17 +256,17 @@ def test_language_offers_the_practices_languages_with_the_patients_chosen() -> N
 def test_a_language_the_practice_no_longer_offers_is_not_preselected() -> None:
     item = make_claimed(patient=make_patient(language="Tagalog"))
     payload = assert_valid_view(language_modal(item, ("English", "Spanish"), METADATA))
-    assert "initial_option" not in inputs_of(payload)[Field.LANGUAGE_CHOICE]["element"]
+    assert "initial_option" not in inputs_of(payload)[FieldId.LANGUAGE_CHOICE]["element"]
 
 
 def test_language_must_be_one_the_practice_offers() -> None:
     languages = ("English", "Spanish")
-    assert set(language_errors("", languages)) == {Field.LANGUAGE_CHOICE}
-    assert set(language_errors("Klingon", languages)) == {Field.LANGUAGE_CHOICE}
+    assert set(language_errors("", languages)) == {FieldId.LANGUAGE_CHOICE}
+    assert set(language_errors("Klingon", languages)) == {FieldId.LANGUAGE_CHOICE}
     assert language_errors("Spanish", languages) == {}
 
 
 def test_language_reads_the_chosen_language() -> None:
     chosen = {"type": "static_select", "selected_option": {"value": "Spanish"}}
-    assert language_from_view(submitted({Field.LANGUAGE_CHOICE: chosen})) == "Spanish"
+    assert language_from_view(submitted({FieldId.LANGUAGE_CHOICE: chosen})) == "Spanish"
     assert language_from_view({"state": {"values": {}}}) == ""

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from blocks.ids import Action as ActionId
+from blocks.ids import ActionId
 from blocks.message import Message
 from blocks.notices import notice_message
 from tests.blocks.conftest import (

@@ -44,7 +44,7 @@ from playwright.async_api import (  # noqa: E402
 )
 
 from bot.config import EXAMPLE_PRACTICE, load_practice, settings_from_env  # noqa: E402
-from bot.sandbox.workspace import Workspace, run_sandbox  # noqa: E402
+from sandbox.workspace import Workspace, run_sandbox  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = [

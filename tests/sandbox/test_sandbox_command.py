@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 
 from bot.config import EXAMPLE_PRACTICE, load_practice
-from bot.sandbox.demo import REQUESTS
+from sandbox.demo import REQUESTS
 from tests.scenarios.test_socket_mode import free_port
 
 CAREQUEUE = Path(sys.executable).with_name("carequeue")

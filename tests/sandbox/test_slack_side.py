@@ -12,8 +12,8 @@ import pytest
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox.slack_side import SlackSide
-from bot.sandbox.slack_stub import SlackStub
+from sandbox.slack_side import SlackSide
+from sandbox.slack_stub import SlackStub
 from tests.bolt_server import serving
 
 SIGNING_SECRET = "sandbox-signing-secret"

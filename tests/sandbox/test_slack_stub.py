@@ -12,7 +12,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox.slack_stub import SLACK_OPENAPI_SPEC, SlackStub, check_blocks, check_view
+from sandbox.slack_stub import SLACK_OPENAPI_SPEC, SlackStub, check_blocks, check_view
 
 TOKEN = "xoxb-test"
 

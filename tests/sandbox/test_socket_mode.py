@@ -18,8 +18,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox.slack_side import SlackSide
-from bot.sandbox.slack_stub import APP_ID, SlackStub
+from sandbox.slack_side import SlackSide
+from sandbox.slack_stub import APP_ID, SlackStub
 
 BOT_TOKEN = "xoxb-socket-test"
 APP_TOKEN = "xapp-1-A0CAREQ-1-socket-test"

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import EXAMPLE_PRACTICE, Practice, load_practice, settings_from_env
-from bot.sandbox.demo import INTAKE_API_ACTOR, REQUESTS
-from bot.sandbox.workspace import (
+from sandbox.demo import INTAKE_API_ACTOR, REQUESTS
+from sandbox.workspace import (
     Workspace,
     closing_time,
     opening_this_morning,

@@ -15,16 +15,16 @@ from typing import Any, TypeVar
 import pytest
 from aiohttp import web
 
-from blocks.ids import Command, Field
+from blocks.ids import Command, FieldId
 from bot.app import build_app
 from bot.clock import ManualClock
 from bot.config import Practice, settings_from_env
 from bot.deps import Deps, build_deps
 from bot.domain.lanes import Privacy
 from bot.outbox import DrainReport
-from bot.sandbox.slack_side import SlackResponse, SlackSide
-from bot.sandbox.slack_stub import SlackStub, StoredMessage
 from bot.server import build_web_app
+from sandbox.slack_side import SlackResponse, SlackSide
+from sandbox.slack_stub import SlackStub, StoredMessage
 
 T = TypeVar("T")
 
@@ -92,7 +92,7 @@ class Clinic:
     async def submit_intake(self, user: str = FRONT_DESK, **fields: Any) -> SlackResponse:
         """Submit the intake modal; each call is a different patient unless `fields` say."""
         self.patients += 1
-        values = {**DEFAULT_REQUEST, Field.PATIENT_REF: f"MRN-{20430 + self.patients}"}
+        values = {**DEFAULT_REQUEST, FieldId.PATIENT_REF: f"MRN-{20430 + self.patients}"}
         values.update(fields)
         view_id = await self.open_intake(user)
         return await self.slack.submit_view(
@@ -118,14 +118,14 @@ class Clinic:
 
 
 DEFAULT_REQUEST: dict[str, Any] = {
-    Field.PATIENT_REF: "MRN-20431",
-    Field.PATIENT_NAME: "Jane Q. Doe",
-    Field.PHONE: "(555) 201-4477",
-    Field.ORIGIN: "voicemail",
-    Field.LANE: "scheduling",
-    Field.REQUEST_TYPE: "scheduling|reschedule",
-    Field.SUMMARY: "Needs to move Tuesday's appointment to later in the week",
-    Field.LANGUAGE: "English",
+    FieldId.PATIENT_REF: "MRN-20431",
+    FieldId.PATIENT_NAME: "Jane Q. Doe",
+    FieldId.PHONE: "(555) 201-4477",
+    FieldId.ORIGIN: "voicemail",
+    FieldId.LANE: "scheduling",
+    FieldId.REQUEST_TYPE: "scheduling|reschedule",
+    FieldId.SUMMARY: "Needs to move Tuesday's appointment to later in the week",
+    FieldId.LANGUAGE: "English",
 }
 
 

@@ -7,16 +7,15 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from blocks.ids import Action, Command, Field, View
+from blocks.ids import ActionId, Command, FieldId, ViewId
 from bot.domain.callbacks import Outcome
-from bot.domain.items import Action as ItemAction
-from bot.domain.items import Status
+from bot.domain.items import Action, Status
 from tests.scenarios.conftest import ASSISTANT, FRONT_DESK, MANAGER, Clinic
 
 PHONE = "(555) 201-4477"
 CONFIRMED = "Chose Thursday 10:30 with Dr. Rivera; confirmation text sent"
 NEXT_STEP = "Mail the intake packet before Thursday"
-CLINICAL = {Field.LANE: "clinical", Field.REQUEST_TYPE: "clinical|medication question"}
+CLINICAL = {FieldId.LANE: "clinical", FieldId.REQUEST_TYPE: "clinical|medication question"}
 
 
 def eastern(day: int, hour: int, minute: int = 0) -> datetime:
@@ -38,7 +37,8 @@ async def open_log_call(
     """Click Log call on the item's card; return the modal it became."""
     card = clinic.card_of(lane, key)
     await clinic.then_wait_for(
-        "views.update", clinic.slack.click_button(user, card.channel, card.ts, Action.LOG_CALL, key)
+        "views.update",
+        clinic.slack.click_button(user, card.channel, card.ts, ActionId.LOG_CALL, key),
     )
     return clinic.stub.open_views(user)[-1]
 
@@ -52,7 +52,7 @@ async def log_call(
 ) -> dict[str, Any]:
     """Log a call through the card's button and the modal; return the answer to the submit."""
     view = await open_log_call(clinic, key, user, lane)
-    assert view["callback_id"] == View.ATTEMPT, view
+    assert view["callback_id"] == ViewId.ATTEMPT, view
     response = await clinic.slack.submit_view(user, view["id"], values)
     assert response.status == 200, response.body
     return response.json or {}
@@ -64,37 +64,37 @@ async def no_answer(
     """Log an unanswered call at `at` (delivering moves the manual clock past pacing waits)."""
     if at is not None:
         clinic.clock.set(at)
-    answer = await log_call(clinic, key, {Field.OUTCOME: Outcome.NO_ANSWER}, lane=lane)
+    answer = await log_call(clinic, key, {FieldId.OUTCOME: Outcome.NO_ANSWER}, lane=lane)
     assert "errors" not in answer, answer
     await clinic.deliver()
 
 
 REACHED = {
-    Field.OUTCOME: Outcome.REACHED,
-    Field.IDENTITY: ["verified"],
-    Field.CONFIRMED: CONFIRMED,
-    Field.NEXT_STEP: NEXT_STEP,
+    FieldId.OUTCOME: Outcome.REACHED,
+    FieldId.IDENTITY: ["verified"],
+    FieldId.CONFIRMED: CONFIRMED,
+    FieldId.NEXT_STEP: NEXT_STEP,
 }
 
 
 async def test_log_call_opens_a_modal_with_the_phone_window_and_opening_script(
     clinic: Clinic,
 ) -> None:
-    key = await claimed_item(clinic, **{Field.CALLBACK_WINDOW: "after 3 PM"})
+    key = await claimed_item(clinic, **{FieldId.CALLBACK_WINDOW: "after 3 PM"})
     view = await open_log_call(clinic, key)
 
-    assert view["callback_id"] == View.ATTEMPT
+    assert view["callback_id"] == ViewId.ATTEMPT
     assert json.loads(view["private_metadata"]) == {"key": key}
     shown = json.dumps(view["blocks"], ensure_ascii=False)
     assert f"Callback phone: {PHONE}" in shown and "Preferred window: after 3 PM" in shown
     assert "Hello, may I speak with Jane?" in shown
     assert "calling from Riverside Family Medicine about your appointment request" in shown
     history = await clinic.deps.services.history(key)
-    assert [e.actor for e in history if e.action is ItemAction.VIEW] == [FRONT_DESK]
+    assert [e.actor for e in history if e.action is Action.VIEW] == [FRONT_DESK]
 
 
 async def test_a_spanish_speaking_patient_gets_the_spanish_opening(clinic: Clinic) -> None:
-    key = await claimed_item(clinic, **{Field.LANGUAGE: "Spanish"})
+    key = await claimed_item(clinic, **{FieldId.LANGUAGE: "Spanish"})
     item = await clinic.deps.services.get(key)
     assert item is not None and item.lane == "language"  # the example routes by language
     view = await open_log_call(clinic, key, lane=item.lane)
@@ -126,23 +126,23 @@ async def test_called_patient_is_refused_with_the_hint_and_nothing_is_stored(
         clinic,
         key,
         {
-            Field.OUTCOME: Outcome.REACHED,
-            Field.IDENTITY: ["verified"],
-            Field.CONFIRMED: "called patient",
-            Field.NEXT_STEP: "lvm",
+            FieldId.OUTCOME: Outcome.REACHED,
+            FieldId.IDENTITY: ["verified"],
+            FieldId.CONFIRMED: "called patient",
+            FieldId.NEXT_STEP: "lvm",
         },
     )
     assert answer["response_action"] == "errors"
-    assert set(answer["errors"]) == {Field.CONFIRMED, Field.NEXT_STEP}
-    assert answer["errors"][Field.CONFIRMED].startswith("Say what was confirmed with the patient")
-    assert answer["errors"][Field.NEXT_STEP].startswith("Say what happens next")
-    assert clinic.stub.open_views(FRONT_DESK)[-1]["callback_id"] == View.ATTEMPT
+    assert set(answer["errors"]) == {FieldId.CONFIRMED, FieldId.NEXT_STEP}
+    assert answer["errors"][FieldId.CONFIRMED].startswith("Say what was confirmed with the patient")
+    assert answer["errors"][FieldId.NEXT_STEP].startswith("Say what happens next")
+    assert clinic.stub.open_views(FRONT_DESK)[-1]["callback_id"] == ViewId.ATTEMPT
 
     assert await clinic.deps.work.attempts(key) == []
     item = await clinic.deps.services.get(key)
     assert item is not None and item.attempts == 0
     actions = [e.action for e in await clinic.deps.services.history(key)]
-    assert ItemAction.LOG_ATTEMPT not in actions
+    assert Action.LOG_ATTEMPT not in actions
 
 
 async def test_a_next_attempt_time_in_the_past_is_refused_under_the_date(clinic: Clinic) -> None:
@@ -150,11 +150,15 @@ async def test_a_next_attempt_time_in_the_past_is_refused_under_the_date(clinic:
     answer = await log_call(
         clinic,
         key,
-        {Field.OUTCOME: Outcome.BUSY, Field.NEXT_DATE: "2026-11-23", Field.NEXT_TIME: "08:30"},
+        {
+            FieldId.OUTCOME: Outcome.BUSY,
+            FieldId.NEXT_DATE: "2026-11-23",
+            FieldId.NEXT_TIME: "08:30",
+        },
     )
     assert answer == {
         "response_action": "errors",
-        "errors": {Field.NEXT_DATE: "Choose a time in the future."},
+        "errors": {FieldId.NEXT_DATE: "Choose a time in the future."},
     }
 
 
@@ -163,7 +167,7 @@ async def test_a_chosen_next_attempt_time_wins_over_the_cadence(clinic: Clinic) 
     answer = await log_call(
         clinic,
         key,
-        {Field.OUTCOME: Outcome.LEFT_VOICEMAIL, Field.NEXT_TIME: "15:30"},
+        {FieldId.OUTCOME: Outcome.LEFT_VOICEMAIL, FieldId.NEXT_TIME: "15:30"},
     )
     assert "errors" not in answer, answer
     item = await clinic.deps.services.get(key)
@@ -200,9 +204,9 @@ async def test_three_unanswered_calls_follow_the_cadence_then_close_as_unreachab
         "views.update", clinic.slack.slash_command(FRONT_DESK, Command.CQ, text=f"log {key}")
     )
     view = clinic.stub.open_views(FRONT_DESK)[-1]
-    assert view["callback_id"] == View.STATUS and "already closed" in json.dumps(view["blocks"])
+    assert view["callback_id"] == ViewId.STATUS and "already closed" in json.dumps(view["blocks"])
     history = await clinic.deps.services.history(key)
-    finals = [e for e in history if e.action is ItemAction.LOG_ATTEMPT and e.after.get("final")]
+    finals = [e for e in history if e.action is Action.LOG_ATTEMPT and e.after.get("final")]
     assert [e.after["final"] for e in finals] == ["close_unreachable"]
     assert [a.number for a in await clinic.deps.work.attempts(key)] == [1, 2, 3]
 
@@ -275,29 +279,31 @@ async def test_the_view_button_opens_the_whole_note_and_is_recorded(clinic: Clin
     await log_call(clinic, key, REACHED)
     await clinic.deliver()
     card = clinic.card_of("scheduling", key)
-    [entry] = [m for m in clinic.replies(card) if Action.VIEW_ATTEMPT in json.dumps(m.blocks)]
+    [entry] = [m for m in clinic.replies(card) if ActionId.VIEW_ATTEMPT in json.dumps(m.blocks)]
 
     await clinic.then_wait_for(
         "views.update",
-        clinic.slack.click_button(MANAGER, card.channel, entry.ts, Action.VIEW_ATTEMPT, f"{key}|1"),
+        clinic.slack.click_button(
+            MANAGER, card.channel, entry.ts, ActionId.VIEW_ATTEMPT, f"{key}|1"
+        ),
     )
     view = clinic.stub.open_views(MANAGER)[-1]
-    assert view["callback_id"] == View.ATTEMPT_NOTE and not view.get("submit")
+    assert view["callback_id"] == ViewId.ATTEMPT_NOTE and not view.get("submit")
     shown = json.dumps(view["blocks"], ensure_ascii=False)
     for fact in ("Reached", "*Identity verified*\\nYes", CONFIRMED, NEXT_STEP, f"<@{FRONT_DESK}>"):
         assert fact in shown
     history = await clinic.deps.services.history(key)
-    assert (ItemAction.VIEW, MANAGER) in [(e.action, e.actor) for e in history]
+    assert (Action.VIEW, MANAGER) in [(e.action, e.actor) for e in history]
 
 
 async def test_someone_else_cannot_log_a_call_on_my_item(clinic: Clinic) -> None:
     key = await claimed_item(clinic)
     view = await open_log_call(clinic, key, user=ASSISTANT)
-    assert view["callback_id"] == View.STATUS
+    assert view["callback_id"] == ViewId.STATUS
     assert "Only the owner" in json.dumps(view["blocks"])
     assert PHONE not in json.dumps(view)
     history = await clinic.deps.services.history(key)
-    assert ItemAction.VIEW not in [e.action for e in history]
+    assert Action.VIEW not in [e.action for e in history]
 
 
 async def test_a_call_logged_after_the_item_changed_hands_is_refused_in_the_modal(
@@ -307,11 +313,11 @@ async def test_a_call_logged_after_the_item_changed_hands_is_refused_in_the_moda
     view = await open_log_call(clinic, key)
     await clinic.deps.services.reassign(item_key=key, actor=MANAGER, new_owner=ASSISTANT)
     response = await clinic.slack.submit_view(
-        FRONT_DESK, view["id"], {Field.OUTCOME: Outcome.NO_ANSWER}
+        FRONT_DESK, view["id"], {FieldId.OUTCOME: Outcome.NO_ANSWER}
     )
     answer = response.json or {}
     assert answer.get("response_action") == "errors"
-    assert "owner" in answer["errors"][Field.OUTCOME]
+    assert "owner" in answer["errors"][FieldId.OUTCOME]
     assert await clinic.deps.work.attempts(key) == []
 
 
@@ -325,7 +331,7 @@ async def test_log_call_on_an_unclaimed_item_asks_to_claim_it_first(clinic: Clin
         clinic.slack.slash_command(FRONT_DESK, Command.CQ, text=f"log {key}"),
     )
     view = clinic.stub.open_views(FRONT_DESK)[-1]
-    assert view["callback_id"] == View.STATUS and "Claim" in json.dumps(view["blocks"])
+    assert view["callback_id"] == ViewId.STATUS and "Claim" in json.dumps(view["blocks"])
 
 
 async def test_at_the_default_privacy_the_card_does_not_show_the_notes_next_step(

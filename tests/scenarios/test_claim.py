@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from blocks.ids import Action, Command
-from bot.domain.items import Action as ItemAction
+from blocks.ids import ActionId, Command
+from bot.domain.items import Action
 from tests.scenarios.conftest import ASSISTANT, FRONT_DESK, MANAGER, Clinic
 
 
 async def claim_click(clinic: Clinic, user: str, key: str) -> int:
     card = clinic.card_of("scheduling", key)
-    response = await clinic.slack.click_button(user, card.channel, card.ts, Action.CLAIM, key)
+    response = await clinic.slack.click_button(user, card.channel, card.ts, ActionId.CLAIM, key)
     return response.status
 
 
@@ -54,7 +54,7 @@ async def test_twenty_five_simultaneous_claim_clicks_give_one_owner_and_24_refus
     assert len(refused) == 24
     assert {e.user for e in refused} == set(staff) - {item.owner}
     assert all(f"already owned by <@{item.owner}>" in e.text for e in refused)
-    claims = [e for e in await clinic.deps.services.history(key) if e.action is ItemAction.CLAIM]
+    claims = [e for e in await clinic.deps.services.history(key) if e.action is Action.CLAIM]
     assert len(claims) == 1
 
 
@@ -89,13 +89,13 @@ async def test_only_owner_or_manager_may_release(clinic: Clinic) -> None:
 
     await clinic.then_wait_for(
         "chat.postEphemeral",
-        clinic.slack.click_button(ASSISTANT, card.channel, card.ts, Action.RELEASE, key),
+        clinic.slack.click_button(ASSISTANT, card.channel, card.ts, ActionId.RELEASE, key),
     )
     item = await clinic.deps.services.get(key)
     assert item is not None and item.owner == FRONT_DESK
     assert any(e.user == ASSISTANT and "owner" in e.text for e in clinic.stub.ephemerals())
 
-    await clinic.slack.click_button(MANAGER, card.channel, card.ts, Action.RELEASE, key)
+    await clinic.slack.click_button(MANAGER, card.channel, card.ts, ActionId.RELEASE, key)
     item = await clinic.deps.services.get(key)
     assert item is not None and item.owner is None
     await clinic.deliver()
@@ -109,7 +109,7 @@ async def test_owner_reassigns_with_the_user_picker(clinic: Clinic) -> None:
     await clinic.deliver()
     card = clinic.card_of("scheduling", key)
 
-    await clinic.slack.select_user(FRONT_DESK, card.channel, card.ts, Action.REASSIGN, ASSISTANT)
+    await clinic.slack.select_user(FRONT_DESK, card.channel, card.ts, ActionId.REASSIGN, ASSISTANT)
     await clinic.deliver()
 
     item = await clinic.deps.services.get(key)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from blocks.ids import Action, Field
+from blocks.ids import ActionId, FieldId
 from bot.domain.items import Status
 from tests.scenarios.conftest import ASSISTANT, FRONT_DESK, Clinic
 
@@ -18,7 +18,7 @@ async def claimed_item(clinic: Clinic, lane: str = "scheduling", **fields: str) 
 async def open_close_modal(clinic: Clinic, user: str, key: str, lane: str = "scheduling") -> str:
     card = clinic.card_of(lane, key)
     await clinic.then_wait_for(
-        "views.update", clinic.slack.click_button(user, card.channel, card.ts, Action.CLOSE, key)
+        "views.update", clinic.slack.click_button(user, card.channel, card.ts, ActionId.CLOSE, key)
     )
     view = clinic.stub.open_views(user)[-1]
     assert view["callback_id"] == "view.close", view["callback_id"]
@@ -31,7 +31,7 @@ async def test_close_asks_for_resolution_and_what_the_patient_was_told(clinic: C
 
     empty = await clinic.slack.submit_view(FRONT_DESK, view_id, {})
     assert empty.json is not None and empty.json["response_action"] == "errors"
-    assert set(empty.json["errors"]) == {Field.RESOLUTION, Field.TOLD_PATIENT}
+    assert set(empty.json["errors"]) == {FieldId.RESOLUTION, FieldId.TOLD_PATIENT}
     item = await clinic.deps.services.get(key)
     assert item is not None and item.status is Status.CLAIMED
 
@@ -43,8 +43,8 @@ async def test_closed_card_shows_the_outcome_and_offers_reopen(clinic: Clinic) -
         FRONT_DESK,
         view_id,
         {
-            Field.RESOLUTION: "appointment rescheduled",
-            Field.TOLD_PATIENT: "Moved to Thursday 10:30; confirmation text sent.",
+            FieldId.RESOLUTION: "appointment rescheduled",
+            FieldId.TOLD_PATIENT: "Moved to Thursday 10:30; confirmation text sent.",
         },
     )
     assert response.status == 200 and "errors" not in (response.json or {})
@@ -64,10 +64,10 @@ async def test_someone_else_cannot_close_my_item(clinic: Clinic) -> None:
     response = await clinic.slack.submit_view(
         ASSISTANT,
         view_id,
-        {Field.RESOLUTION: "appointment booked", Field.TOLD_PATIENT: "Booked Friday 9:00."},
+        {FieldId.RESOLUTION: "appointment booked", FieldId.TOLD_PATIENT: "Booked Friday 9:00."},
     )
     assert response.json is not None and response.json["response_action"] == "errors"
-    assert "owner" in response.json["errors"][Field.RESOLUTION]
+    assert "owner" in response.json["errors"][FieldId.RESOLUTION]
     item = await clinic.deps.services.get(key)
     assert item is not None and item.status is Status.CLAIMED
 
@@ -77,19 +77,19 @@ async def test_front_desk_cannot_close_a_clinical_item_without_a_clinical_ack(
 ) -> None:
     key = await claimed_item(
         clinic,
-        **{Field.LANE: "clinical", Field.REQUEST_TYPE: "clinical|medication question"},
+        **{FieldId.LANE: "clinical", FieldId.REQUEST_TYPE: "clinical|medication question"},
     )
     view_id = await open_close_modal(clinic, FRONT_DESK, key, lane="clinical")
     response = await clinic.slack.submit_view(
         FRONT_DESK,
         view_id,
         {
-            Field.RESOLUTION: "routed to clinical team with context",
-            Field.TOLD_PATIENT: "A nurse will call you back today.",
+            FieldId.RESOLUTION: "routed to clinical team with context",
+            FieldId.TOLD_PATIENT: "A nurse will call you back today.",
         },
     )
     assert response.json is not None and response.json["response_action"] == "errors"
-    assert "clinic" in response.json["errors"][Field.RESOLUTION].lower()
+    assert "clinic" in response.json["errors"][FieldId.RESOLUTION].lower()
 
 
 async def test_reopen_makes_the_reopener_owner_with_a_fresh_due_time(clinic: Clinic) -> None:
@@ -99,7 +99,7 @@ async def test_reopen_makes_the_reopener_owner_with_a_fresh_due_time(clinic: Cli
     )
     await clinic.deliver()
     card = clinic.card_of("scheduling", key)
-    await clinic.slack.click_button(ASSISTANT, card.channel, card.ts, Action.REOPEN, key)
+    await clinic.slack.click_button(ASSISTANT, card.channel, card.ts, ActionId.REOPEN, key)
     await clinic.deliver()
     item = await clinic.deps.services.get(key)
     assert item is not None and item.status is Status.CLAIMED and item.owner == ASSISTANT

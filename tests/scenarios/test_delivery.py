@@ -13,11 +13,11 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import select
 
-from blocks.ids import Action, Command, Field
+from blocks.ids import ActionId, Command, FieldId
 from bot.clock import ManualClock, SystemClock
 from bot.config import Practice
-from bot.sandbox.slack_side import SlackSide
-from bot.sandbox.slack_stub import SlackStub
+from sandbox.slack_side import SlackSide
+from sandbox.slack_stub import SlackStub
 from storage.models import CardRow, OutboxRow
 from tests.scenarios.conftest import (
     ASSISTANT,
@@ -62,7 +62,9 @@ async def test_posts_to_one_channel_are_paced_and_channels_go_in_parallel(
     lanes = ["insurance", "telehealth", "billing", "complaints"]
     for lane in lanes:
         request_type = clinic.practice.lane(lane).request_types[0]
-        await clinic.log_request(**{Field.LANE: lane, Field.REQUEST_TYPE: f"{lane}|{request_type}"})
+        await clinic.log_request(
+            **{FieldId.LANE: lane, FieldId.REQUEST_TYPE: f"{lane}|{request_type}"}
+        )
     await clinic.deliver()
     assert all(len(clinic.cards(lane)) == 1 for lane in lanes)
     assert clinic.clock.now() - start < timedelta(seconds=1)
@@ -216,7 +218,7 @@ async def test_killing_the_app_mid_post_and_restarting_neither_loses_nor_duplica
         assert set(pending) == {"sent"}
 
         posted = stub.messages(channel)[0]
-        await clinic.slack.click_button(ASSISTANT, channel, posted.ts, Action.CLAIM, "CQ-1001")
+        await clinic.slack.click_button(ASSISTANT, channel, posted.ts, ActionId.CLAIM, "CQ-1001")
         await clinic.deliver()
         assert len(stub.messages(channel)) == 1
         assert f"<@{ASSISTANT}>" in str(stub.messages(channel)[0].blocks)

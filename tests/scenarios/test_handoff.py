@@ -9,14 +9,13 @@ from typing import Any
 
 import pytest
 
-from blocks.ids import Action, Command, Field, Shortcut, View
+from blocks.ids import ActionId, Command, FieldId, Shortcut, ViewId
 from bot.clock import ManualClock
 from bot.config import Practice
 from bot.domain import sla
-from bot.domain.items import Action as ItemAction
-from bot.domain.items import Status
+from bot.domain.items import Action, Status
 from bot.domain.lanes import Privacy
-from bot.sandbox.slack_stub import SlackStub
+from sandbox.slack_stub import SlackStub
 from tests.scenarios.conftest import (
     ASSISTANT,
     DEFAULT_REQUEST,
@@ -29,7 +28,7 @@ from tests.scenarios.conftest import (
 
 TOMORROW = date(2026, 11, 24)  # the clinic's clock starts Monday 23 November 2026, 9:00 AM
 ASKED = "Wants Thursday's visit moved to next week"
-DEFAULT_SUMMARY = DEFAULT_REQUEST[Field.SUMMARY]
+DEFAULT_SUMMARY = DEFAULT_REQUEST[FieldId.SUMMARY]
 
 
 async def claimed_item(clinic: Clinic, user: str = FRONT_DESK, **fields: Any) -> str:
@@ -45,19 +44,19 @@ async def open_handoff(clinic: Clinic, user: str, key: str, lane: str = "schedul
     card = clinic.card_of(lane, key)
     await clinic.then_wait_for(
         "views.update",
-        clinic.slack.click_button(user, card.channel, card.ts, Action.HANDOFF, key),
+        clinic.slack.click_button(user, card.channel, card.ts, ActionId.HANDOFF, key),
     )
     return clinic.stub.open_views(user)[-1]
 
 
 async def hand_off(clinic: Clinic, key: str, user: str = FRONT_DESK, **values: Any) -> Any:
     view = await open_handoff(clinic, user, key)
-    assert view["callback_id"] == View.HANDOFF, view["callback_id"]
+    assert view["callback_id"] == ViewId.HANDOFF, view["callback_id"]
     return await clinic.slack.submit_view(user, view["id"], values)
 
 
 async def handoff_events(clinic: Clinic, key: str) -> list[Any]:
-    return [e for e in await clinic.deps.services.history(key) if e.action is ItemAction.HANDOFF]
+    return [e for e in await clinic.deps.services.history(key) if e.action is Action.HANDOFF]
 
 
 def text_objects(node: Any) -> Iterator[tuple[str, str]]:
@@ -84,14 +83,14 @@ async def test_handoff_to_a_person_makes_them_owner_and_keeps_the_note(clinic: C
         clinic,
         key,
         **{
-            Field.ASKED: ASKED,
-            Field.HANDOFF_CONFIRMED: "Identity verified; mornings only",
-            Field.UNRESOLVED: "Which provider",
-            Field.PROMISED: "A call back with two options",
-            Field.PROMISED_DATE: TOMORROW,
-            Field.PROMISED_TIME: time(15, 0),
-            Field.NOT_TO_PROMISE: "Dr. Rivera specifically",
-            Field.NEXT_OWNER: ASSISTANT,
+            FieldId.ASKED: ASKED,
+            FieldId.HANDOFF_CONFIRMED: "Identity verified; mornings only",
+            FieldId.UNRESOLVED: "Which provider",
+            FieldId.PROMISED: "A call back with two options",
+            FieldId.PROMISED_DATE: TOMORROW,
+            FieldId.PROMISED_TIME: time(15, 0),
+            FieldId.NOT_TO_PROMISE: "Dr. Rivera specifically",
+            FieldId.NEXT_OWNER: ASSISTANT,
         },
     )
     assert response.status == 200 and "errors" not in (response.json or {}), response.body
@@ -120,7 +119,7 @@ async def test_handoff_to_a_person_makes_them_owner_and_keeps_the_note(clinic: C
 async def test_someone_else_cannot_hand_off_my_item(clinic: Clinic) -> None:
     key = await claimed_item(clinic)
     view = await open_handoff(clinic, ASSISTANT, key)
-    assert view["callback_id"] == View.STATUS
+    assert view["callback_id"] == ViewId.STATUS
     assert "Only the owner" in str(view["blocks"])
     item = await clinic.deps.services.get(key)
     assert item is not None and item.owner == FRONT_DESK
@@ -131,7 +130,7 @@ async def test_someone_else_cannot_hand_off_my_item(clinic: Clinic) -> None:
 
 async def test_handoff_to_another_lane_moves_the_item_with_a_new_card(clinic: Clinic) -> None:
     key = await claimed_item(clinic)
-    response = await hand_off(clinic, key, **{Field.NEXT_LANE: "insurance"})
+    response = await hand_off(clinic, key, **{FieldId.NEXT_LANE: "insurance"})
     assert response.status == 200 and "errors" not in (response.json or {}), response.body
     await clinic.deliver()
 
@@ -144,11 +143,11 @@ async def test_handoff_to_another_lane_moves_the_item_with_a_new_card(clinic: Cl
     assert item.due_at == expected_due
 
     new_card = clinic.card_of("insurance", key)
-    assert Action.CLAIM in str(new_card.blocks)
+    assert ActionId.CLAIM in str(new_card.blocks)
     old_card = clinic.cards("scheduling")[0]
     assert old_card.edited
     assert insurance.name in str(old_card.blocks) or insurance.name in old_card.text
-    assert Action.HANDOFF not in str(old_card.blocks)
+    assert ActionId.HANDOFF not in str(old_card.blocks)
 
 
 # -- refused in the modal --------------------------------------------------------------------
@@ -156,9 +155,9 @@ async def test_handoff_to_another_lane_moves_the_item_with_a_new_card(clinic: Cl
 
 async def test_a_note_without_what_the_patient_asked_is_refused(clinic: Clinic) -> None:
     key = await claimed_item(clinic)
-    response = await hand_off(clinic, key, **{Field.ASKED: "", Field.NEXT_OWNER: ASSISTANT})
+    response = await hand_off(clinic, key, **{FieldId.ASKED: "", FieldId.NEXT_OWNER: ASSISTANT})
     assert response.json is not None and response.json["response_action"] == "errors"
-    assert set(response.json["errors"]) == {Field.ASKED}
+    assert set(response.json["errors"]) == {FieldId.ASKED}
     assert await handoff_events(clinic, key) == []
     item = await clinic.deps.services.get(key)
     assert item is not None and item.owner == FRONT_DESK
@@ -167,10 +166,10 @@ async def test_a_note_without_what_the_patient_asked_is_refused(clinic: Clinic) 
 async def test_a_promise_without_a_deadline_is_refused(clinic: Clinic) -> None:
     key = await claimed_item(clinic)
     response = await hand_off(
-        clinic, key, **{Field.PROMISED: "We'll call by Friday", Field.NEXT_OWNER: ASSISTANT}
+        clinic, key, **{FieldId.PROMISED: "We'll call by Friday", FieldId.NEXT_OWNER: ASSISTANT}
     )
     assert response.json is not None and response.json["response_action"] == "errors"
-    assert set(response.json["errors"]) == {Field.PROMISED_DATE}
+    assert set(response.json["errors"]) == {FieldId.PROMISED_DATE}
     assert await handoff_events(clinic, key) == []
     assert await clinic.deps.work.open_promises(key) == []
 
@@ -181,13 +180,13 @@ async def test_a_deadline_that_has_passed_is_refused(clinic: Clinic) -> None:
         clinic,
         key,
         **{
-            Field.PROMISED: "A call back",
-            Field.PROMISED_DATE: date(2026, 11, 23),
-            Field.PROMISED_TIME: time(8, 0),
-            Field.NEXT_OWNER: ASSISTANT,
+            FieldId.PROMISED: "A call back",
+            FieldId.PROMISED_DATE: date(2026, 11, 23),
+            FieldId.PROMISED_TIME: time(8, 0),
+            FieldId.NEXT_OWNER: ASSISTANT,
         },
     )
-    assert response.json is not None and set(response.json["errors"]) == {Field.PROMISED_DATE}
+    assert response.json is not None and set(response.json["errors"]) == {FieldId.PROMISED_DATE}
     assert await handoff_events(clinic, key) == []
 
 
@@ -202,10 +201,12 @@ async def test_handoff_via_the_message_shortcut_on_the_card(clinic: Clinic) -> N
         clinic.slack.message_shortcut(FRONT_DESK, Shortcut.HANDOFF, card.channel, card.ts),
     )
     view = clinic.stub.open_views(FRONT_DESK)[-1]
-    assert view["callback_id"] == View.HANDOFF
+    assert view["callback_id"] == ViewId.HANDOFF
     assert key in view["title"]["text"]
 
-    response = await clinic.slack.submit_view(FRONT_DESK, view["id"], {Field.NEXT_OWNER: ASSISTANT})
+    response = await clinic.slack.submit_view(
+        FRONT_DESK, view["id"], {FieldId.NEXT_OWNER: ASSISTANT}
+    )
     assert response.status == 200 and "errors" not in (response.json or {}), response.body
     item = await clinic.deps.services.get(key)
     assert item is not None and item.owner == ASSISTANT
@@ -223,18 +224,18 @@ async def test_the_shortcut_on_a_message_that_is_not_a_card_says_where_to_use_it
         clinic.slack.message_shortcut(FRONT_DESK, Shortcut.HANDOFF, "#general", message.ts),
     )
     view = clinic.stub.open_views(FRONT_DESK)[-1]
-    assert view["callback_id"] == View.STATUS
+    assert view["callback_id"] == ViewId.STATUS
     assert "card" in str(view["blocks"])
 
 
 # -- the note is private ---------------------------------------------------------------------
 
 HOSTILE = {
-    Field.ASKED: "ASK-7 <!here> wants *bold* results",
-    Field.HANDOFF_CONFIRMED: "CONF-7 <@U0MANAGER1> confirmed _mornings_",
-    Field.UNRESOLVED: "UNRES-7 <https://evil.example|portal> ~insurance~",
-    Field.PROMISED: "PROM-7 <!channel> a call back",
-    Field.NOT_TO_PROMISE: "NOTP-7 `refill` & <!everyone>",
+    FieldId.ASKED: "ASK-7 <!here> wants *bold* results",
+    FieldId.HANDOFF_CONFIRMED: "CONF-7 <@U0MANAGER1> confirmed _mornings_",
+    FieldId.UNRESOLVED: "UNRES-7 <https://evil.example|portal> ~insurance~",
+    FieldId.PROMISED: "PROM-7 <!channel> a call back",
+    FieldId.NOT_TO_PROMISE: "NOTP-7 `refill` & <!everyone>",
 }
 NOTE_MARKERS = ("ASK-7", "CONF-7", "UNRES-7", "PROM-7", "NOTP-7")
 MARKUP = ("<!here>", "*bold*", "<@U0MANAGER1>", "_mornings_", "<https://evil", "<!channel>")
@@ -269,9 +270,9 @@ async def test_a_note_is_plain_text_everywhere_and_private_by_default(
         key,
         **HOSTILE,
         **{
-            Field.PROMISED_DATE: TOMORROW,
-            Field.PROMISED_TIME: time(15, 0),
-            Field.NEXT_OWNER: ASSISTANT,
+            FieldId.PROMISED_DATE: TOMORROW,
+            FieldId.PROMISED_TIME: time(15, 0),
+            FieldId.NEXT_OWNER: ASSISTANT,
         },
     )
     assert response.status == 200 and "errors" not in (response.json or {}), response.body
@@ -297,9 +298,9 @@ async def test_the_view_button_shows_the_whole_note_as_plain_text_and_is_audited
         key,
         **HOSTILE,
         **{
-            Field.PROMISED_DATE: TOMORROW,
-            Field.PROMISED_TIME: time(15, 0),
-            Field.NEXT_LANE: "insurance",
+            FieldId.PROMISED_DATE: TOMORROW,
+            FieldId.PROMISED_TIME: time(15, 0),
+            FieldId.NEXT_LANE: "insurance",
         },
     )
     assert response.status == 200 and "errors" not in (response.json or {}), response.body
@@ -311,10 +312,10 @@ async def test_the_view_button_shows_the_whole_note_as_plain_text_and_is_audited
 
     await clinic.then_wait_for(
         "views.update",
-        clinic.slack.click_button(ASSISTANT, card.channel, entry.ts, Action.VIEW_HANDOFF, value),
+        clinic.slack.click_button(ASSISTANT, card.channel, entry.ts, ActionId.VIEW_HANDOFF, value),
     )
     view = clinic.stub.open_views(ASSISTANT)[-1]
-    assert view["callback_id"] == View.HANDOFF_NOTE
+    assert view["callback_id"] == ViewId.HANDOFF_NOTE
     shown = list(text_objects(view["blocks"]))
     for typed in HOSTILE.values():
         assert any(kind == "plain_text" and typed in text for kind, text in shown), typed
@@ -324,7 +325,7 @@ async def test_the_view_button_shows_the_whole_note_as_plain_text_and_is_audited
     views = [
         e
         for e in await clinic.deps.services.history(key)
-        if e.action is ItemAction.VIEW and e.actor == ASSISTANT
+        if e.action is Action.VIEW and e.actor == ASSISTANT
     ]
     assert len(views) == 1
 
@@ -335,18 +336,19 @@ async def test_cq_handoff_opens_the_form_for_the_key(clinic: Clinic) -> None:
         "views.update", clinic.slack.slash_command(FRONT_DESK, Command.CQ, f"handoff {key}")
     )
     view = clinic.stub.open_views(FRONT_DESK)[-1]
-    assert view["callback_id"] == View.HANDOFF
+    assert view["callback_id"] == ViewId.HANDOFF
     assert json.loads(view["private_metadata"]) == {"key": key}
 
 
 async def test_the_next_owner_opens_the_note_from_their_direct_message(clinic: Clinic) -> None:
     key = await claimed_item(clinic)
-    await hand_off(clinic, key, **{Field.ASKED: ASKED, Field.NEXT_OWNER: ASSISTANT})
+    await hand_off(clinic, key, **{FieldId.ASKED: ASKED, FieldId.NEXT_OWNER: ASSISTANT})
     await clinic.deliver()
     (dm,) = clinic.stub.messages(ASSISTANT)
     await clinic.then_wait_for(
-        "views.update", clinic.slack.click_button(ASSISTANT, dm.channel, dm.ts, Action.VIEW_HANDOFF)
+        "views.update",
+        clinic.slack.click_button(ASSISTANT, dm.channel, dm.ts, ActionId.VIEW_HANDOFF),
     )
     view = clinic.stub.open_views(ASSISTANT)[-1]
-    assert view["callback_id"] == View.HANDOFF_NOTE
+    assert view["callback_id"] == ViewId.HANDOFF_NOTE
     assert ("plain_text", f"What the patient asked:\n{ASKED}") in list(text_objects(view["blocks"]))

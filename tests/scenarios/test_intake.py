@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from blocks.ids import Field, Shortcut
+from blocks.ids import FieldId, Shortcut
 from storage.models import ItemRow, OutboxRow
 from tests.scenarios.conftest import FRONT_DESK, Clinic
 
@@ -47,12 +47,14 @@ async def test_logged_card_shows_key_lane_status_and_a_claim_button(clinic: Clin
 async def test_invalid_submission_is_answered_next_to_each_field_and_stores_nothing(
     clinic: Clinic,
 ) -> None:
-    response = await clinic.submit_intake(**{Field.PHONE: "call me maybe", Field.SUMMARY: "   "})
+    response = await clinic.submit_intake(
+        **{FieldId.PHONE: "call me maybe", FieldId.SUMMARY: "   "}
+    )
     assert response.status == 200 and response.json is not None
     assert response.json["response_action"] == "errors"
     errors = response.json["errors"]
-    assert "phone" in errors[Field.PHONE].lower()
-    assert errors[Field.SUMMARY]
+    assert "phone" in errors[FieldId.PHONE].lower()
+    assert errors[FieldId.SUMMARY]
     assert await count_items(clinic) == 0
     await clinic.deliver()
     assert clinic.stub.calls_to("chat.postMessage") == []
@@ -62,32 +64,32 @@ async def test_summary_over_the_limit_is_refused_in_the_modal(clinic: Clinic) ->
     too_long = "x" * 2001
     view_id = await clinic.open_intake()
     view = clinic.stub.view(view_id)
-    summary_input = next(b for b in view["blocks"] if b.get("block_id") == Field.SUMMARY)
+    summary_input = next(b for b in view["blocks"] if b.get("block_id") == FieldId.SUMMARY)
     # The modal itself caps input at the limit; a client that ignores the cap is still refused.
     assert summary_input["element"]["max_length"] == 2000
     response = await clinic.slack.submit_view(
         FRONT_DESK,
         view_id,
         {
-            Field.PATIENT_REF: "MRN-1",
-            Field.PATIENT_NAME: "Sam Lee",
-            Field.PHONE: "555-201-4477",
-            Field.ORIGIN: "web_form",
-            Field.LANE: "scheduling",
-            Field.REQUEST_TYPE: "scheduling|reschedule",
-            Field.SUMMARY: too_long,
+            FieldId.PATIENT_REF: "MRN-1",
+            FieldId.PATIENT_NAME: "Sam Lee",
+            FieldId.PHONE: "555-201-4477",
+            FieldId.ORIGIN: "web_form",
+            FieldId.LANE: "scheduling",
+            FieldId.REQUEST_TYPE: "scheduling|reschedule",
+            FieldId.SUMMARY: too_long,
         },
     )
-    assert response.json is not None and Field.SUMMARY in response.json["errors"]
+    assert response.json is not None and FieldId.SUMMARY in response.json["errors"]
     assert await count_items(clinic) == 0
 
 
 async def test_request_type_from_another_lane_is_refused(clinic: Clinic) -> None:
     response = await clinic.submit_intake(
-        **{Field.REQUEST_TYPE: "billing|" + _billing_type(clinic)}
+        **{FieldId.REQUEST_TYPE: "billing|" + _billing_type(clinic)}
     )
     assert response.json is not None
-    assert Field.REQUEST_TYPE in response.json["errors"]
+    assert FieldId.REQUEST_TYPE in response.json["errors"]
     assert await count_items(clinic) == 0
 
 
@@ -98,7 +100,7 @@ def _billing_type(clinic: Clinic) -> str:
 async def test_intake_typed_with_a_lane_name_preselects_that_lane(clinic: Clinic) -> None:
     view_id = await clinic.open_intake(text="referrals")
     view = clinic.stub.view(view_id)
-    lane_input = next(b for b in view["blocks"] if b.get("block_id") == Field.LANE)
+    lane_input = next(b for b in view["blocks"] if b.get("block_id") == FieldId.LANE)
     assert lane_input["element"]["initial_option"]["value"] == "referrals"
 
 
@@ -122,7 +124,7 @@ async def test_message_shortcut_prefills_summary_and_links_the_source_message(
         clinic.slack.message_shortcut(FRONT_DESK, Shortcut.LOG_MESSAGE, channel, posted.ts),
     )
     view = clinic.stub.open_views(FRONT_DESK)[-1]
-    summary_input = next(b for b in view["blocks"] if b.get("block_id") == Field.SUMMARY)
+    summary_input = next(b for b in view["blocks"] if b.get("block_id") == FieldId.SUMMARY)
     assert summary_input["element"]["initial_value"] == (
         "Voicemail from 555-201-4477: needs a refill & a callback"
     )
@@ -132,12 +134,12 @@ async def test_message_shortcut_prefills_summary_and_links_the_source_message(
         FRONT_DESK,
         view["id"],
         {
-            Field.PATIENT_REF: "MRN-77",
-            Field.PATIENT_NAME: "Ray Park",
-            Field.PHONE: "555-201-4477",
-            Field.ORIGIN: "voicemail",
-            Field.LANE: "clinical",
-            Field.REQUEST_TYPE: "clinical|refill request",
+            FieldId.PATIENT_REF: "MRN-77",
+            FieldId.PATIENT_NAME: "Ray Park",
+            FieldId.PHONE: "555-201-4477",
+            FieldId.ORIGIN: "voicemail",
+            FieldId.LANE: "clinical",
+            FieldId.REQUEST_TYPE: "clinical|refill request",
         },
     )
     assert response.status == 200 and "errors" not in (response.json or {})

@@ -3,19 +3,18 @@ follows them to every open item."""
 
 from __future__ import annotations
 
-from blocks.ids import Field, More, View
-from bot.domain.items import Action as ItemAction
-from bot.domain.items import Status
+from blocks.ids import FieldId, More, ViewId
+from bot.domain.items import Action, Status
 from tests.scenarios.conftest import ASSISTANT, FRONT_DESK, Clinic
 from tests.scenarios.test_waiting import claimed_item, open_more_form
 
-PATIENT = {Field.PATIENT_REF: "MRN-61002"}
+PATIENT = {FieldId.PATIENT_REF: "MRN-61002"}
 
 
 async def test_a_spanish_speaking_request_logged_in_scheduling_lands_in_the_language_lane(
     clinic: Clinic,
 ) -> None:
-    key = await clinic.log_request(**{Field.LANE: "scheduling", Field.LANGUAGE: "Spanish"})
+    key = await clinic.log_request(**{FieldId.LANE: "scheduling", FieldId.LANGUAGE: "Spanish"})
     await clinic.deliver()
 
     item = await clinic.deps.services.get(key)
@@ -24,11 +23,11 @@ async def test_a_spanish_speaking_request_logged_in_scheduling_lands_in_the_lang
     assert clinic.stub.channel_name(card.channel) == "cq-language"
     assert all(not m.text.startswith(f"{key} ") for m in clinic.cards("scheduling"))
     created = (await clinic.deps.services.history(key))[0]
-    assert created.action is ItemAction.CREATE and created.after["routed_from"] == "scheduling"
+    assert created.action is Action.CREATE and created.after["routed_from"] == "scheduling"
 
 
 async def test_an_english_request_stays_in_the_lane_it_was_logged_in(clinic: Clinic) -> None:
-    key = await clinic.log_request(**{Field.LANE: "scheduling", Field.LANGUAGE: "English"})
+    key = await clinic.log_request(**{FieldId.LANE: "scheduling", FieldId.LANGUAGE: "English"})
     item = await clinic.deps.services.get(key)
     assert item is not None and item.lane == "scheduling"
 
@@ -39,8 +38,8 @@ async def test_the_language_form_offers_the_practices_languages_with_the_current
     key = await clinic.log_request(**PATIENT)
     await clinic.deliver()
     view = await open_more_form(clinic, FRONT_DESK, key, More.LANGUAGE)
-    assert view["callback_id"] == View.LANGUAGE
-    select = next(b for b in view["blocks"] if b.get("block_id") == Field.LANGUAGE_CHOICE)
+    assert view["callback_id"] == ViewId.LANGUAGE
+    select = next(b for b in view["blocks"] if b.get("block_id") == FieldId.LANGUAGE_CHOICE)
     element = select["element"]
     assert [o["value"] for o in element["options"]] == list(clinic.practice.languages)
     assert element["initial_option"]["value"] == "English"
@@ -51,14 +50,15 @@ async def test_setting_the_language_changes_it_on_the_patients_other_open_items(
 ) -> None:
     first = await clinic.log_request(**PATIENT)
     second = await clinic.log_request(
-        **PATIENT, **{Field.LANE: "insurance", Field.REQUEST_TYPE: "insurance|is my plan accepted"}
+        **PATIENT,
+        **{FieldId.LANE: "insurance", FieldId.REQUEST_TYPE: "insurance|is my plan accepted"},
     )
     other_patient = await clinic.log_request()
     await clinic.deliver()
 
     view = await open_more_form(clinic, FRONT_DESK, first, More.LANGUAGE)
     response = await clinic.slack.submit_view(
-        FRONT_DESK, view["id"], {Field.LANGUAGE_CHOICE: "Spanish"}
+        FRONT_DESK, view["id"], {FieldId.LANGUAGE_CHOICE: "Spanish"}
     )
     assert response.status == 200 and "errors" not in (response.json or {}), response.body
 
@@ -66,7 +66,7 @@ async def test_setting_the_language_changes_it_on_the_patients_other_open_items(
         item = await clinic.deps.services.get(key)
         assert item is not None and item.patient.language == "Spanish", key
         actions = [e.action for e in await clinic.deps.services.history(key)]
-        assert actions.count(ItemAction.SET_LANGUAGE) == 1, key
+        assert actions.count(Action.SET_LANGUAGE) == 1, key
     unrelated = await clinic.deps.services.get(other_patient)
     assert unrelated is not None and unrelated.patient.language == "English"
 
@@ -79,7 +79,7 @@ async def test_a_closed_item_of_the_patient_keeps_its_language(clinic: Clinic) -
     open_key = await clinic.log_request(**PATIENT)
     await clinic.deliver()
     view = await open_more_form(clinic, FRONT_DESK, open_key, More.LANGUAGE)
-    await clinic.slack.submit_view(FRONT_DESK, view["id"], {Field.LANGUAGE_CHOICE: "Spanish"})
+    await clinic.slack.submit_view(FRONT_DESK, view["id"], {FieldId.LANGUAGE_CHOICE: "Spanish"})
 
     item = await clinic.deps.services.get(closed)
     assert item is not None and item.status is Status.RESOLVED
@@ -89,4 +89,4 @@ async def test_a_closed_item_of_the_patient_keeps_its_language(clinic: Clinic) -
 async def test_someone_else_cannot_change_the_language_of_my_item(clinic: Clinic) -> None:
     key = await claimed_item(clinic, **PATIENT)
     view = await open_more_form(clinic, ASSISTANT, key, More.LANGUAGE)
-    assert view["callback_id"] == View.STATUS and "owner" in str(view["blocks"])
+    assert view["callback_id"] == ViewId.STATUS and "owner" in str(view["blocks"])

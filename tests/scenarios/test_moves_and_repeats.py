@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from blocks.ids import Action, Field, More, View
+from blocks.ids import ActionId, FieldId, More, ViewId
 from bot.domain import sla
-from bot.domain.items import Action as ItemAction
-from bot.domain.items import Status
-from bot.sandbox.slack_side import SlackResponse
+from bot.domain.items import Action, Status
+from sandbox.slack_side import SlackResponse
 from tests.scenarios.conftest import ASSISTANT, FRONT_DESK, Clinic
 from tests.scenarios.test_waiting import claimed_item, open_more_form
 
-PATIENT = {Field.PATIENT_REF: "MRN-55120"}
+PATIENT = {FieldId.PATIENT_REF: "MRN-55120"}
 FIRST_SUMMARY = "Needs to move Tuesday's appointment to later in the week"
 SECOND_SUMMARY = "Called again: Thursday afternoon works best"
 
@@ -21,8 +20,8 @@ async def move(
     clinic: Clinic, user: str, key: str, lane: str, from_lane: str = "scheduling"
 ) -> SlackResponse:
     view = await open_more_form(clinic, user, key, More.MOVE, lane=from_lane)
-    assert view["callback_id"] == View.MOVE, view["callback_id"]
-    return await clinic.slack.submit_view(user, view["id"], {Field.MOVE_LANE: lane})
+    assert view["callback_id"] == ViewId.MOVE, view["callback_id"]
+    return await clinic.slack.submit_view(user, view["id"], {FieldId.MOVE_LANE: lane})
 
 
 async def test_moving_points_the_old_card_onward_and_posts_a_new_card_in_the_new_lane(
@@ -43,10 +42,10 @@ async def test_moving_points_the_old_card_onward_and_posts_a_new_card_in_the_new
     assert item.due_at == moved_at + timedelta(days=1)  # 1 business day: Tuesday, same time
 
     new_card = clinic.card_of("referrals", key)
-    assert Action.CLAIM.value in str(new_card.blocks)
+    assert ActionId.CLAIM.value in str(new_card.blocks)
     old_card = clinic.card_of("scheduling", key)
     assert referrals.name in str(old_card.blocks) or referrals.name in old_card.text
-    for button in (Action.CLAIM, Action.CLOSE, Action.MORE):
+    for button in (ActionId.CLAIM, ActionId.CLOSE, ActionId.MORE):
         assert button.value not in str(old_card.blocks)
 
 
@@ -68,7 +67,7 @@ async def test_the_new_card_links_back_to_the_history_in_the_previous_lane(
 async def test_move_offers_only_the_other_lanes(clinic: Clinic) -> None:
     key = await claimed_item(clinic)
     view = await open_more_form(clinic, FRONT_DESK, key, More.MOVE)
-    select = next(b for b in view["blocks"] if b.get("block_id") == Field.MOVE_LANE)["element"]
+    select = next(b for b in view["blocks"] if b.get("block_id") == FieldId.MOVE_LANE)["element"]
     offered = [o["value"] for o in select["options"]]
     assert "scheduling" not in offered
     assert set(offered) == set(clinic.practice.lanes) - {"scheduling"}
@@ -77,15 +76,15 @@ async def test_move_offers_only_the_other_lanes(clinic: Clinic) -> None:
 async def test_someone_else_cannot_move_my_item(clinic: Clinic) -> None:
     key = await claimed_item(clinic)
     view = await open_more_form(clinic, ASSISTANT, key, More.MOVE)
-    assert view["callback_id"] == View.STATUS and "owner" in str(view["blocks"])
+    assert view["callback_id"] == ViewId.STATUS and "owner" in str(view["blocks"])
     item = await clinic.deps.services.get(key)
     assert item is not None and item.lane == "scheduling"
 
 
 async def two_requests_from_one_patient(clinic: Clinic) -> tuple[str, str]:
-    first = await clinic.log_request(**PATIENT, **{Field.SUMMARY: FIRST_SUMMARY})
+    first = await clinic.log_request(**PATIENT, **{FieldId.SUMMARY: FIRST_SUMMARY})
     clinic.clock.advance(timedelta(minutes=5))
-    second = await clinic.log_request(**PATIENT, **{Field.SUMMARY: SECOND_SUMMARY})
+    second = await clinic.log_request(**PATIENT, **{FieldId.SUMMARY: SECOND_SUMMARY})
     await clinic.deliver()
     return first, second
 
@@ -98,7 +97,7 @@ async def test_a_patient_who_asks_again_is_linked_to_their_open_request(clinic: 
     assert repeat is not None and repeat.related_key == first
     assert original is not None and original.repeat_count == 2 and original.status is Status.NEW
     history = await clinic.deps.services.history(first)
-    repeats = [e for e in history if e.action is ItemAction.REPEAT_CONTACT]
+    repeats = [e for e in history if e.action is Action.REPEAT_CONTACT]
     assert len(repeats) == 1 and repeats[0].after["from"] == second
     thread = clinic.replies(clinic.card_of("scheduling", first))
     assert sum(second in m.text or second in str(m.blocks) for m in thread) == 1
@@ -118,7 +117,7 @@ async def test_merge_keeps_one_open_item_with_both_summaries_and_every_event(
     first, second = await two_requests_from_one_patient(clinic)
     card = clinic.card_of("scheduling", second)
     await clinic.slack.click_button(
-        FRONT_DESK, card.channel, card.ts, Action.MERGE, f"{second}|{first}"
+        FRONT_DESK, card.channel, card.ts, ActionId.MERGE, f"{second}|{first}"
     )
     await clinic.deliver()
 
@@ -130,8 +129,8 @@ async def test_merge_keeps_one_open_item_with_both_summaries_and_every_event(
     assert merged.merged_into == first
     first_actions = [e.action for e in await clinic.deps.services.history(first)]
     second_actions = [e.action for e in await clinic.deps.services.history(second)]
-    assert first_actions == [ItemAction.CREATE, ItemAction.REPEAT_CONTACT, ItemAction.MERGE]
-    assert second_actions == [ItemAction.CREATE, ItemAction.MERGE]
+    assert first_actions == [Action.CREATE, Action.REPEAT_CONTACT, Action.MERGE]
+    assert second_actions == [Action.CREATE, Action.MERGE]
     assert clinic.stub.ephemerals() == []
 
 
@@ -147,7 +146,7 @@ async def test_merging_into_an_item_closed_meanwhile_is_refused_to_the_clicker(
     await clinic.then_wait_for(
         "chat.postEphemeral",
         clinic.slack.click_button(
-            FRONT_DESK, card.channel, card.ts, Action.MERGE, f"{second}|{first}"
+            FRONT_DESK, card.channel, card.ts, ActionId.MERGE, f"{second}|{first}"
         ),
     )
     refused = clinic.stub.ephemerals(FRONT_DESK)

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from blocks.ids import Action, Field
+from blocks.ids import ActionId, FieldId
 from bot.clock import ManualClock
 from bot.config import Practice
 from bot.domain.lanes import Privacy
-from bot.sandbox.slack_stub import SlackStub
+from sandbox.slack_stub import SlackStub
 from tests.scenarios.conftest import (
     ASSISTANT,
     FRONT_DESK,
@@ -31,11 +31,11 @@ PINGS_AND_LINKS = ("<!channel>", "<!here>", "<@U0MANAGER1>", "<https://evil.exam
 PATIENT_DATA = ("Zelda", "Quimby", "Z.Q.", "867-5309", "8675309", REFERENCE, "evil.example")
 
 HOSTILE_REQUEST = {
-    Field.PATIENT_REF: REFERENCE,
-    Field.PATIENT_NAME: HOSTILE_NAME,
-    Field.PHONE: PHONE,
-    Field.SUMMARY: HOSTILE_SUMMARY,
-    Field.CALLBACK_WINDOW: "after 3pm, Zelda's cell",
+    FieldId.PATIENT_REF: REFERENCE,
+    FieldId.PATIENT_NAME: HOSTILE_NAME,
+    FieldId.PHONE: PHONE,
+    FieldId.SUMMARY: HOSTILE_SUMMARY,
+    FieldId.CALLBACK_WINDOW: "after 3pm, Zelda's cell",
 }
 
 
@@ -62,10 +62,10 @@ async def work_a_hostile_item(clinic: Clinic) -> str:
     key = await clinic.log_request(**HOSTILE_REQUEST)
     await clinic.deliver()
     card = clinic.card_of("scheduling", key)
-    await clinic.slack.click_button(FRONT_DESK, card.channel, card.ts, Action.CLAIM, key)
+    await clinic.slack.click_button(FRONT_DESK, card.channel, card.ts, ActionId.CLAIM, key)
     await clinic.then_wait_for(
         "chat.postEphemeral",
-        clinic.slack.click_button(ASSISTANT, card.channel, card.ts, Action.CLAIM, key),
+        clinic.slack.click_button(ASSISTANT, card.channel, card.ts, ActionId.CLAIM, key),
     )
     await clinic.deps.services.close(
         item_key=key,
@@ -139,7 +139,7 @@ async def test_details_view_shows_the_full_record_to_the_person_working_it(
     card = clinic.card_of("scheduling", key)
     await clinic.then_wait_for(
         "views.update",
-        clinic.slack.click_button(FRONT_DESK, card.channel, card.ts, Action.DETAILS, key),
+        clinic.slack.click_button(FRONT_DESK, card.channel, card.ts, ActionId.DETAILS, key),
     )
     view = clinic.stub.open_views(FRONT_DESK)[-1]
     shown = json.dumps(view)
@@ -159,7 +159,7 @@ async def test_logs_carry_item_keys_but_never_patient_data(
     card = clinic.card_of("scheduling", key)
     await clinic.then_wait_for(
         "views.update",
-        clinic.slack.click_button(FRONT_DESK, card.channel, card.ts, Action.DETAILS, key),
+        clinic.slack.click_button(FRONT_DESK, card.channel, card.ts, ActionId.DETAILS, key),
     )
     clinic.stub.fail_next("chat.update", times=1, status=500)
     await clinic.deps.services.reopen(item_key=key, actor=FRONT_DESK)

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from blocks.ids import Action, Command, Field, View
+from blocks.ids import ActionId, Command, FieldId, ViewId
 from tests.blocks.conftest import text_of
 from tests.scenarios.conftest import ASSISTANT, DEFAULT_REQUEST, FRONT_DESK, MANAGER, Clinic
 
-TELEHEALTH = {Field.LANE: "telehealth", Field.REQUEST_TYPE: "telehealth|cannot join video visit"}
+TELEHEALTH = {
+    FieldId.LANE: "telehealth",
+    FieldId.REQUEST_TYPE: "telehealth|cannot join video visit",
+}
 
 
 async def claim(clinic: Clinic, user: str, key: str) -> None:
@@ -128,7 +131,7 @@ async def test_home_is_republished_with_the_item_after_its_owner_claims_it(
     assert home is not None
     my_items = text_of(home["blocks"]).split("Due in the next hour")[0]
     assert f"*{key}* · Scheduling help · reschedule · Claimed" in my_items
-    for patient_detail in (DEFAULT_REQUEST[Field.PATIENT_NAME], DEFAULT_REQUEST[Field.PHONE]):
+    for patient_detail in (DEFAULT_REQUEST[FieldId.PATIENT_NAME], DEFAULT_REQUEST[FieldId.PHONE]):
         assert patient_detail not in str(home["blocks"])
 
 
@@ -152,7 +155,8 @@ async def test_refresh_button_republishes_home(clinic: Clinic) -> None:
     await claim(clinic, FRONT_DESK, key)
 
     await clinic.then_wait_for(
-        "views.publish", clinic.slack.click_view_button(FRONT_DESK, home["id"], Action.HOME_REFRESH)
+        "views.publish",
+        clinic.slack.click_view_button(FRONT_DESK, home["id"], ActionId.HOME_REFRESH),
     )
 
     refreshed = clinic.stub.home_view(FRONT_DESK)
@@ -199,7 +203,7 @@ async def test_cq_log_opens_the_call_attempt_modal(clinic: Clinic) -> None:
     )
 
     (modal,) = clinic.stub.open_views(FRONT_DESK)
-    assert modal["callback_id"] == View.ATTEMPT
+    assert modal["callback_id"] == ViewId.ATTEMPT
 
 
 async def test_cq_handoff_opens_the_handoff_modal(clinic: Clinic) -> None:
@@ -212,4 +216,4 @@ async def test_cq_handoff_opens_the_handoff_modal(clinic: Clinic) -> None:
     )
 
     (modal,) = clinic.stub.open_views(FRONT_DESK)
-    assert modal["callback_id"] == View.HANDOFF
+    assert modal["callback_id"] == ViewId.HANDOFF

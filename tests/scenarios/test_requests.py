@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import aiohttp
 from sqlalchemy import func, select, text
 
-from blocks.ids import Action
+from blocks.ids import ActionId
 from storage.db import create_engine
 from storage.models import ItemRow
 from tests.scenarios.conftest import FRONT_DESK, Clinic
@@ -85,7 +85,7 @@ async def test_click_is_acknowledged_within_three_seconds_while_the_database_is_
             await connection.execute(select(ItemRow.id).where(ItemRow.key == key).with_for_update())
         started = time.monotonic()
         response = await clinic.slack.click_button(
-            FRONT_DESK, card.channel, card.ts, Action.CLAIM, key
+            FRONT_DESK, card.channel, card.ts, ActionId.CLAIM, key
         )
         elapsed = time.monotonic() - started
         assert response.status == 200

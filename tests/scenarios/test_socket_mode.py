@@ -23,8 +23,8 @@ from sqlalchemy import select
 
 from blocks.ids import Command
 from bot.config import EXAMPLE_PRACTICE
-from bot.sandbox.slack_side import SlackSide
-from bot.sandbox.slack_stub import SlackStub
+from sandbox.slack_side import SlackSide
+from sandbox.slack_stub import SlackStub
 from storage.db import create_engine
 from storage.models import ItemRow
 from tests.scenarios.conftest import DEFAULT_REQUEST, FRONT_DESK

@@ -13,10 +13,9 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from blocks.ids import Action, Field, More, View, more_value
+from blocks.ids import ActionId, FieldId, More, ViewId, more_value
 from bot.app import build_app
-from bot.domain.items import Action as ItemAction
-from bot.domain.items import Status
+from bot.domain.items import Action, Status
 from bot.jobs import CHECK_BACKS, Jobs
 from bot.server import JOBS_KEY, build_web_app
 from bot.services.base import SYSTEM
@@ -47,7 +46,9 @@ async def open_more_form(
     card = clinic.card_of(lane, key)
     await clinic.then_wait_for(
         "views.update",
-        clinic.slack.select_option(user, card.channel, card.ts, Action.MORE, more_value(what, key)),
+        clinic.slack.select_option(
+            user, card.channel, card.ts, ActionId.MORE, more_value(what, key)
+        ),
     )
     return clinic.stub.open_views(user)[-1]
 
@@ -62,11 +63,11 @@ async def wait_on(
     lane: str = "scheduling",
 ) -> Any:
     view = await open_more_form(clinic, user, key, More.WAIT, lane=lane)
-    assert view["callback_id"] == View.WAIT, view["callback_id"]
+    assert view["callback_id"] == ViewId.WAIT, view["callback_id"]
     return await clinic.slack.submit_view(
         user,
         view["id"],
-        {Field.WAITING_ON: waiting_on, Field.CHECK_BACK_DATE: day, Field.CHECK_BACK_TIME: at},
+        {FieldId.WAITING_ON: waiting_on, FieldId.CHECK_BACK_DATE: day, FieldId.CHECK_BACK_TIME: at},
     )
 
 
@@ -85,7 +86,7 @@ async def test_owner_marks_waiting_on_the_payer_and_the_response_clock_pauses(
     # The 4 h target was all but untouched (delivering the card took a paced second or two).
     assert item.sla_remaining_minutes == pytest.approx(240, abs=0.5)
     card = str(clinic.card_of("scheduling", key).blocks)
-    assert "payer" in card and Action.RESUME.value in card
+    assert "payer" in card and ActionId.RESUME.value in card
     assert clinic.stub.open_views(FRONT_DESK) == []
 
 
@@ -97,7 +98,7 @@ async def test_resume_gives_back_the_business_time_that_was_left(clinic: Clinic)
 
     clinic.clock.set(local(TUESDAY, time(9)))  # a day later, before the check-back
     card = clinic.card_of("scheduling", key)
-    await clinic.slack.click_button(FRONT_DESK, card.channel, card.ts, Action.RESUME, key)
+    await clinic.slack.click_button(FRONT_DESK, card.channel, card.ts, ActionId.RESUME, key)
     item = await clinic.deps.services.get(key)
     assert item is not None and item.status is Status.CLAIMED and item.owner == FRONT_DESK
     assert item.due_at == local(TUESDAY, time(12))
@@ -119,7 +120,7 @@ async def test_at_check_back_the_item_comes_back_to_its_owner_once(clinic: Clini
     assert item is not None and item.status is Status.CLAIMED and item.owner == FRONT_DESK
     assert item.due_at == local(TUESDAY, time(12, 5))  # the four hours it had left
     history = await clinic.deps.services.history(key)
-    resumes = [e for e in history if e.action is ItemAction.RESUME]
+    resumes = [e for e in history if e.action is Action.RESUME]
     assert [e.actor for e in resumes] == [SYSTEM]
     async with clinic.deps.uow() as tx:
         dms = await tx.session.scalars(
@@ -160,7 +161,7 @@ async def test_a_wait_after_a_move_pauses_the_new_lanes_clock_not_the_old_one(
 async def test_someone_else_is_told_only_the_owner_can_mark_it_waiting(clinic: Clinic) -> None:
     key = await claimed_item(clinic)
     view = await open_more_form(clinic, ASSISTANT, key, More.WAIT)
-    assert view["callback_id"] == View.STATUS
+    assert view["callback_id"] == ViewId.STATUS
     assert "owner" in str(view["blocks"])
     item = await clinic.deps.services.get(key)
     assert item is not None and item.status is Status.CLAIMED
@@ -170,9 +171,9 @@ async def test_a_check_back_in_the_past_is_refused_on_the_form(clinic: Clinic) -
     key = await claimed_item(clinic)
     response = await wait_on(clinic, key, "payer", date(2026, 11, 20), time(10))
     assert response.json is not None and response.json["response_action"] == "errors"
-    assert set(response.json["errors"]) == {Field.CHECK_BACK_DATE}
+    assert set(response.json["errors"]) == {FieldId.CHECK_BACK_DATE}
     empty = await wait_on(clinic, key, "  ", TUESDAY, time(10))
-    assert empty.json is not None and set(empty.json["errors"]) == {Field.WAITING_ON}
+    assert empty.json is not None and set(empty.json["errors"]) == {FieldId.WAITING_ON}
     item = await clinic.deps.services.get(key)
     assert item is not None and item.status is Status.CLAIMED
 
@@ -183,9 +184,9 @@ async def test_an_item_closed_meanwhile_is_refused_on_the_form(clinic: Clinic) -
     await clinic.deps.services.close(
         item_key=key, actor=FRONT_DESK, resolution="appointment booked", told_patient="Fri 9:00"
     )
-    response = await clinic.slack.submit_view(FRONT_DESK, view["id"], {Field.WAITING_ON: "payer"})
+    response = await clinic.slack.submit_view(FRONT_DESK, view["id"], {FieldId.WAITING_ON: "payer"})
     assert response.json is not None and response.json["response_action"] == "errors"
-    assert "already closed" in response.json["errors"][Field.WAITING_ON]
+    assert "already closed" in response.json["errors"][FieldId.WAITING_ON]
 
 
 # -- the check-back job ----------------------------------------------------------------

@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
-from bot.sandbox.slack_stub import (
+from sandbox.slack_stub import (
     APP_ID,
     BOT_USER_ID,
     SOCKET_ACK_TIMEOUT_SECONDS,

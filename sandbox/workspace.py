@@ -1,6 +1,6 @@
 """`carequeue sandbox`: the real app in HTTP mode, and a local Slack workspace in a browser.
 
-The workspace is the stub Web API the tests use, plus a page (bot/sandbox/static/) and
+The workspace is the stub Web API the tests use, plus a page (sandbox/static/) and
 JSON routes the page calls. A click in the page becomes exactly what Slack would send —
 a signed request from SlackSide to the app's /slack/events — and what the app writes
 back lands in the stub, which the page renders. It listens on 127.0.0.1 only.
@@ -31,17 +31,17 @@ from bot.config import Practice, Settings, settings_from_env
 from bot.deps import Deps, build_deps
 from bot.domain import sla
 from bot.jobs import Jobs
-from bot.sandbox.demo import INTAKE_API_ACTOR, seed_demo
-from bot.sandbox.slack_side import SlackResponse, SlackSide
-from bot.sandbox.slack_stub import SlackStub, StoredMessage
 from bot.server import JOBS_KEY, build_web_app
+from sandbox.demo import INTAKE_API_ACTOR, seed_demo
+from sandbox.slack_side import SlackResponse, SlackSide
+from sandbox.slack_stub import SlackStub, StoredMessage
 from storage.db import create_engine, is_sqlite
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
-MANIFEST = Path(__file__).resolve().parents[2] / "app-manifest.yml"
+MANIFEST = Path(__file__).resolve().parents[1] / "app-manifest.yml"
 LOOPBACK = "127.0.0.1"
 PHONE_CHANNEL = "#phone-voicemails"
 # Invented names for the people the practice file names by Slack id only.

@@ -41,7 +41,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 logger = logging.getLogger(__name__)
 
 SLACK_OPENAPI_SPEC = (
-    Path(__file__).resolve().parents[2].parent
+    Path(__file__).resolve().parents[1].parent
     / "shared"
     / "conformance-data"
     / "slack_web_openapi_v2.json"
