@@ -115,3 +115,19 @@ def notice_message(
     )
     message = Message(text=truncate(text, SECTION_TEXT_MAX), blocks=[section, *extra_blocks])
     return message.to_payload()
+
+
+DEAD_LETTER = "dead_letter"
+
+
+def operations_notice(
+    template: str, params: Mapping[str, Any], env: Environment | None = None
+) -> dict[str, Any]:
+    """A notice about CareQueue itself to the managers' channel (`dead_letter`: how many
+    Slack writes are held back, and the command that shows them). No item, no patient data."""
+    if template != DEAD_LETTER:
+        raise ValueError(f"unknown operations notice {template!r}")
+    dead = _int(params, "dead") or 0
+    line = render(env or default_environment(), f"notice.{template}.j2", dead=dead)
+    section = SectionBlock(text=MarkdownTextObject(text=truncate(line, SECTION_TEXT_MAX)))
+    return Message(text=truncate(line, SECTION_TEXT_MAX), blocks=[section]).to_payload()

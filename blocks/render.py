@@ -9,7 +9,7 @@ from jinja2 import Environment
 
 from blocks.card import item_card, moved_card, thread_entry
 from blocks.home import home_view
-from blocks.notices import notice_message
+from blocks.notices import notice_message, operations_notice
 from blocks.templating import build_environment
 from bot.config import Practice
 from bot.domain.events import Event
@@ -45,6 +45,9 @@ class PracticeRenderer:
     def message(self, template: str, item: Item, params: dict[str, Any]) -> dict[str, Any]:
         lane = self.practice.lane(item.lane)
         return notice_message(template, item, lane, params, self.practice.timezone, self.env)
+
+    def operations_notice(self, template: str, params: dict[str, Any]) -> dict[str, Any]:
+        return operations_notice(template, params, self.env)
 
     def home(self, data: HomeData) -> dict[str, Any]:
         view = home_view(data, self.practice, env=self.env)

@@ -58,6 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade = db_commands.add_parser("upgrade", help="apply Alembic migrations")
     upgrade.add_argument("--database-url", help="database URL (DATABASE_URL)")
 
+    outbox = commands.add_parser("outbox", help="Slack writes the outbox gave up on")
+    outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)
+    listing = outbox_commands.add_parser("list", help="show the dead letters")
+    _wiring_flags(listing)
+    retry = outbox_commands.add_parser("retry", help="send dead letters again")
+    _wiring_flags(retry)
+    retry.add_argument("ids", nargs="*", type=int, help="outbox row ids (see `outbox list`)")
+    retry.add_argument("--all", action="store_true", help="every dead letter")
+
     export = commands.add_parser("export", help="export the audit trail")
     export_what = export.add_subparsers(dest="export_what", required=True)
     events = export_what.add_parser("events", help="every event since a date")
@@ -103,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_db_upgrade(settings))
         if args.command == "export":
             return asyncio.run(_export(settings, args))
+        if args.command == "outbox":
+            return asyncio.run(_outbox(settings, args))
     except ConfigError as err:
         _print_problems("CareQueue cannot start: the configuration has problems:", err.problems)
         return EXIT_CONFIG
@@ -165,6 +176,42 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _outbox(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.deps import build_deps
+    from bot.services import operations
+
+    await _prepare_database(settings)
+    deps = build_deps(settings)
+    try:
+        if args.outbox_command == "list":
+            letters = await operations.dead_letters(deps.uow)
+            if not letters:
+                print("no dead letters: every Slack write was delivered or is still queued")
+            for letter in letters:
+                dead_at = letter.dead_at.isoformat(timespec="seconds") if letter.dead_at else "?"
+                print(
+                    f"{letter.id}\t{letter.kind}\t{letter.item_key or '-'}\t{letter.channel}"
+                    f"\tattempts={letter.attempts}\tdead since {dead_at}\t{letter.error}"
+                )
+            return 0
+        if not args.ids and not args.all:
+            print(
+                "name the rows to send again (see `carequeue outbox list`), or --all",
+                file=sys.stderr,
+            )
+            return 2
+        ids = None if args.all else args.ids
+        requeued = await operations.requeue(deps.uow, ids, deps.clock.now())
+        print(f"requeued {len(requeued)} row(s): {' '.join(map(str, requeued)) or '-'}")
+        missing = sorted(set(args.ids) - set(requeued)) if ids is not None else []
+        if missing:
+            print(f"not dead letters: {' '.join(map(str, missing))}", file=sys.stderr)
+            return 1
+        return 0
+    finally:
+        await deps.close()
+
+
 async def _sandbox(settings: Settings, *, demo: bool) -> int:
     from sandbox.workspace import run_sandbox
 
@@ -203,6 +250,19 @@ async def _check_app_token(deps: Deps) -> None:
         raise ConfigError([f"SLACK_APP_TOKEN: Slack refused it ({reason})"]) from err
 
 
+async def _warn_about_unconfigured_lanes(deps: Deps) -> None:
+    """Open items whose lane left the practice file still show and can be moved: say so."""
+    from bot.services.operations import unconfigured_lanes
+
+    for lane, count in (await unconfigured_lanes(deps.uow, deps.practice)).items():
+        log.warning(
+            "lane %r has %s open item(s) but is not in the practice file: their cards still "
+            "show; move them to a configured lane",
+            lane,
+            count,
+        )
+
+
 async def _run(settings: Settings) -> int:
     from bot.app import build_app
     from bot.deps import build_deps
@@ -214,6 +274,7 @@ async def _run(settings: Settings) -> int:
         raise ConfigError(missing)
     await _prepare_database(settings)
     deps = build_deps(settings, practice=practice)
+    await _warn_about_unconfigured_lanes(deps)
     if settings.socket_mode:
         try:
             await _check_app_token(deps)

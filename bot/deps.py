@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -45,11 +46,16 @@ class Deps:
 
 
 def web_client(settings: Settings, *, for_outbox: bool) -> AsyncWebClient:
-    """A Web API client. Direct replies retry one 429; the outbox handles 429 itself by
-    deferring the channel, so its client never sleeps inside a call."""
-    handlers = [AsyncConnectionErrorRetryHandler(max_retry_count=1)]
+    """A Web API client. Direct replies retry one 429 and one dropped connection. The
+    outbox's client retries nothing itself: a retry inside one call is invisible to the
+    outbox's "did this post already land?" check, so a post Slack processed before a
+    disconnect would go twice. The outbox owns every retry (see bot/outbox/)."""
+    handlers: list[AsyncRetryHandler] = []
     if not for_outbox:
-        handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=1))
+        handlers = [
+            AsyncConnectionErrorRetryHandler(max_retry_count=1),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=1),
+        ]
     client = AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
@@ -77,8 +83,9 @@ def build_deps(
         web_client(settings, for_outbox=True),
         PracticeRenderer(practice),
         clock,
-        pacing=pacing,
+        pacing=pacing or Pacing(post_interval=settings.post_interval),
         home=queues.home,
+        managers_channel=practice.managers_channel,
     )
     services = ItemServices(uow, practice, clock, on_enqueued=outbox.wake)
     work = WorkServices(uow, practice, clock, on_enqueued=outbox.wake)

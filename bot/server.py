@@ -62,7 +62,8 @@ async def _healthz(request: web.Request) -> web.Response:
         {
             "status": "ok",
             "database": "ok",
-            "outbox": {"pending": counts.get("pending", 0), "failed": counts.get("failed", 0)},
+            # dead: Slack writes held back until someone requeues them (`carequeue outbox`).
+            "outbox": {"pending": counts.get("pending", 0), "dead": counts.get("dead", 0)},
         }
     )
 

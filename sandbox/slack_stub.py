@@ -18,6 +18,7 @@ import inspect
 import itertools
 import json
 import logging
+import math
 import re
 import time
 import uuid
@@ -492,6 +493,9 @@ class SlackStub:
         self._changed = asyncio.Condition()
         self._faults: dict[str, deque[_Fault]] = {}
         self._holds: dict[str, asyncio.Event] = {}
+        self._drops: dict[str, int] = {}
+        self._post_limit: float | None = None
+        self._last_post_at: dict[str, float] = {}
         self._stopping = False
         self._socket_tickets: set[str] = set()
         self._sockets: list[web.WebSocketResponse] = []
@@ -658,6 +662,23 @@ class SlackStub:
         """
         queue = self._faults.setdefault(method, deque())
         queue.extend(_Fault(status, retry_after, error) for _ in range(times))
+
+    def clear_faults(self) -> None:
+        """Forget every fault still queued by ``fail_next`` and ``drop_after_apply``."""
+        self._faults.clear()
+        self._drops.clear()
+
+    def drop_after_apply(self, method: str, *, times: int = 1) -> None:
+        """Apply and record the next ``times`` calls to ``method``, then drop the connection
+        without answering: Slack processed it, the caller never hears so."""
+        self._drops[method] = self._drops.get(method, 0) + times
+
+    def limit_posts_per_channel(self, seconds: float | None) -> None:
+        """Answer ``chat.postMessage`` 429 (Retry-After, whole seconds as Slack sends it)
+        when the previous accepted post to the same channel was less than ``seconds`` ago
+        by the wall clock; None lifts the limit. Slack's own limit is about one a second."""
+        self._post_limit = seconds
+        self._last_post_at.clear()
 
     def hold(self, method: str) -> None:
         """Apply and record calls to ``method`` but withhold the HTTP answer until release."""
@@ -980,6 +1001,14 @@ class SlackStub:
             status, body, headers = 200, {"ok": False, "error": exc.error}, {}
         else:
             status, body, headers = self._answer(method, args, token)
+        if status == 200 and body.get("ok") and self._drops.get(method, 0) > 0:
+            self._drops[method] -= 1
+            self.calls.append(Call(method, args, self._now(), body, status))
+            async with self._changed:
+                self._changed.notify_all()
+            if request.transport is not None:
+                request.transport.abort()  # applied, never answered
+            return web.Response(status=200)
         return await self._finish(method, args, status, body, headers)
 
     async def _handle_socket(self, request: web.Request) -> web.StreamResponse:
@@ -1132,6 +1161,9 @@ class SlackStub:
         fault = self._take_fault(method)
         if fault is not None:
             return fault
+        limited = self._post_rate_limited(method, args)
+        if limited is not None:
+            return limited
         problems, error = self._conformance(method, args)
         if not problems:
             problems, error = self._payload_problems(method, args), "invalid_blocks"
@@ -1150,6 +1182,20 @@ class SlackStub:
             return 200, handler(args), {}
         except _SlackError as exc:
             return 200, {"ok": False, "error": exc.error, **exc.extra}, {}
+
+    def _post_rate_limited(
+        self, method: str, args: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+        if method != "chat.postMessage" or self._post_limit is None:
+            return None
+        channel = str(args.get("channel", ""))
+        now = time.monotonic()
+        last = self._last_post_at.get(channel)
+        if last is not None and now - last < self._post_limit:
+            wait = max(1, math.ceil(self._post_limit - (now - last)))
+            return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)}
+        self._last_post_at[channel] = now
+        return None
 
     def _take_fault(self, method: str) -> tuple[int, dict[str, Any], dict[str, str]] | None:
         queue = self._faults.get(method)

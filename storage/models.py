@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -195,6 +196,11 @@ class OutboxRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Attempts that ended in an error of the row's own (not Slack's, not the network's):
+    # after Pacing.max_failures of them the row is a dead letter.
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Waiting out a backoff after a Slack or network error; ends as soon as Slack answers.
+    backing_off: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     maybe_sent: Mapped[bool] = mapped_column(Boolean, default=False)
     not_before: Mapped[datetime] = mapped_column(UTCDateTime())
     lease_owner: Mapped[str | None] = mapped_column(String(64))
@@ -203,6 +209,7 @@ class OutboxRow(Base):
     result_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class PaceRow(Base):

@@ -403,6 +403,22 @@ class OutboxEntry:
     card_channel_id: str | None
     card_ts: str | None
     created_at: datetime
+    failures: int = 0
+    backing_off: bool = False
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """An outbox row that will not be sent again unless someone requeues it."""
+
+    id: int
+    kind: str
+    channel: str
+    item_key: str | None
+    attempts: int
+    error: str
+    created_at: datetime
+    dead_at: datetime | None
 
 
 class OutboxRepository:
@@ -423,6 +439,7 @@ class OutboxRepository:
         card_id: int | None = None,
         payload: dict[str, Any] | None = None,
         priority: int = 100,
+        not_before: datetime | None = None,
     ) -> int:
         row = OutboxRow(
             kind=kind,
@@ -433,8 +450,10 @@ class OutboxRepository:
             priority=priority,
             status="pending",
             attempts=0,
+            failures=0,
+            backing_off=False,
             maybe_sent=False,
-            not_before=now,
+            not_before=not_before or now,
             created_at=now,
             last_error="",
         )
@@ -442,20 +461,14 @@ class OutboxRepository:
         await self.session.flush()
         return row.id
 
-    async def due(self, now: datetime, *, limit: int) -> list[OutboxEntry]:
-        """Pending rows that may go out now, most urgent first; locked rows are skipped."""
-        query = (
+    def _entries_query(self) -> Any:
+        return (
             select(OutboxRow, CardRow.channel_id, CardRow.ts, ItemRow.key)
             .outerjoin(CardRow, CardRow.id == OutboxRow.card_id)
             .outerjoin(ItemRow, ItemRow.id == OutboxRow.item_id)
-            .where(
-                OutboxRow.status == "pending",
-                OutboxRow.not_before <= now,
-                or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
-            )
-            .order_by(OutboxRow.priority, OutboxRow.id)
-            .limit(limit)
         )
+
+    async def _entries(self, query: Any) -> list[OutboxEntry]:
         if self._is_postgres:
             query = query.with_for_update(skip_locked=True, of=OutboxRow)
         result = await self.session.execute(query)
@@ -474,9 +487,39 @@ class OutboxRepository:
                 card_channel_id=channel_id,
                 card_ts=ts,
                 created_at=row.created_at,
+                failures=row.failures,
+                backing_off=row.backing_off,
             )
             for row, channel_id, ts, key in result.all()
         ]
+
+    async def due(self, now: datetime, *, limit: int) -> list[OutboxEntry]:
+        """Pending rows that may go out now, most urgent first; locked rows are skipped."""
+        return await self._entries(
+            self._entries_query()
+            .where(
+                OutboxRow.status == "pending",
+                OutboxRow.not_before <= now,
+                or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
+            )
+            .order_by(OutboxRow.priority, OutboxRow.id)
+            .limit(limit)
+        )
+
+    async def probe(self, now: datetime) -> OutboxEntry | None:
+        """The most urgent row backing off after a Slack error, whatever its backoff says:
+        the one call that finds out whether Slack is back."""
+        found = await self._entries(
+            self._entries_query()
+            .where(
+                OutboxRow.status == "pending",
+                OutboxRow.backing_off.is_(True),
+                or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
+            )
+            .order_by(OutboxRow.priority, OutboxRow.id)
+            .limit(1)
+        )
+        return found[0] if found else None
 
     async def paced_until(self, keys: Iterable[str], now: datetime) -> dict[str, datetime]:
         """Pacing keys that must still wait, with when they may go."""
@@ -488,14 +531,12 @@ class OutboxRepository:
         )
         return {key: next_at for key, next_at in rows.all()}
 
-    async def set_pace(self, key: str, next_at: datetime) -> None:
-        """Hold `key` until `next_at`, never shortening a wait already recorded."""
+    async def hold_key(self, key: str, until: datetime) -> None:
+        """Hold pacing key `key` until `until` (the one row in flight for a key sets it)."""
         dialect_insert = postgresql.insert if self._is_postgres else sqlite.insert
-        latest = func.greatest if self._is_postgres else func.max
-        statement = dialect_insert(PaceRow).values(key=key, next_at=next_at)
+        statement = dialect_insert(PaceRow).values(key=key, next_at=until)
         statement = statement.on_conflict_do_update(
-            index_elements=["key"],
-            set_={"next_at": latest(PaceRow.next_at, statement.excluded.next_at)},
+            index_elements=["key"], set_={"next_at": statement.excluded.next_at}
         )
         await self.session.execute(statement)
 
@@ -525,6 +566,19 @@ class OutboxRepository:
             .returning(OutboxRow.id)
         )
         return set(result.scalars().all())
+
+    async def renew(self, ids: Sequence[int], *, worker: str, until: datetime) -> None:
+        """Keep this worker's leases while its calls are still in flight."""
+        if ids:
+            await self.session.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.id.in_(list(ids)),
+                    OutboxRow.lease_owner == worker,
+                    OutboxRow.status == "pending",
+                )
+                .values(lease_until=until)
+            )
 
     async def coalesce_card(self, card_id: int, keep_id: int, now: datetime) -> list[int]:
         """Older pending edits of one card are superseded by the delivery of `keep_id`."""
@@ -567,14 +621,24 @@ class OutboxRepository:
                 lease_owner=None,
                 lease_until=None,
                 maybe_sent=False,
+                backing_off=False,
                 last_error="",
             )
         )
 
     async def retry_later(
-        self, row_id: int, *, not_before: datetime, error: str, maybe_sent: bool
-    ) -> None:
-        await self.session.execute(
+        self,
+        row_id: int,
+        *,
+        not_before: datetime,
+        error: str,
+        maybe_sent: bool,
+        backing_off: bool = False,
+        failed: bool = False,
+    ) -> int:
+        """Put the row back for `not_before`; `failed` counts an error of the row's own.
+        Returns the row's failures so far."""
+        result = await self.session.execute(
             update(OutboxRow)
             .where(OutboxRow.id == row_id)
             .values(
@@ -583,8 +647,22 @@ class OutboxRepository:
                 lease_owner=None,
                 lease_until=None,
                 maybe_sent=maybe_sent,
+                backing_off=backing_off,
+                failures=OutboxRow.failures + (1 if failed else 0),
             )
+            .returning(OutboxRow.failures)
         )
+        return int(result.scalar_one_or_none() or 0)
+
+    async def end_backoff(self, now: datetime) -> int:
+        """Slack answered again: rows backing off after its errors may go now (paced)."""
+        result = await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.status == "pending", OutboxRow.backing_off.is_(True))
+            .values(not_before=now, backing_off=False)
+            .returning(OutboxRow.id)
+        )
+        return len(result.scalars().all())
 
     async def defer_channel(self, channel: str, *, not_before: datetime) -> None:
         """Hold every pending row for `channel` (Slack said Retry-After)."""
@@ -599,17 +677,68 @@ class OutboxRepository:
             .values(not_before=not_before)
         )
 
-    async def mark_failed(self, row_id: int, *, now: datetime, error: str) -> None:
+    async def mark_dead(self, row_id: int, *, now: datetime, error: str) -> None:
+        """A dead letter: not sent again until someone requeues it (`carequeue outbox`)."""
         await self.session.execute(
             update(OutboxRow)
             .where(OutboxRow.id == row_id)
             .values(
-                status="failed",
-                sent_at=now,
+                status="dead",
+                dead_at=now,
                 last_error=error[:200],
                 lease_owner=None,
                 lease_until=None,
+                backing_off=False,
             )
+        )
+
+    async def dead_letters(self, *, limit: int = 200) -> list[DeadLetter]:
+        rows = await self.session.execute(
+            select(OutboxRow, ItemRow.key)
+            .outerjoin(ItemRow, ItemRow.id == OutboxRow.item_id)
+            .where(OutboxRow.status == "dead")
+            .order_by(OutboxRow.id)
+            .limit(limit)
+        )
+        return [
+            DeadLetter(
+                id=row.id,
+                kind=row.kind,
+                channel=row.channel,
+                item_key=key,
+                attempts=row.attempts,
+                error=row.last_error,
+                created_at=row.created_at,
+                dead_at=row.dead_at,
+            )
+            for row, key in rows.all()
+        ]
+
+    async def requeue(self, ids: Sequence[int] | None, *, now: datetime) -> list[int]:
+        """Dead letters back to pending (all of them when `ids` is None). A requeued row
+        still checks Slack before posting when its last attempt ended in doubt."""
+        statement = update(OutboxRow).where(OutboxRow.status == "dead")
+        if ids is not None:
+            statement = statement.where(OutboxRow.id.in_(list(ids)))
+        result = await self.session.execute(
+            statement.values(
+                status="pending",
+                failures=0,
+                backing_off=False,
+                not_before=now,
+                dead_at=None,
+                lease_owner=None,
+                lease_until=None,
+            ).returning(OutboxRow.id)
+        )
+        return sorted(result.scalars().all())
+
+    async def pending_of_kind(self, kind: str) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count()).where(OutboxRow.kind == kind, OutboxRow.status == "pending")
+            )
+            or 0
         )
 
     async def schedule(
@@ -631,6 +760,16 @@ class OutboxRepository:
         )
         return [tuple(row) for row in rows.all()]  # type: ignore[misc]
 
+    async def backing_off(self) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count()).where(
+                    OutboxRow.status == "pending", OutboxRow.backing_off.is_(True)
+                )
+            )
+            or 0
+        )
+
     async def paces(self) -> dict[str, datetime]:
         rows = await self.session.execute(select(PaceRow.key, PaceRow.next_at))
         return {key: next_at for key, next_at in rows.all()}
@@ -645,6 +784,11 @@ class OutboxRepository:
             select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
         )
         return {status: int(count) for status, count in rows.all()}
+
+    async def oldest_pending(self) -> datetime | None:
+        return await self.session.scalar(
+            select(func.min(OutboxRow.created_at)).where(OutboxRow.status == "pending")
+        )
 
     async def pending_for_item(self, item_id: int) -> int:
         return int(

@@ -123,9 +123,13 @@ def test_practice_is_frozen_and_its_lanes_cannot_be_changed() -> None:
         practice.lanes["new"] = practice.lane("billing")  # type: ignore[index]
 
 
-def test_unknown_lane_key_raises_key_error() -> None:
-    with pytest.raises(KeyError, match="podiatry"):
-        load_practice(EXAMPLE_PRACTICE).lane("podiatry")
+def test_a_lane_that_left_the_practice_file_is_retired_clinical_and_named_by_its_key() -> None:
+    practice = load_practice(EXAMPLE_PRACTICE)
+    lane = practice.lane("podiatry")
+
+    assert "podiatry" not in practice.lanes
+    assert lane.key == "podiatry" and "podiatry" in lane.name
+    assert lane.clinical  # nothing says it was not: closing there needs a clinician
 
 
 # --- each kind of problem, with its exact path ---------------------------------------------

@@ -135,3 +135,18 @@ class Lane:
     @property
     def first_action(self) -> str:
         return "Call the patient back"
+
+
+def retired_lane(key: str) -> Lane:
+    """A lane whose key open items still carry after it left the practice file: its cards
+    still render (by key) and its items can be moved to a configured lane. It counts as
+    clinical, since nothing says it was not: closing one there needs a clinician."""
+    return Lane(
+        key=key,
+        name=f"{key} (no longer in the practice file)",
+        channel="",
+        response_target=BusinessDuration(1, Unit.DAYS),
+        request_types=(),
+        resolutions=("Resolved",),
+        clinical=True,
+    )

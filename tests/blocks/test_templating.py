@@ -40,6 +40,7 @@ REPRESENTATIVE_CONTEXT = {
     "channel": "<#C0REFER>",
     "attempt": 2,
     "attempts": 3,
+    "dead": 2,  # the dead-letter notice: Slack writes held back
     "outcome": "Reached",
     "identity_verified": True,
     "final": "",

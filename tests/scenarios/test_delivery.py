@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import socket
@@ -16,9 +17,12 @@ from sqlalchemy import select
 from blocks.ids import ActionId, Command, FieldId
 from bot.clock import ManualClock, SystemClock
 from bot.config import Practice
+from bot.outbox import Pacing
 from sandbox.slack_side import SlackSide
 from sandbox.slack_stub import SlackStub
-from storage.models import CardRow, OutboxRow
+from storage.db import create_engine, session_factory
+from storage.models import CardRow, ItemRow, OutboxRow
+from storage.uow import UnitOfWorkFactory
 from tests.scenarios.conftest import (
     ASSISTANT,
     DEFAULT_REQUEST,
@@ -158,10 +162,7 @@ async def _wait_healthy(url: str, process: asyncio.subprocess.Process) -> None:
     raise AssertionError("carequeue run did not become healthy")
 
 
-async def test_killing_the_app_mid_post_and_restarting_neither_loses_nor_duplicates(
-    database_url: str, example_practice: Practice, stub: SlackStub, tmp_path: Path
-) -> None:
-    port = _free_port()
+def _app_env(stub: SlackStub, database_url: str, port: int) -> dict[str, str]:
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": "xoxb-scenario",
@@ -172,7 +173,11 @@ async def test_killing_the_app_mid_post_and_restarting_neither_loses_nor_duplica
         "LOG_LEVEL": "WARNING",
     }
     env.pop("SLACK_APP_TOKEN", None)
-    process = await asyncio.create_subprocess_exec(
+    return env
+
+
+async def _start_app(env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot.cli",
@@ -182,6 +187,13 @@ async def test_killing_the_app_mid_post_and_restarting_neither_loses_nor_duplica
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
+
+
+async def test_killing_the_app_mid_post_and_restarting_neither_loses_nor_duplicates(
+    database_url: str, example_practice: Practice, stub: SlackStub, tmp_path: Path
+) -> None:
+    port = _free_port()
+    process = await _start_app(_app_env(stub, database_url, port))
     try:
         await _wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
         # Slack accepts the card, but its answer never reaches the app: it is killed first.
@@ -205,7 +217,8 @@ async def test_killing_the_app_mid_post_and_restarting_neither_loses_nor_duplica
     channel = stub.channel_id(example_practice.lane("scheduling").channel)
     assert len(stub.messages(channel)) == 1  # Slack has the card; the app never heard back
 
-    restarted = ManualClock(SystemClock().now() + timedelta(minutes=5))  # past the lease
+    # Seconds after the crash, not a minute: the dead process's lease is no longer renewed.
+    restarted = ManualClock(SystemClock().now() + timedelta(seconds=Pacing().lease_seconds + 1))
     clinic, runner = await start_clinic(database_url, example_practice, restarted, stub)
     try:
         report = await clinic.deliver()
@@ -222,5 +235,97 @@ async def test_killing_the_app_mid_post_and_restarting_neither_loses_nor_duplica
         await clinic.deliver()
         assert len(stub.messages(channel)) == 1
         assert f"<@{ASSISTANT}>" in str(stub.messages(channel)[0].blocks)
+    finally:
+        await stop_clinic(clinic, runner)
+
+
+async def test_kill_9_with_a_poison_row_a_removed_lane_and_dropped_connections_loses_nothing(
+    database_url: str, example_practice: Practice, stub: SlackStub
+) -> None:
+    """Fifty requests in two lanes; a row that raises in the middle of the batch; Slack
+    processing posts whose answers never arrive; the app killed mid-post; a restart with
+    one lane gone from the practice file. Every card once, the poison row dead-lettered
+    and visible, nothing sent twice."""
+    port = _free_port()
+    env = {**_app_env(stub, database_url, port), "CAREQUEUE_POST_INTERVAL": "0.05"}
+    process = await _start_app(env)
+    lanes = ["scheduling", "billing"]
+    keys: dict[str, list[str]] = {lane: [] for lane in lanes}
+    poison_id = 0
+    try:
+        await _wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
+        slack = SlackSide(
+            app_url=f"http://127.0.0.1:{port}/slack/events",
+            signing_secret=SIGNING_SECRET,
+            stub=stub,
+        )
+        stub.drop_after_apply("chat.postMessage", times=5)
+        engine = create_engine(database_url)
+        uow = UnitOfWorkFactory(session_factory(engine))
+        try:
+            for number in range(50):
+                lane = lanes[number % 2]
+                request_type = example_practice.lane(lane).request_types[0]
+                opened = len(stub.calls_to("views.open"))
+                await slack.slash_command(FRONT_DESK, Command.INTAKE)
+                await stub.wait_for_call("views.open", count=opened + 1, timeout=10)
+                view_id = stub.open_views(FRONT_DESK)[-1]["id"]
+                fields = {
+                    **DEFAULT_REQUEST,
+                    FieldId.PATIENT_REF: f"MRN-{30000 + number}",
+                    FieldId.LANE: lane,
+                    FieldId.REQUEST_TYPE: f"{lane}|{request_type}",
+                }
+                answer = await slack.submit_view(FRONT_DESK, view_id, fields)
+                assert answer.status == 200 and "errors" not in (answer.json or {})
+                async with uow() as tx:
+                    key = await tx.session.scalar(select(ItemRow.key).order_by(ItemRow.id.desc()))
+                    assert key is not None
+                    keys[lane].append(key)
+                    if number == 25:  # a row that raises when rendered, mid-batch
+                        poison_id = await tx.outbox.enqueue(
+                            kind="message",
+                            channel=FRONT_DESK,
+                            item_id=await tx.items.id_of(key),
+                            payload={"template": "no_such_notice"},
+                            now=SystemClock().now(),
+                        )
+                        await tx.commit()
+            posted = len(stub.calls_to("chat.postMessage"))
+            stub.hold("chat.postMessage")
+            await stub.wait_for_call("chat.postMessage", count=posted + 1, timeout=20)
+        finally:
+            await engine.dispose()
+    finally:
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+        stub.release("chat.postMessage")
+        await slack.close()
+
+    without_billing = dataclasses.replace(
+        example_practice,
+        lanes={k: v for k, v in example_practice.lanes.items() if k != "billing"},
+    )
+    restarted = ManualClock(SystemClock().now() + timedelta(seconds=Pacing().lease_seconds + 1))
+    clinic, runner = await start_clinic(database_url, without_billing, restarted, stub)
+    try:
+        await clinic.deliver()
+        for lane in lanes:
+            channel = stub.channel_id(example_practice.lane(lane).channel)
+            cards = [m.text.split(" ")[0] for m in stub.messages(channel)]
+            assert sorted(cards) == sorted(keys[lane]), lane  # each exactly once
+        async with clinic.deps.uow() as tx:
+            status = await tx.session.scalar(
+                select(OutboxRow.status).where(OutboxRow.id == poison_id)
+            )
+            left = set(await tx.session.scalars(select(OutboxRow.status)))
+        assert status == "dead"
+        assert left <= {"sent", "coalesced", "dead"}
+        async with aiohttp.ClientSession() as session:
+            health_url = clinic.app_url.replace("/slack/events", "/healthz")
+            async with session.get(health_url) as response:
+                assert (await response.json())["outbox"]["dead"] == 1
+        managers = stub.messages(stub.channel_id(example_practice.managers_channel))
+        assert len(managers) == 1 and "could not be delivered" in managers[0].text
     finally:
         await stop_clinic(clinic, runner)

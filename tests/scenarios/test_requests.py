@@ -110,6 +110,6 @@ async def test_healthz_reports_database_and_outbox(clinic: Clinic) -> None:
     async with aiohttp.ClientSession() as session, session.get(url) as response:
         body = await response.json()
     assert response.status == 200
-    assert body == {"status": "ok", "database": "ok", "outbox": {"pending": 1, "failed": 0}}
+    assert body == {"status": "ok", "database": "ok", "outbox": {"pending": 1, "dead": 0}}
     async with clinic.deps.uow() as tx:
         assert await tx.session.scalar(select(func.count()).select_from(ItemRow)) == 1

@@ -1,0 +1,193 @@
+"""Delivering one outbox row: render it from the current state and make the one Slack call
+(post, edit, thread reply, DM, Home publish). Raises what the call raises; the worker turns
+every exception into that row's outcome."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import Clock
+from bot.domain.events import Event
+from bot.domain.items import Item
+from bot.domain.views import CardView, HomeData
+from bot.outbox.errors import Outcome
+from bot.outbox.kinds import CARD, CARD_METADATA, ENTRY_METADATA, HOME, MESSAGE, OPS, THREAD
+from bot.outbox.reconcile import Reconciler
+from storage.repositories import Card, OutboxEntry
+from storage.uow import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+class Renderer(Protocol):
+    """Turns domain state into Slack message arguments (implemented in blocks/)."""
+
+    def card(self, view: CardView, now: datetime) -> dict[str, Any]: ...
+
+    def thread_entry(self, event: Event, item: Item) -> dict[str, Any]: ...
+
+    def message(self, template: str, item: Item, params: dict[str, Any]) -> dict[str, Any]: ...
+
+    def home(self, data: HomeData) -> dict[str, Any]: ...
+
+    def operations_notice(self, template: str, params: dict[str, Any]) -> dict[str, Any]: ...
+
+
+class Delivery:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        client: AsyncWebClient,
+        renderer: Renderer,
+        clock: Clock,
+        home: Callable[[str], Awaitable[HomeData]] | None = None,
+    ) -> None:
+        self._uow = uow
+        self._client = client
+        self._renderer = renderer
+        self._clock = clock
+        self._home = home
+        self.reconciler = Reconciler(client)
+        self._permalinks: dict[str, str | None] = {}
+
+    async def deliver(self, entry: OutboxEntry, now: datetime) -> Outcome:
+        if entry.kind == CARD:
+            return await self._card(entry, now)
+        if entry.kind == THREAD:
+            return await self._thread_entry(entry)
+        if entry.kind == MESSAGE:
+            return await self._message(entry)
+        if entry.kind == HOME:
+            return await self._home_tab(entry)
+        if entry.kind == OPS:
+            return await self._operations_notice(entry)
+        return Outcome(dead=f"unknown outbox kind {entry.kind!r}")
+
+    async def _card(self, entry: OutboxEntry, now: datetime) -> Outcome:
+        async with self._uow() as tx:
+            item = await tx.items.get_by_id(entry.item_id or 0)
+            card = await tx.cards.get(entry.card_id or 0)
+            promises = await tx.promises.open_for(entry.item_id or 0)
+            cards = await tx.cards.all_for(entry.item_id or 0)
+        if item is None or card is None:
+            return Outcome(dead="card or item no longer exists")
+        earlier = [c for c in cards if c.id < card.id and c.ts and c.channel_id]
+        history = await self._permalink(earlier[-1]) if earlier else None
+        view = CardView(item, promises[0] if promises else None, card.moved_to_lane, history)
+        message = self._renderer.card(view, now)
+        if card.ts is None and entry.maybe_sent:
+            found = await self.reconciler.posted_card(card)
+            if found is not None:
+                log.info("card found already posted key=%s card=%s", item.key, card.id)
+                card = await self._remember_card(card, found[0], found[1])
+        if card.ts is None:
+            response = await self._post(
+                card.channel, CARD_METADATA, {"item": item.key, "card": card.id}, message
+            )
+            await self._remember_card(card, str(response["channel"]), str(response["ts"]))
+            log.info("card posted key=%s channel=%s", item.key, response["channel"])
+            return Outcome(sent=True, ts=str(response["ts"]))
+        await self._client.chat_update(channel=card.channel_id, ts=card.ts, **message)
+        return Outcome(sent=True, ts=card.ts)
+
+    async def _thread_entry(self, entry: OutboxEntry) -> Outcome:
+        async with self._uow() as tx:
+            item = await tx.items.get_by_id(entry.item_id or 0)
+            event = await tx.events.get(int(entry.payload.get("event_id", 0)))
+        if item is None or event is None or entry.card_ts is None:
+            return Outcome(dead="thread entry without item, event or card")
+        if entry.maybe_sent and await self.reconciler.thread_entry_exists(entry):
+            return Outcome(sent=True)
+        response = await self._post(
+            entry.card_channel_id or entry.channel,
+            ENTRY_METADATA,
+            {"item": item.key, "outbox": entry.id},
+            {**self._renderer.thread_entry(event, item), "thread_ts": entry.card_ts},
+        )
+        return Outcome(sent=True, ts=str(response["ts"]))
+
+    async def _message(self, entry: OutboxEntry) -> Outcome:
+        async with self._uow() as tx:
+            item = await tx.items.get_by_id(entry.item_id or 0)
+        if item is None:
+            return Outcome(dead="message for an item that no longer exists")
+        template = str(entry.payload.get("template", ""))
+        message = self._renderer.message(template, item, dict(entry.payload.get("params") or {}))
+        if entry.maybe_sent and await self.reconciler.message_exists(entry):
+            return Outcome(sent=True)
+        response = await self._post(
+            entry.channel, ENTRY_METADATA, {"item": item.key, "outbox": entry.id}, message
+        )
+        return Outcome(sent=True, ts=str(response["ts"]))
+
+    async def _operations_notice(self, entry: OutboxEntry) -> Outcome:
+        async with self._uow() as tx:
+            dead = len(await tx.outbox.dead_letters(limit=10_000))
+        template = str(entry.payload.get("template", ""))
+        message = self._renderer.operations_notice(template, {"dead": dead})
+        if entry.maybe_sent and await self.reconciler.message_exists(entry):
+            return Outcome(sent=True)
+        response = await self._post(entry.channel, ENTRY_METADATA, {"outbox": entry.id}, message)
+        return Outcome(sent=True, ts=str(response["ts"]))
+
+    async def _home_tab(self, entry: OutboxEntry) -> Outcome:
+        if self._home is None:
+            return Outcome(sent=True)
+        user = entry.channel.removeprefix("home:")
+        data = await self._home(user)
+        await self._client.views_publish(user_id=user, view=self._renderer.home(data))
+        return Outcome(sent=True)
+
+    async def _permalink(self, card: Card) -> str | None:
+        """The link to an earlier card (and its thread), asked of Slack once per card."""
+        key = f"{card.channel_id}/{card.ts}"
+        if key not in self._permalinks:
+            response = await self._client.chat_getPermalink(
+                channel=card.channel_id or "", message_ts=card.ts or ""
+            )
+            self._permalinks[key] = str(response.get("permalink") or "") or None
+        return self._permalinks[key]
+
+    async def _post(
+        self, channel: str, event_type: str, payload: dict[str, Any], message: dict[str, Any]
+    ) -> Any:
+        """Post with message metadata naming what this is, so a post whose outcome was lost
+        can be recognised in Slack later (see bot/outbox/reconcile.py)."""
+        return await self._client.chat_postMessage(
+            channel=channel,
+            metadata={"event_type": event_type, "event_payload": payload},
+            unfurl_links=False,
+            unfurl_media=False,
+            **message,
+        )
+
+    async def _remember_card(self, card: Card, channel_id: str, ts: str) -> Card:
+        """Store the ts at once, in its own transaction: the card exists in Slack now."""
+        async with self._uow() as tx:
+            await tx.cards.record_posted(
+                card.id, channel_id=channel_id, ts=ts, now=self._clock.now()
+            )
+            await tx.commit()
+        return Card(card.id, card.item_id, card.lane, card.channel, channel_id, ts)
+
+    async def join_then_retry(self, entry: OutboxEntry) -> Outcome:
+        """Slack said not_in_channel: join the channel; the row goes again at once."""
+        channel = entry.card_channel_id or await self.reconciler.channel_id(entry.channel)
+        await self._client.conversations_join(channel=channel or "")
+        return Outcome(retry_after=0, error="not_in_channel")
+
+    async def forget_deleted_card(self, entry: OutboxEntry) -> Outcome:
+        """The card was deleted in Slack: it is posted again on this delivery's retry."""
+        async with self._uow() as tx:
+            await tx.cards.forget_message(entry.card_id or 0)
+            await tx.commit()
+        return Outcome(retry_after=0, error="message_not_found")
+
+
+__all__ = ["Delivery", "Renderer", "SlackApiError"]

@@ -1,0 +1,384 @@
+"""The outbox worker: lease due rows (one per pacing key), deliver each, record each
+outcome as it comes, dead-letter what keeps failing, and keep going whatever one row does.
+
+A drain leases at most one row per pacing key (a channel for posts, the workspace for edits
+and Home publishes), so Slack's per-channel limit holds across replicas too. Leases are
+short and renewed while a call runs: a crashed process's rows are free again in seconds,
+and the next worker looks in Slack before posting a row whose outcome it cannot know.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import Clock
+from bot.domain.views import HomeData
+from bot.outbox.delivery import Delivery, Renderer
+from bot.outbox.errors import (
+    Outcome,
+    api_error_name,
+    is_slack_trouble,
+    network_trouble,
+    own_error,
+    rate_limited,
+)
+from bot.outbox.kinds import CARD, HOME, OPS, THREAD, WORKSPACE_EDITS, pace_key_of
+from bot.outbox.pacing import Pacing, SlackHealth
+from storage.repositories import OutboxEntry
+from storage.uow import UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+DEAD_LETTER_NOTICE = "dead_letter"  # blocks.notices.DEAD_LETTER
+DEAD_LETTER_NOTICE_DELAY = timedelta(minutes=1)
+
+
+@dataclass
+class DrainReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0  # became dead letters in this drain
+    waiting: int = 0
+    next_due: datetime | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def delivered_anything(self) -> bool:
+        return bool(self.sent or self.retried or self.failed)
+
+
+def pace_key(entry: OutboxEntry) -> str:
+    return pace_key_of(entry.kind, entry.channel, entry.card_ts)
+
+
+class Outbox:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        client: AsyncWebClient,
+        renderer: Renderer,
+        clock: Clock,
+        *,
+        pacing: Pacing | None = None,
+        worker_id: str | None = None,
+        home: Callable[[str], Awaitable[HomeData]] | None = None,
+        managers_channel: str | None = None,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self.pacing = pacing or Pacing()
+        self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
+        self._delivery = Delivery(uow, client, renderer, clock, home)
+        self._managers_channel = managers_channel
+        self.slack = SlackHealth(self.pacing.probe_seconds)
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Called after a commit that enqueued something: deliver without waiting a tick."""
+        self._wake.set()
+
+    # -- the loop ------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event, *, idle_poll: float = 1.0) -> None:
+        """Drain until `stop` is set; a failing drain is logged and retried, never fatal."""
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                report = await self.drain_once()
+            except Exception as err:
+                log.error("outbox drain failed (%s); retrying", type(err).__name__)
+                report = DrainReport()
+            if report.delivered_anything:
+                continue
+            delay = idle_poll
+            if report.next_due is not None:
+                seconds = (report.next_due - self._clock.now()).total_seconds()
+                delay = min(idle_poll, max(seconds, 0.01))
+            waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+            _, pending = await asyncio.wait(
+                waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED
+            )
+            for waiter in pending:
+                waiter.cancel()
+
+    async def drain_until_idle(
+        self, *, advance: Callable[[timedelta], object] | None = None, max_rounds: int = 10_000
+    ) -> DrainReport:
+        """Deliver everything deliverable. With `advance` (a manual clock's), move time to the
+        next due moment instead of waiting, so tests honour Retry-After without sleeping."""
+        total = DrainReport()
+        for _ in range(max_rounds):
+            report = await self.drain_once()
+            total.sent += report.sent
+            total.retried += report.retried
+            total.failed += report.failed
+            total.errors += report.errors
+            if report.delivered_anything:
+                continue
+            if report.next_due is None or advance is None:
+                total.waiting = report.waiting
+                total.next_due = report.next_due
+                return total
+            gap = report.next_due - self._clock.now()
+            advance(max(gap, timedelta(milliseconds=1)))
+        raise RuntimeError("outbox did not settle")
+
+    # -- one round -----------------------------------------------------------------------
+
+    async def drain_once(self) -> DrainReport:
+        now = self._clock.now()
+        chosen = await self._lease(now)
+        report = DrainReport()
+        if chosen:
+            renewing = asyncio.create_task(self._renew_leases([e.id for e in chosen]))
+            try:
+                outcomes = await asyncio.gather(
+                    *(self._deliver_and_record(entry) for entry in chosen)
+                )
+            finally:
+                renewing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewing
+            for outcome in outcomes:
+                if outcome.sent:
+                    report.sent += 1
+                elif outcome.dead is not None:
+                    report.failed += 1
+                    report.errors.append(outcome.dead)
+                else:
+                    report.retried += 1
+        report.next_due, report.waiting = await self._next_due()
+        return report
+
+    async def _lease(self, now: datetime) -> list[OutboxEntry]:
+        async with self._uow() as tx:
+            if self.slack.failing:
+                entries = await self._probe(tx, now)
+            else:
+                entries = await tx.outbox.due(now, limit=self.pacing.batch)
+            latest_card_row: dict[int, int] = {}
+            latest_home_row: dict[str, int] = {}
+            for entry in entries:
+                if entry.kind == CARD and entry.card_id is not None:
+                    latest_card_row[entry.card_id] = max(
+                        entry.id, latest_card_row.get(entry.card_id, 0)
+                    )
+                if entry.kind == HOME:
+                    latest_home_row[entry.channel] = max(
+                        entry.id, latest_home_row.get(entry.channel, 0)
+                    )
+            paced = await tx.outbox.paced_until({pace_key(e) for e in entries}, now)
+            taken_keys: set[str] = set()
+            chosen: list[OutboxEntry] = []
+            for entry in entries:
+                if entry.kind == CARD and latest_card_row.get(entry.card_id or 0) != entry.id:
+                    continue
+                if entry.kind == HOME and latest_home_row.get(entry.channel) != entry.id:
+                    continue
+                if entry.kind == THREAD and entry.card_ts is None:
+                    continue
+                key = pace_key(entry)
+                if key in paced or key in taken_keys:
+                    continue
+                taken_keys.add(key)
+                chosen.append(entry)
+            until = now + timedelta(seconds=self.pacing.lease_seconds)
+            won = await tx.outbox.lease(
+                [e.id for e in chosen], worker=self.worker_id, now=now, until=until
+            )
+            chosen = [e for e in chosen if e.id in won]
+            for entry in chosen:
+                if entry.kind == CARD and entry.card_id is not None:
+                    await tx.outbox.coalesce_card(entry.card_id, entry.id, now)
+                if entry.kind == HOME:
+                    await tx.outbox.coalesce_channel(HOME, entry.channel, entry.id, now)
+                # Held while in flight; the answer sets the real pace (see _record).
+                await tx.outbox.hold_key(pace_key(entry), until)
+            await tx.commit()
+        return chosen
+
+    async def _probe(self, tx: UnitOfWork, now: datetime) -> list[OutboxEntry]:
+        """While Slack fails, one row at a time finds out whether it is back."""
+        if not self.slack.may_probe(now):
+            return []
+        probe = await tx.outbox.probe(now)
+        if probe is None:
+            due = await tx.outbox.due(now, limit=1)
+            probe = due[0] if due else None
+        if probe is None:
+            return []
+        self.slack.failed(now)  # the next probe, unless this one is answered
+        return [probe]
+
+    async def _renew_leases(self, ids: list[int]) -> None:
+        """Renew this worker's leases while its calls are in flight (they may take up to the
+        client's timeout); a crashed worker stops renewing and its rows go free."""
+        every = self.pacing.lease_seconds / 3
+        while True:
+            await asyncio.sleep(every)
+            until = self._clock.now() + timedelta(seconds=self.pacing.lease_seconds)
+            try:
+                async with self._uow() as tx:
+                    await tx.outbox.renew(ids, worker=self.worker_id, until=until)
+                    await tx.commit()
+            except Exception as err:
+                log.warning("could not renew outbox leases (%s)", type(err).__name__)
+
+    async def _next_due(self) -> tuple[datetime | None, int]:
+        """When the next pending row becomes deliverable, given pacing and leases."""
+        async with self._uow() as tx:
+            schedule = await tx.outbox.schedule(limit=self.pacing.batch)
+            paces = await tx.outbox.paces()
+        if schedule and self.slack.failing and self.slack.next_probe is not None:
+            return self.slack.next_probe, len(schedule)
+        ready: list[datetime] = []
+        for kind, channel, card_ts, not_before, lease_until in schedule:
+            if kind == THREAD and card_ts is None:
+                continue  # goes when its card is posted
+            key = pace_key_of(kind, channel, card_ts)
+            moments = [not_before, paces.get(key, not_before), lease_until or not_before]
+            ready.append(max(moments))
+        return (min(ready) if ready else None), len(schedule)
+
+    # -- one row ---------------------------------------------------------------------------
+
+    async def _deliver_and_record(self, entry: OutboxEntry) -> Outcome:
+        """Deliver one row and record what became of it, whatever happens: one row's
+        exception is that row's outcome, never the batch's."""
+        outcome = await self._deliver(entry)
+        try:
+            if await self._record(entry, outcome) and outcome.dead is None:
+                outcome = Outcome(dead=outcome.error, error=outcome.error)
+        except Exception as err:
+            # The lease runs out and the row goes again, checking Slack first (maybe_sent).
+            log.error(
+                "could not record outbox outcome id=%s item=%s (%s)",
+                entry.id,
+                entry.item_key,
+                type(err).__name__,
+            )
+        return outcome
+
+    async def _deliver(self, entry: OutboxEntry) -> Outcome:
+        try:
+            return await self._delivery.deliver(entry, self._clock.now())
+        except SlackApiError as err:
+            try:
+                return await self._outcome_of_api_error(entry, err)
+            except Exception as inner:
+                return self._trouble_or_own(entry, inner)
+        except Exception as err:
+            return self._trouble_or_own(entry, err)
+
+    def _trouble_or_own(self, entry: OutboxEntry, err: Exception) -> Outcome:
+        if network_trouble(err):
+            return self._backoff(entry, type(err).__name__, maybe_sent=True)
+        if isinstance(err, SlackApiError) and is_slack_trouble(err):
+            return self._backoff(entry, api_error_name(err), maybe_sent=True)
+        return own_error(err, row=entry.id, item=entry.item_key, kind=entry.kind)
+
+    async def _outcome_of_api_error(self, entry: OutboxEntry, err: SlackApiError) -> Outcome:
+        status = err.response.status_code
+        error = api_error_name(err)
+        if status == 429:
+            return rate_limited(err, pace_key(entry))
+        if is_slack_trouble(err):
+            return self._backoff(entry, error, maybe_sent=status >= 500)
+        if error == "not_in_channel":
+            return await self._delivery.join_then_retry(entry)
+        if error == "message_not_found" and entry.kind == CARD and entry.card_id is not None:
+            return await self._delivery.forget_deleted_card(entry)
+        return Outcome(dead=error, error=error)
+
+    def _backoff(self, entry: OutboxEntry, error: str, *, maybe_sent: bool) -> Outcome:
+        return Outcome(
+            retry_after=self.pacing.backoff(entry.attempts),
+            maybe_sent=maybe_sent,
+            slack_trouble=True,
+            error=error,
+        )
+
+    async def _record(self, entry: OutboxEntry, outcome: Outcome) -> bool:
+        """Store what became of the row; returns whether it is now a dead letter."""
+        dead = outcome.dead is not None
+        now = self._clock.now()
+        key = pace_key(entry)
+        next_at = now + self.pacing.interval(key)
+        async with self._uow() as tx:
+            if outcome.slack_trouble:
+                self.slack.failed(now)
+            elif not outcome.own_error and (self.slack.answered() or entry.backing_off):
+                # Slack answered again: every backoff after its trouble ends now.
+                released = await tx.outbox.end_backoff(now)
+                log.info("slack answers again; %s rows resume", released)
+            if outcome.sent:
+                await tx.outbox.mark_sent(entry.id, now=now, ts=outcome.ts)
+            elif outcome.dead is not None:
+                await self._dead_letter(tx, entry, outcome.dead, now)
+            else:
+                delay = outcome.retry_after or 0
+                if outcome.own_error:
+                    delay = self.pacing.backoff(entry.failures + 1)
+                not_before = now + timedelta(seconds=delay)
+                failures = await tx.outbox.retry_later(
+                    entry.id,
+                    not_before=not_before,
+                    error=outcome.error,
+                    maybe_sent=outcome.maybe_sent,
+                    backing_off=outcome.slack_trouble,
+                    failed=outcome.own_error,
+                )
+                dead = outcome.own_error and failures >= self.pacing.max_failures
+                if dead:
+                    await self._dead_letter(tx, entry, outcome.error, now)
+                if outcome.defer_key is not None:
+                    next_at = max(next_at, not_before)
+                    if outcome.defer_key != WORKSPACE_EDITS:
+                        await tx.outbox.defer_channel(entry.channel, not_before=not_before)
+                if not dead:
+                    log.warning(
+                        "outbox retry id=%s item=%s kind=%s error=%s in=%.1fs",
+                        entry.id,
+                        entry.item_key,
+                        entry.kind,
+                        outcome.error,
+                        delay,
+                    )
+            # The pace counts from Slack's answer, not from when the row was picked up.
+            await tx.outbox.hold_key(key, next_at)
+            await tx.commit()
+        return dead
+
+    async def _dead_letter(
+        self, tx: UnitOfWork, entry: OutboxEntry, error: str, now: datetime
+    ) -> None:
+        """The row will not go again without a person; the managers hear of it once."""
+        await tx.outbox.mark_dead(entry.id, now=now, error=error)
+        log.error(
+            "outbox row is a dead letter id=%s item=%s kind=%s error=%s",
+            entry.id,
+            entry.item_key,
+            entry.kind,
+            error,
+        )
+        if entry.kind == OPS or not self._managers_channel:
+            return
+        if await tx.outbox.pending_of_kind(OPS) == 0:
+            await tx.outbox.enqueue(
+                kind=OPS,
+                channel=self._managers_channel,
+                payload={"template": DEAD_LETTER_NOTICE},
+                now=now,
+                priority=50,
+                # a minute's grace: rows that die together are told in one message
+                not_before=now + DEAD_LETTER_NOTICE_DELAY,
+            )
