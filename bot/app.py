@@ -19,9 +19,11 @@ from handlers import (
     handoff,
     home,
     intake,
-    more,
+    language,
+    moves,
     promises,
     queue,
+    waiting,
 )
 
 FEATURES = (
@@ -32,7 +34,9 @@ FEATURES = (
     attempts,
     handoff,
     promises,
-    more,
+    waiting,
+    moves,
+    language,
     queue,
     home,
     cq,

@@ -10,7 +10,7 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ephemeral import notice
-from blocks.ids import ActionId, FieldId, ViewId, parse_entry_value
+from blocks.ids import ActionId, FieldId, More, ViewId, parse_entry_value
 from blocks.modals.form import item_metadata, metadata_key
 from blocks.modals.promise import promise_errors, promise_from_view, promise_modal
 from bot.deps import Deps
@@ -19,12 +19,14 @@ from bot.services.base import Done
 from bot.services.work import NoteIncomplete
 from handlers.deadline import answer_card_action, answer_submission
 from handlers.forms import open_item_form
+from handlers.menu import card_menu
 
 NOT_TRACKED = "Not tracked: a promise needs words and a deadline in the future."
 ALREADY_KEPT = "That promise is already marked kept, or it is not on this item any more."
 
 
 def register(app: AsyncApp) -> None:
+    card_menu(app).add(More.PROMISE, open_promise_modal)
     app.view(ViewId.PROMISE)(on_promise_submitted)
     app.action(ActionId.FULFIL_PROMISE)(on_promise_kept)
 

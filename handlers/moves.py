@@ -1,0 +1,70 @@
+"""Moving an item between lanes: "More ▸ Move to another lane…" and its submission, and the
+Merge button that folds a repeat request into the patient's open item."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.models.views import View
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks.ids import ActionId, FieldId, More, ViewId, parse_merge_value
+from blocks.modals.form import item_metadata, metadata_key, metadata_value
+from blocks.modals.move import move_errors, move_lane_from_view, move_modal
+from blocks.modals.status import notice_modal
+from bot.deps import Deps
+from bot.domain.items import Action, Item
+from handlers.deadline import answer_card_action, answer_submission
+from handlers.forms import open_item_form
+from handlers.menu import card_menu
+
+log = logging.getLogger(__name__)
+
+NOT_MOVED = "Not moved: choose another lane."
+
+
+def register(app: AsyncApp) -> None:
+    card_menu(app).add(More.MOVE, open_move_form)
+    app.view(ViewId.MOVE)(on_move_submitted)
+    app.action(ActionId.MERGE)(on_merge_clicked)
+
+
+async def open_move_form(
+    client: AsyncWebClient, deps: Deps, trigger_id: str, key: str, user: str
+) -> None:
+    def form(item: Item) -> View:
+        if not any(other != item.lane for other in deps.practice.lanes):
+            return notice_modal(key, "The practice has no other lane to move it to.")
+        return move_modal(item, deps.practice.lanes.values(), item_metadata(key, lane=item.lane))
+
+    await open_item_form(client, deps, trigger_id, key, user, Action.MOVE, form)
+
+
+async def on_move_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    lane = move_lane_from_view(view)
+    # The item's lane when the modal opened, kept in its metadata beside the key.
+    errors = move_errors(lane, deps.practice.lanes, metadata_value(view, "lane"))
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    work = deps.work.move(item_key=metadata_key(view), actor=body["user"]["id"], lane=lane)
+    await answer_submission(
+        ack, body, client, deps, work, refused_under=FieldId.MOVE_LANE, incomplete=NOT_MOVED
+    )
+
+
+async def on_merge_clicked(
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    parsed = parse_merge_value(str(action.get("value", "")))
+    if parsed is None:
+        await ack()
+        log.warning("merge button without KEY|INTO on %s", action.get("block_id", "?"))
+        return
+    key, into = parsed
+    work = deps.work.merge(item_key=key, actor=body["user"]["id"], into=into)
+    await answer_card_action(ack, body, client, deps, work)
