@@ -33,8 +33,8 @@ from blocks.queue import (
     packed_sections,
 )
 from blocks.text import age_text, escape, escape_within, slack_date, status_label
-from bot.config import Practice
 from bot.domain.items import Item
+from bot.domain.practice import Practice
 from bot.domain.views import HomeData, LaneSummary
 
 T = TypeVar("T")

@@ -21,8 +21,8 @@ from slack_sdk.models.blocks import (
 
 from blocks.message import Message
 from blocks.text import ELLIPSIS, escape, escape_within, mention, slack_date, status_label, truncate
-from bot.config import Practice
 from bot.domain.items import Item
+from bot.domain.practice import Practice
 
 QUEUE_ITEMS_MAX = 40
 LANES_LISTED_MAX = 40

@@ -11,9 +11,9 @@ from blocks.card import item_card, moved_card, thread_entry
 from blocks.home import home_view
 from blocks.notices import notice_message, operations_notice
 from blocks.templating import build_environment
-from bot.config import Practice
 from bot.domain.events import Event
 from bot.domain.items import Item
+from bot.domain.practice import Practice
 from bot.domain.views import CardView, HomeData
 
 

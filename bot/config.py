@@ -45,8 +45,8 @@ from bot.domain.lanes import (
     OpeningHours,
     Privacy,
     Wait,
-    retired_lane,
 )
+from bot.domain.practice import ClinicalLevel, Practice, Roles
 
 EXAMPLE_PRACTICE: Path = Path(__file__).resolve().parents[1] / "examples" / "practice.yml"
 """The shipped example practice file, used when no other file is configured."""
@@ -74,58 +74,6 @@ class ConfigError(Exception):
     def __init__(self, problems: Iterable[str]) -> None:
         self.problems: list[str] = list(problems)
         super().__init__("\n".join(self.problems))
-
-
-# --- the domain values a practice file becomes ---------------------------------------------
-
-
-@dataclass(frozen=True)
-class ClinicalLevel:
-    """One on-call level (nurse, provider on call, ...) and the people paged at that level."""
-
-    level: str
-    members: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Roles:
-    """Who is who in Slack: user ids (U…/W…) or user group ids (S…)."""
-
-    managers: frozenset[str]
-    clinical: tuple[ClinicalLevel, ...]  # in escalation order
-    bilingual: Mapping[str, tuple[str, ...]]  # language -> staff who call back in it
-
-
-@dataclass(frozen=True)
-class Practice:
-    """Everything the practice file says, as validated domain values."""
-
-    name: str
-    timezone: ZoneInfo
-    item_key_prefix: str
-    first_item_number: int
-    languages: tuple[str, ...]  # the first is the practice's default
-    managers_channel: str
-    clinical_channel: str
-    calendar: BusinessCalendar
-    lanes: Mapping[str, Lane]  # in file order
-    roles: Roles
-    red_flags: tuple[str, ...]
-    privacy: Privacy
-    retention_days: int | None
-    templates_dir: Path | None
-    language_routing: LanguageRouting = LanguageRouting.NONE
-    language_lane: str | None = None
-
-    @property
-    def default_language(self) -> str:
-        return self.languages[0]
-
-    def lane(self, key: str) -> Lane:
-        """The lane with this key. A key the practice file no longer has (its items still
-        open) is a retired lane: shown by key, movable, clinical until someone decides."""
-        found = self.lanes.get(key)
-        return found if found is not None else retired_lane(key)
 
 
 # --- value validators: each raises ValueError with the sentence a person reads ------------

@@ -10,8 +10,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from blocks.ids import Command
 from blocks.queue import queue_message, unknown_lane_message
-from bot.config import Practice
 from bot.deps import Deps
+from bot.domain.practice import Practice
 from handlers.deadline import within_ack_budget
 
 _SEPARATORS = re.compile(r"[\s_\-]+")

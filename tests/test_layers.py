@@ -1,7 +1,10 @@
-"""The layers import only what lies below them: the domain is pure, builders never reach storage."""
+"""The parts of CareQueue import only what the table below allows: the domain is pure,
+builders never reach storage or the network, listeners never reach storage, and the
+product never imports the Slack imitation (`carequeue sandbox` alone starts it)."""
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -10,13 +13,106 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOMAIN = sorted(f"bot.domain.{p.stem}" for p in (ROOT / "bot" / "domain").glob("[!_]*.py"))
-BUILDERS = sorted(
-    ".".join(p.relative_to(ROOT).with_suffix("").parts) for p in (ROOT / "blocks").rglob("[!_]*.py")
-)
+
+# The parts, by module prefix (the longest prefix wins).
+PARTS: dict[str, str] = {
+    "bot.domain": "domain",
+    "blocks": "builders",
+    "storage": "storage",
+    "bot": "application",  # services, outbox, jobs, roles, clock, config
+    "bot.deps": "wiring",
+    "bot.app": "wiring",
+    "bot.server": "wiring",
+    "bot.cli": "wiring",
+    "bot.jobs": "wiring",  # the scheduler: registers jobs that call services
+    "handlers": "listeners",
+    "sandbox": "sandbox",
+}
+
+# Which parts each part may import (itself included). The one table of the layers.
+ALLOWED: dict[str, frozenset[str]] = {
+    "domain": frozenset({"domain"}),
+    "builders": frozenset({"builders", "domain"}),
+    "storage": frozenset({"storage", "domain"}),
+    "application": frozenset({"application", "domain", "storage"}),
+    # Listeners get `Deps` (bot/deps.py) and call services; never storage itself.
+    "listeners": frozenset({"listeners", "builders", "domain", "application", "wiring"}),
+    "wiring": frozenset(
+        {"wiring", "application", "domain", "storage", "builders", "listeners", "sandbox"}
+    ),
+    "sandbox": frozenset(
+        {"sandbox", "wiring", "application", "domain", "storage", "builders", "listeners"}
+    ),
+}
+
+# Third-party packages a part must never load.
+FORBIDDEN_PACKAGES: dict[str, frozenset[str]] = {
+    "domain": frozenset({"slack_sdk", "slack_bolt", "sqlalchemy", "aiohttp", "jinja2", "yaml"}),
+    "builders": frozenset({"sqlalchemy", "aiohttp", "slack_bolt", "yaml", "pydantic"}),
+    "storage": frozenset({"slack_sdk", "slack_bolt", "aiohttp", "jinja2"}),
+}
+
+# Only `carequeue sandbox` starts the imitation, from inside the command's function.
+SANDBOX_ENTRY = {"bot.cli"}
 
 
-def imported_by(modules: list[str]) -> set[str]:
+def part_of(module: str) -> str | None:
+    matches = [p for p in PARTS if module == p or module.startswith(f"{p}.")]
+    return PARTS[max(matches, key=len)] if matches else None
+
+
+def product_modules() -> dict[str, Path]:
+    found = {}
+    for top in ("bot", "blocks", "storage", "handlers", "sandbox"):
+        for path in (ROOT / top).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            found[".".join(parts)] = path
+    return found
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module an import statement in the file names, at any depth."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_every_product_module_belongs_to_a_part() -> None:
+    assert all(part_of(module) for module in product_modules())
+
+
+def test_every_import_between_parts_is_allowed_by_the_table() -> None:
+    broken = []
+    for module, path in sorted(product_modules().items()):
+        own = part_of(module)
+        assert own is not None
+        for name in sorted(imports_of(path)):
+            other = part_of(name)
+            if other is None or other in ALLOWED[own]:
+                continue
+            broken.append(f"{module} ({own}) imports {name} ({other})")
+    assert broken == []
+
+
+def test_only_the_sandbox_command_imports_the_slack_imitation() -> None:
+    importers = {
+        module
+        for module, path in product_modules().items()
+        if part_of(module) != "sandbox"
+        and any(part_of(name) == "sandbox" for name in imports_of(path))
+    }
+    assert importers <= SANDBOX_ENTRY
+
+
+def _loaded_by(modules: list[str]) -> set[str]:
     """Top-level packages a fresh interpreter has loaded after importing `modules`."""
     code = (
         "import importlib, json, sys\n"
@@ -29,11 +125,7 @@ def imported_by(modules: list[str]) -> set[str]:
     return set(json.loads(result.stdout))
 
 
-def test_domain_rules_import_no_slack_sql_web_or_templates() -> None:
-    forbidden = {"slack_sdk", "slack_bolt", "sqlalchemy", "aiohttp", "jinja2", "storage"}
-    assert imported_by(DOMAIN) & forbidden == set()
-
-
-@pytest.mark.parametrize("package", ["storage", "sqlalchemy", "handlers", "aiohttp"])
-def test_builders_never_reach_storage_handlers_or_the_network(package: str) -> None:
-    assert package not in imported_by(BUILDERS)
+@pytest.mark.parametrize("part", sorted(FORBIDDEN_PACKAGES))
+def test_a_part_never_loads_the_packages_it_must_not(part: str) -> None:
+    modules = sorted(m for m in product_modules() if part_of(m) == part)
+    assert _loaded_by(modules) & FORBIDDEN_PACKAGES[part] == set()

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import Clock
-from bot.config import Practice
 from bot.domain.events import Event
 from bot.domain.items import (
     SYSTEM,
@@ -24,6 +23,7 @@ from bot.domain.items import (
     Status,
     decide,
 )
+from bot.domain.practice import Practice
 from bot.roles import actor_for
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.config import Practice
+from bot.domain.practice import Practice
 from storage.repositories import DeadLetter
 from storage.uow import UnitOfWorkFactory
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.clock import Clock
-from bot.config import Practice
 from bot.domain.items import Item
+from bot.domain.practice import Practice
 from bot.domain.views import HomeData, LaneSummary
 from bot.roles import actor_for
 from storage.uow import UnitOfWorkFactory

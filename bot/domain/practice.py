@@ -1,0 +1,60 @@
+"""What a practice file says, as validated domain values: the practice, its lanes, roles and
+privacy. Pure (no YAML, no pydantic): bot/config.py builds these from the file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.domain.lanes import BusinessCalendar, Lane, LanguageRouting, Privacy, retired_lane
+
+
+@dataclass(frozen=True)
+class ClinicalLevel:
+    """One on-call level (nurse, provider on call, ...) and the people paged at that level."""
+
+    level: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Who is who in Slack: user ids (U…/W…) or user group ids (S…)."""
+
+    managers: frozenset[str]
+    clinical: tuple[ClinicalLevel, ...]  # in escalation order
+    bilingual: Mapping[str, tuple[str, ...]]  # language -> staff who call back in it
+
+
+@dataclass(frozen=True)
+class Practice:
+    """Everything the practice file says, as validated domain values."""
+
+    name: str
+    timezone: ZoneInfo
+    item_key_prefix: str
+    first_item_number: int
+    languages: tuple[str, ...]  # the first is the practice's default
+    managers_channel: str
+    clinical_channel: str
+    calendar: BusinessCalendar
+    lanes: Mapping[str, Lane]  # in file order
+    roles: Roles
+    red_flags: tuple[str, ...]
+    privacy: Privacy
+    retention_days: int | None
+    templates_dir: Path | None
+    language_routing: LanguageRouting = LanguageRouting.NONE
+    language_lane: str | None = None
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+    def lane(self, key: str) -> Lane:
+        """The lane with this key. A key the practice file no longer has (its items still
+        open) is a retired lane: shown by key, movable, clinical until someone decides."""
+        found = self.lanes.get(key)
+        return found if found is not None else retired_lane(key)
