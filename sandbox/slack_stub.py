@@ -2,8 +2,9 @@
 
 Point ``AsyncWebClient(base_url=stub.base_url)`` at it (tests, and later the local sandbox
 page). It keeps channels, messages, ephemerals and views in memory; checks every payload
-against Block Kit limits and Slack's OpenAPI spec; and can inject rate limits, server errors
-and withheld responses. It binds 127.0.0.1 only.
+against Block Kit limits and the arguments Slack's Web API spec requires (a table committed
+in ``sandbox/conformance/``); and can inject rate limits, server errors and withheld
+responses. It binds 127.0.0.1 only.
 
 It also plays Slack's side of Socket Mode: ``apps.connections.open`` (app-level ``xapp-``
 token) answers a ``ws://`` URL on the same server, the stub greets each connection with
@@ -40,13 +41,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 logger = logging.getLogger(__name__)
 
-SLACK_OPENAPI_SPEC = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
-    / "conformance-data"
-    / "slack_web_openapi_v2.json"
-)
-"""Slack's Web API OpenAPI 2.0 spec; the conformance check is skipped when it is absent."""
+WEB_API_REQUIRED_PARAMS = Path(__file__).parent / "conformance" / "web_api_required_params.json"
+"""Every method in Slack's Web API spec with the arguments it requires (see its README)."""
 
 TEAM_ID = "T0CAREQ"
 TEAM_DOMAIN = "carequeue"
@@ -363,24 +359,11 @@ def _text_of(obj: object) -> str | None:
 # --------------------------------------------------------------------------- spec conformance
 
 
-@lru_cache(maxsize=4)
-def _load_required_params(spec_path: Path) -> dict[str, tuple[str, ...]] | None:
-    """Method name -> parameters the spec marks required (token aside); None if no spec."""
-    if not spec_path.is_file():
-        return None
-    spec = json.loads(spec_path.read_text(encoding="utf-8"))
-    required: dict[str, tuple[str, ...]] = {}
-    for path, operations in spec.get("paths", {}).items():
-        names: set[str] = set()
-        for operation in operations.values():
-            if not isinstance(operation, dict):
-                continue
-            for param in operation.get("parameters", []):
-                name = param.get("name")
-                if param.get("required") and name and name != "token":
-                    names.add(name)
-        required[path.lstrip("/")] = tuple(sorted(names))
-    return required
+@lru_cache(maxsize=1)
+def _load_required_params() -> dict[str, tuple[str, ...]]:
+    """Method name -> arguments Slack's spec marks required (token aside)."""
+    table = json.loads(WEB_API_REQUIRED_PARAMS.read_text(encoding="utf-8"))
+    return {method: tuple(names) for method, names in table.items()}
 
 
 @lru_cache(maxsize=1)
@@ -470,7 +453,6 @@ class SlackStub:
         *,
         port: int = 0,
         time_source: Callable[[], float] = time.time,
-        openapi_spec: Path | None = SLACK_OPENAPI_SPEC,
         strict_channels: bool = False,
     ) -> None:
         self.calls: list[Call] = []
@@ -486,7 +468,7 @@ class SlackStub:
         self._port = port
         self._now = time_source
         self._strict_channels = strict_channels
-        self._required = _load_required_params(openapi_spec) if openapi_spec else None
+        self._required = _load_required_params()
         self._runner: web.AppRunner | None = None
         self._root_url: str | None = None
         self._changed = asyncio.Condition()
@@ -1167,8 +1149,6 @@ class SlackStub:
         return fault.status, {"ok": False, "error": fault.error}, {}
 
     def _conformance(self, method: str, args: dict[str, Any]) -> tuple[list[str], str]:
-        if self._required is None:
-            return [], ""
         required = self._required.get(method)
         if required is None:
             if method in _slack_sdk_methods():
