@@ -33,6 +33,13 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks.ids import ActionId, More, card_actions_block_id, merge_value, more_value
+from blocks.limits import (
+    CONTEXT_TEXT_MAX,
+    HEADER_TEXT_MAX,
+    MESSAGE_BLOCKS_JSON_MAX,
+    SECTION_FIELD_TEXT_MAX,
+    SECTION_TEXT_MAX,
+)
 from blocks.message import Message
 from blocks.templating import default_environment, render
 from blocks.text import (
@@ -55,12 +62,9 @@ from bot.domain.handoff import Promise
 from bot.domain.items import SYSTEM, Item, Status
 from bot.domain.lanes import Lane, Privacy
 
-HEADER_MAX = 150
-FIELD_MAX = 2000
-SECTION_TEXT_MAX = 3000
-CONTEXT_TEXT_MAX = 2000
 NEXT_ACTION_MAX = 500
-REQUEST_TYPE_MAX = 150
+# The request type heads the card ("CQ-1042 · Reschedule"): never longer than a header holds.
+REQUEST_TYPE_MAX = HEADER_TEXT_MAX
 TOLD_PATIENT_MAX = 1000
 RESOLUTION_MAX = 300
 PATIENT_NAME_MAX = 200
@@ -70,10 +74,9 @@ LANE_NAME_MAX = 200
 KEY_MAX = 40
 CONFIRMED_MAX = 1000
 NEXT_STEP_MAX = 300
-# A handoff entry is a pointer to the note, not the note: each line stays short even at full.
-HANDOFF_LINE_MAX = 150
-# Slack rejects a message whose blocks are too long (seen at about 13,000 characters).
-BLOCKS_JSON_MAX = 12_000
+# A handoff entry is a pointer to the note, not the note: each line stays short even at full,
+# a header's length at most.
+HANDOFF_LINE_MAX = HEADER_TEXT_MAX
 SUMMARY_FLOOR = 100
 
 _EMPTY = "-"
@@ -93,7 +96,7 @@ def _mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> MarkdownTextObject:
 
 def _field(label: str, value: str) -> MarkdownTextObject:
     """One `*Label*` / value cell of the field grid; `value` is mrkdwn the caller made safe."""
-    return _mrkdwn(f"*{label}*\n{value or _EMPTY}", FIELD_MAX)
+    return _mrkdwn(f"*{label}*\n{value or _EMPTY}", SECTION_FIELD_TEXT_MAX)
 
 
 def _is_overdue(item: Item, now: datetime) -> bool:
@@ -317,7 +320,7 @@ def _card_blocks(
     cadence_attempts: int,
     history_link: str | None,
 ) -> list[Block]:
-    header = truncate(f"{item.key} · {item.request_type}", HEADER_MAX)
+    header = truncate(f"{item.key} · {item.request_type}", HEADER_TEXT_MAX)
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=header, emoji=False)),
         SectionBlock(fields=_fields(item, privacy, now, tz)),
@@ -386,7 +389,7 @@ def item_card(
     # JSON characters each, so cut by what the summary's characters cost on average; the
     # cut-off tail may be cheaper than the average, hence another look (a few at most).
     for _ in range(5):
-        overflow = _blocks_length(blocks) - BLOCKS_JSON_MAX
+        overflow = _blocks_length(blocks) - MESSAGE_BLOCKS_JSON_MAX
         if overflow <= 0 or summary_limit <= SUMMARY_FLOOR:
             break
         shown = truncate(item.summary.strip(), summary_limit)
@@ -416,7 +419,7 @@ def moved_card(item: Item, new_lane: Lane, env: Environment | None = None) -> Me
         "channel": _channel_reference(new_lane.channel),
     }
     line = render(env, "card.moved.j2", **context)
-    header = truncate(f"{item.key} · {item.request_type}", HEADER_MAX)
+    header = truncate(f"{item.key} · {item.request_type}", HEADER_TEXT_MAX)
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=header, emoji=False)),
         SectionBlock(text=_mrkdwn(f":arrow_right: {line}")),

@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
+from blocks.limits import SECTION_TEXT_MAX
 from blocks.message import Message
 from blocks.templating import default_environment, render
 from blocks.text import mention, slack_date, status_label, truncate
 from bot.domain.items import Action, Refusal
 
-SECTION_TEXT_MAX = 3000
 _SINCE_FORMAT = "{date_short_pretty} at {time}"
 
 # The verb a refusal uses for what the person tried: "You can't release CQ-1042 while…".

@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from blocks.ids import ActionId
+from blocks.limits import VIEW_BLOCKS_MAX
 from blocks.queue import (
     LANE_NAME_MAX,
     REQUEST_TYPE_MAX,
@@ -42,7 +43,6 @@ T = TypeVar("T")
 ITEMS_PER_SECTION = 25
 LANES_MAX = 50
 WAITING_ON_MAX = 100
-VIEW_BLOCKS_MAX = 100
 _AS_OF_FORMAT = "{date_short_pretty} at {time}"
 
 

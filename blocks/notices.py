@@ -20,8 +20,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from blocks.card import LANE_NAME_MAX, SECTION_TEXT_MAX, WAITING_ON_MAX, actor_name
+from blocks.card import LANE_NAME_MAX, WAITING_ON_MAX, actor_name
 from blocks.ids import ActionId
+from blocks.limits import SECTION_TEXT_MAX
 from blocks.message import Message
 from blocks.templating import default_environment, render
 from blocks.text import mention, truncate

@@ -19,6 +19,11 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from blocks.limits import (
+    HEADER_TEXT_MAX,
+    MESSAGE_BLOCKS_JSON_MAX,
+    SECTION_TEXT_MAX,
+)
 from blocks.message import Message
 from blocks.text import ELLIPSIS, escape, escape_within, mention, slack_date, status_label, truncate
 from bot.domain.items import Item
@@ -26,10 +31,6 @@ from bot.domain.practice import Practice
 
 QUEUE_ITEMS_MAX = 40
 LANES_LISTED_MAX = 40
-HEADER_MAX = 150
-SECTION_TEXT_MAX = 3000
-# Slack rejects a message whose blocks are too long (seen at about 13,000 characters).
-BLOCKS_JSON_MAX = 12_000
 LANE_NAME_MAX = 60
 REQUEST_TYPE_MAX = 80
 OVERDUE = ":warning: *overdue*"
@@ -96,7 +97,7 @@ def _blocks_length(blocks: Sequence[Block]) -> int:
 
 def _queue_blocks(title: str, lines: Sequence[str], hidden: int) -> list[Block]:
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=truncate(title, HEADER_MAX), emoji=False))
+        HeaderBlock(text=PlainTextObject(text=truncate(title, HEADER_TEXT_MAX), emoji=False))
     ]
     blocks.extend(packed_sections(lines))
     if hidden:
@@ -116,17 +117,17 @@ def queue_message(items: Sequence[Item], title: str, practice: Practice, now: da
     text = f"{title}: {len(ordered)} open" + (f", {overdue} overdue" if overdue else "")
     if not ordered:
         blocks: list[Block] = [
-            HeaderBlock(text=PlainTextObject(text=truncate(title, HEADER_MAX), emoji=False)),
+            HeaderBlock(text=PlainTextObject(text=truncate(title, HEADER_TEXT_MAX), emoji=False)),
             _section("Nothing open here. :tada:"),
         ]
-        return Message(text=truncate(text, HEADER_MAX), blocks=blocks)
+        return Message(text=truncate(text, HEADER_TEXT_MAX), blocks=blocks)
     lines = [item_line(item, practice, now) for item in ordered[:QUEUE_ITEMS_MAX]]
     blocks = _queue_blocks(title, lines, len(ordered) - len(lines))
     # Long lane names and request types could make 40 lines too long: show fewer.
-    while len(lines) > 1 and _blocks_length(blocks) > BLOCKS_JSON_MAX:
+    while len(lines) > 1 and _blocks_length(blocks) > MESSAGE_BLOCKS_JSON_MAX:
         lines = lines[:-1]
         blocks = _queue_blocks(title, lines, len(ordered) - len(lines))
-    return Message(text=truncate(text, HEADER_MAX), blocks=blocks)
+    return Message(text=truncate(text, HEADER_TEXT_MAX), blocks=blocks)
 
 
 def unknown_lane_message(asked: str, practice: Practice) -> Message:

@@ -2,8 +2,9 @@
 
 Point ``AsyncWebClient(base_url=stub.base_url)`` at it (tests, and later the local sandbox
 page). It keeps channels, messages, ephemerals and views in memory; checks every payload
-against Block Kit limits and Slack's OpenAPI spec; and can inject rate limits, server errors
-and withheld responses. It binds 127.0.0.1 only.
+against Block Kit limits (``blocks.validate``, which the builders' tests use too) and the
+arguments Slack's Web API spec requires (a table committed in ``sandbox/conformance/``); and
+can inject rate limits, server errors and withheld responses. It binds 127.0.0.1 only.
 
 It also plays Slack's side of Socket Mode: ``apps.connections.open`` (app-level ``xapp-``
 token) answers a ``ws://`` URL on the same server, the stub greets each connection with
@@ -34,20 +35,14 @@ from typing import Any, Self
 from zoneinfo import ZoneInfo
 
 from aiohttp import WSCloseCode, WSMsgType, web
-from slack_sdk.models.basic_objects import JsonObject
-from slack_sdk.models.blocks import Block
-from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks.validate import message_problems, view_problems
 
 logger = logging.getLogger(__name__)
 
-SLACK_OPENAPI_SPEC = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
-    / "conformance-data"
-    / "slack_web_openapi_v2.json"
-)
-"""Slack's Web API OpenAPI 2.0 spec; the conformance check is skipped when it is absent."""
+WEB_API_REQUIRED_PARAMS = Path(__file__).parent / "conformance" / "web_api_required_params.json"
+"""Every method in Slack's Web API spec with the arguments it requires (see its README)."""
 
 TEAM_ID = "T0CAREQ"
 TEAM_DOMAIN = "carequeue"
@@ -59,10 +54,6 @@ DEFAULT_TZ = "America/New_York"
 TRIGGER_TTL_SECONDS = 3.0
 RESPONSE_URL_TTL_SECONDS = 30 * 60
 RESPONSE_URL_MAX_USES = 5
-MAX_MESSAGE_BLOCKS = 50
-MAX_VIEW_BLOCKS = 100
-MAX_BLOCKS_JSON_CHARS = 12_000
-MAX_MESSAGE_TEXT = 40_000
 MAX_MODAL_STACK = 3
 
 TEXT_REQUIRED_WITH_BLOCKS = frozenset(
@@ -183,205 +174,14 @@ class _SlackError(Exception):
         self.extra = extra
 
 
-# --------------------------------------------------------------------------- payload checks
-
-
-def check_blocks(
-    blocks: object,
-    *,
-    max_blocks: int = MAX_MESSAGE_BLOCKS,
-    max_json_chars: int | None = MAX_BLOCKS_JSON_CHARS,
-) -> list[str]:
-    """Return what Slack would reject in a list of block dicts (empty when valid).
-
-    Uses slack_sdk's own validators on every nested object, plus the limits slack_sdk
-    does not check (section field length, plain_text_input max_length, option text and
-    value length, overflow size, unknown block or element types, duplicate ids).
-    """
-    if not isinstance(blocks, list):
-        return [f"blocks must be a list, got {type(blocks).__name__}"]
-    problems: list[str] = []
-    if len(blocks) > max_blocks:
-        problems.append(f"{len(blocks)} blocks, more than {max_blocks}")
-    if max_json_chars is not None:
-        size = len(json.dumps(blocks, separators=(",", ":"), ensure_ascii=False))
-        if size > max_json_chars:
-            problems.append(f"blocks JSON is {size} chars, more than {max_json_chars}")
-    seen_block_ids: set[str] = set()
-    for index, raw in enumerate(blocks):
-        if not isinstance(raw, dict):
-            problems.append(f"block {index} is not an object")
-            continue
-        where = f"block {index} ({raw.get('type')!r}, block_id={raw.get('block_id')!r})"
-        block_id = raw.get("block_id")
-        if isinstance(block_id, str):
-            if block_id in seen_block_ids:
-                problems.append(f"{where}: duplicate block_id")
-            seen_block_ids.add(block_id)
-        problems.extend(f"{where}: {p}" for p in _check_one_block(raw))
-    return problems
-
-
-def check_view(view: object, *, expected_type: str | None = None) -> list[str]:
-    """Return what Slack would reject in a view dict (modal or App Home)."""
-    if not isinstance(view, dict):
-        return [f"view must be an object, got {type(view).__name__}"]
-    problems: list[str] = []
-    view_type = view.get("type")
-    if view_type not in ("modal", "home"):
-        problems.append(f"view type must be 'modal' or 'home', got {view_type!r}")
-    elif expected_type is not None and view_type != expected_type:
-        problems.append(f"view type must be {expected_type!r} here, got {view_type!r}")
-    try:
-        View(**view).validate_json()
-    except Exception as exc:  # slack_sdk raises several kinds for malformed input
-        problems.append(f"view: {exc}")
-    if view_type == "modal":
-        title = view.get("title")
-        if not isinstance(title, dict) or not title.get("text"):
-            problems.append("view: a modal needs a title")
-        for key in ("title", "submit", "close"):
-            text = _text_of(view.get(key))
-            if text is not None and len(text) > 24:
-                problems.append(f"view: {key} is {len(text)} chars, more than 24")
-        blocks = view.get("blocks") or []
-        has_input = any(isinstance(b, dict) and b.get("type") == "input" for b in blocks)
-        if has_input and not view.get("submit"):
-            problems.append("view: a modal with input blocks needs a submit button")
-    metadata = view.get("private_metadata")
-    if isinstance(metadata, str) and len(metadata) > 3000:
-        problems.append(f"view: private_metadata is {len(metadata)} chars, more than 3000")
-    problems.extend(
-        f"view {p}"
-        for p in check_blocks(
-            view.get("blocks") or [], max_blocks=MAX_VIEW_BLOCKS, max_json_chars=None
-        )
-    )
-    return problems
-
-
-def _check_one_block(raw: dict[str, Any]) -> list[str]:
-    try:
-        block = Block.parse(raw)
-    except Exception as exc:
-        return [f"cannot be parsed: {exc}"]
-    if block is None or type(block) is Block:
-        return ["unknown block type"]
-    problems: list[str] = []
-    try:
-        _validate_tree(block)
-    except Exception as exc:
-        problems.append(str(exc))
-    if _has_unparsed_element(block):
-        problems.append("contains an element of unknown type")
-    problems.extend(_limits_slack_sdk_misses(raw))
-    return problems
-
-
-def _validate_tree(obj: JsonObject) -> None:
-    """validate_json() on ``obj`` and every nested slack_sdk object (it does not recurse)."""
-    obj.validate_json()
-    for name in obj.attributes:
-        value = getattr(obj, name, None)
-        children = value if isinstance(value, list | tuple) else [value]
-        for child in children:
-            if isinstance(child, JsonObject):
-                _validate_tree(child)
-
-
-def _has_unparsed_element(obj: JsonObject) -> bool:
-    for name in obj.attributes:
-        value = getattr(obj, name, None)
-        if isinstance(value, list | tuple):
-            if any(child is None for child in value):
-                return True
-            if any(isinstance(c, JsonObject) and _has_unparsed_element(c) for c in value):
-                return True
-        elif isinstance(value, JsonObject) and _has_unparsed_element(value):
-            return True
-    return False
-
-
-def _limits_slack_sdk_misses(node: object, path: str = "") -> list[str]:
-    problems: list[str] = []
-    if isinstance(node, list):
-        for i, child in enumerate(node):
-            problems.extend(_limits_slack_sdk_misses(child, f"{path}[{i}]"))
-        return problems
-    if not isinstance(node, dict):
-        return problems
-    kind = node.get("type")
-    if kind == "section":
-        for i, fld in enumerate(node.get("fields") or []):
-            text = _text_of(fld)
-            if text is not None and len(text) > 2000:
-                problems.append(f"{path}.fields[{i}] is {len(text)} chars, more than 2000")
-    if kind == "plain_text_input":
-        for key in ("max_length", "min_length"):
-            value = node.get(key)
-            if isinstance(value, int) and value > 3000:
-                problems.append(f"{path}.{key} is {value}, more than 3000")
-    if kind == "overflow":
-        count = len(node.get("options") or [])
-        if not 2 <= count <= 5:
-            problems.append(f"{path}: overflow menu has {count} options, needs 2-5")
-    for key in ("options", "initial_options"):
-        for i, option in enumerate(node.get(key) or []):
-            problems.extend(_option_problems(option, f"{path}.{key}[{i}]"))
-    for i, group in enumerate(node.get("option_groups") or []):
-        if isinstance(group, dict):
-            for j, option in enumerate(group.get("options") or []):
-                problems.extend(_option_problems(option, f"{path}.option_groups[{i}][{j}]"))
-    for key, value in node.items():
-        if key not in ("options", "initial_options", "option_groups") and isinstance(
-            value, dict | list
-        ):
-            problems.extend(_limits_slack_sdk_misses(value, f"{path}.{key}"))
-    return problems
-
-
-def _option_problems(option: object, path: str) -> list[str]:
-    if not isinstance(option, dict):
-        return [f"{path} is not an object"]
-    problems = []
-    text = _text_of(option.get("text"))
-    if text is not None and len(text) > 75:
-        problems.append(f"{path}.text is {len(text)} chars, more than 75")
-    value = option.get("value")
-    if isinstance(value, str) and len(value) > 150:
-        problems.append(f"{path}.value is {len(value)} chars, more than 150")
-    return problems
-
-
-def _text_of(obj: object) -> str | None:
-    if isinstance(obj, dict) and isinstance(obj.get("text"), str):
-        return obj["text"]
-    if isinstance(obj, str):
-        return obj
-    return None
-
-
 # --------------------------------------------------------------------------- spec conformance
 
 
-@lru_cache(maxsize=4)
-def _load_required_params(spec_path: Path) -> dict[str, tuple[str, ...]] | None:
-    """Method name -> parameters the spec marks required (token aside); None if no spec."""
-    if not spec_path.is_file():
-        return None
-    spec = json.loads(spec_path.read_text(encoding="utf-8"))
-    required: dict[str, tuple[str, ...]] = {}
-    for path, operations in spec.get("paths", {}).items():
-        names: set[str] = set()
-        for operation in operations.values():
-            if not isinstance(operation, dict):
-                continue
-            for param in operation.get("parameters", []):
-                name = param.get("name")
-                if param.get("required") and name and name != "token":
-                    names.add(name)
-        required[path.lstrip("/")] = tuple(sorted(names))
-    return required
+@lru_cache(maxsize=1)
+def _load_required_params() -> dict[str, tuple[str, ...]]:
+    """Method name -> arguments Slack's spec marks required (token aside)."""
+    table = json.loads(WEB_API_REQUIRED_PARAMS.read_text(encoding="utf-8"))
+    return {method: tuple(names) for method, names in table.items()}
 
 
 @lru_cache(maxsize=1)
@@ -471,7 +271,6 @@ class SlackStub:
         *,
         port: int = 0,
         time_source: Callable[[], float] = time.time,
-        openapi_spec: Path | None = SLACK_OPENAPI_SPEC,
         strict_channels: bool = False,
     ) -> None:
         self.calls: list[Call] = []
@@ -487,7 +286,7 @@ class SlackStub:
         self._port = port
         self._now = time_source
         self._strict_channels = strict_channels
-        self._required = _load_required_params(openapi_spec) if openapi_spec else None
+        self._required = _load_required_params()
         self._runner: web.AppRunner | None = None
         self._root_url: str | None = None
         self._changed = asyncio.Condition()
@@ -970,7 +769,7 @@ class SlackStub:
 
     def replace_view(self, view_id: str, view: Mapping[str, Any]) -> dict[str, Any] | None:
         """Apply ``response_action: update``: the view keeps its id; None if it is invalid."""
-        problems = check_view(dict(view), expected_type=self._views[view_id]["type"])
+        problems = view_problems(dict(view), expected_type=self._views[view_id]["type"])
         if problems:
             for p in problems:
                 self.add_problem(f"response_action update: {p}")
@@ -979,7 +778,7 @@ class SlackStub:
 
     def push_view(self, user: str, view: Mapping[str, Any]) -> dict[str, Any] | None:
         """Apply ``response_action: push`` on the user's open modal; None if refused."""
-        problems = check_view(dict(view), expected_type="modal")
+        problems = view_problems(dict(view), expected_type="modal")
         if problems:
             for p in problems:
                 self.add_problem(f"response_action push: {p}")
@@ -1213,8 +1012,6 @@ class SlackStub:
         return fault.status, {"ok": False, "error": fault.error}, {}
 
     def _conformance(self, method: str, args: dict[str, Any]) -> tuple[list[str], str]:
-        if self._required is None:
-            return [], ""
         required = self._required.get(method)
         if required is None:
             if method in _slack_sdk_methods():
@@ -1226,17 +1023,14 @@ class SlackStub:
         return [f"missing required argument {name!r}" for name in missing], "invalid_arguments"
 
     def _payload_problems(self, method: str, args: dict[str, Any]) -> list[str]:
-        problems: list[str] = []
-        if args.get("blocks") is not None:
-            problems.extend(check_blocks(args["blocks"]))
-            if method in TEXT_REQUIRED_WITH_BLOCKS and not args.get("text"):
-                problems.append("text is required alongside blocks (it is the notification)")
+        problems = message_problems(
+            args.get("blocks"),
+            args.get("text"),
+            text_required=method in TEXT_REQUIRED_WITH_BLOCKS,
+        )
         if args.get("view") is not None:
             expected = {"views.publish": "home", "views.open": "modal", "views.push": "modal"}
-            problems.extend(check_view(args["view"], expected_type=expected.get(method)))
-        text = args.get("text")
-        if isinstance(text, str) and len(text) > MAX_MESSAGE_TEXT:
-            problems.append(f"text is {len(text)} chars, more than {MAX_MESSAGE_TEXT}")
+            problems.extend(view_problems(args["view"], expected_type=expected.get(method)))
         return problems
 
     # ------------------------------------------------------------------ storage internals

@@ -28,10 +28,12 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from blocks.ids import FieldId, ViewId
+from blocks.limits import (
+    HEADER_TEXT_MAX,
+    SECTION_FIELD_TEXT_MAX,
+)
 from blocks.modals.form import (
     ERROR_MAX,
-    HEADER_MAX,
-    SECTION_FIELD_MAX,
     form_modal,
     input_block,
     input_state,
@@ -121,7 +123,7 @@ def attempt_modal(
                     text=truncate(
                         f"{escape_within(lane.name, 200)} · "
                         f"{attempt_number_text(number, lane.cadence.attempts)}",
-                        SECTION_FIELD_MAX,
+                        SECTION_FIELD_TEXT_MAX,
                     ),
                     verbatim=True,
                 )
@@ -290,7 +292,7 @@ def attempt_note_modal(item_key: str, attempt: Attempt, tz: ZoneInfo, of: int) -
     and when it is due, who called and when. `of` is the lane's number of attempts."""
     number = attempt_number_text(attempt.number, of)
     blocks: list[Block] = [
-        HeaderBlock(text=plain(f"{item_key} · {number}", HEADER_MAX)),
+        HeaderBlock(text=plain(f"{item_key} · {number}", HEADER_TEXT_MAX)),
         SectionBlock(
             fields=[
                 labelled_field("Outcome", attempt.outcome.label),

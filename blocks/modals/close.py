@@ -17,9 +17,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from blocks.ids import FieldId, ViewId
+from blocks.limits import SELECT_OPTIONS_MAX
 from blocks.modals.form import (
     ERROR_MAX,
-    OPTIONS_MAX,
     form_modal,
     input_text,
     item_heading,
@@ -42,7 +42,9 @@ def close_modal(item: Item, lane: Lane, private_metadata: str) -> View:
     `private_metadata` is the caller's (item key and card location; never patient data).
     A resolution already on the item (closed before, then reopened) is preselected.
     """
-    options = [option(resolution, resolution) for resolution in lane.resolutions[:OPTIONS_MAX]]
+    options = [
+        option(resolution, resolution) for resolution in lane.resolutions[:SELECT_OPTIONS_MAX]
+    ]
     blocks: list[Block] = [item_heading("Closing", item)]
     if lane.definition_of_done.strip():
         done = escape_within(lane.definition_of_done.strip(), 1800)

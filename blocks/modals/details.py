@@ -19,9 +19,11 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from blocks.ids import ViewId
-from blocks.modals.form import (
-    HEADER_MAX,
+from blocks.limits import (
+    HEADER_TEXT_MAX,
     SECTION_TEXT_MAX,
+)
+from blocks.modals.form import (
     labelled_field,
     patient_field,
     plain,
@@ -49,7 +51,7 @@ def details_modal(item: Item, lane: Lane, tz: ZoneInfo) -> View:
     """
     patient = item.patient
     blocks: list[Block] = [
-        HeaderBlock(text=plain(f"{item.key} · {item.request_type}", HEADER_MAX)),
+        HeaderBlock(text=plain(f"{item.key} · {item.request_type}", HEADER_TEXT_MAX)),
         SectionBlock(
             fields=[
                 labelled_field("Status", status_label(item.status)),

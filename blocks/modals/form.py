@@ -29,21 +29,22 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from blocks.ids import FieldId, ViewId
+from blocks.limits import (
+    INPUT_LABEL_MAX,
+    MODAL_TITLE_MAX,
+    OPTION_TEXT_MAX,
+    SECTION_FIELD_TEXT_MAX,
+    SECTION_TEXT_MAX,
+    SELECT_OPTIONS_MAX,
+)
 from blocks.text import escape_within, truncate
 from bot.domain.items import Item
 
 T = TypeVar("T")
 
-# Slack's limits: a modal's title, submit and close; a header; a section's text and each of
-# its fields; an input's error; a select's options.
-TITLE_MAX = 24
-HEADER_MAX = 150
-SECTION_TEXT_MAX = 3000
-SECTION_FIELD_MAX = 2000
-ERROR_MAX = 2000
-OPTION_TEXT_MAX = 75
-OPTION_VALUE_MAX = 150
-OPTIONS_MAX = 100
+# Slack documents no limit for an input's error (response_action "errors"); we hold one to
+# what an input's label may hold.
+ERROR_MAX = INPUT_LABEL_MAX
 _EMPTY = "-"
 
 
@@ -54,7 +55,7 @@ def form_modal(
     return View(
         type="modal",
         callback_id=callback_id,
-        title=truncate(title, TITLE_MAX),
+        title=truncate(title, MODAL_TITLE_MAX),
         submit=submit,
         close="Cancel",
         blocks=list(blocks),
@@ -67,7 +68,7 @@ def read_only_modal(callback_id: ViewId, title: str, blocks: Sequence[Block]) ->
     return View(
         type="modal",
         callback_id=callback_id,
-        title=truncate(title, TITLE_MAX),
+        title=truncate(title, MODAL_TITLE_MAX),
         close="Done",
         blocks=list(blocks),
     )
@@ -135,9 +136,9 @@ def select_input(
     optional: bool = False,
     hint: str | None = None,
 ) -> InputBlock:
-    """A static_select of the first OPTIONS_MAX `options`; the one whose value is
+    """A static_select of the first SELECT_OPTIONS_MAX `options`; the one whose value is
     `initial_value` starts chosen."""
-    options = list(options)[:OPTIONS_MAX]
+    options = list(options)[:SELECT_OPTIONS_MAX]
     initial = next((o for o in options if o.value == initial_value), None)
     element = StaticSelectElement(
         action_id=field, placeholder=placeholder, options=options, initial_option=initial
@@ -296,11 +297,11 @@ def plain(text: str, limit: int = SECTION_TEXT_MAX) -> PlainTextObject:
 def labelled_field(label: str, value: str) -> MarkdownTextObject:
     """A section field: the bold `label` over `value` (the app's own mrkdwn); "-" when empty."""
     return MarkdownTextObject(
-        text=truncate(f"*{label}*\n{value or _EMPTY}", SECTION_FIELD_MAX), verbatim=True
+        text=truncate(f"*{label}*\n{value or _EMPTY}", SECTION_FIELD_TEXT_MAX), verbatim=True
     )
 
 
 def patient_field(label: str, value: str) -> PlainTextObject:
     """A section field with what the patient record says, as plain_text; "not given" when
     empty."""
-    return plain(f"{label}: {value.strip() or 'not given'}", SECTION_FIELD_MAX)
+    return plain(f"{label}: {value.strip() or 'not given'}", SECTION_FIELD_TEXT_MAX)

@@ -27,9 +27,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from blocks.ids import FieldId, ViewId
+from blocks.limits import HEADER_TEXT_MAX
 from blocks.modals.form import (
     ERROR_MAX,
-    HEADER_MAX,
     date_time_inputs,
     form_modal,
     half_picked,
@@ -202,7 +202,7 @@ def handoff_note_modal(
     (None when the note names a person, or a lane the practice no longer has).
     """
     blocks: list[Block] = [
-        HeaderBlock(text=plain(f"Handoff note · {item_key}", HEADER_MAX)),
+        HeaderBlock(text=plain(f"Handoff note · {item_key}", HEADER_TEXT_MAX)),
         ContextBlock(
             elements=[
                 MarkdownTextObject(

@@ -22,11 +22,13 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from blocks.ids import FieldId, ViewId
-from blocks.modals.form import (
-    ERROR_MAX,
+from blocks.limits import (
     OPTION_TEXT_MAX,
     OPTION_VALUE_MAX,
-    OPTIONS_MAX,
+    SELECT_OPTIONS_MAX,
+)
+from blocks.modals.form import (
+    ERROR_MAX,
     form_modal,
     input_block,
     input_state,
@@ -85,12 +87,12 @@ def intake_metadata(source_link: str) -> str:
 def _request_type_select(lanes: Sequence[Lane], prefill: IntakeDraft) -> StaticSelectElement:
     groups: list[OptionGroup] = []
     initial: Option | None = None
-    for lane in lanes[:OPTIONS_MAX]:
+    for lane in lanes[:SELECT_OPTIONS_MAX]:
         if not lane.request_types:
             continue
         options = [
             _option(request_type, request_type_value(lane, request_type))
-            for request_type in lane.request_types[:OPTIONS_MAX]
+            for request_type in lane.request_types[:SELECT_OPTIONS_MAX]
         ]
         if lane.key == prefill.lane and prefill.request_type:
             wanted_value = request_type_value(lane, prefill.request_type)[:OPTION_VALUE_MAX]

@@ -9,9 +9,11 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 from slack_sdk.models.views import View
 
 from blocks.ids import FieldId, ViewId
-from blocks.modals.form import (
+from blocks.limits import (
     OPTION_VALUE_MAX,
-    OPTIONS_MAX,
+    SELECT_OPTIONS_MAX,
+)
+from blocks.modals.form import (
     form_modal,
     option,
     select_input,
@@ -29,7 +31,7 @@ def language_modal(item: Item, languages: Sequence[str], private_metadata: str) 
     """
     options = [
         option(language, language)
-        for language in languages[:OPTIONS_MAX]
+        for language in languages[:SELECT_OPTIONS_MAX]
         if len(language) <= OPTION_VALUE_MAX
     ]
     blocks: list[Block] = [

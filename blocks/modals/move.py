@@ -10,10 +10,12 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Opt
 from slack_sdk.models.views import View
 
 from blocks.ids import FieldId, ViewId
+from blocks.limits import (
+    OPTION_TEXT_MAX,
+    SELECT_OPTIONS_MAX,
+)
 from blocks.modals.form import (
     ERROR_MAX,
-    OPTION_TEXT_MAX,
-    OPTIONS_MAX,
     form_modal,
     select_input,
     selected_value,
@@ -60,7 +62,7 @@ def move_modal(item: Item, lanes: Iterable[Lane], private_metadata: str) -> View
             FieldId.MOVE_LANE,
             "Move to",
             "Choose a lane",
-            [_lane_option(lane) for lane in others[:OPTIONS_MAX]],
+            [_lane_option(lane) for lane in others[:SELECT_OPTIONS_MAX]],
         ),
         ContextBlock(
             elements=[

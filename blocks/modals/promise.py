@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from blocks.ids import FieldId, ViewId
+from blocks.limits import CONTEXT_TEXT_MAX
 from blocks.modals.form import (
     ERROR_MAX,
     date_time_inputs,
@@ -31,7 +32,6 @@ from blocks.text import practice_time, truncate
 from bot.domain.handoff import PROMISE_MAX, Promise
 from bot.domain.items import Item
 
-CONTEXT_TEXT_MAX = 3000
 SHOWN_PROMISES_MAX = 5
 
 

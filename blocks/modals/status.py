@@ -14,8 +14,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from blocks.ids import ViewId
+from blocks.limits import MODAL_TITLE_MAX
 from blocks.message import Message
-from blocks.modals.form import TITLE_MAX
 from blocks.text import escape, truncate
 from bot.domain.items import Item
 from bot.domain.lanes import Lane
@@ -25,7 +25,7 @@ def _modal(title: str, blocks: Sequence[Block]) -> View:
     return View(
         type="modal",
         callback_id=ViewId.STATUS,
-        title=PlainTextObject(text=truncate(title, TITLE_MAX)),
+        title=PlainTextObject(text=truncate(title, MODAL_TITLE_MAX)),
         close=PlainTextObject(text="Done"),
         blocks=list(blocks),
     )

@@ -1,18 +1,18 @@
-"""Factories for the lanes and items the block builders are tested with, and Slack's limits."""
+"""Factories for the lanes and items the block builders are tested with, and what Slack accepts."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from blocks.limits import NOTIFICATION_TEXT_MAX
 from blocks.message import Message
+from blocks.validate import message_problems, view_problems
 from bot.domain.items import Item, Origin, Patient, Status
 from bot.domain.lanes import BusinessDuration, Lane
 
@@ -105,11 +105,7 @@ def make_hostile_item(**changes: Any) -> Item:
     return make_item(**{**defaults, **changes})
 
 
-# --- Slack's limits, including the ones slack_sdk does not check -------------------------
-
-MESSAGE_BLOCKS_MAX = 50
-VIEW_BLOCKS_MAX = 100
-BLOCKS_JSON_MAX = 12_000
+# --- what Slack accepts: blocks.validate, the same checks the stub Web API makes -------------
 
 
 def _walk(node: Any) -> Iterator[dict[str, Any]]:
@@ -122,85 +118,19 @@ def _walk(node: Any) -> Iterator[dict[str, Any]]:
             yield from _walk(value)
 
 
-def _check_block_dicts(blocks: list[dict[str, Any]]) -> None:
-    for node in _walk(blocks):
-        kind = node.get("type")
-        if kind in ("plain_text", "mrkdwn"):
-            assert node["text"], f"empty {kind} text object"
-        if kind == "section":
-            if "text" in node:
-                assert len(node["text"]["text"]) <= 3000
-            for field in node.get("fields", []):
-                assert len(field["text"]) <= 2000, "a section field is over 2,000 characters"
-            assert len(node.get("fields", [])) <= 10
-        if kind == "header":
-            assert len(node["text"]["text"]) <= 150
-            assert node["text"]["type"] == "plain_text"
-        if kind == "context":
-            assert 1 <= len(node["elements"]) <= 10
-        if kind == "actions":
-            assert 1 <= len(node["elements"]) <= 25
-        if kind == "button":
-            assert len(node["text"]["text"]) <= 75
-            assert len(node.get("value", "")) <= 2000
-        if kind == "plain_text_input" and "max_length" in node:
-            assert 1 <= node["max_length"] <= 3000
-            assert len(node.get("initial_value", "")) <= node["max_length"]
-        if kind == "static_select":
-            groups = node.get("option_groups", [])
-            assert len(groups) <= 100
-            options = node.get("options", []) + [o for g in groups for o in g["options"]]
-            assert options, "a select without options"
-            for group in groups:
-                assert 1 <= len(group["options"]) <= 100
-                assert len(group["label"]["text"]) <= 75
-            for option in options:
-                assert len(option["text"]["text"]) <= 75
-                assert len(option["value"]) <= 150
-            if "initial_option" in node:
-                assert node["initial_option"] in options
-        if kind == "input":
-            assert len(node["label"]["text"]) <= 2000
-        if "placeholder" in node:
-            assert len(node["placeholder"]["text"]) <= 150
-        if "block_id" in node:
-            assert len(node["block_id"]) <= 255
-        if "action_id" in node:
-            assert len(node["action_id"]) <= 255
-
-
-def assert_valid_blocks(blocks: Sequence[Block]) -> list[dict[str, Any]]:
-    """Validate with slack_sdk (`validate_json`, then `to_dict`, which validates every nested
-    object) and with the limits slack_sdk leaves to us. Returns the blocks as dicts."""
-    for block in blocks:
-        block.validate_json()
-    dicts = [block.to_dict() for block in blocks]
-    _check_block_dicts(dicts)
-    return dicts
-
-
 def assert_valid_message(message: Message) -> dict[str, Any]:
-    """A message Slack accepts: text set, ≤ 50 blocks, blocks JSON ≤ 12,000 characters."""
+    """A message Slack accepts (blocks.validate), with notification text kept short."""
     assert message.text.strip(), "a message always sets its notification text"
-    assert len(message.text) <= 4000
-    assert 1 <= len(message.blocks) <= MESSAGE_BLOCKS_MAX
-    dicts = assert_valid_blocks(message.blocks)
-    assert len(json.dumps(dicts, ensure_ascii=False)) <= BLOCKS_JSON_MAX
-    return {"text": message.text, "blocks": dicts}
+    assert len(message.text) <= NOTIFICATION_TEXT_MAX
+    assert message.blocks, "a message built from blocks has at least one"
+    assert message_problems(message.blocks, message.text) == []
+    return message.to_payload()
 
 
 def assert_valid_view(view: View) -> dict[str, Any]:
-    """A modal Slack accepts: title/submit/close ≤ 24, ≤ 100 blocks, every block valid."""
-    view.validate_json()
-    payload = view.to_dict()
-    assert 1 <= len(payload["blocks"]) <= VIEW_BLOCKS_MAX
-    for key in ("title", "submit", "close"):
-        if key in payload:
-            assert 1 <= len(payload[key]["text"]) <= 24
-            assert payload[key]["type"] == "plain_text"
-    assert len(payload.get("private_metadata", "")) <= 3000
-    assert_valid_blocks(view.blocks)
-    return payload
+    """A modal or Home tab Slack accepts (blocks.validate). Returns it as a dict."""
+    assert view_problems(view) == []
+    return view.to_dict()
 
 
 def nodes_of(payload: Any, kind: str) -> list[dict[str, Any]]:

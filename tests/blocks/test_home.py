@@ -8,6 +8,7 @@ from typing import Any
 
 from blocks.home import home_view
 from blocks.ids import ActionId
+from blocks.limits import VIEW_BLOCKS_MAX
 from bot.config import Practice
 from bot.domain.items import Item, Status
 from bot.domain.lanes import Privacy
@@ -19,7 +20,6 @@ from tests.blocks.conftest import (
     NOW,
     PHONE,
     REFERENCE,
-    VIEW_BLOCKS_MAX,
     assert_valid_view,
     make_claimed,
     make_hostile_item,
