@@ -4,6 +4,7 @@ every exception into that row's outcome."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -55,8 +56,20 @@ class Delivery:
         self._home = home
         self.reconciler = Reconciler(client)
         self._permalinks: dict[str, str | None] = {}
+        self._send_at: dict[int, datetime | None] = {}
 
-    async def deliver(self, entry: OutboxEntry, now: datetime) -> Outcome:
+    async def deliver(
+        self, entry: OutboxEntry, now: datetime, send_at: datetime | None = None
+    ) -> Outcome:
+        """Deliver `entry`; its Slack write waits for `send_at` (its channel's pace), while
+        reading and rendering happen before, so the wait hides them."""
+        self._send_at[entry.id] = send_at
+        try:
+            return await self._deliver(entry, now)
+        finally:
+            self._send_at.pop(entry.id, None)
+
+    async def _deliver(self, entry: OutboxEntry, now: datetime) -> Outcome:
         if entry.kind == CARD:
             return await self._card(entry, now)
         if entry.kind == THREAD:
@@ -88,13 +101,15 @@ class Delivery:
                 card = await self._remember_card(card, found[0], found[1])
         if card.ts is None:
             response = await self._post(
-                card.channel, CARD_METADATA, {"item": item.key, "card": card.id}, message
+                entry, card.channel, CARD_METADATA, {"item": item.key, "card": card.id}, message
             )
+            answered = self._clock.now()
             await self._remember_card(card, str(response["channel"]), str(response["ts"]))
             log.info("card posted key=%s channel=%s", item.key, response["channel"])
-            return Outcome(sent=True, ts=str(response["ts"]))
+            return Outcome(sent=True, ts=str(response["ts"]), answered_at=answered)
+        await self._wait_for_pace(entry)
         await self._client.chat_update(channel=card.channel_id, ts=card.ts, **message)
-        return Outcome(sent=True, ts=card.ts)
+        return Outcome(sent=True, ts=card.ts, answered_at=self._clock.now())
 
     async def _thread_entry(self, entry: OutboxEntry) -> Outcome:
         async with self._uow() as tx:
@@ -105,6 +120,7 @@ class Delivery:
         if entry.maybe_sent and await self.reconciler.thread_entry_exists(entry):
             return Outcome(sent=True)
         response = await self._post(
+            entry,
             entry.card_channel_id or entry.channel,
             ENTRY_METADATA,
             {"item": item.key, "outbox": entry.id},
@@ -122,7 +138,7 @@ class Delivery:
         if entry.maybe_sent and await self.reconciler.message_exists(entry):
             return Outcome(sent=True)
         response = await self._post(
-            entry.channel, ENTRY_METADATA, {"item": item.key, "outbox": entry.id}, message
+            entry, entry.channel, ENTRY_METADATA, {"item": item.key, "outbox": entry.id}, message
         )
         return Outcome(sent=True, ts=str(response["ts"]))
 
@@ -133,7 +149,9 @@ class Delivery:
         message = self._renderer.operations_notice(template, {"dead": dead})
         if entry.maybe_sent and await self.reconciler.message_exists(entry):
             return Outcome(sent=True)
-        response = await self._post(entry.channel, ENTRY_METADATA, {"outbox": entry.id}, message)
+        response = await self._post(
+            entry, entry.channel, ENTRY_METADATA, {"outbox": entry.id}, message
+        )
         return Outcome(sent=True, ts=str(response["ts"]))
 
     async def _home_tab(self, entry: OutboxEntry) -> Outcome:
@@ -141,6 +159,7 @@ class Delivery:
             return Outcome(sent=True)
         user = entry.channel.removeprefix("home:")
         data = await self._home(user)
+        await self._wait_for_pace(entry)
         await self._client.views_publish(user_id=user, view=self._renderer.home(data))
         return Outcome(sent=True)
 
@@ -154,11 +173,24 @@ class Delivery:
             self._permalinks[key] = str(response.get("permalink") or "") or None
         return self._permalinks[key]
 
+    async def _wait_for_pace(self, entry: OutboxEntry) -> None:
+        send_at = self._send_at.get(entry.id)
+        if send_at is not None:
+            wait = (send_at - self._clock.now()).total_seconds()
+            if wait > 0:
+                await asyncio.sleep(wait)
+
     async def _post(
-        self, channel: str, event_type: str, payload: dict[str, Any], message: dict[str, Any]
+        self,
+        entry: OutboxEntry,
+        channel: str,
+        event_type: str,
+        payload: dict[str, Any],
+        message: dict[str, Any],
     ) -> Any:
         """Post with message metadata naming what this is, so a post whose outcome was lost
         can be recognised in Slack later (see bot/outbox/reconcile.py)."""
+        await self._wait_for_pace(entry)
         return await self._client.chat_postMessage(
             channel=channel,
             metadata={"event_type": event_type, "event_payload": payload},

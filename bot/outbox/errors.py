@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import traceback
 from dataclasses import dataclass
+from datetime import datetime
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -34,6 +35,7 @@ class Outcome:
     own_error: bool = False
     dead: str | None = None
     error: str = ""
+    answered_at: datetime | None = None  # when Slack's answer came: the pace counts from it
 
 
 def rate_limited(err: SlackApiError, key: str) -> Outcome:

@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 
 DEAD_LETTER_NOTICE = "dead_letter"  # blocks.notices.DEAD_LETTER
 DEAD_LETTER_NOTICE_DELAY = timedelta(minutes=1)
+# The running worker leases a row this long before its channel's pace frees it, so reading
+# and rendering it overlap the wait; its Slack call still waits for the pace.
+LOOKAHEAD = timedelta(milliseconds=250)
 
 
 @dataclass
@@ -88,27 +91,57 @@ class Outbox:
 
     # -- the loop ------------------------------------------------------------------------
 
-    async def run(self, stop: asyncio.Event, *, idle_poll: float = 1.0) -> None:
-        """Drain until `stop` is set; a failing drain is logged and retried, never fatal."""
-        while not stop.is_set():
-            self._wake.clear()
-            try:
-                report = await self.drain_once()
-            except Exception as err:
-                log.error("outbox drain failed (%s); retrying", type(err).__name__)
-                report = DrainReport()
-            if report.delivered_anything:
-                continue
-            delay = idle_poll
-            if report.next_due is not None:
-                seconds = (report.next_due - self._clock.now()).total_seconds()
-                delay = min(idle_poll, max(seconds, 0.01))
-            waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-            _, pending = await asyncio.wait(
-                waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED
-            )
-            for waiter in pending:
-                waiter.cancel()
+    async def run(
+        self, stop: asyncio.Event, *, idle_poll: float = 1.0, finish_within: float = 10.0
+    ) -> None:
+        """Deliver until `stop` is set. Each row goes as its own task, so a channel whose
+        pace allows the next post gets it at once, whatever another channel's call is
+        doing; a failing round is logged and retried, never fatal. On stop, calls in
+        flight get `finish_within` seconds to be answered and recorded."""
+        inflight: dict[int, asyncio.Task[Outcome]] = {}
+        renewing = asyncio.create_task(self._renew_while(lambda: list(inflight)))
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                next_due = await self._start_due_rows(inflight)
+                delay = idle_poll
+                if next_due is not None:
+                    seconds = (next_due - self._clock.now()).total_seconds()
+                    delay = min(idle_poll, max(seconds, 0.005))
+                waiters = [
+                    asyncio.ensure_future(self._wake.wait()),
+                    asyncio.ensure_future(stop.wait()),
+                ]
+                _, pending = await asyncio.wait(
+                    waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED
+                )
+                for waiter in pending:
+                    waiter.cancel()
+        finally:
+            if inflight:
+                _, late = await asyncio.wait(list(inflight.values()), timeout=finish_within)
+                for task in late:
+                    task.cancel()
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
+
+    async def _start_due_rows(self, inflight: dict[int, asyncio.Task[Outcome]]) -> datetime | None:
+        """Lease what may go now and start each row's delivery; when to look again."""
+        try:
+            for entry, send_at in await self._lease(self._clock.now(), LOOKAHEAD):
+                task = asyncio.create_task(self._deliver_and_record(entry, send_at))
+                inflight[entry.id] = task
+                task.add_done_callback(lambda _, row=entry.id: self._finished(inflight, row))
+            next_due, _ = await self._next_due()
+        except Exception as err:
+            log.error("outbox round failed (%s); retrying", type(err).__name__)
+            return None
+        return next_due
+
+    def _finished(self, inflight: dict[int, asyncio.Task[Outcome]], row: int) -> None:
+        inflight.pop(row, None)
+        self._wake.set()  # its channel's pace is known now: look again
 
     async def drain_until_idle(
         self, *, advance: Callable[[timedelta], object] | None = None, max_rounds: int = 10_000
@@ -139,10 +172,11 @@ class Outbox:
         chosen = await self._lease(now)
         report = DrainReport()
         if chosen:
-            renewing = asyncio.create_task(self._renew_leases([e.id for e in chosen]))
+            ids = [e.id for e, _ in chosen]
+            renewing = asyncio.create_task(self._renew_while(lambda: ids))
             try:
                 outcomes = await asyncio.gather(
-                    *(self._deliver_and_record(entry) for entry in chosen)
+                    *(self._deliver_and_record(entry) for entry, _ in chosen)
                 )
             finally:
                 renewing.cancel()
@@ -159,7 +193,12 @@ class Outbox:
         report.next_due, report.waiting = await self._next_due()
         return report
 
-    async def _lease(self, now: datetime) -> list[OutboxEntry]:
+    async def _lease(
+        self, now: datetime, lookahead: timedelta = timedelta(0)
+    ) -> list[tuple[OutboxEntry, datetime | None]]:
+        """Lease at most one row per pacing key. With `lookahead`, a key whose pace frees it
+        within that is taken too, with the moment its write may go (the delivery reads and
+        renders meanwhile); without, only keys free now."""
         async with self._uow() as tx:
             if self.slack.failing:
                 entries = await self._probe(tx, now)
@@ -187,7 +226,7 @@ class Outbox:
                 if entry.kind == THREAD and entry.card_ts is None:
                     continue
                 key = pace_key(entry)
-                if key in paced or key in taken_keys:
+                if key in taken_keys or paced.get(key, now) > now + lookahead:
                     continue
                 taken_keys.add(key)
                 chosen.append(entry)
@@ -204,7 +243,7 @@ class Outbox:
                 # Held while in flight; the answer sets the real pace (see _record).
                 await tx.outbox.hold_key(pace_key(entry), until)
             await tx.commit()
-        return chosen
+        return [(e, paced.get(pace_key(e))) for e in chosen]
 
     async def _probe(self, tx: UnitOfWork, now: datetime) -> list[OutboxEntry]:
         """While Slack fails, one row at a time finds out whether it is back."""
@@ -219,12 +258,15 @@ class Outbox:
         self.slack.failed(now)  # the next probe, unless this one is answered
         return [probe]
 
-    async def _renew_leases(self, ids: list[int]) -> None:
-        """Renew this worker's leases while its calls are in flight (they may take up to the
+    async def _renew_while(self, in_flight: Callable[[], list[int]]) -> None:
+        """Renew this worker's leases on the rows in flight (a call may take up to the
         client's timeout); a crashed worker stops renewing and its rows go free."""
         every = self.pacing.lease_seconds / 3
         while True:
             await asyncio.sleep(every)
+            ids = in_flight()
+            if not ids:
+                continue
             until = self._clock.now() + timedelta(seconds=self.pacing.lease_seconds)
             try:
                 async with self._uow() as tx:
@@ -251,10 +293,12 @@ class Outbox:
 
     # -- one row ---------------------------------------------------------------------------
 
-    async def _deliver_and_record(self, entry: OutboxEntry) -> Outcome:
+    async def _deliver_and_record(
+        self, entry: OutboxEntry, send_at: datetime | None = None
+    ) -> Outcome:
         """Deliver one row and record what became of it, whatever happens: one row's
         exception is that row's outcome, never the batch's."""
-        outcome = await self._deliver(entry)
+        outcome = await self._deliver(entry, send_at)
         try:
             if await self._record(entry, outcome) and outcome.dead is None:
                 outcome = Outcome(dead=outcome.error, error=outcome.error)
@@ -268,9 +312,9 @@ class Outbox:
             )
         return outcome
 
-    async def _deliver(self, entry: OutboxEntry) -> Outcome:
+    async def _deliver(self, entry: OutboxEntry, send_at: datetime | None = None) -> Outcome:
         try:
-            return await self._delivery.deliver(entry, self._clock.now())
+            return await self._delivery.deliver(entry, self._clock.now(), send_at)
         except SlackApiError as err:
             try:
                 return await self._outcome_of_api_error(entry, err)
@@ -312,7 +356,7 @@ class Outbox:
         dead = outcome.dead is not None
         now = self._clock.now()
         key = pace_key(entry)
-        next_at = now + self.pacing.interval(key)
+        next_at = (outcome.answered_at or now) + self.pacing.interval(key)
         async with self._uow() as tx:
             if outcome.slack_trouble:
                 self.slack.failed(now)
