@@ -19,6 +19,7 @@ from bot.outbox import Outbox, Pacing
 from bot.services.items import ItemServices
 from bot.services.queues import QueueQueries
 from bot.services.work import WorkServices
+from bot.slack_status import SlackStatus, configured_identity
 from storage.db import create_engine, session_factory
 from storage.uow import UnitOfWorkFactory
 
@@ -39,6 +40,7 @@ class Deps:
     queues: QueueQueries
     outbox: Outbox
     client: AsyncWebClient
+    slack: SlackStatus  # the bot's identity and Slack's health, learned off the request path
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -93,4 +95,10 @@ def build_deps(
         queues=queues,
         outbox=outbox,
         client=web_client(settings, for_outbox=False),
+        # A client that never sleeps on a 429: the check defers itself by Retry-After.
+        slack=SlackStatus(
+            web_client(settings, for_outbox=True),
+            configured=configured_identity(settings),
+            on_recovered=outbox.wake,
+        ),
     )

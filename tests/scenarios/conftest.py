@@ -8,7 +8,7 @@ Retry-After is honoured by moving time, not by sleeping.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -134,9 +134,14 @@ async def start_clinic(
     practice: Practice,
     clock: ManualClock,
     stub: SlackStub,
+    env: Mapping[str, str] | None = None,
 ) -> tuple[Clinic, web.AppRunner]:
     settings = settings_from_env(
-        {"SLACK_BOT_TOKEN": "xoxb-scenario", "SLACK_SIGNING_SECRET": SIGNING_SECRET},
+        {
+            "SLACK_BOT_TOKEN": "xoxb-scenario",
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            **(env or {}),
+        },
         database_url=database_url,
         slack_api_url=stub.base_url,
         port=0,
