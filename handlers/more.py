@@ -22,7 +22,7 @@ from blocks.modals.wait import wait_errors, wait_form_from_view, wait_modal
 from bot.deps import Deps
 from bot.domain.items import Action, Item
 from handlers.deadline import answer_card_action, answer_submission
-from handlers.forms import open_item_form
+from handlers.forms import FormTrigger, open_item_form
 
 log = logging.getLogger(__name__)
 
@@ -61,20 +61,19 @@ async def on_more_chosen(
         log.warning("more menu: unknown option on %s", action.get("block_id", "?"))
         return
     what, key = chosen
-    user = body["user"]["id"]
+    trigger = FormTrigger.of(body)
     if what is More.PROMISE:
         # Promises live with their own feature; imported here so this module does not
         # depend on that one at import time.
         from handlers.promises import open_promise_modal
 
-        await open_promise_modal(client, deps, body["trigger_id"], key, user)
+        await open_promise_modal(client, deps, trigger, key)
         return
     await open_item_form(
         client,
         deps,
-        body["trigger_id"],
+        trigger,
         key,
-        user,
         _FORM_ACTIONS[what],
         lambda item: _form(what, key, item, deps),
     )

@@ -18,7 +18,7 @@ from bot.domain.items import Action, Item, Refusal
 from bot.services.base import Done
 from bot.services.work import NoteIncomplete
 from handlers.deadline import answer_card_action, answer_submission
-from handlers.forms import open_item_form
+from handlers.forms import FormTrigger, open_item_form
 
 NOT_TRACKED = "Not tracked: a promise needs words and a deadline in the future."
 ALREADY_KEPT = "That promise is already marked kept, or it is not on this item any more."
@@ -30,7 +30,7 @@ def register(app: AsyncApp) -> None:
 
 
 async def open_promise_modal(
-    client: AsyncWebClient, deps: Deps, trigger_id: str, item_key: str, user: str
+    client: AsyncWebClient, deps: Deps, trigger: FormTrigger, item_key: str
 ) -> None:
     """Open the Promise modal for `item_key` (the card's More menu calls this).
 
@@ -42,7 +42,7 @@ async def open_promise_modal(
         open_promises = await deps.work.open_promises(item.key)
         return promise_modal(item, open_promises, item_metadata(item.key), deps.practice.timezone)
 
-    await open_item_form(client, deps, trigger_id, item_key, user, Action.PROMISE, form)
+    await open_item_form(client, deps, trigger, item_key, Action.PROMISE, form)
 
 
 async def on_promise_submitted(
