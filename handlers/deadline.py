@@ -1,7 +1,8 @@
 """Slack's 3-second deadline: commit first when the database is quick, never miss the ack.
 
-`answer_submission` answers a modal's submission and `answer_card_action` a card's button;
-both wait for the commit only as long as the ack budget allows.
+`answer_submission` answers a modal's submission, waiting for the commit as long as the ack
+budget allows, since its ack carries the outcome (errors, the updated modal). A button's ack
+carries nothing Slack shows, so `answer_card_action` acks at once and reports afterwards.
 """
 
 from __future__ import annotations
@@ -97,13 +98,14 @@ async def answer_card_action(
     deps: Deps,
     work: Awaitable[T],
 ) -> T:
-    """Commit (within the ack budget), ack, and show a refusal only to the person who clicked.
+    """Ack at once, then commit, and show a refusal only to the person who clicked.
 
-    The card itself is edited by the outbox: nothing else to send from here.
+    Slack ignores what a block_actions ack says, so waiting for the commit first would only
+    risk Slack's error mark when the database is slow. The card itself is edited by the
+    outbox: nothing else to send from here.
     """
-    future, _ = await within_ack_budget(work)
     await ack()
-    result = await future
+    result = await work
     if isinstance(result, Refusal):
         message = refusal_message(result, deps.practice.timezone)
         await client.chat_postEphemeral(
