@@ -20,6 +20,7 @@ from bot.deps import Deps
 from bot.domain.items import Refusal
 from bot.services.base import Done
 from bot.services.work import NoteIncomplete
+from handlers.errors import report_error
 
 log = logging.getLogger(__name__)
 
@@ -97,18 +98,26 @@ async def answer_card_action(
     client: AsyncWebClient,
     deps: Deps,
     work: Awaitable[T],
-) -> T:
-    """Ack at once, then commit, and show a refusal only to the person who clicked.
+) -> T | None:
+    """Ack at once, then commit, and show a refusal only to the person who clicked; None
+    when it failed (the person got an error reference).
 
     Slack ignores what a block_actions ack says, so waiting for the commit first would only
     risk Slack's error mark when the database is slow. The card itself is edited by the
     outbox: nothing else to send from here.
     """
     await ack()
-    result = await work
-    if isinstance(result, Refusal):
-        message = refusal_message(result, deps.practice.timezone)
-        await client.chat_postEphemeral(
-            channel=body["channel"]["id"], user=body["user"]["id"], **message.to_payload()
-        )
+    try:
+        result = await work
+        if isinstance(result, Refusal):
+            message = refusal_message(result, deps.practice.timezone)
+            await client.chat_postEphemeral(
+                channel=body["channel"]["id"], user=body["user"]["id"], **message.to_payload()
+            )
+    except Exception as error:
+        # Not raised: Bolt loses an ack already sent when its listener fails within moments
+        # of acking, and Slack then shows the click as failed 3 s later. Listeners run only
+        # for requests that passed verification.
+        await report_error(error, body, client, verified=True)
+        return None
     return result

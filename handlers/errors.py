@@ -48,6 +48,14 @@ def _user_and_channel(body: dict[str, Any]) -> tuple[str | None, str | None]:
 async def on_error(
     error: Exception, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
+    await report_error(error, body, client, verified=bool(context.get(VERIFIED)))
+
+
+async def report_error(
+    error: Exception, body: dict[str, Any], client: AsyncWebClient, *, verified: bool
+) -> None:
+    """Log `error` with a reference and, for a verified request, give its person that
+    reference. Also for listeners that must not raise after acking (handlers/deadline.py)."""
     reference = new_reference()
     # Never the body: it carries what people typed. Only its type and the traceback.
     log.error(
@@ -57,7 +65,7 @@ async def on_error(
         exc_info=error,
     )
     user, channel = _user_and_channel(body)
-    if user is None or not context.get(VERIFIED):
+    if user is None or not verified:
         return
     message = error_message(reference).to_payload()
     try:

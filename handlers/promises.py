@@ -61,12 +61,18 @@ async def on_promise_submitted(
     )
 
 
-async def _fulfil(deps: Deps, item_key: str, actor: str, promise_id: int) -> Done | Refusal | None:
-    """Mark the promise kept; None when it is not open on the item (kept already, a double
-    click, or an old card)."""
+async def _fulfil(
+    deps: Deps, client: AsyncWebClient, body: dict[str, Any], item_key: str, promise_id: int
+) -> Done | Refusal | None:
+    """Mark the promise kept; when it is not open on the item (kept already, a double click,
+    or an old card) tell the clicker so and return None."""
+    user = body["user"]["id"]
     try:
-        return await deps.work.fulfil_promise(item_key=item_key, actor=actor, promise_id=promise_id)
+        return await deps.work.fulfil_promise(item_key=item_key, actor=user, promise_id=promise_id)
     except NoteIncomplete:
+        await client.chat_postEphemeral(
+            channel=body["channel"]["id"], user=user, **notice(ALREADY_KEPT).to_payload()
+        )
         return None
 
 
@@ -78,9 +84,4 @@ async def on_promise_kept(
         await ack()
         return
     key, promise_id = parsed
-    user = body["user"]["id"]
-    result = await answer_card_action(ack, body, client, deps, _fulfil(deps, key, user, promise_id))
-    if result is None:
-        await client.chat_postEphemeral(
-            channel=body["channel"]["id"], user=user, **notice(ALREADY_KEPT).to_payload()
-        )
+    await answer_card_action(ack, body, client, deps, _fulfil(deps, client, body, key, promise_id))
