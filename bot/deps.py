@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from blocks.render import PracticeRenderer
 from bot.clock import Clock, SystemClock
 from bot.config import Practice, Settings, load_practice
+from bot.in_flight import InFlight
 from bot.outbox import Outbox, Pacing
 from bot.services.items import ItemServices
 from bot.services.queues import QueueQueries
@@ -41,6 +42,7 @@ class Deps:
     outbox: Outbox
     client: AsyncWebClient
     slack: SlackStatus  # the bot's identity and Slack's health, learned off the request path
+    after_ack: InFlight  # button clicks still committing after Slack was answered
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -101,4 +103,5 @@ def build_deps(
             configured=configured_identity(settings),
             on_recovered=outbox.wake,
         ),
+        after_ack=InFlight(),
     )

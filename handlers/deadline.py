@@ -106,7 +106,14 @@ async def answer_card_action(
     risk Slack's error mark when the database is slow. The card itself is edited by the
     outbox: nothing else to send from here.
     """
-    await ack()
+    async with deps.after_ack.track():
+        await ack()
+        return await _after_ack(body, client, deps, work)
+
+
+async def _after_ack(
+    body: dict[str, Any], client: AsyncWebClient, deps: Deps, work: Awaitable[T]
+) -> T | None:
     try:
         result = await work
         if isinstance(result, Refusal):

@@ -7,6 +7,7 @@ Retry-After is honoured by moving time, not by sleeping.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass
@@ -50,8 +51,15 @@ class Clinic:
         return self.deps.practice
 
     async def deliver(self) -> DrainReport:
-        """Let the outbox send everything it can, moving the clock past any wait."""
+        """Let the outbox send everything it can, moving the clock past any wait (after the
+        clicks already answered have committed)."""
+        await self.settled()
         return await self.deps.outbox.drain_until_idle(advance=self.clock.advance)
+
+    async def settled(self) -> None:
+        """Wait until button clicks the app answered at once have committed."""
+        async with asyncio.timeout(10):
+            await self.deps.after_ack.idle()
 
     def channel(self, lane: str) -> str:
         return self.stub.channel_id(self.practice.lane(lane).channel)

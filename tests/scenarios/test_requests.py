@@ -103,11 +103,8 @@ async def test_a_claim_click_is_answered_before_its_commit_and_the_claim_follows
     assert response.status == 200
     assert answered_in < PROMPT_ACK_SECONDS
     # The click was not lost: the claim commits once the lock is gone.
-    for _ in range(200):
-        item = await clinic.deps.services.get(key)
-        if item is not None and item.owner == FRONT_DESK:
-            break
-        await asyncio.sleep(0.05)
+    await clinic.settled()
+    item = await clinic.deps.services.get(key)
     assert item is not None and item.owner == FRONT_DESK
 
 

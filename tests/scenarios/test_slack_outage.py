@@ -146,6 +146,7 @@ async def test_no_request_asks_slack_who_the_bot_is(clinic: Clinic) -> None:
     assert (await clinic.slack.slash_command(FRONT_DESK, Command.CQ, "help")).status == 200
 
     assert len(clinic.stub.calls_to("auth.test")) == asked_at_start
+    await clinic.settled()
     item = await clinic.deps.services.get(key)
     assert item is not None and item.owner == FRONT_DESK
 
