@@ -1,4 +1,5 @@
-"""Messages only the person who acted sees: why it was refused, an error reference, a notice."""
+"""Messages only the person who acted sees: why it was refused, an error reference, a form
+that could not open, a notice."""
 
 from __future__ import annotations
 
@@ -72,6 +73,11 @@ def refusal_message(refusal: Refusal, tz: ZoneInfo, env: Environment | None = No
 def error_message(reference: str, env: Environment | None = None) -> Message:
     """Something failed that is not a refusal: give the logged reference; say nothing was saved."""
     return _message(render(env or default_environment(), "error.j2", reference=reference))
+
+
+def form_not_opened(env: Environment | None = None) -> Message:
+    """Slack refused to open a form (expired trigger, outage): say so and to try again."""
+    return _message(render(env or default_environment(), "notice.form_not_opened.j2"))
 
 
 def notice(text: str) -> Message:

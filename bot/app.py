@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.authorization import AuthorizeResult
 
 from bot.deps import Deps
 from handlers import (
@@ -53,10 +54,33 @@ def quiet_slack_loggers() -> None:
     logging.getLogger("slack_bolt").setLevel(logging.ERROR)
 
 
+def authorize_from(deps: Deps) -> Callable[..., Awaitable[AuthorizeResult]]:
+    """Authorize every request with the bot token and the identity already known.
+
+    Bolt's single-workspace authorization calls `auth.test` on a process's first request
+    and caches only a success, so after a restart during a Slack outage no request could be
+    served. The identity comes from the configuration or the background check instead
+    (bot/slack_status.py); until it is known, requests are served with the token alone.
+    """
+
+    async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+        identity = deps.slack.identity
+        return AuthorizeResult(
+            enterprise_id=enterprise_id,
+            team_id=team_id or (identity.team_id if identity else None),
+            bot_token=deps.settings.slack_bot_token,
+            bot_user_id=identity.user_id if identity else None,
+            bot_id=identity.bot_id if identity else None,
+        )
+
+    return authorize
+
+
 def build_app(deps: Deps) -> AsyncApp:
     quiet_slack_loggers()
     app = AsyncApp(
         client=deps.client,
+        authorize=authorize_from(deps),
         signing_secret=deps.settings.slack_signing_secret or "",
         process_before_response=False,
         raise_error_for_unhandled_request=False,
@@ -69,6 +93,7 @@ def build_app(deps: Deps) -> AsyncApp:
         return await next()
 
     app.use(provide_deps)
+    app.use(errors.note_verified)
     for feature in FEATURES:
         feature.register(app)
     return app

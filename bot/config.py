@@ -796,6 +796,9 @@ class Settings:
     # Seconds between posts to one channel, counted from Slack's answer (Slack: about 1 a
     # second). Tests and the sandbox may go faster than Slack.
     post_interval: float = 1.0
+    # The bot's own identity, so requests never wait for Slack's auth.test to learn it.
+    slack_bot_user_id: str | None = None
+    slack_bot_id: str | None = None
 
     @property
     def socket_mode(self) -> bool:
@@ -819,7 +822,11 @@ _ENV_VARS: Mapping[str, str] = {
     "practice_file": "CAREQUEUE_PRACTICE_FILE",
     "log_level": "LOG_LEVEL",
     "post_interval": "CAREQUEUE_POST_INTERVAL",
+    "slack_bot_user_id": "SLACK_BOT_USER_ID",
+    "slack_bot_id": "SLACK_BOT_ID",
 }
+_BOT_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_BOT_ID = re.compile(r"^B[A-Z0-9]{2,}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -879,6 +886,7 @@ def settings_from_env(env: Mapping[str, str], **overrides: object) -> Settings:
                 f"not {_shown(values['post_interval'])}"
             )
         values["post_interval"] = interval
+    problems.extend(_bot_identity_problems(values, sources))
     if problems:
         raise ConfigError(problems)
 
@@ -890,6 +898,24 @@ def settings_from_env(env: Mapping[str, str], **overrides: object) -> Settings:
     if "practice_file" in values:
         values["practice_file"] = Path(str(values["practice_file"])).expanduser()
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def _bot_identity_problems(values: Mapping[str, object], sources: Mapping[str, str]) -> list[str]:
+    problems = []
+    user_id, bot_id = values.get("slack_bot_user_id"), values.get("slack_bot_id")
+    if user_id is not None and not _BOT_USER_ID.match(str(user_id)):
+        problems.append(
+            f"{sources['slack_bot_user_id']}: must be the bot's user id like U0123ABCD "
+            f"(auth.test's user_id), not {_shown(user_id)}"
+        )
+    if bot_id is not None and not _BOT_ID.match(str(bot_id)):
+        problems.append(
+            f"{sources['slack_bot_id']}: must be a bot id like B0123ABCD (auth.test's bot_id), "
+            f"not {_shown(bot_id)}"
+        )
+    if bot_id is not None and user_id is None:
+        problems.append(f"{sources['slack_bot_id']}: set SLACK_BOT_USER_ID with it")
+    return problems
 
 
 def normalize_database_url(url: str) -> str:

@@ -16,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from blocks.render import PracticeRenderer
 from bot.clock import Clock, SystemClock
 from bot.config import Practice, Settings, load_practice
+from bot.in_flight import InFlight
 from bot.outbox import Outbox, Pacing
 from bot.services.items import ItemServices
 from bot.services.queues import QueueQueries
 from bot.services.work import WorkServices
+from bot.slack_status import SlackStatus, configured_identity
 from storage.db import create_engine, session_factory
 from storage.uow import UnitOfWorkFactory
 
@@ -40,6 +42,8 @@ class Deps:
     queues: QueueQueries
     outbox: Outbox
     client: AsyncWebClient
+    slack: SlackStatus  # the bot's identity and Slack's health, learned off the request path
+    after_ack: InFlight  # button clicks still committing after Slack was answered
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -100,4 +104,11 @@ def build_deps(
         queues=queues,
         outbox=outbox,
         client=web_client(settings, for_outbox=False),
+        # A client that never sleeps on a 429: the check defers itself by Retry-After.
+        slack=SlackStatus(
+            web_client(settings, for_outbox=True),
+            configured=configured_identity(settings),
+            on_recovered=outbox.wake,
+        ),
+        after_ack=InFlight(),
     )

@@ -1,5 +1,5 @@
-"""The one aiohttp application: /slack/events (HTTP mode), /healthz, the outbox worker and
-the scheduled jobs."""
+"""The one aiohttp application: /slack/events (HTTP mode), /healthz, the outbox worker, the
+scheduled jobs and the background Slack check."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 
 from bot.deps import Deps
 from bot.jobs import Jobs
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 DEPS_KEY = web.AppKey("deps", Deps)
 BOLT_KEY = web.AppKey("bolt", AsyncApp)
 JOBS_KEY = web.AppKey("jobs", Jobs)
+VERIFIER_KEY = web.AppKey("verifier", SignatureVerifier)
 
 
 def build_web_app(
@@ -28,14 +30,16 @@ def build_web_app(
     """Serve Slack's requests (when not in Socket Mode) and health on one aiohttp app.
 
     With `run_outbox`, the outbox worker and the scheduled jobs (`web_app[JOBS_KEY]`) run on
-    the same event loop for the app's lifetime.
+    the same event loop for the app's lifetime; the Slack check always does.
     """
     web_app = web.Application()
     web_app[DEPS_KEY] = deps
     web_app[BOLT_KEY] = bolt
     if http_events:
+        web_app[VERIFIER_KEY] = SignatureVerifier(deps.settings.slack_signing_secret or "")
         web_app.router.add_post("/slack/events", _slack_events)
     web_app.router.add_get("/healthz", _healthz)
+    web_app.cleanup_ctx.append(_slack_check)
     if run_outbox:
         web_app[JOBS_KEY] = Jobs(deps)
         web_app.cleanup_ctx.append(_outbox_worker)
@@ -44,10 +48,32 @@ def build_web_app(
 
 
 async def _slack_events(request: web.Request) -> web.Response:
+    """Dispatch a request Slack signed; anything else gets 401 and nothing else, ever.
+
+    Verified before Bolt sees it: a request Bolt cannot verify (a timestamp that is not a
+    number makes its check raise) would otherwise reach the error handler with a body
+    naming any user. Bolt still verifies again (defence in depth).
+    """
     bolt = request.app[BOLT_KEY]
     bolt_request = await to_bolt_request(request)
+    if not _signed_by_slack(request, bolt_request.raw_body):
+        log.warning("rejected a request to /slack/events that Slack did not sign")
+        return web.Response(status=401)
     bolt_response = await bolt.async_dispatch(bolt_request)
     return await to_aiohttp_response(bolt_response)
+
+
+def _signed_by_slack(request: web.Request, body: str) -> bool:
+    if not request.app[DEPS_KEY].settings.slack_signing_secret:
+        return False  # an empty secret would let anyone sign
+    try:
+        return request.app[VERIFIER_KEY].is_valid(
+            body=body,
+            timestamp=request.headers.get("X-Slack-Request-Timestamp", ""),
+            signature=request.headers.get("X-Slack-Signature", ""),
+        )
+    except Exception:  # a malformed header is no signature: whatever it raised, unverified
+        return False
 
 
 async def _healthz(request: web.Request) -> web.Response:
@@ -64,6 +90,9 @@ async def _healthz(request: web.Request) -> web.Response:
             "database": "ok",
             # dead: Slack writes held back until someone requeues them (`carequeue outbox`).
             "outbox": {"pending": counts.get("pending", 0), "dead": counts.get("dead", 0)},
+            # From the background check, not asked now: Slack being down is no reason to
+            # restart a process that still stores every request.
+            "slack": deps.slack.health.value,
         }
     )
 
@@ -77,6 +106,15 @@ async def _outbox_worker(web_app: web.Application) -> AsyncIterator[None]:
     deps.outbox.wake()
     with contextlib.suppress(asyncio.CancelledError):
         await asyncio.wait_for(task, timeout=10)
+
+
+async def _slack_check(web_app: web.Application) -> AsyncIterator[None]:
+    """Learn the bot's identity and Slack's health in the background (bot/slack_status.py)."""
+    task = asyncio.create_task(web_app[DEPS_KEY].slack.run(), name="slack-check")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _scheduled_jobs(web_app: web.Application) -> AsyncIterator[None]:

@@ -25,7 +25,7 @@ from bot.deps import Deps
 from bot.domain.callbacks import attempt_problems
 from bot.domain.items import Action, Item, Refusal
 from handlers.deadline import answer_submission
-from handlers.forms import open_item_form, open_modal
+from handlers.forms import FormTrigger, open_item_form, open_modal
 
 
 def register(app: AsyncApp) -> None:
@@ -38,21 +38,21 @@ async def on_log_call_clicked(
     ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
 ) -> None:
     await ack()
-    await open_attempt_modal(client, deps, body["trigger_id"], action["value"], body["user"]["id"])
+    await open_attempt_modal(client, deps, FormTrigger.of(body), action["value"])
 
 
 async def open_attempt_modal(
-    client: AsyncWebClient, deps: Deps, trigger_id: str, item_key: str, user: str
+    client: AsyncWebClient, deps: Deps, trigger: FormTrigger, item_key: str
 ) -> None:
-    """Open the Log call modal for `item_key` with `trigger_id` (a card button, `/cq log`).
+    """Open the Log call modal for `item_key` with the trigger (a card button, `/cq log`).
 
     A loading modal opens at once (the trigger lives 3 s); it becomes the form, or says why
-    `user` cannot log a call on this item (not theirs, not claimed, closed, no such item).
+    the person cannot log a call on this item (not theirs, not claimed, closed, no such item).
     The form shows the callback phone, so opening it is recorded like Details.
     """
 
     async def form(item: Item) -> View:
-        seen = await deps.services.view_details(item_key=item_key, actor=user)
+        seen = await deps.services.view_details(item_key=item_key, actor=trigger.user)
         if isinstance(seen, Refusal):
             return message_modal(item_key, refusal_message(seen, deps.practice.timezone))
         return attempt_modal(
@@ -65,7 +65,7 @@ async def open_attempt_modal(
             tz=deps.practice.timezone,
         )
 
-    await open_item_form(client, deps, trigger_id, item_key, user, Action.LOG_ATTEMPT, form)
+    await open_item_form(client, deps, trigger, item_key, Action.LOG_ATTEMPT, form)
 
 
 async def on_attempt_submitted(
@@ -116,4 +116,4 @@ async def on_view_attempt_clicked(
         of = deps.practice.lane(item.lane).cadence.attempts
         return attempt_note_modal(key, attempt, deps.practice.timezone, of)
 
-    await open_modal(client, body["trigger_id"], title, view)
+    await open_modal(client, deps, FormTrigger.of(body), title, view)

@@ -15,7 +15,7 @@ from blocks.modals.status import message_modal
 from bot.deps import Deps
 from bot.domain.items import Refusal
 from handlers.deadline import answer_card_action
-from handlers.forms import open_modal
+from handlers.forms import FormTrigger, open_modal
 
 
 def register(app: AsyncApp) -> None:
@@ -64,4 +64,4 @@ async def on_details_clicked(
             return message_modal(key, refusal_message(result, deps.practice.timezone))
         return details_modal(result, deps.practice.lane(result.lane), deps.practice.timezone)
 
-    await open_modal(client, body["trigger_id"], key, view)
+    await open_modal(client, deps, FormTrigger.of(body), key, view)

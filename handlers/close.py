@@ -15,7 +15,7 @@ from blocks.modals.status import notice_modal
 from bot.deps import Deps
 from bot.domain.items import Status
 from handlers.deadline import answer_submission
-from handlers.forms import open_modal
+from handlers.forms import FormTrigger, open_modal
 
 
 def register(app: AsyncApp) -> None:
@@ -39,7 +39,7 @@ async def on_close_clicked(
             )
         return close_modal(item, deps.practice.lane(item.lane), item_metadata(key))
 
-    await open_modal(client, body["trigger_id"], key, view)
+    await open_modal(client, deps, FormTrigger.of(body), key, view)
 
 
 async def on_close_submitted(

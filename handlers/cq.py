@@ -11,6 +11,7 @@ from blocks.ephemeral import notice
 from blocks.ids import Command
 from bot.deps import Deps
 from handlers.claim import item_key_from_text
+from handlers.forms import FormTrigger
 from handlers.queue import answer_queue
 
 
@@ -76,4 +77,4 @@ async def on_cq_command(
     else:
         from handlers.handoff import open_handoff_modal as open_modal
     # Each opens a loading modal first and then says, in the modal, if it cannot be done.
-    await open_modal(client, deps, command["trigger_id"], key, user)
+    await open_modal(client, deps, FormTrigger.of(command), key)

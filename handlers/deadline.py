@@ -1,7 +1,8 @@
 """Slack's 3-second deadline: commit first when the database is quick, never miss the ack.
 
-`answer_submission` answers a modal's submission and `answer_card_action` a card's button;
-both wait for the commit only as long as the ack budget allows.
+`answer_submission` answers a modal's submission, waiting for the commit as long as the ack
+budget allows, since its ack carries the outcome (errors, the updated modal). A button's ack
+carries nothing Slack shows, so `answer_card_action` acks at once and reports afterwards.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bot.deps import Deps
 from bot.domain.items import Refusal
 from bot.services.base import Done
 from bot.services.work import NoteIncomplete
+from handlers.errors import report_error
 
 log = logging.getLogger(__name__)
 
@@ -96,17 +98,33 @@ async def answer_card_action(
     client: AsyncWebClient,
     deps: Deps,
     work: Awaitable[T],
-) -> T:
-    """Commit (within the ack budget), ack, and show a refusal only to the person who clicked.
+) -> T | None:
+    """Ack at once, then commit, and show a refusal only to the person who clicked; None
+    when it failed (the person got an error reference).
 
-    The card itself is edited by the outbox: nothing else to send from here.
+    Slack ignores what a block_actions ack says, so waiting for the commit first would only
+    risk Slack's error mark when the database is slow. The card itself is edited by the
+    outbox: nothing else to send from here.
     """
-    future, _ = await within_ack_budget(work)
-    await ack()
-    result = await future
-    if isinstance(result, Refusal):
-        message = refusal_message(result, deps.practice.timezone)
-        await client.chat_postEphemeral(
-            channel=body["channel"]["id"], user=body["user"]["id"], **message.to_payload()
-        )
+    async with deps.after_ack.track():
+        await ack()
+        return await _after_ack(body, client, deps, work)
+
+
+async def _after_ack(
+    body: dict[str, Any], client: AsyncWebClient, deps: Deps, work: Awaitable[T]
+) -> T | None:
+    try:
+        result = await work
+        if isinstance(result, Refusal):
+            message = refusal_message(result, deps.practice.timezone)
+            await client.chat_postEphemeral(
+                channel=body["channel"]["id"], user=body["user"]["id"], **message.to_payload()
+            )
+    except Exception as error:
+        # Not raised: Bolt loses an ack already sent when its listener fails within moments
+        # of acking, and Slack then shows the click as failed 3 s later. Listeners run only
+        # for requests that passed verification.
+        await report_error(error, body, client, verified=True)
+        return None
     return result

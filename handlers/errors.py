@@ -1,13 +1,17 @@
 """The one error handler: anything unexpected gets a reference id, a logged traceback and a
-short message to the person. Refusals never reach here: services return them."""
+short message to the person. Refusals never reach here: services return them.
+
+Only a verified request's person is told: an unverified body can name anyone.
+"""
 
 from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ephemeral import error_message
@@ -15,6 +19,10 @@ from blocks.ephemeral import error_message
 log = logging.getLogger(__name__)
 
 _REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+# Set in the context by a global middleware: Bolt runs global middleware only after its
+# request verification passed (or for Socket Mode, whose connection Slack authenticated).
+VERIFIED = "carequeue_request_verified"
 
 
 def new_reference() -> str:
@@ -25,13 +33,29 @@ def register(app: AsyncApp) -> None:
     app.error(on_error)
 
 
+async def note_verified(context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]) -> Any:
+    """Global middleware (bot/app.py): marks the request as one the error handler may answer."""
+    context[VERIFIED] = True
+    return await next()
+
+
 def _user_and_channel(body: dict[str, Any]) -> tuple[str | None, str | None]:
     user = (body.get("user") or {}).get("id") or body.get("user_id")
     channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
     return user, channel
 
 
-async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
+async def on_error(
+    error: Exception, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await report_error(error, body, client, verified=bool(context.get(VERIFIED)))
+
+
+async def report_error(
+    error: Exception, body: dict[str, Any], client: AsyncWebClient, *, verified: bool
+) -> None:
+    """Log `error` with a reference and, for a verified request, give its person that
+    reference. Also for listeners that must not raise after acking (handlers/deadline.py)."""
     reference = new_reference()
     # Never the body: it carries what people typed. Only its type and the traceback.
     log.error(
@@ -41,7 +65,7 @@ async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClien
         exc_info=error,
     )
     user, channel = _user_and_channel(body)
-    if user is None:
+    if user is None or not verified:
         return
     message = error_message(reference).to_payload()
     try:

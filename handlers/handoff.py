@@ -33,7 +33,7 @@ from bot.deps import Deps
 from bot.domain.handoff import handoff_problems
 from bot.domain.items import Action, Item, Refusal
 from handlers.deadline import answer_submission
-from handlers.forms import open_item_form, open_modal
+from handlers.forms import FormTrigger, open_item_form, open_modal, open_view
 
 NOT_A_CARD = (
     "Use Handoff note on a request's card in its lane channel (the message with the "
@@ -52,7 +52,7 @@ def register(app: AsyncApp) -> None:
 
 
 async def open_handoff_modal(
-    client: AsyncWebClient, deps: Deps, trigger_id: str, item_key: str, user: str
+    client: AsyncWebClient, deps: Deps, trigger: FormTrigger, item_key: str
 ) -> None:
     """Open the Handoff modal for `item_key` (the card button, the shortcut and `/cq handoff`).
 
@@ -64,14 +64,14 @@ async def open_handoff_modal(
         lanes = list(deps.practice.lanes.values())
         return handoff_modal(item, lanes, item_metadata(item.key), deps.practice.timezone)
 
-    await open_item_form(client, deps, trigger_id, item_key, user, Action.HANDOFF, form)
+    await open_item_form(client, deps, trigger, item_key, Action.HANDOFF, form)
 
 
 async def on_handoff_clicked(
     ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
 ) -> None:
     await ack()
-    await open_handoff_modal(client, deps, body["trigger_id"], action["value"], body["user"]["id"])
+    await open_handoff_modal(client, deps, FormTrigger.of(body), action["value"])
 
 
 def card_key(message: dict[str, Any], key_prefix: str) -> str | None:
@@ -92,12 +92,11 @@ async def on_handoff_shortcut(
 ) -> None:
     await ack()
     key = card_key(shortcut.get("message") or {}, deps.practice.item_key_prefix)
+    trigger = FormTrigger.of(shortcut)
     if key is None:
-        await client.views_open(
-            trigger_id=shortcut["trigger_id"], view=notice_modal("Handoff note", NOT_A_CARD)
-        )
+        await open_view(client, deps, trigger, notice_modal("Handoff note", NOT_A_CARD))
         return
-    await open_handoff_modal(client, deps, shortcut["trigger_id"], key, shortcut["user"]["id"])
+    await open_handoff_modal(client, deps, trigger, key)
 
 
 async def on_handoff_submitted(
@@ -147,4 +146,4 @@ async def on_view_handoff_clicked(
             key, note, by, at, lane.name if lane else None, deps.practice.timezone
         )
 
-    await open_modal(client, body["trigger_id"], title, view)
+    await open_modal(client, deps, FormTrigger.of(body), title, view)

@@ -20,6 +20,7 @@ from blocks.modals.status import logged_modal, saving_modal
 from bot.deps import Deps
 from bot.domain.intake import IntakeDraft, validate_intake
 from handlers.deadline import within_ack_budget
+from handlers.forms import FormTrigger, open_view
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def _lane_named(deps: Deps, text: str, channel_id: str = "", channel_name: str =
 
 
 async def _open_form(
-    client: AsyncWebClient, deps: Deps, trigger_id: str, prefill: IntakeDraft
+    client: AsyncWebClient, deps: Deps, trigger: FormTrigger, prefill: IntakeDraft
 ) -> None:
     view = intake_modal(
         list(deps.practice.lanes.values()),
@@ -51,7 +52,7 @@ async def _open_form(
         prefill,
         private_metadata=intake_metadata(prefill.source_link),
     )
-    await client.views_open(trigger_id=trigger_id, view=view)
+    await open_view(client, deps, trigger, view)
 
 
 async def on_intake_command(
@@ -64,14 +65,14 @@ async def on_intake_command(
         command.get("channel_id", ""),
         command.get("channel_name", ""),
     )
-    await _open_form(client, deps, command["trigger_id"], IntakeDraft(lane=lane))
+    await _open_form(client, deps, FormTrigger.of(command), IntakeDraft(lane=lane))
 
 
 async def on_new_request_shortcut(
     ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, deps: Deps
 ) -> None:
     await ack()
-    await _open_form(client, deps, shortcut["trigger_id"], IntakeDraft())
+    await _open_form(client, deps, FormTrigger.of(shortcut), IntakeDraft())
 
 
 def message_link(team_domain: str, channel_id: str, ts: str) -> str:
@@ -92,7 +93,7 @@ async def on_log_message_shortcut(
         message.get("ts", ""),
     )
     await _open_form(
-        client, deps, shortcut["trigger_id"], IntakeDraft(summary=text, source_link=link)
+        client, deps, FormTrigger.of(shortcut), IntakeDraft(summary=text, source_link=link)
     )
 
 

@@ -14,7 +14,7 @@ from blocks.modals.language import language_errors, language_from_view, language
 from bot.deps import Deps
 from bot.domain.items import Action
 from handlers.deadline import answer_submission
-from handlers.forms import open_item_form
+from handlers.forms import FormTrigger, open_item_form
 from handlers.menu import card_menu
 
 NOT_SET = "Not set: choose one of the languages the practice offers."
@@ -26,14 +26,13 @@ def register(app: AsyncApp) -> None:
 
 
 async def open_language_form(
-    client: AsyncWebClient, deps: Deps, trigger_id: str, key: str, user: str
+    client: AsyncWebClient, deps: Deps, trigger: FormTrigger, key: str
 ) -> None:
     await open_item_form(
         client,
         deps,
-        trigger_id,
+        trigger,
         key,
-        user,
         Action.SET_LANGUAGE,
         lambda item: language_modal(item, deps.practice.languages, item_metadata(key)),
     )

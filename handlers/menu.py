@@ -13,11 +13,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ids import ActionId, More, parse_more_value
 from bot.deps import Deps
+from handlers.forms import FormTrigger
 
 log = logging.getLogger(__name__)
 
-# (client, deps, trigger id, item key, user) -> opens that choice's form
-OpenForm = Callable[[AsyncWebClient, Deps, str, str, str], Awaitable[None]]
+# (client, deps, what asked for the form, item key) -> opens that choice's form
+OpenForm = Callable[[AsyncWebClient, Deps, FormTrigger, str], Awaitable[None]]
 
 
 class CardMenu:
@@ -46,7 +47,7 @@ class CardMenu:
         if chosen is None or open_form is None:
             log.warning("more menu: unknown option on %s", action.get("block_id", "?"))
             return
-        await open_form(client, deps, body["trigger_id"], chosen[1], body["user"]["id"])
+        await open_form(client, deps, FormTrigger.of(body), chosen[1])
 
 
 _MENUS: weakref.WeakKeyDictionary[AsyncApp, CardMenu] = weakref.WeakKeyDictionary()

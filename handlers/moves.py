@@ -17,7 +17,7 @@ from blocks.modals.status import notice_modal
 from bot.deps import Deps
 from bot.domain.items import Action, Item
 from handlers.deadline import answer_card_action, answer_submission
-from handlers.forms import open_item_form
+from handlers.forms import FormTrigger, open_item_form
 from handlers.menu import card_menu
 
 log = logging.getLogger(__name__)
@@ -32,14 +32,14 @@ def register(app: AsyncApp) -> None:
 
 
 async def open_move_form(
-    client: AsyncWebClient, deps: Deps, trigger_id: str, key: str, user: str
+    client: AsyncWebClient, deps: Deps, trigger: FormTrigger, key: str
 ) -> None:
     def form(item: Item) -> View:
         if not any(other != item.lane for other in deps.practice.lanes):
             return notice_modal(key, "The practice has no other lane to move it to.")
         return move_modal(item, deps.practice.lanes.values(), item_metadata(key, lane=item.lane))
 
-    await open_item_form(client, deps, trigger_id, key, user, Action.MOVE, form)
+    await open_item_form(client, deps, trigger, key, Action.MOVE, form)
 
 
 async def on_move_submitted(

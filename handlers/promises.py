@@ -18,7 +18,7 @@ from bot.domain.items import Action, Item, Refusal
 from bot.services.base import Done
 from bot.services.work import NoteIncomplete
 from handlers.deadline import answer_card_action, answer_submission
-from handlers.forms import open_item_form
+from handlers.forms import FormTrigger, open_item_form
 from handlers.menu import card_menu
 
 NOT_TRACKED = "Not tracked: a promise needs words and a deadline in the future."
@@ -32,7 +32,7 @@ def register(app: AsyncApp) -> None:
 
 
 async def open_promise_modal(
-    client: AsyncWebClient, deps: Deps, trigger_id: str, item_key: str, user: str
+    client: AsyncWebClient, deps: Deps, trigger: FormTrigger, item_key: str
 ) -> None:
     """Open the Promise modal for `item_key` (the card's More menu calls this).
 
@@ -44,7 +44,7 @@ async def open_promise_modal(
         open_promises = await deps.work.open_promises(item.key)
         return promise_modal(item, open_promises, item_metadata(item.key), deps.practice.timezone)
 
-    await open_item_form(client, deps, trigger_id, item_key, user, Action.PROMISE, form)
+    await open_item_form(client, deps, trigger, item_key, Action.PROMISE, form)
 
 
 async def on_promise_submitted(
@@ -63,12 +63,18 @@ async def on_promise_submitted(
     )
 
 
-async def _fulfil(deps: Deps, item_key: str, actor: str, promise_id: int) -> Done | Refusal | None:
-    """Mark the promise kept; None when it is not open on the item (kept already, a double
-    click, or an old card)."""
+async def _fulfil(
+    deps: Deps, client: AsyncWebClient, body: dict[str, Any], item_key: str, promise_id: int
+) -> Done | Refusal | None:
+    """Mark the promise kept; when it is not open on the item (kept already, a double click,
+    or an old card) tell the clicker so and return None."""
+    user = body["user"]["id"]
     try:
-        return await deps.work.fulfil_promise(item_key=item_key, actor=actor, promise_id=promise_id)
+        return await deps.work.fulfil_promise(item_key=item_key, actor=user, promise_id=promise_id)
     except NoteIncomplete:
+        await client.chat_postEphemeral(
+            channel=body["channel"]["id"], user=user, **notice(ALREADY_KEPT).to_payload()
+        )
         return None
 
 
@@ -80,9 +86,4 @@ async def on_promise_kept(
         await ack()
         return
     key, promise_id = parsed
-    user = body["user"]["id"]
-    result = await answer_card_action(ack, body, client, deps, _fulfil(deps, key, user, promise_id))
-    if result is None:
-        await client.chat_postEphemeral(
-            channel=body["channel"]["id"], user=user, **notice(ALREADY_KEPT).to_payload()
-        )
+    await answer_card_action(ack, body, client, deps, _fulfil(deps, client, body, key, promise_id))

@@ -14,7 +14,7 @@ from blocks.modals.wait import wait_errors, wait_form_from_view, wait_modal
 from bot.deps import Deps
 from bot.domain.items import Action
 from handlers.deadline import answer_card_action, answer_submission
-from handlers.forms import open_item_form
+from handlers.forms import FormTrigger, open_item_form
 from handlers.menu import card_menu
 
 NOT_WAITING = "Not saved: the check-back time has passed meanwhile. Pick a later time."
@@ -27,14 +27,13 @@ def register(app: AsyncApp) -> None:
 
 
 async def open_wait_form(
-    client: AsyncWebClient, deps: Deps, trigger_id: str, key: str, user: str
+    client: AsyncWebClient, deps: Deps, trigger: FormTrigger, key: str
 ) -> None:
     await open_item_form(
         client,
         deps,
-        trigger_id,
+        trigger,
         key,
-        user,
         Action.WAIT,
         lambda item: wait_modal(item, deps.practice.calendar, deps.clock.now(), item_metadata(key)),
     )

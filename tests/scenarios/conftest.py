@@ -7,8 +7,9 @@ Retry-After is honoured by moving time, not by sleeping.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -50,8 +51,15 @@ class Clinic:
         return self.deps.practice
 
     async def deliver(self) -> DrainReport:
-        """Let the outbox send everything it can, moving the clock past any wait."""
+        """Let the outbox send everything it can, moving the clock past any wait (after the
+        clicks already answered have committed)."""
+        await self.settled()
         return await self.deps.outbox.drain_until_idle(advance=self.clock.advance)
+
+    async def settled(self) -> None:
+        """Wait until button clicks the app answered at once have committed."""
+        async with asyncio.timeout(10):
+            await self.deps.after_ack.idle()
 
     def channel(self, lane: str) -> str:
         return self.stub.channel_id(self.practice.lane(lane).channel)
@@ -134,9 +142,14 @@ async def start_clinic(
     practice: Practice,
     clock: ManualClock,
     stub: SlackStub,
+    env: Mapping[str, str] | None = None,
 ) -> tuple[Clinic, web.AppRunner]:
     settings = settings_from_env(
-        {"SLACK_BOT_TOKEN": "xoxb-scenario", "SLACK_SIGNING_SECRET": SIGNING_SECRET},
+        {
+            "SLACK_BOT_TOKEN": "xoxb-scenario",
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            **(env or {}),
+        },
         database_url=database_url,
         slack_api_url=stub.base_url,
         port=0,

@@ -91,11 +91,13 @@ async def test_only_owner_or_manager_may_release(clinic: Clinic) -> None:
         "chat.postEphemeral",
         clinic.slack.click_button(ASSISTANT, card.channel, card.ts, ActionId.RELEASE, key),
     )
+    await clinic.settled()
     item = await clinic.deps.services.get(key)
     assert item is not None and item.owner == FRONT_DESK
     assert any(e.user == ASSISTANT and "owner" in e.text for e in clinic.stub.ephemerals())
 
     await clinic.slack.click_button(MANAGER, card.channel, card.ts, ActionId.RELEASE, key)
+    await clinic.settled()  # a click is answered before its commit
     item = await clinic.deps.services.get(key)
     assert item is not None and item.owner is None
     await clinic.deliver()

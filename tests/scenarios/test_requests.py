@@ -10,9 +10,10 @@ import aiohttp
 from sqlalchemy import func, select, text
 
 from blocks.ids import ActionId
+from bot.slack_status import SlackHealth
 from storage.db import create_engine
 from storage.models import ItemRow
-from tests.scenarios.conftest import FRONT_DESK, Clinic
+from tests.scenarios.conftest import ASSISTANT, FRONT_DESK, Clinic
 
 
 def claim_command_body(key: str) -> str:
@@ -70,7 +71,12 @@ async def test_properly_signed_request_is_accepted(clinic: Clinic) -> None:
     assert item is not None and item.owner == FRONT_DESK
 
 
-async def test_click_is_acknowledged_within_three_seconds_while_the_database_is_locked(
+# A button's ack carries nothing Slack shows, so it goes at once: well inside the 2-s budget
+# a slash command or a modal submission may spend waiting for its commit.
+PROMPT_ACK_SECONDS = 0.5
+
+
+async def test_a_claim_click_is_answered_before_its_commit_and_the_claim_follows(
     clinic: Clinic, database_url: str
 ) -> None:
     key = await clinic.log_request()
@@ -87,29 +93,53 @@ async def test_click_is_acknowledged_within_three_seconds_while_the_database_is_
         response = await clinic.slack.click_button(
             FRONT_DESK, card.channel, card.ts, ActionId.CLAIM, key
         )
-        elapsed = time.monotonic() - started
-        assert response.status == 200
-        assert elapsed < 3.0
+        answered_in = time.monotonic() - started
+        # The lock is still held here, so the answer came before the claim could commit.
         item = await clinic.deps.services.get(key) if connection.dialect.name != "sqlite" else None
         assert item is None or item.owner is None
         await connection.rollback()
     await locker.dispose()
 
+    assert response.status == 200
+    assert answered_in < PROMPT_ACK_SECONDS
     # The click was not lost: the claim commits once the lock is gone.
-    for _ in range(200):
-        item = await clinic.deps.services.get(key)
-        if item is not None and item.owner == FRONT_DESK:
-            break
-        await asyncio.sleep(0.05)
+    await clinic.settled()
+    item = await clinic.deps.services.get(key)
     assert item is not None and item.owner == FRONT_DESK
 
 
-async def test_healthz_reports_database_and_outbox(clinic: Clinic) -> None:
+async def test_a_refused_click_is_answered_at_once_and_told_only_to_the_clicker(
+    clinic: Clinic,
+) -> None:
+    key = await clinic.log_request()
+    await clinic.deliver()
+    card = clinic.card_of("scheduling", key)
+    await clinic.deps.services.claim(item_key=key, actor=FRONT_DESK)  # the card still shows Claim
+
+    response = await clinic.then_wait_for(
+        "chat.postEphemeral",
+        clinic.slack.click_button(ASSISTANT, card.channel, card.ts, ActionId.CLAIM, key),
+    )
+
+    assert response.status == 200
+    told = clinic.stub.ephemerals()
+    assert [e.user for e in told] == [ASSISTANT]
+    assert f"already owned by <@{FRONT_DESK}>" in told[0].text
+
+
+async def test_healthz_reports_database_outbox_and_slack(clinic: Clinic) -> None:
     await clinic.log_request()
+    async with asyncio.timeout(10):
+        await clinic.deps.slack.wait_until(SlackHealth.OK)
     url = clinic.app_url.replace("/slack/events", "/healthz")
     async with aiohttp.ClientSession() as session, session.get(url) as response:
         body = await response.json()
     assert response.status == 200
-    assert body == {"status": "ok", "database": "ok", "outbox": {"pending": 1, "dead": 0}}
+    assert body == {
+        "status": "ok",
+        "database": "ok",
+        "outbox": {"pending": 1, "dead": 0},
+        "slack": "ok",
+    }
     async with clinic.deps.uow() as tx:
         assert await tx.session.scalar(select(func.count()).select_from(ItemRow)) == 1

@@ -99,6 +99,7 @@ async def test_resume_gives_back_the_business_time_that_was_left(clinic: Clinic)
     clinic.clock.set(local(TUESDAY, time(9)))  # a day later, before the check-back
     card = clinic.card_of("scheduling", key)
     await clinic.slack.click_button(FRONT_DESK, card.channel, card.ts, ActionId.RESUME, key)
+    await clinic.settled()  # a click is answered before its commit
     item = await clinic.deps.services.get(key)
     assert item is not None and item.status is Status.CLAIMED and item.owner == FRONT_DESK
     assert item.due_at == local(TUESDAY, time(12))
