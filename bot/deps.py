@@ -93,6 +93,13 @@ def build_deps(
     )
     services = ItemServices(uow, practice, clock, on_enqueued=outbox.wake)
     work = WorkServices(uow, practice, clock, on_enqueued=outbox.wake)
+    slack = SlackStatus(
+        # A client that never sleeps on a 429: the check defers itself by Retry-After.
+        web_client(settings, for_outbox=True),
+        configured=configured_identity(settings),
+        on_recovered=outbox.wake,
+    )
+    outbox.on_slack_trouble = slack.saw_failure
     return Deps(
         settings=settings,
         practice=practice,
@@ -104,11 +111,6 @@ def build_deps(
         queues=queues,
         outbox=outbox,
         client=web_client(settings, for_outbox=False),
-        # A client that never sleeps on a 429: the check defers itself by Retry-After.
-        slack=SlackStatus(
-            web_client(settings, for_outbox=True),
-            configured=configured_identity(settings),
-            on_recovered=outbox.wake,
-        ),
+        slack=slack,
         after_ack=InFlight(),
     )

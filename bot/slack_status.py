@@ -136,7 +136,7 @@ class SlackStatus:
     async def saw_failure(self) -> None:
         """A direct call to Slack failed on Slack's side (5xx, 429, unreachable): report it
         until a check shows Slack answering again, and check soon."""
-        if self._health is SlackHealth.OK:
+        if self._health is not SlackHealth.UNREACHABLE:
             await self._set(SlackHealth.UNREACHABLE)
             self._wake.set()
 

@@ -47,8 +47,8 @@ class Pacing:
         return float(min(2 ** max(attempts - 1, 0), self.max_backoff_seconds))
 
 
-class SlackHealth:
-    """What this process has seen of Slack lately: failing since when, and when to probe."""
+class SlackProbe:
+    """What this outbox has seen of Slack lately: failing since when, and when to probe."""
 
     def __init__(self, probe_seconds: float) -> None:
         self._probe = timedelta(seconds=probe_seconds)

@@ -32,7 +32,7 @@ from bot.outbox.errors import (
     rate_limited,
 )
 from bot.outbox.kinds import CARD, HOME, OPS, THREAD, WORKSPACE_EDITS, pace_key_of
-from bot.outbox.pacing import Pacing, SlackHealth
+from bot.outbox.pacing import Pacing, SlackProbe
 from storage.repositories import OutboxEntry
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -82,7 +82,9 @@ class Outbox:
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
         self._delivery = Delivery(uow, client, renderer, clock, home)
         self._managers_channel = managers_channel
-        self.slack = SlackHealth(self.pacing.probe_seconds)
+        self.slack = SlackProbe(self.pacing.probe_seconds)
+        # Told when a delivery meets Slack's trouble (so /healthz says so); see bot/deps.py.
+        self.on_slack_trouble: Callable[[], Awaitable[None]] | None = None
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -360,6 +362,8 @@ class Outbox:
         async with self._uow() as tx:
             if outcome.slack_trouble:
                 self.slack.failed(now)
+                if self.on_slack_trouble is not None:
+                    await self.on_slack_trouble()
             elif not outcome.own_error and (self.slack.answered() or entry.backing_off):
                 # Slack answered again: every backoff after its trouble ends now.
                 released = await tx.outbox.end_backoff(now)

@@ -254,3 +254,20 @@ async def test_posts_are_paced_from_slacks_answer_so_a_per_channel_limit_never_a
     assert [c for c in posts if c.status == 429] == []
     for lane in lanes:
         assert len(clinic.cards(lane)) == 8
+
+
+async def test_health_says_slack_is_unreachable_while_the_outbox_meets_its_errors(
+    clinic: Clinic,
+) -> None:
+    await clinic.log_request()
+    clinic.stub.fail_next("chat.postMessage", times=5, status=503)
+    clinic.stub.fail_next("auth.test", times=50, status=503)  # an outage fails every method
+
+    await clinic.deps.outbox.drain_once()
+
+    async with aiohttp.ClientSession() as session:
+        health_url = clinic.app_url.replace("/slack/events", "/healthz")
+        async with session.get(health_url) as response:
+            body = await response.json()
+    assert response.status == 200  # the database still stores every request
+    assert body["slack"] == "unreachable"
