@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Execution option on a connection: its transaction only reads (storage.uow's `read()`).
+READ_ONLY = "carequeue_read_only"
 
 
 def is_sqlite(url: str) -> bool:
@@ -21,7 +23,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
     SQLite transactions start with BEGIN IMMEDIATE: a unit of work that reads and then
     writes would otherwise fail with "database is locked" when another writer got in
-    between, whatever the busy timeout. Writers queue instead.
+    between, whatever the busy timeout. Writers queue instead. A connection marked
+    READ_ONLY (a read-only unit of work) begins deferred.
     """
     if not is_sqlite(url):
         return create_async_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
@@ -45,7 +48,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader begins deferred: in WAL it reads a snapshot and never waits for a writer.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
