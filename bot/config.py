@@ -789,6 +789,10 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     # repr=False: a PostgreSQL URL carries its password.
     database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)
+    # PostgreSQL connections kept open, and how many more a burst may open; None keeps
+    # the defaults storage.db chooses and explains. SQLite ignores both.
+    database_pool_size: int | None = None
+    database_max_overflow: int | None = None
     host: str = "127.0.0.1"
     port: int = 3000
     practice_file: Path = EXAMPLE_PRACTICE
@@ -817,6 +821,8 @@ _ENV_VARS: Mapping[str, str] = {
     "slack_app_token": "SLACK_APP_TOKEN",
     "slack_api_url": "SLACK_API_URL",
     "database_url": "DATABASE_URL",
+    "database_pool_size": "DATABASE_POOL_SIZE",
+    "database_max_overflow": "DATABASE_MAX_OVERFLOW",
     "host": "HOST",
     "port": "PORT",
     "practice_file": "CAREQUEUE_PRACTICE_FILE",
@@ -845,7 +851,7 @@ def settings_from_env(env: Mapping[str, str], **overrides: object) -> Settings:
     empty environment variable counts as unset. `DATABASE_URL` is normalized to the
     async drivers (`postgres://` -> `postgresql+asyncpg://`, `sqlite:///` ->
     `sqlite+aiosqlite:///`). Raises ConfigError listing every bad value (PORT,
-    LOG_LEVEL); TypeError for an override name that is not a setting.
+    LOG_LEVEL, the pool sizes); TypeError for an override name that is not a setting.
     """
     unknown = sorted(set(overrides) - {f.name for f in fields(Settings)})
     if unknown:
@@ -870,6 +876,15 @@ def settings_from_env(env: Mapping[str, str], **overrides: object) -> Settings:
                 f"not {_shown(values['port'])}"
             )
         values["port"] = port
+    for name, smallest in (("database_pool_size", 1), ("database_max_overflow", 0)):
+        if name in values:
+            count = _count(values[name], smallest)
+            if count is None:
+                problems.append(
+                    f"{sources[name]}: must be a whole number of at least {smallest}, "
+                    f"not {_shown(values[name])}"
+                )
+            values[name] = count
     if "log_level" in values:
         level = str(values["log_level"]).strip().upper()
         if level not in _LOG_LEVELS:
@@ -927,6 +942,17 @@ def normalize_database_url(url: str) -> str:
     if scheme == "sqlite":
         driver = "sqlite+aiosqlite"
     return f"{driver}://{rest}" if driver else url
+
+
+def _count(value: object, smallest: int) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.isdigit():
+            return None
+        value = int(value)
+    return value if isinstance(value, int) and value >= smallest else None
 
 
 def _port(value: object) -> int | None:

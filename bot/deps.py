@@ -79,7 +79,11 @@ def build_deps(
 ) -> Deps:
     practice = practice or load_practice(settings.practice_file)
     clock = clock or SystemClock()
-    engine = create_engine(settings.database_url)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
     uow = UnitOfWorkFactory(session_factory(engine))
     queues = QueueQueries(uow, practice, clock)
     outbox = Outbox(

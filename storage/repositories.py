@@ -132,6 +132,29 @@ class ItemRepository:
         row = await self.session.scalar(select(ItemRow).where(ItemRow.key == key))
         return _to_item(row) if row is not None else None
 
+    async def get_with_id(self, key: str) -> tuple[Item, int] | None:
+        """The item and its row id in one query (a use case that records an event needs both)."""
+        row = await self.session.scalar(select(ItemRow).where(ItemRow.key == key))
+        return (_to_item(row), row.id) if row is not None else None
+
+    async def get_with_card(self, key: str) -> tuple[Item, int, Card | None] | None:
+        """The item, its row id and its current card (as CardRepository.current_for) in one
+        query: a claim's only read."""
+        result = await self.session.execute(
+            select(ItemRow, CardRow)
+            .outerjoin(
+                CardRow, and_(CardRow.item_id == ItemRow.id, CardRow.moved_to_lane.is_(None))
+            )
+            .where(ItemRow.key == key)
+            .order_by(CardRow.id.desc())
+            .limit(1)
+        )
+        found = result.first()
+        if found is None:
+            return None
+        row, card = found
+        return _to_item(row), row.id, (_to_card(card) if card is not None else None)
+
     async def id_of(self, key: str) -> int | None:
         return await self.session.scalar(select(ItemRow.id).where(ItemRow.key == key))
 
@@ -199,17 +222,19 @@ class ItemRepository:
         )
         return {lane: (int(count), oldest) for lane, count, oldest in rows.all()}
 
-    async def bump_repeat_count(self, key: str, now: datetime) -> int:
-        """One more contact from this patient about this item; returns the new count."""
+    async def bump_repeat_count(self, key: str, now: datetime) -> tuple[int, int]:
+        """One more contact from this patient about this item; returns the new count and
+        the item's row id."""
         result = await self.session.execute(
             update(ItemRow)
             .where(ItemRow.key == key)
             .values(
                 repeat_count=ItemRow.repeat_count + 1, version=ItemRow.version + 1, updated_at=now
             )
-            .returning(ItemRow.repeat_count)
+            .returning(ItemRow.repeat_count, ItemRow.id)
         )
-        return int(result.scalar_one())
+        count, item_id = result.one()
+        return int(count), int(item_id)
 
     async def claim(self, key: str, owner: str, now: datetime) -> bool:
         """Make `owner` the owner if nobody is; report whether this call won."""
@@ -227,8 +252,11 @@ class ItemRepository:
         )
         return result.scalar_one_or_none() is not None
 
-    async def change(self, item: Item, changes: dict[str, Any], now: datetime) -> bool:
-        """Apply `changes` only if nobody changed the item since it was read (version check)."""
+    async def change(self, item: Item, changes: dict[str, Any], now: datetime) -> int | None:
+        """Apply `changes` only if nobody changed the item since it was read (version check).
+
+        Returns the item's row id when the change was made, None when it was not.
+        """
         values = {
             ("status" if k == "status" else k): (v.value if isinstance(v, Status) else v)
             for k, v in changes.items()
@@ -239,7 +267,7 @@ class ItemRepository:
             .values(**values, version=ItemRow.version + 1, updated_at=now)
             .returning(ItemRow.id)
         )
-        return result.scalar_one_or_none() is not None
+        return result.scalar_one_or_none()
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:

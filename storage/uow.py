@@ -1,4 +1,5 @@
-"""Unit of work: one transaction per use case; commits once, rolls back if not committed."""
+"""Unit of work: one transaction per use case; commits once, rolls back if not committed.
+Reads that change nothing use `uow.read()`, which never waits behind a writer."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.db import READ_ONLY
 from storage.repositories import (
     AttemptRepository,
     CardRepository,
@@ -18,18 +20,28 @@ from storage.repositories import (
 )
 
 
+class ReadOnlyUnitOfWork(RuntimeError):
+    """A unit of work opened with `uow.read()` was asked to commit: it may not write."""
+
+
 class UnitOfWork:
     """`async with uow_factory() as tx:` ... `await tx.commit()`.
 
-    Repositories share the one session and never commit themselves.
+    Repositories share the one session and never commit themselves. A read-only unit of
+    work (`uow_factory.read()`) refuses `commit()` and always rolls back.
     """
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], writer: asyncio.Lock | None = None
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        writer: asyncio.Lock | None = None,
+        *,
+        read_only: bool = False,
     ) -> None:
         self._sessions = sessions
         self._writer = writer
         self._session: AsyncSession | None = None
+        self.read_only = read_only
 
     async def __aenter__(self) -> UnitOfWork:
         if self._writer is not None:
@@ -37,7 +49,13 @@ class UnitOfWork:
         try:
             self._session = self._sessions()
             await self._session.begin()
+            if self.read_only:
+                # Check the connection out now, marked so storage.db begins it deferred.
+                await self._session.connection(execution_options={READ_ONLY: True})
         except BaseException:
+            if self._session is not None:
+                await self._session.close()
+                self._session = None
             if self._writer is not None:
                 self._writer.release()
             raise
@@ -56,15 +74,19 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._session is not None
+        session, self._session = self._session, None
+        assert session is not None
         try:
-            if self._session.in_transaction():
-                await self._session.rollback()
+            try:
+                if session.in_transaction():
+                    await session.rollback()
+            finally:
+                # The transaction has ended: the next writer may begin while this
+                # session hands its connection back to the pool.
+                if self._writer is not None:
+                    self._writer.release()
         finally:
-            await self._session.close()
-            self._session = None
-            if self._writer is not None:
-                self._writer.release()
+            await session.close()
 
     @property
     def session(self) -> AsyncSession:
@@ -72,14 +94,31 @@ class UnitOfWork:
         return self._session
 
     async def commit(self) -> None:
+        if self.read_only:
+            raise ReadOnlyUnitOfWork("a unit of work opened with uow.read() cannot commit")
         await self.session.commit()
 
 
 class UnitOfWorkFactory:
-    """Makes units of work. On SQLite (one writer at a time, and every transaction here
-    begins IMMEDIATE) units of work queue on an asyncio lock in this process rather than
-    poll SQLite's busy handler; the busy timeout still covers other processes.
-    Never open a unit of work while holding another: on SQLite that waits forever."""
+    """Makes units of work: `uow()` for a use case that writes, `uow.read()` for one that
+    only reads.
+
+        async with uow() as tx:           # writes: commits once
+            ...
+            await tx.commit()
+
+        async with uow.read() as tx:      # reads: never waits for a writer
+            item = await tx.items.get(key)
+
+    On SQLite (one writer at a time) a writing unit of work begins IMMEDIATE and queues
+    on an asyncio lock in this process rather than poll SQLite's busy handler; the busy
+    timeout still covers other processes. A reading one takes no lock and begins a
+    deferred transaction: WAL gives it a consistent snapshot while writers go on. It
+    cannot commit (ReadOnlyUnitOfWork) and always rolls back, so a write made in it is
+    never kept. Use `read()` for everything that only shows or decides from data: forms,
+    queues, Home, the outbox's look-ups. On PostgreSQL both are plain transactions.
+    Never open a writing unit of work while holding another: on SQLite that waits forever.
+    """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
@@ -90,3 +129,7 @@ class UnitOfWorkFactory:
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self._writer)
+
+    def read(self) -> UnitOfWork:
+        """A read-only unit of work: no writer lock, a deferred BEGIN, no commit."""
+        return UnitOfWork(self.sessions, None, read_only=True)

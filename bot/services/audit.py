@@ -25,7 +25,7 @@ async def events_since(uow: UnitOfWorkFactory, since: datetime) -> AsyncIterator
     """Every event at or after `since`, oldest first, read a page at a time."""
     after_id = 0
     while True:
-        async with uow() as tx:
+        async with uow.read() as tx:
             page = await tx.events.page_after(since, after_id, PAGE)
         for event in page:
             yield event

@@ -25,6 +25,7 @@ from bot.domain.items import (
 )
 from bot.domain.practice import Practice
 from bot.roles import actor_for
+from storage.repositories import Card
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -87,11 +88,11 @@ class ServiceBase:
         self._on_enqueued = on_enqueued
 
     async def get(self, item_key: str) -> Item | None:
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             return await tx.items.get(item_key)
 
     async def history(self, item_key: str) -> list[Event]:
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             return await tx.events.for_item(item_key)
 
     def _actor(self, user_id: str) -> Actor:
@@ -133,15 +134,14 @@ class ServiceBase:
                 changes = changes_for(item, decision.to, now)
                 if isinstance(changes, Refusal):
                     return changes
-                if not await tx.items.change(item, changes, now):
+                item_id = await tx.items.change(item, changes, now)
+                if item_id is None:
                     continue
                 extra: dict[str, Any] | None = None
                 if also is not None:
-                    item_id = await tx.items.id_of(item.key)
-                    assert item_id is not None
                     extra = await also(tx, item, apply_changes(item, changes), item_id, now)
                 done = await self._record(
-                    tx, item, action, actor, now, changes, extra=extra, thread=thread
+                    tx, item, action, actor, now, changes, item_id, extra=extra, thread=thread
                 )
                 await tx.commit()
             log.info("item %s key=%s by=%s", action.value, item_key, actor)
@@ -157,14 +157,16 @@ class ServiceBase:
         actor: str,
         now: datetime,
         changes: dict[str, Any],
+        item_id: int,
         *,
+        card: Card | None = None,
         extra: dict[str, Any] | None = None,
         thread: bool = True,
     ) -> Done:
         """Append the event and queue the card edit and (unless `thread` is False) its
-        thread entry, in `tx`. `extra` adds details to the event that are not item fields."""
-        item_id = await tx.items.id_of(item.key)
-        assert item_id is not None
+        thread entry, in `tx`. `extra` adds details to the event that are not item fields.
+        `card` is the item's current card when the caller read it already (else looked up).
+        """
         before = {name: value_before(item, name) for name in changes}
         event = Event(
             item_key=item.key,
@@ -176,7 +178,8 @@ class ServiceBase:
         )
         event_id = await tx.events.add(event, item_id=item_id)
         updated = apply_changes(item, changes)
-        card = await tx.cards.current_for(item_id)
+        if card is None:
+            card = await tx.cards.current_for(item_id)
         if card is not None:
             await tx.outbox.enqueue(
                 kind=CARD, channel=card.channel, item_id=item_id, card_id=card.id, now=now
@@ -202,17 +205,22 @@ class ServiceBase:
         actor: str,
         now: datetime,
         details: dict[str, Any],
+        item_id: int,
     ) -> Done:
         """An event on another item touched by this use case, with its card edit and thread
         entry (the open item a repeat request merged into, say)."""
-        return await self._record(tx, item, action, actor, now, {}, extra=details)
+        return await self._record(tx, item, action, actor, now, {}, item_id, extra=details)
 
-    async def _refusal_after_lost_race(self, item_key: str, action: Action, actor: str) -> Refusal:
-        async with self._uow() as tx:
-            item = await tx.items.get(item_key)
+    async def _refusal_after_lost_race(
+        self, tx: UnitOfWork, item_key: str, action: Action, actor: Actor
+    ) -> Refusal:
+        """Why a conditional write just lost, decided in the same transaction: the item as
+        the winner left it (on PostgreSQL each statement sees what committed before it; on
+        SQLite a writer holds the only write lock, so nothing changed since its read)."""
+        item = await tx.items.get(item_key)
         if item is None:
             return Refusal(RefusalCode.NOT_FOUND, item_key=item_key)
-        decision = decide(item, action, self._actor(actor))
+        decision = decide(item, action, actor, clinical_lane=self._clinical(item))
         if isinstance(decision, Refusal):
             return decision
         return Refusal(RefusalCode.STALE, item_key=item_key, action=action)

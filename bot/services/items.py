@@ -108,7 +108,7 @@ class ItemServices(ServiceBase):
             )
             event_id = await tx.events.add(event, item_id=item_id)
             if related:
-                count = await tx.items.bump_repeat_count(related[0].key, now)
+                count, related_id = await tx.items.bump_repeat_count(related[0].key, now)
                 await self._record(
                     tx,
                     related[0],
@@ -116,6 +116,7 @@ class ItemServices(ServiceBase):
                     SYSTEM,
                     now,
                     {"repeat_count": count},
+                    related_id,
                     extra={"from": item.key},
                 )
             card = await tx.cards.add(item_id=item_id, lane=lane.key, channel=lane.channel, now=now)
@@ -153,24 +154,27 @@ class ItemServices(ServiceBase):
         """Make `actor` the owner of an unowned item.
 
         Exactly one of any number of simultaneous claims wins (one conditional UPDATE);
-        the others are refused with the current owner and since when.
+        the others are refused with the current owner and since when. One transaction
+        either way, and as few statements as it takes (on SQLite it holds the one write
+        lock): one read of the item with its card, the UPDATE, the event, the outbox rows.
         """
         now = self.clock.now()
         who = actor_for(actor, self.practice)
         async with self._uow() as tx:
-            item = await tx.items.get(item_key)
-            if item is None:
+            found = await tx.items.get_with_card(item_key)
+            if found is None:
                 return Refusal(RefusalCode.NOT_FOUND, item_key=item_key)
+            item, item_id, card = found
             decision = decide(item, Action.CLAIM, who, clinical_lane=self._clinical(item))
             if isinstance(decision, Refusal):
                 return decision
-            won = await tx.items.claim(item_key, actor, now)
-            if won:
-                changes = {"owner": actor, "status": Status.CLAIMED, "claimed_at": now}
-                done = await self._record(tx, item, Action.CLAIM, actor, now, changes)
-                await tx.commit()
-        if not won:
-            return await self._refusal_after_lost_race(item_key, Action.CLAIM, actor)
+            if not await tx.items.claim(item_key, actor, now):
+                return await self._refusal_after_lost_race(tx, item_key, Action.CLAIM, who)
+            changes = {"owner": actor, "status": Status.CLAIMED, "claimed_at": now}
+            done = await self._record(
+                tx, item, Action.CLAIM, actor, now, changes, item_id, card=card
+            )
+            await tx.commit()
         log.info("item claimed key=%s by=%s", item_key, actor)
         self._on_enqueued()
         return done
@@ -249,10 +253,10 @@ class ItemServices(ServiceBase):
         """Return the full record for the person working the item, and record that they saw it."""
         now = self.clock.now()
         async with self._uow() as tx:
-            item = await tx.items.get(item_key)
-            item_id = await tx.items.id_of(item_key)
-            if item is None or item_id is None:
+            found = await tx.items.get_with_id(item_key)
+            if found is None:
                 return Refusal(RefusalCode.NOT_FOUND, item_key=item_key)
+            item, item_id = found
             await tx.events.add(
                 Event(item_key=item_key, action=Action.VIEW, actor=actor, at=now), item_id=item_id
             )
@@ -261,5 +265,5 @@ class ItemServices(ServiceBase):
         return item
 
     async def history(self, item_key: str) -> list[Event]:
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             return await tx.events.for_item(item_key)

@@ -1,4 +1,5 @@
-"""Read-only views of the work: a person's queue, a lane's queue, and what App Home shows."""
+"""Read-only views of the work: a person's queue, a lane's queue, and what App Home shows.
+Each reads in a read-only unit of work, so it never waits for a writer."""
 
 from __future__ import annotations
 
@@ -23,17 +24,17 @@ class QueueQueries:
 
     async def mine(self, user: str) -> list[Item]:
         """The person's open items, soonest due first (waiting ones by check-back time)."""
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             return await tx.items.open_for_owner(user, limit=LIST_LIMIT)
 
     async def lane(self, lane_key: str) -> list[Item]:
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             return await tx.items.open_in_lane(lane_key, limit=LIST_LIMIT)
 
     async def home(self, user: str) -> HomeData:
         now = self.clock.now()
         actor = actor_for(user, self.practice)
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             mine = await tx.items.open_for_owner(user, limit=LIST_LIMIT)
             waiting = await tx.items.waiting(owner=user, limit=LIST_LIMIT)
             summary = await tx.items.lane_summary() if actor.is_manager else {}

@@ -113,7 +113,7 @@ class WorkServices(ServiceBase):
         return await self._transition(item_key, actor, Action.LOG_ATTEMPT, changes, also=also)
 
     async def attempts(self, item_key: str) -> list[AttemptRecord]:
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             item_id = await tx.items.id_of(item_key)
             return [] if item_id is None else await tx.attempts.for_item(item_id)
 
@@ -168,7 +168,7 @@ class WorkServices(ServiceBase):
         return await self._transition(item_key, actor, Action.HANDOFF, changes, also=also)
 
     async def handoff_note(self, handoff_id: int) -> tuple[HandoffNote, str, datetime] | None:
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             return await tx.handoffs.get(handoff_id)
 
     async def add_promise(
@@ -209,7 +209,7 @@ class WorkServices(ServiceBase):
         )
 
     async def open_promises(self, item_key: str) -> list[Any]:
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             item_id = await tx.items.id_of(item_key)
             return [] if item_id is None else await tx.promises.open_for(item_id)
 
@@ -273,7 +273,7 @@ class WorkServices(ServiceBase):
         Safe to run from several replicas at once: each resume is a version-checked change,
         so an item comes back once.
         """
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             due = await tx.items.check_backs_due(self.clock.now())
         resumed = []
         for item in due:
@@ -338,9 +338,12 @@ class WorkServices(ServiceBase):
             fresh = await tx.items.get(into)
             assert fresh is not None
             summary = f"{fresh.summary}\n\n[{before.key}] {before.summary}"
-            if not await tx.items.change(fresh, {"summary": summary}, at):
+            into_id = await tx.items.change(fresh, {"summary": summary}, at)
+            if into_id is None:
                 raise RuntimeError(f"{into} changed while merging {before.key}; try again")
-            await self._append_event(tx, fresh, Action.MERGE, actor, at, {"merged": before.key})
+            await self._append_event(
+                tx, fresh, Action.MERGE, actor, at, {"merged": before.key}, into_id
+            )
             return {"into": into}
 
         return await self._transition(item_key, actor, Action.MERGE, changes, also=also)
@@ -358,11 +361,12 @@ class WorkServices(ServiceBase):
         ) -> dict[str, Any]:
             others = await tx.items.open_for_patient(before.patient.reference, excluding=before.key)
             for other in others:
-                if other.patient.language != language and await tx.items.change(
-                    other, {"language": language}, at
-                ):
+                if other.patient.language == language:
+                    continue
+                other_id = await tx.items.change(other, {"language": language}, at)
+                if other_id is not None:
                     await self._append_event(
-                        tx, other, Action.SET_LANGUAGE, actor, at, {"language": language}
+                        tx, other, Action.SET_LANGUAGE, actor, at, {"language": language}, other_id
                     )
             return {"also": [o.key for o in others]}
 

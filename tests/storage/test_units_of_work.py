@@ -1,0 +1,162 @@
+"""Units of work on SQLite and PostgreSQL: reads never wait for a writer and never write."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.config import Practice
+from bot.domain.items import Refusal, RefusalCode
+from bot.services.items import Done, ItemServices
+from bot.services.queues import QueueQueries
+from bot.services.work import WorkServices
+from storage.db import create_engine, session_factory
+from storage.uow import ReadOnlyUnitOfWork, UnitOfWork, UnitOfWorkFactory
+from tests.storage.test_claims import voicemail
+
+# Long enough for any honest read on a busy machine; a read queued behind the open
+# writer below would wait for ever, so this only bounds how long a failure takes.
+NEVER = 10.0
+
+
+class CountingUnitOfWorkFactory(UnitOfWorkFactory):
+    """Counts the units of work a use case opens, writing and reading."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.writers = 0
+        self.readers = 0
+
+    def __call__(self) -> UnitOfWork:
+        self.writers += 1
+        return super().__call__()
+
+    def read(self) -> UnitOfWork:
+        self.readers += 1
+        return super().read()
+
+
+@dataclass
+class Store:
+    uow: CountingUnitOfWorkFactory
+    items: ItemServices
+    work: WorkServices
+    queues: QueueQueries
+
+
+@pytest.fixture
+async def store(
+    database_url: str, example_practice: Practice, clock: ManualClock
+) -> AsyncIterator[Store]:
+    engine = create_engine(database_url)
+    uow = CountingUnitOfWorkFactory(session_factory(engine))
+    yield Store(
+        uow,
+        ItemServices(uow, example_practice, clock),
+        WorkServices(uow, example_practice, clock),
+        QueueQueries(uow, example_practice, clock),
+    )
+    await engine.dispose()
+
+
+async def test_a_read_only_unit_of_work_proceeds_while_a_writer_holds_the_lock(
+    store: Store, clock: ManualClock
+) -> None:
+    key = (await store.items.log_request(voicemail(), actor="UFRONT1")).item.key
+    async with store.uow() as writer:
+        assert await writer.items.claim(key, "UWRITER", clock.now())
+        async with asyncio.timeout(NEVER):
+            async with store.uow.read() as reader:
+                seen = await reader.items.get(key)
+        await writer.commit()
+    assert seen is not None and seen.owner is None  # the writer had not committed yet
+
+
+async def test_queues_home_and_item_reads_do_not_wait_for_a_writer(
+    store: Store, clock: ManualClock
+) -> None:
+    key = (await store.items.log_request(voicemail(), actor="UFRONT1")).item.key
+    await store.items.claim(item_key=key, actor="UFRONT1")
+    async with store.uow() as writer:
+        assert await writer.items.change(
+            (await writer.items.get(key)),  # type: ignore[arg-type]
+            {"next_action": "Call back after lunch"},
+            clock.now(),
+        )
+        async with asyncio.timeout(NEVER):
+            mine = await store.queues.mine("UFRONT1")
+            lane = await store.queues.lane("scheduling")
+            home = await store.queues.home("UFRONT1")
+            item = await store.items.get(key)
+            history = await store.items.history(key)
+            attempts = await store.work.attempts(key)
+            promises = await store.work.open_promises(key)
+        await writer.commit()
+    assert [i.key for i in mine] == [key] and [i.key for i in lane] == [key]
+    assert [i.key for i in home.mine] == [key]
+    assert item is not None and item.next_action != "Call back after lunch"
+    assert len(history) == 2 and attempts == [] and promises == []
+
+
+async def test_a_writer_does_not_wait_for_an_open_reader(store: Store) -> None:
+    key = (await store.items.log_request(voicemail(), actor="UFRONT1")).item.key
+    async with store.uow.read() as reader:
+        assert await reader.items.get(key) is not None
+        async with asyncio.timeout(NEVER):
+            claimed = await store.items.claim(item_key=key, actor="UFRONT1")
+    assert isinstance(claimed, Done)
+
+
+async def test_a_read_only_unit_of_work_cannot_commit_a_write(
+    store: Store, clock: ManualClock
+) -> None:
+    key = (await store.items.log_request(voicemail(), actor="UFRONT1")).item.key
+    with pytest.raises(ReadOnlyUnitOfWork):
+        async with store.uow.read() as reader:
+            await reader.items.claim(key, "USNEAKY", clock.now())
+            await reader.commit()
+    item = await store.items.get(key)
+    assert item is not None and item.owner is None
+
+
+async def test_a_read_only_unit_of_work_rolls_back_what_it_wrote(
+    store: Store, clock: ManualClock
+) -> None:
+    key = (await store.items.log_request(voicemail(), actor="UFRONT1")).item.key
+    async with store.uow.read() as reader:
+        assert await reader.items.claim(key, "USNEAKY", clock.now())
+    item = await store.items.get(key)
+    assert item is not None and item.owner is None
+
+
+async def test_reading_an_item_and_the_queues_opens_no_writing_unit_of_work(
+    store: Store,
+) -> None:
+    key = (await store.items.log_request(voicemail(), actor="UFRONT1")).item.key
+    before = store.uow.writers
+    await store.items.get(key)
+    await store.items.history(key)
+    await store.queues.home("UFRONT1")
+    await store.work.attempts(key)
+    await store.work.open_promises(key)
+    assert store.uow.writers == before
+
+
+async def test_each_of_25_simultaneous_claims_is_decided_in_one_unit_of_work(
+    store: Store,
+) -> None:
+    key = (await store.items.log_request(voicemail(), actor="UFRONT1")).item.key
+    store.uow.writers = store.uow.readers = 0
+
+    results = await asyncio.gather(
+        *(store.items.claim(item_key=key, actor=f"USTAFF{n:02d}") for n in range(25))
+    )
+
+    refusals = [r for r in results if isinstance(r, Refusal)]
+    assert len(refusals) == 24
+    assert all(r.code is RefusalCode.ALREADY_OWNED for r in refusals)
+    assert (store.uow.writers, store.uow.readers) == (25, 0)
