@@ -79,7 +79,7 @@ def _signed_by_slack(request: web.Request, body: str) -> bool:
 async def _healthz(request: web.Request) -> web.Response:
     deps = request.app[DEPS_KEY]
     try:
-        async with deps.uow() as tx:
+        async with deps.uow.read() as tx:
             counts = await tx.outbox.counts()  # also proves the database answers
     except Exception:
         log.exception("health check: database unreachable")

@@ -468,7 +468,10 @@ class OutboxRepository:
         payload: dict[str, Any] | None = None,
         priority: int = 100,
         not_before: datetime | None = None,
-    ) -> int:
+    ) -> OutboxRow:
+        """Queue one Slack write in this transaction. Not flushed here: a use case's rows
+        (card edit, thread entry, Home publishes) go to the database together at commit.
+        The returned row has its `id` once flushed."""
         row = OutboxRow(
             kind=kind,
             channel=channel,
@@ -486,8 +489,7 @@ class OutboxRepository:
             last_error="",
         )
         self.session.add(row)
-        await self.session.flush()
-        return row.id
+        return row
 
     def _entries_query(self) -> Any:
         return (

@@ -83,7 +83,7 @@ class Delivery:
         return Outcome(dead=f"unknown outbox kind {entry.kind!r}")
 
     async def _card(self, entry: OutboxEntry, now: datetime) -> Outcome:
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             item = await tx.items.get_by_id(entry.item_id or 0)
             card = await tx.cards.get(entry.card_id or 0)
             promises = await tx.promises.open_for(entry.item_id or 0)
@@ -112,7 +112,7 @@ class Delivery:
         return Outcome(sent=True, ts=card.ts, answered_at=self._clock.now())
 
     async def _thread_entry(self, entry: OutboxEntry) -> Outcome:
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             item = await tx.items.get_by_id(entry.item_id or 0)
             event = await tx.events.get(int(entry.payload.get("event_id", 0)))
         if item is None or event is None or entry.card_ts is None:
@@ -129,7 +129,7 @@ class Delivery:
         return Outcome(sent=True, ts=str(response["ts"]))
 
     async def _message(self, entry: OutboxEntry) -> Outcome:
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             item = await tx.items.get_by_id(entry.item_id or 0)
         if item is None:
             return Outcome(dead="message for an item that no longer exists")
@@ -143,7 +143,7 @@ class Delivery:
         return Outcome(sent=True, ts=str(response["ts"]))
 
     async def _operations_notice(self, entry: OutboxEntry) -> Outcome:
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             dead = len(await tx.outbox.dead_letters(limit=10_000))
         template = str(entry.payload.get("template", ""))
         message = self._renderer.operations_notice(template, {"dead": dead})

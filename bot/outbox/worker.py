@@ -279,7 +279,7 @@ class Outbox:
 
     async def _next_due(self) -> tuple[datetime | None, int]:
         """When the next pending row becomes deliverable, given pacing and leases."""
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             schedule = await tx.outbox.schedule(limit=self.pacing.batch)
             paces = await tx.outbox.paces()
         if schedule and self.slack.failing and self.slack.next_probe is not None:

@@ -283,7 +283,7 @@ async def test_kill_9_with_a_poison_row_a_removed_lane_and_dropped_connections_l
                     assert key is not None
                     keys[lane].append(key)
                     if number == 25:  # a row that raises when rendered, mid-batch
-                        poison_id = await tx.outbox.enqueue(
+                        poison = await tx.outbox.enqueue(
                             kind="message",
                             channel=FRONT_DESK,
                             item_id=await tx.items.id_of(key),
@@ -291,6 +291,7 @@ async def test_kill_9_with_a_poison_row_a_removed_lane_and_dropped_connections_l
                             now=SystemClock().now(),
                         )
                         await tx.commit()
+                        poison_id = poison.id
             posted = len(stub.calls_to("chat.postMessage"))
             stub.hold("chat.postMessage")
             await stub.wait_for_call("chat.postMessage", count=posted + 1, timeout=20)

@@ -36,7 +36,7 @@ async def _poison(clinic: Clinic, key: str) -> int:
             now=clinic.clock.now(),
         )
         await tx.commit()
-    return row
+    return row.id
 
 
 async def _status(clinic: Clinic, row_id: int) -> str:
