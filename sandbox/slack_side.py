@@ -25,15 +25,9 @@ from urllib.parse import urlencode
 import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
-from sandbox.slack_stub import (
-    APP_ID,
-    BOT_USER_ID,
-    SOCKET_ACK_TIMEOUT_SECONDS,
-    TEAM_DOMAIN,
-    TEAM_ID,
-    SlackStub,
-    fill_block_ids,
-)
+from sandbox.stub.records import APP_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, fill_block_ids
+from sandbox.stub.server import SlackStub
+from sandbox.stub.socket_mode import SOCKET_ACK_TIMEOUT_SECONDS
 
 logger = logging.getLogger(__name__)
 

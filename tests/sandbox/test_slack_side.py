@@ -13,7 +13,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from sandbox.slack_side import SlackSide
-from sandbox.slack_stub import SlackStub
+from sandbox.stub.server import SlackStub
 from tests.bolt_server import serving
 
 SIGNING_SECRET = "sandbox-signing-secret"
