@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from blocks.ids import Command
 from bot.config import EXAMPLE_PRACTICE
-from sandbox.slack_side import SlackSide
+from sandbox.side.interactions import SlackSide
 from sandbox.stub.server import SlackStub
 from storage.db import create_engine
 from storage.models import ItemRow
