@@ -30,7 +30,7 @@ from bot.deps import build_deps
 from bot.domain.intake import IntakeRequest
 from bot.domain.items import Origin
 from bot.outbox import Pacing
-from sandbox.slack_stub import SlackStub
+from sandbox.stub.server import SlackStub
 from storage.db import create_engine
 from storage.migrate import upgrade
 

@@ -33,8 +33,10 @@ from bot.domain import sla
 from bot.jobs import Jobs
 from bot.server import JOBS_KEY, build_web_app
 from sandbox.demo import INTAKE_API_ACTOR, seed_demo
-from sandbox.slack_side import SlackResponse, SlackSide
-from sandbox.slack_stub import SlackStub, StoredMessage
+from sandbox.side.interactions import SlackSide
+from sandbox.side.wire import SlackResponse
+from sandbox.stub.records import StoredMessage
+from sandbox.stub.server import SlackStub
 from storage.db import create_engine, is_sqlite
 from storage.migrate import upgrade
 

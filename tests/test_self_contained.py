@@ -38,4 +38,4 @@ def test_no_project_file_reaches_outside_the_repository() -> None:
 def test_the_search_covers_the_code_and_the_tests() -> None:
     found = {path.relative_to(ROOT).as_posix() for path in _project_files()}
 
-    assert {"sandbox/slack_stub.py", "tests/test_manifest.py", "README.md"} <= found
+    assert {"sandbox/stub/server.py", "tests/test_manifest.py", "README.md"} <= found

@@ -25,8 +25,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import OffsetClock
 from bot.config import EXAMPLE_PRACTICE, load_practice
-from sandbox.slack_side import SlackSide
-from sandbox.slack_stub import SlackStub
+from sandbox.side.interactions import SlackSide
+from sandbox.stub.server import SlackStub
 from sandbox.workspace import Workspace, people_for
 from tests.bolt_server import serving
 from tests.browser.test_walkthrough import ANA, BO, act_as, control, open_channel

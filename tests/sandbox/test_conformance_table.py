@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.conformance.required_params import as_json
-from sandbox.slack_stub import WEB_API_REQUIRED_PARAMS
+from sandbox.stub.conformance import WEB_API_REQUIRED_PARAMS
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATOR = ROOT / "sandbox" / "conformance" / "required_params.py"

@@ -12,8 +12,8 @@ import pytest
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from sandbox.slack_side import SlackSide
-from sandbox.slack_stub import SlackStub
+from sandbox.side.interactions import SlackSide
+from sandbox.stub.server import SlackStub
 from tests.bolt_server import serving
 
 SIGNING_SECRET = "sandbox-signing-secret"

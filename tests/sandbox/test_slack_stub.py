@@ -13,7 +13,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 import sandbox
-from sandbox.slack_stub import WEB_API_REQUIRED_PARAMS, SlackStub
+from sandbox.stub.conformance import WEB_API_REQUIRED_PARAMS
+from sandbox.stub.server import SlackStub
 
 TOKEN = "xoxb-test"
 

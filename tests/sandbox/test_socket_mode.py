@@ -18,8 +18,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from slack_sdk.web.async_client import AsyncWebClient
 
-from sandbox.slack_side import SlackSide
-from sandbox.slack_stub import APP_ID, SlackStub
+from sandbox.side.interactions import SlackSide
+from sandbox.stub.records import APP_ID
+from sandbox.stub.server import SlackStub
 
 BOT_TOKEN = "xoxb-socket-test"
 APP_TOKEN = "xapp-1-A0CAREQ-1-socket-test"

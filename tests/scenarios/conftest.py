@@ -24,8 +24,10 @@ from bot.deps import Deps, build_deps
 from bot.domain.lanes import Privacy
 from bot.outbox import DrainReport
 from bot.server import build_web_app
-from sandbox.slack_side import SlackResponse, SlackSide
-from sandbox.slack_stub import SlackStub, StoredMessage
+from sandbox.side.interactions import SlackSide
+from sandbox.side.wire import SlackResponse
+from sandbox.stub.records import StoredMessage
+from sandbox.stub.server import SlackStub
 
 T = TypeVar("T")
 

@@ -18,8 +18,8 @@ from blocks.ids import ActionId, Command, FieldId
 from bot.clock import ManualClock, SystemClock
 from bot.config import Practice
 from bot.outbox import Pacing
-from sandbox.slack_side import SlackSide
-from sandbox.slack_stub import SlackStub
+from sandbox.side.interactions import SlackSide
+from sandbox.stub.server import SlackStub
 from storage.db import create_engine, session_factory
 from storage.models import CardRow, ItemRow, OutboxRow
 from storage.uow import UnitOfWorkFactory

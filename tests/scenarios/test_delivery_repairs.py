@@ -18,7 +18,7 @@ from bot.deps import web_client
 from bot.outbox import Outbox, Pacing
 from bot.outbox.kinds import MESSAGE, OPS
 from bot.services import operations
-from sandbox.slack_stub import SlackStub
+from sandbox.stub.server import SlackStub
 from storage.models import OutboxRow
 from tests.scenarios.conftest import FRONT_DESK, Clinic, start_clinic, stop_clinic
 

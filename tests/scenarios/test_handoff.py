@@ -15,7 +15,7 @@ from bot.config import Practice
 from bot.domain import sla
 from bot.domain.items import Action, Status
 from bot.domain.lanes import Privacy
-from sandbox.slack_stub import SlackStub
+from sandbox.stub.server import SlackStub
 from tests.scenarios.conftest import (
     ASSISTANT,
     DEFAULT_REQUEST,

@@ -7,7 +7,7 @@ from datetime import timedelta
 from blocks.ids import ActionId, FieldId, More, ViewId
 from bot.domain import sla
 from bot.domain.items import Action, Status
-from sandbox.slack_side import SlackResponse
+from sandbox.side.wire import SlackResponse
 from tests.scenarios.conftest import ASSISTANT, FRONT_DESK, Clinic
 from tests.scenarios.test_waiting import claimed_item, open_more_form
 

@@ -13,7 +13,7 @@ from blocks.ids import ActionId, FieldId
 from bot.clock import ManualClock
 from bot.config import Practice
 from bot.domain.lanes import Privacy
-from sandbox.slack_stub import SlackStub
+from sandbox.stub.server import SlackStub
 from tests.scenarios.conftest import (
     ASSISTANT,
     FRONT_DESK,

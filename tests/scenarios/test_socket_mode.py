@@ -23,8 +23,8 @@ from sqlalchemy import select
 
 from blocks.ids import Command
 from bot.config import EXAMPLE_PRACTICE
-from sandbox.slack_side import SlackSide
-from sandbox.slack_stub import SlackStub
+from sandbox.side.interactions import SlackSide
+from sandbox.stub.server import SlackStub
 from storage.db import create_engine
 from storage.models import ItemRow
 from tests.scenarios.conftest import DEFAULT_REQUEST, FRONT_DESK
