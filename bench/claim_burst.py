@@ -57,8 +57,10 @@ from bot.domain.intake import IntakeRequest
 from bot.domain.items import Origin
 from bot.domain.views import CardView
 from bot.server import build_web_app
-from sandbox.slack_side import SlackResponse, SlackSide
-from sandbox.slack_stub import BOT_USER_ID, SlackStub
+from sandbox.side.interactions import SlackSide
+from sandbox.side.wire import SlackResponse
+from sandbox.stub.records import BOT_USER_ID
+from sandbox.stub.server import SlackStub
 from storage.db import create_engine, is_sqlite
 from storage.migrate import upgrade
 from storage.models import ItemRow

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from blocks.ids import ActionId, Command
-from sandbox.slack_side import SlackResponse
+from sandbox.side.wire import SlackResponse
 from tests.scenarios.conftest import FRONT_DESK, Clinic
 
 # Slack allows 3 s; a prompt answer is far inside that.

@@ -21,7 +21,7 @@ from blocks.ids import ActionId, Command, FieldId
 from bot.clock import ManualClock
 from bot.config import Practice
 from bot.slack_status import SlackHealth
-from sandbox.slack_stub import SlackStub
+from sandbox.stub.server import SlackStub
 from storage.models import ItemRow
 from tests.scenarios.conftest import (
     DEFAULT_REQUEST,
