@@ -18,8 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.ephemeral import notice, refusal_message
 from bot.deps import Deps
 from bot.domain.items import Refusal
-from bot.services.base import Done
-from bot.services.work import NoteIncomplete
+from bot.services.base import Invalid, Result
 from handlers.errors import report_error
 
 log = logging.getLogger(__name__)
@@ -51,36 +50,31 @@ async def answer_submission(
     body: dict[str, Any],
     client: AsyncWebClient,
     deps: Deps,
-    work: Awaitable[Done | Refusal],
+    work: Awaitable[Result],
     *,
     refused_under: str,
     incomplete: str | Callable[[], Mapping[str, str]] | None = None,
-) -> Done | Refusal | None:
+) -> Result:
     """Commit within the ack budget, then close the modal, or keep it open with the refusal
     under `refused_under`. When the database is slower than the budget the modal closes
     first and a refusal arrives as a direct message.
 
-    The form was checked before `work` started; if the service still finds it incomplete
-    (NoteIncomplete: a deadline passed meanwhile), `incomplete` says so: a sentence, shown
-    under `refused_under` (or sent as the direct message when late), or a function giving
-    the errors by input block then (when late, NoteIncomplete goes on to the error handler,
-    as it does when `incomplete` is None). Returns what `work` returned; None when the
-    form was incomplete.
+    The form was checked before `work` started; if the service still finds it Invalid (a
+    deadline passed meanwhile), `incomplete` says so: a sentence shown under
+    `refused_under`, or a function giving the errors by input block then; without it, the
+    service's own words. When late, the person gets the sentence as a direct message.
+    Returns what `work` returned.
     """
     future, in_time = await within_ack_budget(work)
     if not in_time:
         await ack()
-    result: Done | Refusal | None = None
+    result = await future
     problem: str | None = None
-    try:
-        result = await future
-    except NoteIncomplete:
-        if not isinstance(incomplete, str):
-            if incomplete is None or not in_time:
-                raise
+    if isinstance(result, Invalid):
+        if callable(incomplete) and in_time:
             await ack(response_action="errors", errors=dict(incomplete()))
-            return None
-        problem = incomplete
+            return result
+        problem = incomplete if isinstance(incomplete, str) else result.text
     if isinstance(result, Refusal):
         problem = refusal_message(result, deps.practice.timezone).text
     if in_time and problem is not None:
@@ -116,8 +110,12 @@ async def _after_ack(
 ) -> T | None:
     try:
         result = await work
+        message = None
         if isinstance(result, Refusal):
             message = refusal_message(result, deps.practice.timezone)
+        elif isinstance(result, Invalid):
+            message = notice(result.text)
+        if message is not None:
             await client.chat_postEphemeral(
                 channel=body["channel"]["id"], user=body["user"]["id"], **message.to_payload()
             )

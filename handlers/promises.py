@@ -15,8 +15,7 @@ from blocks.modals.form import item_metadata, metadata_key
 from blocks.modals.promise import promise_errors, promise_from_view, promise_modal
 from bot.deps import Deps
 from bot.domain.items import Action, Item, Refusal
-from bot.services.base import Done
-from bot.services.work import NoteIncomplete
+from bot.services.base import Done, Invalid
 from handlers.deadline import answer_card_action, answer_submission
 from handlers.forms import FormTrigger, open_item_form
 from handlers.menu import card_menu
@@ -69,13 +68,13 @@ async def _fulfil(
     """Mark the promise kept; when it is not open on the item (kept already, a double click,
     or an old card) tell the clicker so and return None."""
     user = body["user"]["id"]
-    try:
-        return await deps.work.fulfil_promise(item_key=item_key, actor=user, promise_id=promise_id)
-    except NoteIncomplete:
+    result = await deps.work.fulfil_promise(item_key=item_key, actor=user, promise_id=promise_id)
+    if isinstance(result, Invalid):
         await client.chat_postEphemeral(
             channel=body["channel"]["id"], user=user, **notice(ALREADY_KEPT).to_payload()
         )
         return None
+    return result
 
 
 async def on_promise_kept(

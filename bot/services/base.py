@@ -4,7 +4,7 @@ changed the item meanwhile, append the event and queue the Slack writes, in one 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -43,6 +43,32 @@ class Done:
 
     item: Item
     event: Event
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """What was asked is itself incomplete or wrong: the form should have refused it, or a
+    deadline passed while it was open. `problems` maps what is wrong (a domain field name:
+    `note`, `check_back_at`, `lane`, ...) to the sentence a person reads. Nothing changed."""
+
+    problems: Mapping[str, str]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.problems.values())
+
+
+# Every use case answers with one of these: done, refused with a reason, or invalid.
+Result = Done | Refusal | Invalid
+
+
+class Rejected(Exception):
+    """Raised inside a use case's transaction to abandon it with `result` (the transaction
+    rolls back); `_transition` returns the result. Never leaves the services."""
+
+    def __init__(self, result: Refusal | Invalid) -> None:
+        super().__init__(type(result).__name__)
+        self.result = result
 
 
 SYSTEM_ACTOR = Actor(user_id=SYSTEM, roles=frozenset({Role.SYSTEM}))
@@ -109,17 +135,35 @@ class ServiceBase:
         item_key: str,
         actor: str,
         action: Action,
-        changes_for: Callable[[Item, Status, datetime], dict[str, Any] | Refusal],
+        changes_for: Callable[[Item, Status, datetime], dict[str, Any] | Refusal | Invalid],
         *,
         also: Also | None = None,
         thread: bool = True,
-    ) -> Done | Refusal:
+    ) -> Result:
         """Read, decide with the life-cycle table, write only if nobody changed the item
         meanwhile; on a lost race, read again and decide again.
 
-        `also` runs in the same transaction after the change (rows of its own, extra outbox
-        messages) and may return details to add to the event.
+        `changes_for` may answer a Refusal or Invalid instead of changes; `also` runs in the
+        same transaction after the change (rows of its own, extra outbox messages), may
+        return details to add to the event, and may raise Rejected to abandon it all.
         """
+        try:
+            return await self._transition_once_won(
+                item_key, actor, action, changes_for, also=also, thread=thread
+            )
+        except Rejected as rejected:
+            return rejected.result
+
+    async def _transition_once_won(
+        self,
+        item_key: str,
+        actor: str,
+        action: Action,
+        changes_for: Callable[[Item, Status, datetime], dict[str, Any] | Refusal | Invalid],
+        *,
+        also: Also | None,
+        thread: bool,
+    ) -> Result:
         who = self._actor(actor)
         for _ in range(MAX_RACE_RETRIES):
             now = self.clock.now()
@@ -132,7 +176,7 @@ class ServiceBase:
                     return decision
                 assert isinstance(decision, Allowed)
                 changes = changes_for(item, decision.to, now)
-                if isinstance(changes, Refusal):
+                if isinstance(changes, Refusal | Invalid):
                     return changes
                 item_id = await tx.items.change(item, changes, now)
                 if item_id is None:

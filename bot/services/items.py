@@ -28,15 +28,13 @@ from bot.services.base import (
     RESOLVED_NEXT_ACTION,
     SYSTEM,
     Done,
+    Invalid,
+    Result,
     ServiceBase,
 )
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-
-class ClosingIncomplete(ValueError):
-    """A close without what the lane's definition of done needs (the modal checks first)."""
 
 
 class ItemServices(ServiceBase):
@@ -150,7 +148,7 @@ class ItemServices(ServiceBase):
         loads = {person: len(await tx.items.open_for_owner(person)) for person in staff}
         return min(staff, key=lambda person: (loads[person], staff.index(person)))
 
-    async def claim(self, *, item_key: str, actor: str) -> Done | Refusal:
+    async def claim(self, *, item_key: str, actor: str) -> Result:
         """Make `actor` the owner of an unowned item.
 
         Exactly one of any number of simultaneous claims wins (one conditional UPDATE);
@@ -179,7 +177,7 @@ class ItemServices(ServiceBase):
         self._on_enqueued()
         return done
 
-    async def release(self, *, item_key: str, actor: str) -> Done | Refusal:
+    async def release(self, *, item_key: str, actor: str) -> Result:
         """Give an item back to the lane unowned. Only its owner or a manager may."""
         return await self._transition(
             item_key,
@@ -188,7 +186,7 @@ class ItemServices(ServiceBase):
             lambda item, to, now: {"owner": None, "status": to, "claimed_at": None, **NOT_WAITING},
         )
 
-    async def reassign(self, *, item_key: str, actor: str, new_owner: str) -> Done | Refusal:
+    async def reassign(self, *, item_key: str, actor: str, new_owner: str) -> Result:
         """Hand an item to `new_owner`. Its owner or a manager may; a manager may assign new items.
 
         Refuses reassigning to the person who already owns it.
@@ -204,20 +202,22 @@ class ItemServices(ServiceBase):
 
     async def close(
         self, *, item_key: str, actor: str, resolution: str, told_patient: str
-    ) -> Done | Refusal:
+    ) -> Result:
         """Resolve an item with the lane's definition of done: a resolution and what the
         patient was told.
 
         Refuses non-owners (managers excepted), unclaimed items (claim first) and, in a
         clinical lane, anyone not clinical unless a clinician acknowledged the item.
-        Raises ClosingIncomplete when the resolution or the words to the patient are missing.
+        Invalid when the resolution or the words to the patient are missing.
         """
         told = told_patient.strip()
 
-        def changes(item: Item, to: Status, now: datetime) -> dict[str, Any]:
+        def changes(item: Item, to: Status, now: datetime) -> dict[str, Any] | Invalid:
             lane = self.practice.lane(item.lane)
             if resolution not in lane.resolutions or not told:
-                raise ClosingIncomplete(f"closing {item.key} needs a listed resolution and a note")
+                return Invalid(
+                    {"resolution": "Choose a resolution and say what the patient was told."}
+                )
             return {
                 "status": to,
                 "resolution": resolution,
@@ -230,7 +230,7 @@ class ItemServices(ServiceBase):
 
         return await self._transition(item_key, actor, Action.CLOSE, changes)
 
-    async def reopen(self, *, item_key: str, actor: str) -> Done | Refusal:
+    async def reopen(self, *, item_key: str, actor: str) -> Result:
         """Reopen a resolved item, owned by whoever reopens it, with a fresh response target."""
 
         def changes(item: Item, to: Status, now: datetime) -> dict[str, Any]:

@@ -16,13 +16,22 @@ from bot.domain.callbacks import AttemptNote, FinalStep, after_attempt, attempt_
 from bot.domain.handoff import HandoffNote, handoff_problems
 from bot.domain.items import Action, Item, Refusal, RefusalCode, Status
 from bot.domain.lanes import BusinessCalendar, BusinessDuration, Unit
-from bot.services.base import CARD, NOT_WAITING, SYSTEM, Done, ServiceBase
+from bot.services.base import (
+    CARD,
+    NOT_WAITING,
+    SYSTEM,
+    Invalid,
+    Rejected,
+    Result,
+    ServiceBase,
+)
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 MESSAGE = "message"  # outbox kind: a templated message to a channel or a person's DM
 UNREACHABLE_TOLD = "Patient not reached after {n} attempts."
+PROMISE_NOT_OPEN = "That promise is already marked kept, or it is not on this item any more."
 
 
 def after_business_minutes(start: datetime, minutes: float, calendar: BusinessCalendar) -> datetime:
@@ -32,16 +41,12 @@ def after_business_minutes(start: datetime, minutes: float, calendar: BusinessCa
     return sla.add_business_time(start, BusinessDuration(round(minutes), Unit.MINUTES), calendar)
 
 
-class NoteIncomplete(ValueError):
-    """A note the modal should have refused (the handler validates first)."""
-
-
 class WorkServices(ServiceBase):
     """Use cases for the person working an item."""
 
     # -- call attempts -------------------------------------------------------------------
 
-    async def log_attempt(self, *, item_key: str, actor: str, note: AttemptNote) -> Done | Refusal:
+    async def log_attempt(self, *, item_key: str, actor: str, note: AttemptNote) -> Result:
         """Record one callback try and move the item along its lane's cadence.
 
         Unreached: the next attempt is due on the lane's cadence (in business hours), and the
@@ -49,11 +54,11 @@ class WorkServices(ServiceBase):
         a supervisor review posted to the managers' channel, or closing as unreachable with
         the lane's resolution. Reached: the note's next step becomes the next action.
         Refuses what the life-cycle table refuses (claim the item first, owner or manager);
-        raises NoteIncomplete for a note that says nothing.
+        a note that says nothing is Invalid.
         """
         now = self.clock.now()
         if attempt_problems(note, now):
-            raise NoteIncomplete(f"attempt note for {item_key} is incomplete")
+            return Invalid({"note": "The call note is incomplete: say what happened."})
         outcome: dict[str, Any] = {}
 
         def changes(item: Item, to: Status, at: datetime) -> dict[str, Any]:
@@ -119,7 +124,7 @@ class WorkServices(ServiceBase):
 
     # -- handoff and promises ------------------------------------------------------------
 
-    async def handoff(self, *, item_key: str, actor: str, note: HandoffNote) -> Done | Refusal:
+    async def handoff(self, *, item_key: str, actor: str, note: HandoffNote) -> Result:
         """Post a structured handoff and give the item to who is next.
 
         To a person: they become the owner and get a DM with a link (no patient data in
@@ -134,7 +139,7 @@ class WorkServices(ServiceBase):
         if handoff_problems(
             note, now, lanes=frozenset(self.practice.lanes), current_lane=current.lane
         ):
-            raise NoteIncomplete(f"handoff note for {item_key} is incomplete")
+            return Invalid({"note": "The handoff note is incomplete."})
 
         def changes(item: Item, to: Status, at: datetime) -> dict[str, Any]:
             if note.next_lane is not None:
@@ -173,10 +178,10 @@ class WorkServices(ServiceBase):
 
     async def add_promise(
         self, *, item_key: str, actor: str, text: str, due_at: datetime
-    ) -> Done | Refusal:
+    ) -> Result:
         """Track an update the patient was told to expect, by its deadline."""
         if not text.strip() or due_at <= self.clock.now():
-            raise NoteIncomplete("a promise needs words and a future deadline")
+            return Invalid({"promise": "A promise needs words and a deadline in the future."})
 
         async def also(
             tx: UnitOfWork, before: Item, after: Item, item_id: int, at: datetime
@@ -194,14 +199,14 @@ class WorkServices(ServiceBase):
             item_key, actor, Action.PROMISE, lambda item, to, at: {"status": to}, also=also
         )
 
-    async def fulfil_promise(self, *, item_key: str, actor: str, promise_id: int) -> Done | Refusal:
+    async def fulfil_promise(self, *, item_key: str, actor: str, promise_id: int) -> Result:
         """Mark a promise kept: the update the patient was told to expect was given."""
 
         async def also(
             tx: UnitOfWork, before: Item, after: Item, item_id: int, at: datetime
         ) -> dict[str, Any]:
             if not await tx.promises.fulfil(promise_id, item_id, by=actor, now=at):
-                raise NoteIncomplete(f"promise {promise_id} is not open on {item_key}")
+                raise Rejected(Invalid({"promise": PROMISE_NOT_OPEN}))
             return {"promise_id": promise_id}
 
         return await self._transition(
@@ -217,14 +222,16 @@ class WorkServices(ServiceBase):
 
     async def wait_on(
         self, *, item_key: str, actor: str, waiting_on: str, check_back_at: datetime
-    ) -> Done | Refusal:
+    ) -> Result:
         """Park an item on an outside party until a check-back time.
 
         The response clock pauses: the business time left until the due time is kept and
         given back on resume. Refuses a check-back time in the past.
         """
         if not waiting_on.strip() or check_back_at <= self.clock.now():
-            raise NoteIncomplete("waiting needs who it waits on and a future check-back time")
+            return Invalid(
+                {"check_back_at": "Waiting needs who it waits on and a check-back time to come."}
+            )
 
         def changes(item: Item, to: Status, at: datetime) -> dict[str, Any]:
             remaining = item.sla_remaining_minutes if item.status is Status.WAITING else None
@@ -241,7 +248,7 @@ class WorkServices(ServiceBase):
 
         return await self._transition(item_key, actor, Action.WAIT, changes)
 
-    async def resume(self, *, item_key: str, actor: str) -> Done | Refusal:
+    async def resume(self, *, item_key: str, actor: str) -> Result:
         """End the wait: the response clock runs again from the time it had left."""
 
         def changes(item: Item, to: Status, at: datetime) -> dict[str, Any]:
@@ -288,14 +295,14 @@ class WorkServices(ServiceBase):
 
     # -- moving, merging, language -------------------------------------------------------
 
-    async def move(self, *, item_key: str, actor: str, lane: str) -> Done | Refusal:
+    async def move(self, *, item_key: str, actor: str, lane: str) -> Result:
         """Move an item to another lane: unowned there, with that lane's response target.
 
         The old card is edited to point to the new one; a new card appears in the new
         lane's channel. Refuses moving an item to the lane it is in.
         """
         if lane not in self.practice.lanes:
-            raise NoteIncomplete(f"unknown lane {lane!r}")
+            return Invalid({"lane": "Choose one of the practice's lanes."})
 
         def changes(item: Item, to: Status, at: datetime) -> dict[str, Any] | Refusal:
             if item.lane == lane:
@@ -310,7 +317,7 @@ class WorkServices(ServiceBase):
 
         return await self._transition(item_key, actor, Action.MOVE, changes, also=also)
 
-    async def merge(self, *, item_key: str, actor: str, into: str) -> Done | Refusal:
+    async def merge(self, *, item_key: str, actor: str, into: str) -> Result:
         """Merge a repeat request into the patient's open item: one item keeps both summaries;
         the merged one closes, pointing to it. Both keep their events."""
         target = await self.get(into)
@@ -340,7 +347,8 @@ class WorkServices(ServiceBase):
             summary = f"{fresh.summary}\n\n[{before.key}] {before.summary}"
             into_id = await tx.items.change(fresh, {"summary": summary}, at)
             if into_id is None:
-                raise RuntimeError(f"{into} changed while merging {before.key}; try again")
+                # Someone changed the open item meanwhile: a lost race, said as one.
+                raise Rejected(Refusal(RefusalCode.STALE, item_key=into, action=Action.MERGE))
             await self._append_event(
                 tx, fresh, Action.MERGE, actor, at, {"merged": before.key}, into_id
             )
@@ -348,10 +356,10 @@ class WorkServices(ServiceBase):
 
         return await self._transition(item_key, actor, Action.MERGE, changes, also=also)
 
-    async def set_language(self, *, item_key: str, actor: str, language: str) -> Done | Refusal:
+    async def set_language(self, *, item_key: str, actor: str, language: str) -> Result:
         """Set the patient's language preference; it follows the patient to every open item."""
         if language not in self.practice.languages:
-            raise NoteIncomplete(f"{language!r} is not one of the practice's languages")
+            return Invalid({"language": "Choose one of the languages the practice offers."})
 
         def changes(item: Item, to: Status, at: datetime) -> dict[str, Any]:
             return {"status": to, "language": language}
