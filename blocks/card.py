@@ -41,7 +41,7 @@ from blocks.limits import (
     SECTION_TEXT_MAX,
 )
 from blocks.message import Message
-from blocks.templating import default_environment, render
+from blocks.templating import render
 from blocks.text import (
     age_text,
     clock_time,
@@ -354,7 +354,7 @@ def item_card(
     privacy: Privacy,
     now: datetime,
     tz: ZoneInfo,
-    env: Environment | None = None,
+    env: Environment,
     *,
     promise: Promise | None = None,
     cadence_attempts: int = 3,
@@ -375,7 +375,6 @@ def item_card(
     promises, moving and language on open items. If the blocks would be too long for Slack
     the summary is shortened, never dropped silently from a card that shows it.
     """
-    env = env or default_environment()
     promise = _open_promise(promise)
     summary_limit = SECTION_TEXT_MAX - len("Summary: ")
 
@@ -406,13 +405,12 @@ def _channel_reference(channel: str) -> str:
     return escape(channel)
 
 
-def moved_card(item: Item, new_lane: Lane, env: Environment | None = None) -> Message:
+def moved_card(item: Item, new_lane: Lane, env: Environment) -> Message:
     """The old card after the item moved lanes: where it went, and no buttons.
 
     The item is worked from the new card in `new_lane`'s channel; this one only points there.
     Nothing on it is patient data, so there is no privacy level to respect.
     """
-    env = env or default_environment()
     context = {
         "key": item.key,
         "lane_name": truncate(new_lane.name, LANE_NAME_MAX),
@@ -584,7 +582,7 @@ def thread_entry(
     item: Item,
     privacy: Privacy,
     tz: ZoneInfo,
-    env: Environment | None = None,
+    env: Environment,
     *,
     lanes: Mapping[str, Lane] | None = None,
 ) -> Message:
@@ -599,7 +597,6 @@ def thread_entry(
     never carries free text or patient data. An action without its own template uses
     `thread.default.j2`.
     """
-    env = env or default_environment()
     action = str(event.action)
     names = [f"thread.{action}.j2", "thread.default.j2"]
 

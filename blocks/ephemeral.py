@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from blocks.limits import SECTION_TEXT_MAX
 from blocks.message import Message
-from blocks.templating import default_environment, render
+from blocks.templating import render
 from blocks.text import mention, slack_date, status_label, truncate
 from bot.domain.items import Action, Refusal
 
@@ -46,7 +46,7 @@ def _message(text: str) -> Message:
     return Message(text=text, blocks=[section])
 
 
-def refusal_message(refusal: Refusal, tz: ZoneInfo, env: Environment | None = None) -> Message:
+def refusal_message(refusal: Refusal, tz: ZoneInfo, env: Environment) -> Message:
     """Tell the person, in a sentence, why their action was not done and what to do instead.
 
     One template per refusal code (`refusal.<code>.j2`): the current owner and since when
@@ -54,7 +54,6 @@ def refusal_message(refusal: Refusal, tz: ZoneInfo, env: Environment | None = No
     before closing, the clinical acknowledgment a clinical lane needs, and the state that
     does not allow the action.
     """
-    env = env or default_environment()
     text = render(
         env,
         f"refusal.{refusal.code.value}.j2",
@@ -70,14 +69,14 @@ def refusal_message(refusal: Refusal, tz: ZoneInfo, env: Environment | None = No
     return _message(text[:1].upper() + text[1:])
 
 
-def error_message(reference: str, env: Environment | None = None) -> Message:
+def error_message(reference: str, env: Environment) -> Message:
     """Something failed that is not a refusal: give the logged reference; say nothing was saved."""
-    return _message(render(env or default_environment(), "error.j2", reference=reference))
+    return _message(render(env, "error.j2", reference=reference))
 
 
-def form_not_opened(env: Environment | None = None) -> Message:
+def form_not_opened(env: Environment) -> Message:
     """Slack refused to open a form (expired trigger, outage): say so and to try again."""
-    return _message(render(env or default_environment(), "notice.form_not_opened.j2"))
+    return _message(render(env, "notice.form_not_opened.j2"))
 
 
 def notice(text: str) -> Message:

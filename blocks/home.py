@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from jinja2 import Environment
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -93,17 +92,15 @@ def _section(
     return blocks
 
 
-def home_view(data: HomeData, practice: Practice, env: Environment | None = None) -> View:
+def home_view(data: HomeData, practice: Practice) -> View:
     """The App Home `data.user` sees, as of `data.now`.
 
     "My items" lists their open items soonest due first (overdue ones marked), "Due in
     the next hour" what needs them now, "Waiting" each waiting item with whom it waits on
     and when to check back; managers also see every lane's open count and its oldest
     item's age. Each list shows at most 25 lines, then "…and N more". A Refresh button
-    republishes it. `env` is accepted for the renderer's sake: App Home wording is not
-    templated yet.
+    republishes it. Its wording is not templated (yet): it needs no environment.
     """
-    del env
     as_of = slack_date(data.now, practice.timezone, _AS_OF_FORMAT)
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text="My work", emoji=False)),

@@ -24,7 +24,7 @@ from blocks.card import LANE_NAME_MAX, WAITING_ON_MAX, actor_name
 from blocks.ids import ActionId
 from blocks.limits import SECTION_TEXT_MAX
 from blocks.message import Message
-from blocks.templating import default_environment, render
+from blocks.templating import render
 from blocks.text import mention, truncate
 from bot.domain.items import Item
 from bot.domain.lanes import Lane
@@ -90,7 +90,7 @@ def notice_message(
     lane: Lane,
     params: Mapping[str, Any],
     tz: ZoneInfo,
-    env: Environment | None = None,
+    env: Environment,
 ) -> dict[str, Any]:
     """The `chat.postMessage` text and blocks of notice `template` about `item`.
 
@@ -104,7 +104,6 @@ def notice_message(
     build = _NOTICES.get(template)
     if build is None:
         raise ValueError(f"unknown notice template {template!r}")
-    env = env or default_environment()
     own, extra_blocks = build(item, params)
     context = {"key": item.key, "lane_name": truncate(lane.name, LANE_NAME_MAX), **own}
     name = f"notice.{template}.j2"
@@ -121,14 +120,12 @@ def notice_message(
 DEAD_LETTER = "dead_letter"
 
 
-def operations_notice(
-    template: str, params: Mapping[str, Any], env: Environment | None = None
-) -> dict[str, Any]:
+def operations_notice(template: str, params: Mapping[str, Any], env: Environment) -> dict[str, Any]:
     """A notice about CareQueue itself to the managers' channel (`dead_letter`: how many
     Slack writes are held back, and the command that shows them). No item, no patient data."""
     if template != DEAD_LETTER:
         raise ValueError(f"unknown operations notice {template!r}")
     dead = _int(params, "dead") or 0
-    line = render(env or default_environment(), f"notice.{template}.j2", dead=dead)
+    line = render(env, f"notice.{template}.j2", dead=dead)
     section = SectionBlock(text=MarkdownTextObject(text=truncate(line, SECTION_TEXT_MAX)))
     return Message(text=truncate(line, SECTION_TEXT_MAX), blocks=[section]).to_payload()

@@ -1,4 +1,9 @@
-"""The outbox's renderer: current item state -> chat.postMessage / chat.update arguments."""
+"""The practice's renderer: every wording CareQueue sends, in the practice's words.
+
+One per practice (bot/deps.py builds it): the outbox renders cards, thread entries and
+notices with it, and listeners render their direct replies (refusals, errors, forms) with
+the same instance, so a `templates_dir` override reaches everything Slack shows.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +11,39 @@ from datetime import datetime
 from typing import Any
 
 from jinja2 import Environment
+from slack_sdk.models.views import View
 
 from blocks.card import item_card, moved_card, thread_entry
+from blocks.ephemeral import error_message, form_not_opened, refusal_message
 from blocks.home import home_view
+from blocks.message import Message
+from blocks.modals.attempt import attempt_modal
 from blocks.notices import notice_message, operations_notice
 from blocks.templating import build_environment
 from bot.domain.events import Event
-from bot.domain.items import Item
+from bot.domain.items import Item, Refusal
 from bot.domain.practice import Practice
 from bot.domain.views import CardView, HomeData
 
 
 class PracticeRenderer:
-    """Renders with the practice's privacy level, lanes, time zone and template overrides."""
+    """Renders with the practice's privacy level, lanes, time zone and template overrides.
 
-    def __init__(self, practice: Practice, env: Environment | None = None) -> None:
+    The outbox's methods return `chat.*` arguments; the listeners' return the Message or
+    View their Slack call takes. Pure: no clock, no database, no network.
+    """
+
+    def __init__(self, practice: Practice) -> None:
         self.practice = practice
-        self.env = env or build_environment(practice.templates_dir)
+        # Built once: the practice's folder first, then the packaged templates.
+        self.env: Environment = build_environment(practice.templates_dir)
+
+    # --- for the outbox -----------------------------------------------------------------
 
     def card(self, view: CardView, now: datetime) -> dict[str, Any]:
         item = view.item
         if view.moved_to_lane is not None:
-            moved = moved_card(item, self.practice.lane(view.moved_to_lane), env=self.env)
+            moved = moved_card(item, self.practice.lane(view.moved_to_lane), self.env)
             return moved.to_payload()
         message = item_card(
             item,
@@ -35,7 +51,7 @@ class PracticeRenderer:
             self.practice.privacy,
             now,
             self.practice.timezone,
-            env=self.env,
+            self.env,
             promise=view.promise,
             cadence_attempts=self.practice.lane(item.lane).cadence.attempts,
             history_link=view.history_link,
@@ -50,7 +66,7 @@ class PracticeRenderer:
         return operations_notice(template, params, self.env)
 
     def home(self, data: HomeData) -> dict[str, Any]:
-        view = home_view(data, self.practice, env=self.env)
+        view = home_view(data, self.practice)
         return view.to_dict()
 
     def thread_entry(self, event: Event, item: Item) -> dict[str, Any]:
@@ -59,7 +75,33 @@ class PracticeRenderer:
             item,
             self.practice.privacy,
             self.practice.timezone,
-            env=self.env,
+            self.env,
             lanes=self.practice.lanes,
         )
         return message.to_payload()
+
+    # --- for the listeners' direct replies ----------------------------------------------
+
+    def refusal(self, refusal: Refusal) -> Message:
+        """Why an action was not done, with times in the practice's zone."""
+        return refusal_message(refusal, self.practice.timezone, self.env)
+
+    def error(self, reference: str) -> Message:
+        """Something failed that is not a refusal: the logged reference."""
+        return error_message(reference, self.env)
+
+    def form_not_opened(self) -> Message:
+        """Slack would not open a form: nothing was changed."""
+        return form_not_opened(self.env)
+
+    def attempt_modal(self, item: Item, private_metadata: str) -> View:
+        """The Log call form, with the lane's scripts in the practice's words."""
+        return attempt_modal(
+            item,
+            self.practice.lane(item.lane),
+            practice_name=self.practice.name,
+            default_language=self.practice.default_language,
+            env=self.env,
+            private_metadata=private_metadata,
+            tz=self.practice.timezone,
+        )

@@ -15,12 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
-from pathlib import Path
 
 from jinja2 import Environment, TemplateNotFound
-
-from blocks.templating import build_environment
 
 SCRIPTS_FOLDER = "scripts"
 DEFAULT_FOLDER = "default"
@@ -125,10 +121,3 @@ def render_script(
         practice_name=practice_name,
         default_language=default_language,
     ).text
-
-
-@cache
-def practice_environment(templates_dir: Path | None) -> Environment:
-    """The practice's wording (its overrides over the packaged templates), built once per
-    folder, for listeners that render scripts outside the outbox."""
-    return build_environment(templates_dir)

@@ -9,7 +9,6 @@ as it is. Patient free text never goes through a template; builders show it as p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from blocks.text import escape
 PACKAGED_TEMPLATES = Path(__file__).parent / "templates"
 
 
-def build_environment(overrides_dir: Path | None = None) -> Environment:
+def build_environment(overrides_dir: Path | None) -> Environment:
     """A sandboxed, strict environment; templates in `overrides_dir` win over the packaged ones."""
     loaders: list[BaseLoader] = []
     if overrides_dir is not None:
@@ -36,12 +35,6 @@ def build_environment(overrides_dir: Path | None = None) -> Environment:
     )
     env.filters["slack"] = escape
     return env
-
-
-@cache
-def default_environment() -> Environment:
-    """The packaged templates only, built once per process."""
-    return build_environment(None)
 
 
 def render(env: Environment, name: str | Sequence[str], **context: Any) -> str:

@@ -41,6 +41,7 @@ class Deps:
     work: WorkServices
     queues: QueueQueries
     outbox: Outbox
+    renderer: PracticeRenderer  # the practice's wording: the outbox's and the listeners'
     client: AsyncWebClient
     slack: SlackStatus  # the bot's identity and Slack's health, learned off the request path
     after_ack: InFlight  # button clicks still committing after Slack was answered
@@ -86,10 +87,12 @@ def build_deps(
     )
     uow = UnitOfWorkFactory(session_factory(engine))
     queues = QueueQueries(uow, practice, clock)
+    # One renderer: what the outbox sends and what listeners answer speak the same words.
+    renderer = PracticeRenderer(practice)
     outbox = Outbox(
         uow,
         web_client(settings, for_outbox=True),
-        PracticeRenderer(practice),
+        renderer,
         clock,
         pacing=pacing or Pacing(post_interval=settings.post_interval),
         home=queues.home,
@@ -114,6 +117,7 @@ def build_deps(
         work=work,
         queues=queues,
         outbox=outbox,
+        renderer=renderer,
         client=web_client(settings, for_outbox=False),
         slack=slack,
         after_ack=InFlight(),

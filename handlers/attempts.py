@@ -9,18 +9,15 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.ephemeral import refusal_message
 from blocks.ids import ActionId, FieldId, ViewId, parse_entry_value
 from blocks.modals.attempt import (
     AttemptFormIncomplete,
     attempt_errors,
-    attempt_modal,
     attempt_note_from_view,
     attempt_note_modal,
 )
 from blocks.modals.form import item_metadata, metadata_key
 from blocks.modals.status import message_modal, notice_modal
-from blocks.scripts import practice_environment
 from bot.deps import Deps
 from bot.domain.callbacks import attempt_problems
 from bot.domain.items import Action, Item, Refusal
@@ -54,16 +51,8 @@ async def open_attempt_modal(
     async def form(item: Item) -> View:
         seen = await deps.services.view_details(item_key=item_key, actor=trigger.user)
         if isinstance(seen, Refusal):
-            return message_modal(item_key, refusal_message(seen, deps.practice.timezone))
-        return attempt_modal(
-            item,
-            deps.practice.lane(item.lane),
-            practice_name=deps.practice.name,
-            default_language=deps.practice.default_language,
-            env=practice_environment(deps.practice.templates_dir),
-            private_metadata=item_metadata(item_key),
-            tz=deps.practice.timezone,
-        )
+            return message_modal(item_key, deps.renderer.refusal(seen))
+        return deps.renderer.attempt_modal(item, private_metadata=item_metadata(item_key))
 
     await open_item_form(client, deps, trigger, item_key, Action.LOG_ATTEMPT, form)
 
@@ -112,7 +101,7 @@ async def on_view_attempt_clicked(
             return notice_modal(title, text)
         item = await deps.services.view_details(item_key=key, actor=body["user"]["id"])
         if isinstance(item, Refusal):
-            return message_modal(key, refusal_message(item, deps.practice.timezone))
+            return message_modal(key, deps.renderer.refusal(item))
         of = deps.practice.lane(item.lane).cadence.attempts
         return attempt_note_modal(key, attempt, deps.practice.timezone, of)
 

@@ -8,7 +8,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.ephemeral import refusal_message
 from blocks.ids import ActionId, item_key_from_block_id
 from blocks.modals.details import details_modal
 from blocks.modals.status import message_modal
@@ -61,7 +60,7 @@ async def on_details_clicked(
     async def view() -> View:
         result = await deps.services.view_details(item_key=key, actor=body["user"]["id"])
         if isinstance(result, Refusal):
-            return message_modal(key, refusal_message(result, deps.practice.timezone))
+            return message_modal(key, deps.renderer.refusal(result))
         return details_modal(result, deps.practice.lane(result.lane), deps.practice.timezone)
 
     await open_modal(client, deps, FormTrigger.of(body), key, view)

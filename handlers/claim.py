@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.ephemeral import notice, refusal_message
+from blocks.ephemeral import notice
 from blocks.ids import ActionId, Command
 from bot.deps import Deps
 from bot.domain.items import Refusal
@@ -54,7 +54,7 @@ async def on_claim_command(
         await ack(text=f"Claiming {key}…")
     result = await future
     if isinstance(result, Refusal):
-        reply = refusal_message(result, deps.practice.timezone)
+        reply = deps.renderer.refusal(result)
     else:
         reply = notice(f"You own {key} now. Its card shows you as the owner.")
     if in_time:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.ephemeral import notice, refusal_message
+from blocks.ephemeral import notice
 from bot.deps import Deps
 from bot.domain.items import Refusal
 from bot.services.base import Invalid, Result
@@ -76,7 +76,7 @@ async def answer_submission(
             return result
         problem = incomplete if isinstance(incomplete, str) else result.text
     if isinstance(result, Refusal):
-        problem = refusal_message(result, deps.practice.timezone).text
+        problem = deps.renderer.refusal(result).text
     if in_time and problem is not None:
         await ack(response_action="errors", errors={refused_under: problem})
     elif in_time:
@@ -112,7 +112,7 @@ async def _after_ack(
         result = await work
         message = None
         if isinstance(result, Refusal):
-            message = refusal_message(result, deps.practice.timezone)
+            message = deps.renderer.refusal(result)
         elif isinstance(result, Invalid):
             message = notice(result.text)
         if message is not None:
@@ -123,6 +123,6 @@ async def _after_ack(
         # Not raised: Bolt loses an ack already sent when its listener fails within moments
         # of acking, and Slack then shows the click as failed 3 s later. Listeners run only
         # for requests that passed verification.
-        await report_error(error, body, client, verified=True)
+        await report_error(error, body, client, deps.renderer, verified=True)
         return None
     return result

@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.ephemeral import error_message
+from blocks.render import PracticeRenderer
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +48,25 @@ def _user_and_channel(body: dict[str, Any]) -> tuple[str | None, str | None]:
 async def on_error(
     error: Exception, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
-    await report_error(error, body, client, verified=bool(context.get(VERIFIED)))
+    # Global middleware set both, deps first (bot/app.py); neither is there when the
+    # request failed before them.
+    deps = context.get("deps")
+    renderer = deps.renderer if deps is not None else None
+    await report_error(error, body, client, renderer, verified=bool(context.get(VERIFIED)))
 
 
 async def report_error(
-    error: Exception, body: dict[str, Any], client: AsyncWebClient, *, verified: bool
+    error: Exception,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    renderer: PracticeRenderer | None,
+    *,
+    verified: bool,
 ) -> None:
     """Log `error` with a reference and, for a verified request, give its person that
-    reference. Also for listeners that must not raise after acking (handlers/deadline.py)."""
+    reference in the practice's words (`renderer`; None before the app knew its practice,
+    and then nobody is told). Also for listeners that must not raise after acking
+    (handlers/deadline.py)."""
     reference = new_reference()
     # Never the body: it carries what people typed. Only its type and the traceback.
     log.error(
@@ -65,9 +76,9 @@ async def report_error(
         exc_info=error,
     )
     user, channel = _user_and_channel(body)
-    if user is None or not verified:
+    if user is None or not verified or renderer is None:
         return
-    message = error_message(reference).to_payload()
+    message = renderer.error(reference).to_payload()
     try:
         if channel is not None:
             await client.chat_postEphemeral(channel=channel, user=user, **message)

@@ -20,7 +20,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View as ModalView
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.ephemeral import form_not_opened, refusal_message
 from blocks.message import Message
 from blocks.modals.status import loading_modal, message_modal
 from bot.deps import Deps
@@ -90,7 +89,7 @@ async def _tell_form_not_opened(
     log.warning("%s failed (%s); telling the person the form did not open", method, reason)
     if _slack_side(err):
         await deps.slack.saw_failure()
-    message = form_not_opened().to_payload()
+    message = deps.renderer.form_not_opened().to_payload()
     try:
         if trigger.channel is not None:
             await client.chat_postEphemeral(channel=trigger.channel, user=trigger.user, **message)
@@ -122,13 +121,13 @@ def refusal_before_form(
     they can. The service decides again on submit: this only spares them a wasted note."""
     if item is None:
         refusal = Refusal(RefusalCode.NOT_FOUND, item_key=item_key)
-        return refusal_message(refusal, deps.practice.timezone)
+        return deps.renderer.refusal(refusal)
     lane = deps.practice.lanes.get(item.lane)
     decision = decide(
         item, action, actor_for(user, deps.practice), clinical_lane=bool(lane and lane.clinical)
     )
     if isinstance(decision, Refusal):
-        return refusal_message(decision, deps.practice.timezone)
+        return deps.renderer.refusal(decision)
     return None
 
 

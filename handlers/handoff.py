@@ -11,7 +11,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.ephemeral import refusal_message
 from blocks.ids import (
     ActionId,
     Command,
@@ -139,7 +138,7 @@ async def on_view_handoff_clicked(
         key = parsed[0]
         seen = await deps.services.view_details(item_key=key, actor=body["user"]["id"])
         if isinstance(seen, Refusal):
-            return message_modal(key, refusal_message(seen, deps.practice.timezone))
+            return message_modal(key, deps.renderer.refusal(seen))
         note, by, at = found
         lane = deps.practice.lanes.get(note.next_lane) if note.next_lane else None
         return handoff_note_modal(

@@ -10,7 +10,6 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.home import home_view
 from blocks.ids import ActionId
 from bot.deps import Deps
 
@@ -38,4 +37,4 @@ async def on_home_refresh(
 
 async def publish_home(client: AsyncWebClient, deps: Deps, user: str) -> None:
     data = await deps.queues.home(user)
-    await client.views_publish(user_id=user, view=home_view(data, deps.practice))
+    await client.views_publish(user_id=user, view=deps.renderer.home(data))

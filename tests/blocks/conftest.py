@@ -8,10 +8,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+from jinja2 import Environment
 from slack_sdk.models.views import View
 
 from blocks.limits import NOTIFICATION_TEXT_MAX
 from blocks.message import Message
+from blocks.templating import build_environment
 from blocks.validate import message_problems, view_problems
 from bot.domain.items import Item, Origin, Patient, Status
 from bot.domain.lanes import BusinessDuration, Lane
@@ -26,6 +29,16 @@ PHONE = "(555) 201-4477"
 REFERENCE = "MRN-20431"
 CALLBACK_WINDOW = "weekdays after 3 PM"
 SOURCE_LINK = "https://carequeue-demo.slack.com/archives/C0LANE/p1700000000000100"
+
+# The shipped wording, no practice's overrides: builders take it as their `env` here. A
+# constant for the tests' own helpers, the `wording` fixture for a test that calls a builder.
+WORDING = build_environment(None)
+
+
+@pytest.fixture
+def wording() -> Environment:
+    """The shipped templates, as a practice without a `templates_dir` has them."""
+    return WORDING
 
 
 def make_lane(

@@ -20,7 +20,6 @@ from blocks.modals.attempt import (
     attempt_note_from_view,
     attempt_note_modal,
 )
-from blocks.templating import default_environment
 from bot.domain.callbacks import (
     CONFIRMED_MAX,
     NEXT_STEP_MAX,
@@ -36,6 +35,7 @@ from tests.blocks.conftest import (
     NOW,
     PHONE,
     TZ,
+    WORDING,
     assert_valid_view,
     make_claimed,
     make_lane,
@@ -53,7 +53,7 @@ def modal(item: Any = None, lane: Lane | None = None, **options: Any) -> dict[st
         lane or make_lane(),
         practice_name=options.get("practice_name", "Riverside Family Medicine"),
         default_language=options.get("default_language", "English"),
-        env=default_environment(),
+        env=WORDING,
         private_metadata=METADATA,
         tz=options.get("tz"),
     )

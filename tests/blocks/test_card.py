@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from jinja2 import Environment
 
 from blocks.card import item_card, moved_card, thread_entry
 from blocks.ids import ActionId, card_actions_block_id, more_value, parse_more_value
@@ -25,6 +26,7 @@ from tests.blocks.conftest import (
     REFERENCE,
     SOURCE_LINK,
     TZ,
+    WORDING,
     assert_valid_message,
     make_claimed,
     make_hostile_item,
@@ -43,7 +45,7 @@ ALL_STATES = [make_item(), make_claimed(), make_resolved(), make_item(status=Sta
 
 def card(item: Item, privacy: Privacy = Privacy.NONE, **lane_changes: Any) -> dict[str, Any]:
     lane = dataclasses.replace(LANE, **lane_changes) if lane_changes else LANE
-    return assert_valid_message(item_card(item, lane, privacy, NOW, TZ))
+    return assert_valid_message(item_card(item, lane, privacy, NOW, TZ, WORDING))
 
 
 def actions_of(payload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -385,7 +387,7 @@ def entry(
     action: Action, after: dict[str, Any] | None = None, privacy: Privacy = Privacy.NONE
 ) -> dict[str, Any]:
     event = Event(item_key="CQ-1042", action=action, actor="U1", at=NOW, after=after or {})
-    return assert_valid_message(thread_entry(event, make_claimed(), privacy, TZ))
+    return assert_valid_message(thread_entry(event, make_claimed(), privacy, TZ, WORDING))
 
 
 @pytest.mark.parametrize(
@@ -451,9 +453,9 @@ def test_thread_entry_escapes_a_resolution_and_ignores_odd_event_values() -> Non
     assert payload["text"] == "Closed by <@U1> · &lt;!here&gt; done &amp; dusted · 10:54 AM"
 
 
-def test_an_action_without_its_own_template_gets_a_generic_entry() -> None:
+def test_an_action_without_its_own_template_gets_a_generic_entry(wording: Environment) -> None:
     event = Event(item_key="CQ-1042", action="escalate", actor="U1", at=NOW)  # type: ignore[arg-type]
-    message = thread_entry(event, make_claimed(), Privacy.NONE, TZ)
+    message = thread_entry(event, make_claimed(), Privacy.NONE, TZ, wording)
     assert message.text == "Updated by <@U1> (escalate) · 10:54 AM"
 
 
@@ -534,7 +536,7 @@ def working_card(
     cadence_attempts: int = 3,
 ) -> dict[str, Any]:
     message = item_card(
-        item, LANE, privacy, NOW, TZ, promise=promise, cadence_attempts=cadence_attempts
+        item, LANE, privacy, NOW, TZ, WORDING, promise=promise, cadence_attempts=cadence_attempts
     )
     payload = assert_valid_message(message)
     for menu in nodes_of(payload["blocks"], "overflow"):
@@ -747,9 +749,11 @@ def test_a_working_cards_notification_text_holds_no_patient_data_or_free_text(
 REFERRALS = make_lane("referrals", "Referral and document status")
 
 
-def test_a_moved_card_points_to_the_new_lane_and_offers_nothing_to_click() -> None:
+def test_a_moved_card_points_to_the_new_lane_and_offers_nothing_to_click(
+    wording: Environment,
+) -> None:
     lane = dataclasses.replace(REFERRALS, channel="#cq-referrals")
-    payload = assert_valid_message(moved_card(make_claimed(lane="referrals"), lane))
+    payload = assert_valid_message(moved_card(make_claimed(lane="referrals"), lane, wording))
     assert [b["type"] for b in payload["blocks"]] == ["header", "section"]
     assert payload["blocks"][0]["text"]["text"] == "CQ-1042 · Scheduling help"
     line = payload["blocks"][1]["text"]["text"]
@@ -758,15 +762,15 @@ def test_a_moved_card_points_to_the_new_lane_and_offers_nothing_to_click() -> No
     assert payload["text"].startswith("CQ-1042 moved to #cq-referrals")
 
 
-def test_a_moved_card_links_a_channel_id_and_escapes_a_lane_name() -> None:
+def test_a_moved_card_links_a_channel_id_and_escapes_a_lane_name(wording: Environment) -> None:
     lane = dataclasses.replace(REFERRALS, channel="C0REFER", name="Referrals <!here> & docs")
-    payload = assert_valid_message(moved_card(make_item(), lane))
+    payload = assert_valid_message(moved_card(make_item(), lane, wording))
     assert "moved to <#C0REFER> (Referrals &lt;!here&gt; &amp; docs)" in text_of(payload)
 
 
 @pytest.mark.parametrize("make", [make_hostile_item, make_claimed, make_resolved])
-def test_a_moved_card_never_carries_patient_data(make: Any) -> None:
-    payload = assert_valid_message(moved_card(make(), REFERRALS))
+def test_a_moved_card_never_carries_patient_data(make: Any, wording: Environment) -> None:
+    payload = assert_valid_message(moved_card(make(), REFERRALS, wording))
     shown = json.dumps(payload)
     for patient_data in ("Jane", "J.Q.D.", "J.D.", PHONE, REFERENCE, "chest pain", "Spanish"):
         assert patient_data not in shown
@@ -795,7 +799,7 @@ def work_entry(
         before=before or {},
         after=after or {},
     )
-    message = thread_entry(event, item or make_claimed(), privacy, TZ, lanes=LANES)
+    message = thread_entry(event, item or make_claimed(), privacy, TZ, WORDING, lanes=LANES)
     return assert_valid_message(message)
 
 

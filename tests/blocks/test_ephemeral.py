@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from jinja2 import Environment
 
 from blocks.ephemeral import error_message, notice, refusal_message
 from bot.domain.items import Action, Refusal, RefusalCode, Status
-from tests.blocks.conftest import NOW, TZ, assert_valid_message
+from tests.blocks.conftest import NOW, TZ, WORDING, assert_valid_message
 
 SINCE = NOW - timedelta(minutes=12)
 
 
 def say(refusal: Refusal) -> str:
-    payload = assert_valid_message(refusal_message(refusal, TZ))
+    payload = assert_valid_message(refusal_message(refusal, TZ, WORDING))
     assert payload["blocks"][0]["text"]["text"] == payload["text"]
     assert payload["blocks"][0]["text"]["verbatim"] is True
     return payload["text"]
@@ -93,8 +94,8 @@ def test_a_key_with_markup_cannot_ping_anyone() -> None:
     assert say(Refusal(RefusalCode.NOT_FOUND, "<!channel>")) == "There is no item &lt;!channel&gt;."
 
 
-def test_an_error_gives_its_reference_and_says_nothing_was_saved() -> None:
-    payload = assert_valid_message(error_message("7KQ2"))
+def test_an_error_gives_its_reference_and_says_nothing_was_saved(wording: Environment) -> None:
+    payload = assert_valid_message(error_message("7KQ2", wording))
     assert payload["text"] == (
         "Something went wrong — ref 7KQ2. Your change was not saved; please try again."
     )

@@ -27,6 +27,7 @@ from tests.blocks.conftest import (
     NOW,
     SOURCE_LINK,
     TZ,
+    WORDING,
     assert_valid_message,
     assert_valid_view,
     make_claimed,
@@ -43,13 +44,15 @@ BILLING = make_lane("billing", "Billing handoff", request_types=("Copay question
 def _snapshots() -> dict[str, Callable[[], dict[str, Any]]]:
     return {
         "card_unclaimed_none": lambda: assert_valid_message(
-            item_card(make_hostile_item(), LANE, Privacy.NONE, NOW, TZ)
+            item_card(make_hostile_item(), LANE, Privacy.NONE, NOW, TZ, WORDING)
         ),
         "card_claimed_overdue_initials": lambda: assert_valid_message(
-            item_card(make_claimed(due_at=NOW.replace(hour=14)), LANE, Privacy.INITIALS, NOW, TZ)
+            item_card(
+                make_claimed(due_at=NOW.replace(hour=14)), LANE, Privacy.INITIALS, NOW, TZ, WORDING
+            )
         ),
         "card_resolved_full": lambda: assert_valid_message(
-            item_card(make_resolved(), LANE, Privacy.FULL, NOW, TZ)
+            item_card(make_resolved(), LANE, Privacy.FULL, NOW, TZ, WORDING)
         ),
         "thread_close_full": lambda: assert_valid_message(
             thread_entry(
@@ -68,12 +71,14 @@ def _snapshots() -> dict[str, Callable[[], dict[str, Any]]]:
                 make_resolved(),
                 Privacy.FULL,
                 TZ,
+                WORDING,
             )
         ),
         "refusal_already_owned": lambda: assert_valid_message(
             refusal_message(
                 Refusal(RefusalCode.ALREADY_OWNED, "CQ-1042", Action.CLAIM, owner="U1", since=NOW),
                 TZ,
+                WORDING,
             )
         ),
         "intake_modal_from_message": lambda: assert_valid_view(

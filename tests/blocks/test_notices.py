@@ -16,6 +16,7 @@ from tests.blocks.conftest import (
     PHONE,
     REFERENCE,
     TZ,
+    WORDING,
     assert_valid_message,
     make_claimed,
     make_hostile_item,
@@ -31,7 +32,7 @@ PATIENT_DATA = ("Jane", "Doe", "J.Q.D.", PHONE, REFERENCE, "chest pain", "evil",
 
 def notice(template: str, params: dict[str, Any] | None = None, **item_changes: Any) -> dict:
     item = make_hostile_item(**{"status": make_claimed().status, "owner": "U1", **item_changes})
-    payload = notice_message(template, item, LANE, params or {}, TZ, None)
+    payload = notice_message(template, item, LANE, params or {}, TZ, WORDING)
     assert set(payload) == {"text", "blocks"}
     # Validate exactly as a builder's Message is validated: slack_sdk, then Slack's limits.
     assert_valid_message(Message(text=payload["text"], blocks=Block.parse_all(payload["blocks"])))
@@ -132,10 +133,10 @@ def test_a_notice_from_careqeue_itself_names_the_app() -> None:
 def test_lane_names_and_keys_in_a_notice_are_escaped() -> None:
     lane = make_lane(name="Billing <!here> & co")
     item = make_claimed()
-    payload = notice_message("supervisor_review", item, lane, {"attempts": 3}, TZ, None)
+    payload = notice_message("supervisor_review", item, lane, {"attempts": 3}, TZ, WORDING)
     assert "(Billing &lt;!here&gt; &amp; co)" in payload["text"]
 
 
 def test_an_unknown_notice_is_refused_loudly() -> None:
     with pytest.raises(ValueError, match="unknown notice"):
-        notice_message("welcome_dm", make_claimed(), LANE, {}, TZ, None)
+        notice_message("welcome_dm", make_claimed(), LANE, {}, TZ, WORDING)

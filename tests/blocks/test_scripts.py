@@ -17,11 +17,11 @@ from blocks.scripts import (
     find_script,
     first_name_of,
     folder_name,
-    practice_environment,
     render_script,
     script_paths,
 )
-from blocks.templating import PACKAGED_TEMPLATES, build_environment, default_environment
+from blocks.templating import PACKAGED_TEMPLATES, build_environment
+from tests.blocks.conftest import WORDING
 
 SCRIPTS = PACKAGED_TEMPLATES / SCRIPTS_FOLDER
 SHIPPED = sorted(str(p.relative_to(PACKAGED_TEMPLATES)) for p in SCRIPTS.rglob("*.j2"))
@@ -53,7 +53,7 @@ MEDICAL_WORDS = (
 def render(name: str, env: Environment | None = None, **where: str) -> str:
     options = {"lane": "scheduling", "language": "English", **where}
     return render_script(
-        env or default_environment(),
+        env or WORDING,
         name,
         first_name="Jane",
         practice_name="Riverside Family Medicine",
@@ -69,7 +69,7 @@ def test_every_script_is_shipped_in_english_and_spanish() -> None:
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_every_shipped_script_uses_only_the_first_name_and_the_practice_name(name: str) -> None:
-    env = default_environment()
+    env = WORDING
     source = (PACKAGED_TEMPLATES / name).read_text()
     assert meta.find_undeclared_variables(env.parse(source)) <= {"first_name", "practice_name"}
     for first_name in ("Jane", ""):
@@ -97,7 +97,7 @@ def test_the_rendering_function_takes_no_other_template_variables() -> None:
 
 @pytest.mark.parametrize("name", VOICEMAILS)
 def test_a_shipped_voicemail_says_who_called_and_nothing_medical(name: str) -> None:
-    text = default_environment().get_template(name).render(first_name="Jane", practice_name="RFM")
+    text = WORDING.get_template(name).render(first_name="Jane", practice_name="RFM")
     assert "Jane" in text and "RFM" in text
     lowered = text.lower()
     assert not [word for word in MEDICAL_WORDS if word in lowered], text
@@ -136,9 +136,8 @@ def test_an_override_cannot_reach_into_python_internals(tmp_path: Path) -> None:
 
 
 def test_scripts_render_in_a_sandboxed_strict_environment() -> None:
-    env = practice_environment(None)
+    env = build_environment(None)
     assert isinstance(env, SandboxedEnvironment) and env.undefined is StrictUndefined
-    assert practice_environment(None) is env
 
 
 def test_the_clinical_boundary_is_the_approved_sentence() -> None:
@@ -155,7 +154,7 @@ def test_the_opening_greets_by_first_name_and_asks_to_verify_identity() -> None:
     assert text.startswith("Hello, may I speak with Jane?")
     assert "Riverside Family Medicine" in text and "date of birth" in text
     anonymous = render_script(
-        default_environment(),
+        WORDING,
         Script.OPENING,
         lane="insurance",
         language="English",
@@ -174,7 +173,7 @@ def test_a_lanes_own_script_wins_over_the_default_one() -> None:
 
 
 def test_the_patients_language_then_the_practice_default() -> None:
-    env = default_environment()
+    env = WORDING
     spanish = find_script(
         env, Script.OPENING, lane="billing", language="Spanish", first_name="Ana", practice_name="R"
     )

@@ -10,9 +10,9 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from blocks.ephemeral import refusal_message
-from blocks.templating import PACKAGED_TEMPLATES, build_environment, default_environment, render
+from blocks.templating import PACKAGED_TEMPLATES, build_environment, render
 from bot.domain.items import Action, Refusal, RefusalCode
-from tests.blocks.conftest import TZ
+from tests.blocks.conftest import TZ, WORDING
 
 # One representative value for every variable any packaged template uses.
 REPRESENTATIVE_CONTEXT = {
@@ -64,7 +64,7 @@ def test_the_template_folder_is_not_empty() -> None:
 
 @pytest.mark.parametrize("name", TEMPLATE_NAMES)
 def test_every_template_renders_one_line_under_strict_undefined(name: str) -> None:
-    env = default_environment()
+    env = WORDING
     source = (PACKAGED_TEMPLATES / name).read_text()
     used = meta.find_undeclared_variables(env.parse(source))
     assert used <= REPRESENTATIVE_CONTEXT.keys(), (
@@ -87,7 +87,7 @@ def test_every_action_has_a_thread_entry_template(action: Action) -> None:
 
 
 def test_the_environment_is_sandboxed_and_strict() -> None:
-    env = default_environment()
+    env = WORDING
     assert isinstance(env, SandboxedEnvironment)
     assert env.undefined is StrictUndefined
     assert env.autoescape is False
@@ -103,7 +103,7 @@ def test_the_sandbox_refuses_reaching_into_python_internals(tmp_path: Path) -> N
 
 
 def test_the_slack_filter_escapes_only_ampersand_and_angle_brackets() -> None:
-    env = default_environment()
+    env = WORDING
     assert env.from_string("{{ x|slack }}").render(x='<!here> & "q"') == '&lt;!here&gt; &amp; "q"'
 
 
@@ -121,7 +121,3 @@ def test_a_practice_override_wins_and_the_rest_fall_back_to_the_packaged_wording
     assert render(env, "refusal.not_found.j2", key="CQ-7") == "There is no item CQ-7."
     message = refusal_message(Refusal(RefusalCode.NEEDS_CLAIM, item_key="CQ-7"), TZ, env=env)
     assert message.text == "Please claim CQ-7 first, then close it."
-
-
-def test_the_default_environment_is_built_once() -> None:
-    assert default_environment() is default_environment()

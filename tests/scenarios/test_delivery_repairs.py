@@ -11,7 +11,6 @@ import aiohttp
 from sqlalchemy import select
 
 from blocks.ids import FieldId
-from blocks.render import PracticeRenderer
 from bot.clock import ManualClock, SystemClock
 from bot.config import Practice
 from bot.deps import web_client
@@ -201,7 +200,7 @@ async def test_a_crashed_workers_rows_are_free_again_in_seconds_and_checked_befo
     dying = Outbox(
         deps.uow,
         web_client(deps.settings, for_outbox=True),
-        PracticeRenderer(deps.practice),
+        deps.renderer,
         clinic.clock,
     )
     # Slack takes the card, but the worker dies before it hears back.
