@@ -154,6 +154,7 @@ class Workspace:
             "message_shortcut": self._message_shortcut,
             "home_opened": self._home_opened,
             "clock": self._clock,
+            "slack": self._slack,
         }.items():
             web_app.router.add_post(f"/sandbox/{name}", self._guarded(handler))
 
@@ -242,7 +243,22 @@ class Workspace:
 
     async def _state(self, request: web.Request) -> web.Response:
         user = request.query.get("user") or self.people[0].id
-        return web.json_response(self.state(user, request.query.get("channel")))
+        state = self.state(user, request.query.get("channel"))
+        return web.json_response({**state, "slack": await self.slack_state()})
+
+    async def slack_state(self) -> dict[str, Any]:
+        """Whether the imitation plays a Slack outage, what the app makes of Slack, and the
+        Slack writes still waiting in its outbox (they go once Slack is back)."""
+        state: dict[str, Any] = {"down": self.stub.faults.down}
+        if self.deps is not None:
+            async with self.deps.uow.read() as tx:
+                counts = await tx.outbox.counts()
+            state.update(
+                health=str(self.deps.slack.health),
+                waiting=counts.get("pending", 0),
+                dead=counts.get("dead", 0),
+            )
+        return state
 
     def _guarded(self, handler: Any) -> Any:
         async def guarded(request: web.Request) -> web.Response:
@@ -369,6 +385,18 @@ class Workspace:
         if self.jobs is not None:
             self.jobs.run_soon()  # what came due at the new time happens now, not in a minute
         return {"now": self.clock.now().isoformat()}
+
+
+    async def _slack(self, body: dict[str, Any]) -> Any:
+        """Play a Slack outage, or end it: requests are still stored and acknowledged
+        meanwhile, and the cards follow within seconds of Slack's return."""
+        action = body.get("action")
+        if action not in ("down", "up"):
+            raise ValueError(f"unknown Slack action {action!r}")
+        self.stub.set_outage(action == "down")
+        if self.deps is not None:
+            self.deps.outbox.wake()
+        return {"down": self.stub.faults.down}
 
 
 async def run_sandbox(

@@ -217,6 +217,7 @@ async function refresh(force = false) {
     render();
   } else {
     renderClock();
+  renderSlack();
   }
 }
 
@@ -1292,6 +1293,21 @@ function renderClock() {
   if (app.state?.clock?.now) clock.title = app.state.clock.now;
 }
 
+function renderSlack() {
+  const slack = app.state?.slack ?? {};
+  const parts = [slack.down ? "Slack is down (played)" : "Slack is up"];
+  if (slack.health) parts.push(`app sees: ${slack.health}`);
+  if (slack.waiting) parts.push(`${slack.waiting} waiting to send`);
+  if (slack.dead) parts.push(`${slack.dead} held back`);
+  const label = parts.join(" · ");
+  const status = $("slack-status");
+  if (status.textContent !== label) status.textContent = label;
+  status.classList.toggle("slack-down", Boolean(slack.down));
+  const button = $("slack-outage");
+  const wanted = slack.down ? "End the outage" : "Slack outage";
+  if (button.textContent !== wanted) button.textContent = wanted;
+}
+
 function renderTopbar() {
   const state = app.state;
   $("practice-name").textContent = state.practice?.name ?? "CareQueue";
@@ -1539,6 +1555,9 @@ function start() {
     event.stopPropagation();
     openMenu($("shortcuts-menu"), $("shortcuts-toggle"));
   });
+  $("slack-outage").addEventListener("click", () =>
+    post("/sandbox/slack", { action: app.state?.slack?.down ? "up" : "down" }),
+  );
   for (const button of document.querySelectorAll("[data-clock]")) {
     button.addEventListener("click", () => post("/sandbox/clock", JSON.parse(button.dataset.clock)));
   }

@@ -30,6 +30,7 @@ class Faults:
         self._drops: dict[str, int] = {}
         self._post_limit: float | None = None
         self._last_post_at: dict[str, float] = {}
+        self.down = False
 
     def fail_next(
         self,
@@ -92,8 +93,15 @@ class Faults:
             return True
         return False
 
+    def set_outage(self, down: bool) -> None:
+        """While down, every Web API method answers 503 without being applied, as in a
+        Slack outage; queued faults wait until it is over."""
+        self.down = down
+
     def take(self, method: str) -> Answer | None:
         """The answer of the next fault queued for ``method``, if any."""
+        if self.down:
+            return 503, {"ok": False, "error": "Service Unavailable"}, {}
         queue = self._queued.get(method)
         if not queue:
             return None

@@ -108,6 +108,7 @@ class SlackStub:
         self.clear_faults = self.faults.clear
         self.drop_after_apply = self.faults.drop_after_apply
         self.limit_posts_per_channel = self.faults.limit_posts_per_channel
+        self.set_outage = self.faults.set_outage
         self.hold = self.faults.hold
         self.release = self.faults.release
         self.send_envelope = self.socket_mode.send_envelope

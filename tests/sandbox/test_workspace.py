@@ -155,6 +155,44 @@ async def test_a_request_logged_in_the_page_becomes_a_card_that_another_person_s
     assert seen["channel"]["messages"][0]["text"].startswith("CQ-1001 ")
 
 
+async def test_a_played_slack_outage_stores_the_request_and_the_card_follows_slacks_return(
+    sandbox: Sandbox,
+) -> None:
+    state = await sandbox.state()
+    channel = sandbox.channel(state, "cq-scheduling")
+    await sandbox.act("command", user=FRONT_DESK, channel=channel, command="/intake", text="")
+    await sandbox.workspace.stub.wait_for_call("views.open")
+    view_id = (await sandbox.state())["views"][0]["id"]
+
+    status, _ = await sandbox.act("slack", action="down")
+    assert status == 200 and (await sandbox.state())["slack"]["down"] is True
+    status, answer = await sandbox.act(
+        "view_submit",
+        user=FRONT_DESK,
+        view_id=view_id,
+        values={
+            "intake.patient_ref": "MRN-1",
+            "intake.patient_name": "Sam Lee",
+            "intake.phone": "555-201-4477",
+            "intake.origin": "voicemail",
+            "intake.lane": "scheduling",
+            "intake.request_type": "scheduling|reschedule",
+            "intake.summary": "Move Tuesday's visit",
+        },
+    )
+    assert status == 200 and answer["response"]["response_action"] == "update"
+    stub = sandbox.workspace.stub
+    await stub.wait_until(lambda: len(stub.calls_to("chat.postMessage")) >= 1, timeout=10)
+    down = await sandbox.state()
+    assert stub.messages(channel) == []
+    assert down["slack"]["waiting"] >= 1
+    assert down["slack"]["health"] == "unreachable"
+
+    await sandbox.act("slack", action="up")
+    await stub.wait_until(lambda: len(stub.messages(channel)) == 1, timeout=15)
+    assert stub.messages(channel)[0].text.startswith("CQ-1001 ")
+
+
 async def test_claim_answer_is_shown_only_to_the_person_who_typed_it(sandbox: Sandbox) -> None:
     state = await sandbox.state()
     channel = sandbox.channel(state, "cq-billing")
