@@ -88,8 +88,10 @@ def build_app(deps: Deps) -> AsyncApp:
         logger=logging.getLogger("slack_bolt.app"),
     )
 
+    listeners = deps.listeners  # no storage: listeners call use cases
+
     async def provide_deps(context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]) -> Any:
-        context["deps"] = deps
+        context["deps"] = listeners
         return await next()
 
     app.use(provide_deps)

@@ -28,9 +28,27 @@ from storage.uow import UnitOfWorkFactory
 WEB_API_TIMEOUT_SECONDS = 10
 
 
+@dataclass(frozen=True)
+class ListenerDeps:
+    """What a listener gets as `deps` (see bot.app): the practice, the use cases, the
+    renderer and the clock. No storage and no outbox: a listener calls a use case, which
+    opens its own transaction, and never writes to the database or Slack's queue itself."""
+
+    settings: Settings
+    practice: Practice
+    clock: Clock
+    services: ItemServices
+    work: WorkServices
+    queues: QueueQueries
+    renderer: PracticeRenderer
+    slack: SlackStatus
+    after_ack: InFlight
+
+
 @dataclass
 class Deps:
-    """What listeners, the server and jobs share; reaches listeners as `deps` (see bot.app)."""
+    """Everything one running CareQueue shares: the server, the jobs, the CLI and the tests
+    use it whole; listeners get `listeners`, the part without storage."""
 
     settings: Settings
     practice: Practice
@@ -45,6 +63,20 @@ class Deps:
     client: AsyncWebClient
     slack: SlackStatus  # the bot's identity and Slack's health, learned off the request path
     after_ack: InFlight  # button clicks still committing after Slack was answered
+
+    @property
+    def listeners(self) -> ListenerDeps:
+        return ListenerDeps(
+            settings=self.settings,
+            practice=self.practice,
+            clock=self.clock,
+            services=self.services,
+            work=self.work,
+            queues=self.queues,
+            renderer=self.renderer,
+            slack=self.slack,
+            after_ack=self.after_ack,
+        )
 
     async def close(self) -> None:
         await self.engine.dispose()

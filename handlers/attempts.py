@@ -18,7 +18,7 @@ from blocks.modals.attempt import (
 )
 from blocks.modals.form import item_metadata, metadata_key
 from blocks.modals.status import message_modal, notice_modal
-from bot.deps import Deps
+from bot.deps import ListenerDeps
 from bot.domain.callbacks import attempt_problems
 from bot.domain.items import Action, Item, Refusal
 from handlers.deadline import answer_submission
@@ -32,14 +32,18 @@ def register(app: AsyncApp) -> None:
 
 
 async def on_log_call_clicked(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
 ) -> None:
     await ack()
     await open_attempt_modal(client, deps, FormTrigger.of(body), action["value"])
 
 
 async def open_attempt_modal(
-    client: AsyncWebClient, deps: Deps, trigger: FormTrigger, item_key: str
+    client: AsyncWebClient, deps: ListenerDeps, trigger: FormTrigger, item_key: str
 ) -> None:
     """Open the Log call modal for `item_key` with the trigger (a card button, `/cq log`).
 
@@ -58,7 +62,11 @@ async def open_attempt_modal(
 
 
 async def on_attempt_submitted(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
 ) -> None:
     key = metadata_key(view)
     user = body["user"]["id"]
@@ -86,7 +94,11 @@ async def on_attempt_submitted(
 
 
 async def on_view_attempt_clicked(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
 ) -> None:
     """The note's free text lives here, one click from the thread; each view is an event."""
     await ack()

@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.ids import ActionId, item_key_from_block_id
 from blocks.modals.details import details_modal
 from blocks.modals.status import message_modal
-from bot.deps import Deps
+from bot.deps import ListenerDeps
 from bot.domain.items import Refusal
 from handlers.deadline import answer_card_action
 from handlers.forms import FormTrigger, open_modal
@@ -25,14 +25,22 @@ def register(app: AsyncApp) -> None:
 
 
 async def on_release_clicked(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
 ) -> None:
     work = deps.services.release(item_key=action["value"], actor=body["user"]["id"])
     await answer_card_action(ack, body, client, deps, work)
 
 
 async def on_reassign_chosen(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
 ) -> None:
     key = item_key_from_block_id(action.get("block_id", ""))
     new_owner = action.get("selected_user")
@@ -44,14 +52,22 @@ async def on_reassign_chosen(
 
 
 async def on_reopen_clicked(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
 ) -> None:
     work = deps.services.reopen(item_key=action["value"], actor=body["user"]["id"])
     await answer_card_action(ack, body, client, deps, work)
 
 
 async def on_details_clicked(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
 ) -> None:
     """Patient details live here, one click away, never on the card; each view is an event."""
     await ack()

@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ephemeral import notice
 from blocks.ids import ActionId, Command
-from bot.deps import Deps
+from bot.deps import ListenerDeps
 from bot.domain.items import Refusal
 from handlers.deadline import answer_card_action, within_ack_budget
 
@@ -33,14 +33,18 @@ def item_key_from_text(text: str, prefix: str) -> str | None:
 
 
 async def on_claim_clicked(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
 ) -> None:
     work = deps.services.claim(item_key=action["value"], actor=body["user"]["id"])
     await answer_card_action(ack, body, client, deps, work)
 
 
 async def on_claim_command(
-    ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, deps: Deps
+    ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, deps: ListenerDeps
 ) -> None:
     key = item_key_from_text(command.get("text", ""), deps.practice.item_key_prefix)
     if key is None:

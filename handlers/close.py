@@ -12,7 +12,7 @@ from blocks.ids import ActionId, FieldId, ViewId
 from blocks.modals.close import close_errors, close_form_from_view, close_modal
 from blocks.modals.form import item_metadata, metadata_key
 from blocks.modals.status import notice_modal
-from bot.deps import Deps
+from bot.deps import ListenerDeps
 from bot.domain.items import Status
 from handlers.deadline import answer_submission
 from handlers.forms import FormTrigger, open_modal
@@ -24,7 +24,11 @@ def register(app: AsyncApp) -> None:
 
 
 async def on_close_clicked(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
 ) -> None:
     await ack()
     key = action["value"]
@@ -43,7 +47,11 @@ async def on_close_clicked(
 
 
 async def on_close_submitted(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
 ) -> None:
     key = metadata_key(view)
     item = await deps.services.get(key)

@@ -9,7 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ephemeral import notice
 from blocks.ids import Command
-from bot.deps import Deps
+from bot.deps import ListenerDeps
 from handlers.claim import item_key_from_text
 from handlers.forms import FormTrigger
 from handlers.queue import answer_queue
@@ -51,7 +51,7 @@ async def on_cq_command(
     command: dict[str, Any],
     respond: AsyncRespond,
     client: AsyncWebClient,
-    deps: Deps,
+    deps: ListenerDeps,
 ) -> None:
     verb, _, rest = command.get("text", "").strip().partition(" ")
     verb = verb.casefold()

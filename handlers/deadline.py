@@ -16,7 +16,7 @@ from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ephemeral import notice
-from bot.deps import Deps
+from bot.deps import ListenerDeps
 from bot.domain.items import Refusal
 from bot.services.base import Invalid, Result
 from handlers.errors import report_error
@@ -49,7 +49,7 @@ async def answer_submission(
     ack: AsyncAck,
     body: dict[str, Any],
     client: AsyncWebClient,
-    deps: Deps,
+    deps: ListenerDeps,
     work: Awaitable[Result],
     *,
     refused_under: str,
@@ -90,7 +90,7 @@ async def answer_card_action(
     ack: AsyncAck,
     body: dict[str, Any],
     client: AsyncWebClient,
-    deps: Deps,
+    deps: ListenerDeps,
     work: Awaitable[T],
 ) -> T | None:
     """Ack at once, then commit, and show a refusal only to the person who clicked; None
@@ -106,7 +106,7 @@ async def answer_card_action(
 
 
 async def _after_ack(
-    body: dict[str, Any], client: AsyncWebClient, deps: Deps, work: Awaitable[T]
+    body: dict[str, Any], client: AsyncWebClient, deps: ListenerDeps, work: Awaitable[T]
 ) -> T | None:
     try:
         result = await work

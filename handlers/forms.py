@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.message import Message
 from blocks.modals.status import loading_modal, message_modal
-from bot.deps import Deps
+from bot.deps import ListenerDeps
 from bot.domain.items import Action as ItemAction
 from bot.domain.items import Item, Refusal, RefusalCode, decide
 from bot.roles import actor_for
@@ -51,7 +51,7 @@ class FormTrigger:
 
 
 async def open_view(
-    client: AsyncWebClient, deps: Deps, trigger: FormTrigger, view: ModalView
+    client: AsyncWebClient, deps: ListenerDeps, trigger: FormTrigger, view: ModalView
 ) -> str | None:
     """Open `view` with the trigger; its view id, or None when Slack would not open it (the
     person has been told)."""
@@ -65,7 +65,7 @@ async def open_view(
 
 async def open_modal(
     client: AsyncWebClient,
-    deps: Deps,
+    deps: ListenerDeps,
     trigger: FormTrigger,
     title: str,
     view: Callable[[], Awaitable[ModalView]],
@@ -83,7 +83,7 @@ async def open_modal(
 
 
 async def _tell_form_not_opened(
-    client: AsyncWebClient, deps: Deps, trigger: FormTrigger, method: str, err: Exception
+    client: AsyncWebClient, deps: ListenerDeps, trigger: FormTrigger, method: str, err: Exception
 ) -> None:
     reason = _reason(err)
     log.warning("%s failed (%s); telling the person the form did not open", method, reason)
@@ -115,7 +115,7 @@ def _slack_side(err: Exception) -> bool:
 
 
 def refusal_before_form(
-    deps: Deps, item: Item | None, item_key: str, user: str, action: ItemAction
+    deps: ListenerDeps, item: Item | None, item_key: str, user: str, action: ItemAction
 ) -> Message | None:
     """Why `user` could not submit this form for the item, said before they write it; None if
     they can. The service decides again on submit: this only spares them a wasted note."""
@@ -133,7 +133,7 @@ def refusal_before_form(
 
 async def open_item_form(
     client: AsyncWebClient,
-    deps: Deps,
+    deps: ListenerDeps,
     trigger: FormTrigger,
     item_key: str,
     action: ItemAction,

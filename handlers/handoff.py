@@ -28,7 +28,7 @@ from blocks.modals.handoff import (
     handoff_note_modal,
 )
 from blocks.modals.status import message_modal, notice_modal
-from bot.deps import Deps
+from bot.deps import ListenerDeps
 from bot.domain.handoff import handoff_problems
 from bot.domain.items import Action, Item, Refusal
 from handlers.deadline import answer_submission
@@ -51,7 +51,7 @@ def register(app: AsyncApp) -> None:
 
 
 async def open_handoff_modal(
-    client: AsyncWebClient, deps: Deps, trigger: FormTrigger, item_key: str
+    client: AsyncWebClient, deps: ListenerDeps, trigger: FormTrigger, item_key: str
 ) -> None:
     """Open the Handoff modal for `item_key` (the card button, the shortcut and `/cq handoff`).
 
@@ -67,7 +67,11 @@ async def open_handoff_modal(
 
 
 async def on_handoff_clicked(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
 ) -> None:
     await ack()
     await open_handoff_modal(client, deps, FormTrigger.of(body), action["value"])
@@ -87,7 +91,7 @@ def card_key(message: dict[str, Any], key_prefix: str) -> str | None:
 
 
 async def on_handoff_shortcut(
-    ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, deps: ListenerDeps
 ) -> None:
     await ack()
     key = card_key(shortcut.get("message") or {}, deps.practice.item_key_prefix)
@@ -99,7 +103,11 @@ async def on_handoff_shortcut(
 
 
 async def on_handoff_submitted(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
 ) -> None:
     key = metadata_key(view)
     item = await deps.services.get(key)
@@ -124,7 +132,11 @@ async def on_handoff_submitted(
 
 
 async def on_view_handoff_clicked(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
 ) -> None:
     """The whole note, one click from the thread entry; each view is an audited event."""
     await ack()

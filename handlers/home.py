@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ids import ActionId
-from bot.deps import Deps
+from bot.deps import ListenerDeps
 
 HOME_OPENED = "app_home_opened"
 
@@ -21,7 +21,7 @@ def register(app: AsyncApp) -> None:
     app.action(ActionId.HOME_REFRESH)(on_home_refresh)
 
 
-async def on_home_opened(event: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
+async def on_home_opened(event: dict[str, Any], client: AsyncWebClient, deps: ListenerDeps) -> None:
     # The same event fires for the Messages tab, which has nothing to publish.
     if event.get("tab") != "home":
         return
@@ -29,12 +29,12 @@ async def on_home_opened(event: dict[str, Any], client: AsyncWebClient, deps: De
 
 
 async def on_home_refresh(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: ListenerDeps
 ) -> None:
     await ack()
     await publish_home(client, deps, body["user"]["id"])
 
 
-async def publish_home(client: AsyncWebClient, deps: Deps, user: str) -> None:
+async def publish_home(client: AsyncWebClient, deps: ListenerDeps, user: str) -> None:
     data = await deps.queues.home(user)
     await client.views_publish(user_id=user, view=deps.renderer.home(data))

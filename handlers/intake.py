@@ -17,7 +17,7 @@ from blocks.modals.intake import (
     intake_modal,
 )
 from blocks.modals.status import logged_modal, saving_modal
-from bot.deps import Deps
+from bot.deps import ListenerDeps
 from bot.domain.intake import IntakeDraft, validate_intake
 from handlers.deadline import within_ack_budget
 from handlers.forms import FormTrigger, open_view
@@ -32,7 +32,7 @@ def register(app: AsyncApp) -> None:
     app.view(ViewId.INTAKE)(on_intake_submitted)
 
 
-def _lane_named(deps: Deps, text: str, channel_id: str = "", channel_name: str = "") -> str:
+def _lane_named(deps: ListenerDeps, text: str, channel_id: str = "", channel_name: str = "") -> str:
     """`/intake scheduling` or /intake typed in a lane's channel preselects that lane."""
     wanted = text.strip().lower()
     for lane in deps.practice.lanes.values():
@@ -44,7 +44,7 @@ def _lane_named(deps: Deps, text: str, channel_id: str = "", channel_name: str =
 
 
 async def _open_form(
-    client: AsyncWebClient, deps: Deps, trigger: FormTrigger, prefill: IntakeDraft
+    client: AsyncWebClient, deps: ListenerDeps, trigger: FormTrigger, prefill: IntakeDraft
 ) -> None:
     view = intake_modal(
         list(deps.practice.lanes.values()),
@@ -56,7 +56,7 @@ async def _open_form(
 
 
 async def on_intake_command(
-    ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, deps: ListenerDeps
 ) -> None:
     await ack()
     lane = _lane_named(
@@ -69,7 +69,7 @@ async def on_intake_command(
 
 
 async def on_new_request_shortcut(
-    ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, deps: ListenerDeps
 ) -> None:
     await ack()
     await _open_form(client, deps, FormTrigger.of(shortcut), IntakeDraft())
@@ -81,7 +81,7 @@ def message_link(team_domain: str, channel_id: str, ts: str) -> str:
 
 
 async def on_log_message_shortcut(
-    ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, deps: ListenerDeps
 ) -> None:
     await ack()
     message = shortcut.get("message") or {}
@@ -98,7 +98,11 @@ async def on_log_message_shortcut(
 
 
 async def on_intake_submitted(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
 ) -> None:
     user = body["user"]["id"]
     draft = intake_draft_from_view(view)

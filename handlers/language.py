@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.ids import FieldId, More, ViewId
 from blocks.modals.form import item_metadata, metadata_key
 from blocks.modals.language import language_errors, language_from_view, language_modal
-from bot.deps import Deps
+from bot.deps import ListenerDeps
 from bot.domain.items import Action
 from handlers.deadline import answer_submission
 from handlers.forms import FormTrigger, open_item_form
@@ -26,7 +26,7 @@ def register(app: AsyncApp) -> None:
 
 
 async def open_language_form(
-    client: AsyncWebClient, deps: Deps, trigger: FormTrigger, key: str
+    client: AsyncWebClient, deps: ListenerDeps, trigger: FormTrigger, key: str
 ) -> None:
     await open_item_form(
         client,
@@ -39,7 +39,11 @@ async def open_language_form(
 
 
 async def on_language_submitted(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
 ) -> None:
     language = language_from_view(view)
     errors = language_errors(language, deps.practice.languages)

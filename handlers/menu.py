@@ -12,13 +12,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ids import ActionId, More, parse_more_value
-from bot.deps import Deps
+from bot.deps import ListenerDeps
 from handlers.forms import FormTrigger
 
 log = logging.getLogger(__name__)
 
 # (client, deps, what asked for the form, item key) -> opens that choice's form
-OpenForm = Callable[[AsyncWebClient, Deps, FormTrigger, str], Awaitable[None]]
+OpenForm = Callable[[AsyncWebClient, ListenerDeps, FormTrigger, str], Awaitable[None]]
 
 
 class CardMenu:
@@ -38,7 +38,7 @@ class CardMenu:
         body: dict[str, Any],
         action: dict[str, Any],
         client: AsyncWebClient,
-        deps: Deps,
+        deps: ListenerDeps,
     ) -> None:
         await ack()
         option = action.get("selected_option") or {}

@@ -14,7 +14,7 @@ from blocks.ids import ActionId, FieldId, More, ViewId, parse_merge_value
 from blocks.modals.form import item_metadata, metadata_key, metadata_value
 from blocks.modals.move import move_errors, move_lane_from_view, move_modal
 from blocks.modals.status import notice_modal
-from bot.deps import Deps
+from bot.deps import ListenerDeps
 from bot.domain.items import Action, Item
 from handlers.deadline import answer_card_action, answer_submission
 from handlers.forms import FormTrigger, open_item_form
@@ -32,7 +32,7 @@ def register(app: AsyncApp) -> None:
 
 
 async def open_move_form(
-    client: AsyncWebClient, deps: Deps, trigger: FormTrigger, key: str
+    client: AsyncWebClient, deps: ListenerDeps, trigger: FormTrigger, key: str
 ) -> None:
     def form(item: Item) -> View:
         if not any(other != item.lane for other in deps.practice.lanes):
@@ -43,7 +43,11 @@ async def open_move_form(
 
 
 async def on_move_submitted(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
 ) -> None:
     lane = move_lane_from_view(view)
     # The item's lane when the modal opened, kept in its metadata beside the key.
@@ -58,7 +62,11 @@ async def on_move_submitted(
 
 
 async def on_merge_clicked(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
 ) -> None:
     parsed = parse_merge_value(str(action.get("value", "")))
     if parsed is None:

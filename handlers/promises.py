@@ -13,7 +13,7 @@ from blocks.ephemeral import notice
 from blocks.ids import ActionId, FieldId, More, ViewId, parse_entry_value
 from blocks.modals.form import item_metadata, metadata_key
 from blocks.modals.promise import promise_errors, promise_from_view, promise_modal
-from bot.deps import Deps
+from bot.deps import ListenerDeps
 from bot.domain.items import Action, Item, Refusal
 from bot.services.base import Done, Invalid
 from handlers.deadline import answer_card_action, answer_submission
@@ -31,7 +31,7 @@ def register(app: AsyncApp) -> None:
 
 
 async def open_promise_modal(
-    client: AsyncWebClient, deps: Deps, trigger: FormTrigger, item_key: str
+    client: AsyncWebClient, deps: ListenerDeps, trigger: FormTrigger, item_key: str
 ) -> None:
     """Open the Promise modal for `item_key` (the card's More menu calls this).
 
@@ -47,7 +47,11 @@ async def open_promise_modal(
 
 
 async def on_promise_submitted(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
 ) -> None:
     draft = promise_from_view(view, deps.practice.timezone)
     errors = promise_errors(view, draft, deps.clock.now())
@@ -63,7 +67,7 @@ async def on_promise_submitted(
 
 
 async def _fulfil(
-    deps: Deps, client: AsyncWebClient, body: dict[str, Any], item_key: str, promise_id: int
+    deps: ListenerDeps, client: AsyncWebClient, body: dict[str, Any], item_key: str, promise_id: int
 ) -> Done | Refusal | None:
     """Mark the promise kept; when it is not open on the item (kept already, a double click,
     or an old card) tell the clicker so and return None."""
@@ -78,7 +82,11 @@ async def _fulfil(
 
 
 async def on_promise_kept(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
 ) -> None:
     parsed = parse_entry_value(str(action.get("value", "")))
     if parsed is None:

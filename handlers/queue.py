@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from blocks.ids import Command
 from blocks.queue import queue_message, unknown_lane_message
-from bot.deps import Deps
+from bot.deps import ListenerDeps
 from bot.domain.practice import Practice
 from handlers.deadline import within_ack_budget
 
@@ -37,13 +37,13 @@ def _normalized(text: str) -> str:
 
 
 async def on_queue_command(
-    ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, deps: Deps
+    ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, deps: ListenerDeps
 ) -> None:
     await answer_queue(ack, respond, deps, command["user_id"], command.get("text", ""))
 
 
 async def answer_queue(
-    ack: AsyncAck, respond: AsyncRespond, deps: Deps, user: str, text: str
+    ack: AsyncAck, respond: AsyncRespond, deps: ListenerDeps, user: str, text: str
 ) -> None:
     """Answer only the caller, in the ack itself when the database is quick enough."""
     if text.strip():

@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.ids import ActionId, FieldId, More, ViewId
 from blocks.modals.form import item_metadata, metadata_key
 from blocks.modals.wait import wait_errors, wait_form_from_view, wait_modal
-from bot.deps import Deps
+from bot.deps import ListenerDeps
 from bot.domain.items import Action
 from handlers.deadline import answer_card_action, answer_submission
 from handlers.forms import FormTrigger, open_item_form
@@ -27,7 +27,7 @@ def register(app: AsyncApp) -> None:
 
 
 async def open_wait_form(
-    client: AsyncWebClient, deps: Deps, trigger: FormTrigger, key: str
+    client: AsyncWebClient, deps: ListenerDeps, trigger: FormTrigger, key: str
 ) -> None:
     await open_item_form(
         client,
@@ -40,14 +40,22 @@ async def open_wait_form(
 
 
 async def on_resume_clicked(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
 ) -> None:
     work = deps.work.resume(item_key=action["value"], actor=body["user"]["id"])
     await answer_card_action(ack, body, client, deps, work)
 
 
 async def on_wait_submitted(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
 ) -> None:
     form = wait_form_from_view(view)
     errors = wait_errors(form, deps.clock.now(), deps.practice.calendar)

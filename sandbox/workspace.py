@@ -386,7 +386,6 @@ class Workspace:
             self.jobs.run_soon()  # what came due at the new time happens now, not in a minute
         return {"now": self.clock.now().isoformat()}
 
-
     async def _slack(self, body: dict[str, Any]) -> Any:
         """Play a Slack outage, or end it: requests are still stored and acknowledged
         meanwhile, and the cards follow within seconds of Slack's return."""

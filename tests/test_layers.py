@@ -129,3 +129,21 @@ def _loaded_by(modules: list[str]) -> set[str]:
 def test_a_part_never_loads_the_packages_it_must_not(part: str) -> None:
     modules = sorted(m for m in product_modules() if part_of(m) == part)
     assert _loaded_by(modules) & FORBIDDEN_PACKAGES[part] == set()
+
+
+def test_listeners_get_a_dependency_object_without_storage_or_the_outbox() -> None:
+    import dataclasses
+
+    from bot.deps import ListenerDeps
+
+    names = {f.name for f in dataclasses.fields(ListenerDeps)}
+    assert names.isdisjoint({"uow", "engine", "outbox", "client"})
+    types = " ".join(str(f.type) for f in dataclasses.fields(ListenerDeps))
+    assert "UnitOfWork" not in types and "Engine" not in types and "Outbox" not in types
+
+
+def test_the_app_hands_listeners_the_dependency_object_without_storage() -> None:
+    source = (ROOT / "bot" / "app.py").read_text(encoding="utf-8")
+    assert 'context["deps"] = listeners' in source
+    for path in (ROOT / "handlers").glob("*.py"):
+        assert "deps: Deps" not in path.read_text(encoding="utf-8"), path.name
