@@ -170,8 +170,10 @@ class CapturingSlackSide(SlackSide):
     def __init__(self, stub: SlackStub) -> None:
         super().__init__(app_url="http://unused", signing_secret=SIGNING_SECRET, stub=stub)
         self.bodies: list[str] = []
+        # Every interaction goes out through the wire's post: keep the body instead.
+        self._wire.post = self._keep  # type: ignore[method-assign]
 
-    async def post(self, body: str, **_: Any) -> SlackResponse:
+    async def _keep(self, body: str, **_: Any) -> SlackResponse:
         self.bodies.append(body)
         return SlackResponse(200, "", None)
 

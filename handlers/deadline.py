@@ -109,7 +109,8 @@ async def _after_ack(
     body: dict[str, Any], client: AsyncWebClient, deps: ListenerDeps, work: Awaitable[T]
 ) -> T | None:
     try:
-        result = await work
+        async with deps.after_ack.slot():  # a burst of clicks commits in turn, not all at once
+            result = await work
         message = None
         if isinstance(result, Refusal):
             message = deps.renderer.refusal(result)

@@ -6,6 +6,7 @@ import asyncio
 
 from blocks.ids import ActionId, Command
 from bot.domain.items import Action
+from bot.in_flight import AFTER_ACK_AT_ONCE
 from tests.scenarios.conftest import ASSISTANT, FRONT_DESK, MANAGER, Clinic
 
 
@@ -118,3 +119,27 @@ async def test_owner_reassigns_with_the_user_picker(clinic: Clinic) -> None:
     assert item is not None and item.owner == ASSISTANT
     thread = clinic.replies(card)
     assert any("Reassigned to" in m.text and f"<@{ASSISTANT}>" in m.text for m in thread)
+
+
+async def test_a_burst_of_clicks_is_acked_at_once_and_commits_in_turn_without_losing_one(
+    clinic: Clinic,
+) -> None:
+    """Acking first lets a burst arrive faster than the database commits; the work after
+    the ack is bounded (AFTER_ACK_AT_ONCE), so none waits out the pool and every claim
+    lands."""
+    keys = [await clinic.log_request() for _ in range(60)]
+    await clinic.deliver()
+    people = [f"UBURST{n:02d}" for n in range(60)]
+    for user in people:
+        clinic.stub.add_user(user, user.lower())
+
+    statuses = await asyncio.gather(
+        *(claim_click(clinic, user, key) for user, key in zip(people, keys, strict=True))
+    )
+    await clinic.settled()
+
+    assert statuses == [200] * 60
+    owners = {key: (await clinic.deps.services.get(key)).owner for key in keys}  # type: ignore[union-attr]
+    assert owners == dict(zip(keys, people, strict=True))
+    assert 1 <= clinic.deps.after_ack.peak <= AFTER_ACK_AT_ONCE
+    assert clinic.stub.ephemerals() == []  # no error reference, no refusal
