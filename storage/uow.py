@@ -9,15 +9,13 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import READ_ONLY
-from storage.repositories import (
-    AttemptRepository,
-    CardRepository,
-    EventRepository,
-    HandoffRepository,
-    ItemRepository,
-    OutboxRepository,
-    PromiseRepository,
-)
+from storage.repositories.attempts import AttemptRepository
+from storage.repositories.cards import CardRepository
+from storage.repositories.events import EventRepository
+from storage.repositories.handoffs import HandoffRepository
+from storage.repositories.items import ItemRepository
+from storage.repositories.outbox import OutboxRepository
+from storage.repositories.promises import PromiseRepository
 
 
 class ReadOnlyUnitOfWork(RuntimeError):

@@ -1,5 +1,5 @@
 """What a practice file says, as validated domain values: the practice, its lanes, roles and
-privacy. Pure (no YAML, no pydantic): bot/config.py builds these from the file."""
+privacy. Pure (no YAML, no pydantic): bot/config/ builds these from the file."""
 
 from __future__ import annotations
 

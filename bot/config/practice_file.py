@@ -1,0 +1,362 @@
+"""Reading the practice file: YAML in, a frozen `Practice` out, or `ConfigError` listing
+every problem; each section is checked on its own (schema.py), then the rules across them."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from bot.config.problems import ConfigError, Loc, path_of, validate
+from bot.config.schema import (
+    WEEKDAYS,
+    BusinessHoursSection,
+    CallbacksSection,
+    Document,
+    Holidays,
+    LaneList,
+    LaneSection,
+    PracticeSection,
+    PrivacySection,
+    RedFlags,
+    RolesSection,
+    TemplatesDir,
+)
+from bot.config.values import MANAGER_ESCALATION
+from bot.domain.lanes import (
+    BusinessCalendar,
+    Cadence,
+    EscalationRule,
+    FinalStep,
+    Lane,
+    LanguageRouting,
+)
+from bot.domain.practice import ClinicalLevel, Practice, Roles
+
+
+def parse_practice(text: str, *, base_dir: Path | None = None) -> Practice:
+    """Read practice-file YAML into a `Practice`.
+
+    Raises ConfigError listing every problem found, not just the first: YAML syntax
+    (with its line), unknown or missing settings, bad values, and rules that span
+    sections (unique lane keys and channels, escalation targets that exist, bilingual
+    languages the practice offers). A relative `templates_dir` is resolved against
+    `base_dir` (the file's folder), or the current directory when it is not given.
+    """
+    problems: list[str] = []
+    data = _load_yaml(text, problems)
+    if not isinstance(data, dict):
+        raise ConfigError(problems)
+    practice = _read(data, base_dir, problems)
+    if practice is None:
+        raise ConfigError(problems)
+    return practice
+
+
+def load_practice(path: Path) -> Practice:
+    """Read and validate the practice file at `path`; ConfigError if it is missing or invalid."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: file not found"]) from None
+    except IsADirectoryError:
+        raise ConfigError([f"{path}: is a folder, not a practice file"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot be read ({exc})"]) from None
+    return parse_practice(text, base_dir=path.resolve().parent)
+
+
+def check_practice_file(path: Path) -> list[str]:
+    """Every problem with the practice file at `path`; an empty list when it is valid."""
+    try:
+        load_practice(path)
+    except ConfigError as exc:
+        return exc.problems
+    return []
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that notes keys set twice in one mapping, which PyYAML silently overwrites."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.repeated_keys: list[str] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | date):
+                continue  # only plain keys (text, numbers, dates) are compared
+            if key in seen:
+                self.repeated_keys.append(
+                    f"line {key_node.start_mark.line + 1}: {key!r} is set twice in the same "
+                    "section; the later one would silently win"
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _load_yaml(text: str, problems: list[str]) -> object:
+    loader = _Loader(text)
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        reason = exc.problem or exc.context or "cannot be read"
+        problems.append(f"{where}: YAML syntax error: {reason}")
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(f"(file): YAML syntax error: {exc}")
+        return None
+    finally:
+        loader.dispose()
+    problems.extend(loader.repeated_keys)
+    if data is None:
+        problems.append("(file): the practice file is empty")
+    elif not isinstance(data, dict):
+        problems.append("(file): must be a set of sections like `practice:` and `lanes:`")
+    return data
+
+
+def _read(data: dict[Any, Any], base_dir: Path | None, problems: list[str]) -> Practice | None:
+    """Validate each section on its own, so one broken section does not hide the others."""
+    validate(Document, data, (), problems)
+
+    def section(name: str, tp: object, default: object = None) -> Any:
+        if name not in data:
+            return default  # a missing required section was reported by Document
+        if data[name] is None and default is not None:
+            return default
+        return validate(tp, data[name], (name,), problems)
+
+    info: PracticeSection | None = section("practice", PracticeSection)
+    hours: BusinessHoursSection | None = section("business_hours", BusinessHoursSection)
+    holidays: list[date] | None = section("holidays", Holidays, [])
+    privacy: PrivacySection | None = section("privacy", PrivacySection, PrivacySection())
+    roles: RolesSection | None = section("roles", RolesSection)
+    _check_roles(data, problems)
+    red_flags: list[str] | None = section("red_flags", RedFlags, [])
+    templates_dir = _templates_dir(section("templates_dir", TemplatesDir), base_dir, problems)
+    lanes = _read_lanes(data, problems)
+    if info is not None and lanes is not None:
+        problems.extend(_language_routing_problems(info, lanes))
+
+    if problems:
+        return None
+    assert info and hours and holidays is not None and privacy and roles and red_flags is not None
+    assert lanes is not None
+    return Practice(
+        name=info.name,
+        timezone=info.timezone,
+        item_key_prefix=info.item_key_prefix,
+        first_item_number=info.first_item_number,
+        languages=tuple(info.languages),
+        managers_channel=info.managers_channel,
+        clinical_channel=info.clinical_channel,
+        calendar=BusinessCalendar(
+            tz=info.timezone,
+            hours={
+                weekday: opening
+                for weekday, day in enumerate(WEEKDAYS)
+                if (opening := getattr(hours, day)) is not None
+            },
+            holidays=frozenset(holidays),
+        ),
+        lanes=MappingProxyType({lane.key: lane for lane in lanes}),
+        roles=Roles(
+            managers=frozenset(roles.managers),
+            clinical=tuple(ClinicalLevel(c.level, tuple(c.members)) for c in roles.clinical),
+            bilingual=MappingProxyType(
+                {language: tuple(staff) for language, staff in roles.bilingual.items()}
+            ),
+        ),
+        red_flags=tuple(dict.fromkeys(red_flags)),
+        privacy=privacy.channel_detail,
+        retention_days=privacy.retention_days,
+        templates_dir=templates_dir,
+        language_routing=info.language_routing,
+        language_lane=info.language_lane,
+    )
+
+
+# The rules that span entries or sections read the raw data, taking only the values
+# they need, so that an unrelated mistake (a misspelt setting in lane 0, a bad user
+# id in roles) does not hide a duplicate lane key or an unknown escalation target.
+
+
+def _read_lanes(data: dict[Any, Any], problems: list[str]) -> list[Lane] | None:
+    raw = data.get("lanes")
+    if "lanes" not in data or validate(LaneList, raw, ("lanes",), problems) is None:
+        return None
+    assert isinstance(raw, list)
+    levels = _clinical_levels(data)
+    keys: set[str] = set()
+    channels: dict[str, str] = {}
+    lanes: list[Lane] = []
+    for index, item in enumerate(raw):
+        loc: Loc = ("lanes", index)
+        lane = validate(LaneSection, item, loc, problems)
+        key, channel = _text_at(item, "key"), _text_at(item, "channel")
+        if key is not None:
+            if key in keys:
+                problems.append(f"{path_of((*loc, 'key'))}: duplicate lane key {key!r}")
+            keys.add(key)
+        if channel is not None:
+            if channel in channels:
+                problems.append(
+                    f"{path_of((*loc, 'channel'))}: channel {channel!r} is already used by "
+                    f"lane {channels[channel]!r}"
+                )
+            channels.setdefault(channel, key or f"lanes[{index}]")
+        target = _text_at(item, "escalation", "to")
+        if target and levels is not None and target not in {*levels, MANAGER_ESCALATION}:
+            problems.append(
+                f"{path_of((*loc, 'escalation', 'to'))}: {target!r} is not a clinical level "
+                f"or {MANAGER_ESCALATION!r}"
+            )
+        if lane is not None and lane.clinical and levels == []:
+            problems.append(
+                f"{path_of((*loc, 'clinical'))}: a clinical lane needs at least one level "
+                "in roles.clinical"
+            )
+        if lane is not None and lane.callbacks is not None:
+            problems.extend(_callback_problems(lane, loc))
+        if lane is not None:
+            lanes.append(_lane(lane))
+    return lanes
+
+
+def _language_routing_problems(info: PracticeSection, lanes: list[Lane]) -> list[str]:
+    if info.language_routing is not LanguageRouting.LANE:
+        return []
+    if info.language_lane is None:
+        return ["practice.language_lane: routing by lane needs the lane's key (e.g. language)"]
+    if info.language_lane not in {lane.key for lane in lanes}:
+        return [f"practice.language_lane: no lane has the key {info.language_lane!r}"]
+    return []
+
+
+def _callback_problems(lane: LaneSection, loc: Loc) -> list[str]:
+    callbacks = lane.callbacks
+    assert callbacks is not None
+    at = (*loc, "callbacks")
+    problems = []
+    if callbacks.attempts > 1 and not callbacks.cadence:
+        problems.append(f"{path_of((*at, 'cadence'))}: say how long to wait between attempts")
+    if callbacks.after_last is FinalStep.CLOSE_UNREACHABLE:
+        if not callbacks.unreachable_resolution:
+            problems.append(
+                f"{path_of((*at, 'unreachable_resolution'))}: closing as unreachable needs the "
+                "resolution to record (one of the lane's resolutions)"
+            )
+        elif callbacks.unreachable_resolution not in lane.resolutions:
+            problems.append(
+                f"{path_of((*at, 'unreachable_resolution'))}: "
+                f"{callbacks.unreachable_resolution!r} is not one of this lane's resolutions"
+            )
+    return problems
+
+
+def _lane(lane: LaneSection) -> Lane:
+    return Lane(
+        key=lane.key,
+        name=lane.name,
+        channel=lane.channel,
+        response_target=lane.response_target,
+        request_types=tuple(lane.request_types),
+        resolutions=tuple(lane.resolutions),
+        definition_of_done=lane.definition_of_done,
+        clinical=lane.clinical,
+        escalation=(
+            EscalationRule(to=lane.escalation.to, after=lane.escalation.after)
+            if lane.escalation
+            else EscalationRule()
+        ),
+        cadence=_cadence(lane.callbacks),
+    )
+
+
+def _cadence(section: CallbacksSection | None) -> Cadence:
+    if section is None:
+        return Cadence()
+    return Cadence(
+        attempts=section.attempts,
+        waits=tuple(section.cadence),
+        after_last=section.after_last,
+        unreachable_resolution=section.unreachable_resolution or "",
+    )
+
+
+def _check_roles(data: dict[Any, Any], problems: list[str]) -> None:
+    roles = data.get("roles")
+    clinical = roles.get("clinical") if isinstance(roles, dict) else None
+    seen: set[str] = set()
+    for index, entry in enumerate(clinical if isinstance(clinical, list) else []):
+        level = _text_at(entry, "level")
+        if level is None:
+            continue
+        if level in seen:
+            problems.append(
+                f"{path_of(('roles', 'clinical', index, 'level'))}: duplicate level {level!r}"
+            )
+        seen.add(level)
+
+    bilingual = roles.get("bilingual") if isinstance(roles, dict) else None
+    languages = _languages(data)
+    if isinstance(bilingual, dict) and languages is not None:
+        for language in bilingual:
+            if isinstance(language, str) and language.strip() not in languages:
+                problems.append(
+                    f"{path_of(('roles', 'bilingual', language))}: not one of practice.languages"
+                )
+
+
+def _clinical_levels(data: dict[Any, Any]) -> list[str] | None:
+    """The level names in roles.clinical; None when that list is unreadable."""
+    roles = data.get("roles")
+    if not isinstance(roles, dict):
+        return None
+    clinical = roles.get("clinical")
+    if clinical is None:
+        return []
+    if not isinstance(clinical, list):
+        return None
+    return [level for entry in clinical if (level := _text_at(entry, "level"))]
+
+
+def _languages(data: dict[Any, Any]) -> list[str] | None:
+    """The names in practice.languages (or its default); None when that list is unreadable."""
+    practice = data.get("practice")
+    if not isinstance(practice, dict):
+        return None
+    languages = practice.get("languages", PracticeSection.model_fields["languages"].default)
+    if not isinstance(languages, list):
+        return None
+    return [language.strip() for language in languages if isinstance(language, str)]
+
+
+def _text_at(raw: object, *keys: str) -> str | None:
+    """`raw[k1][k2]...` when every step is a mapping and the value is text, else None."""
+    for key in keys:
+        if not isinstance(raw, dict):
+            return None
+        raw = raw.get(key)
+    return raw.strip() if isinstance(raw, str) else None
+
+
+def _templates_dir(value: str | None, base_dir: Path | None, problems: list[str]) -> Path | None:
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = (base_dir or Path.cwd()) / path
+    if not path.is_dir():
+        problems.append(f"templates_dir: folder not found: {path}")
+        return None
+    return path

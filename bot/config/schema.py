@@ -1,0 +1,134 @@
+"""The practice file's shape: one pydantic model per section, written in the value types
+of bot/config/values.py. bot/config/practice_file.py reads a file through them."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from bot.config.values import (
+    CadenceWait,
+    Channel,
+    ClinicalLevelName,
+    Duration,
+    Hours,
+    ItemKeyPrefix,
+    Label,
+    Labels,
+    Language,
+    Languages,
+    OptionalDuration,
+    PositiveInt,
+    SlackIds,
+    Slug,
+    Text,
+    Zone,
+)
+from bot.domain.lanes import NEXT_MORNING, FinalStep, LanguageRouting, Privacy, Wait
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+"""The keys of `business_hours`, Monday first (the order of `date.weekday()`)."""
+
+
+class _Section(BaseModel):
+    # extra="forbid" is what turns a typo like `chanel:` into a reported problem.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Document(_Section):
+    """Only the top-level keys; each section is validated on its own (see
+    practice_file.py's `_read`)."""
+
+    practice: Any
+    business_hours: Any
+    holidays: Any = None
+    privacy: Any = None
+    roles: Any
+    red_flags: Any = None
+    templates_dir: Any = None
+    lanes: Any
+
+
+class PracticeSection(_Section):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    timezone: Zone
+    item_key_prefix: ItemKeyPrefix = "CQ"
+    first_item_number: PositiveInt = 1
+    languages: Languages = ["English"]
+    managers_channel: Channel
+    clinical_channel: Channel
+    language_routing: LanguageRouting = LanguageRouting.NONE
+    language_lane: Slug | None = None
+
+
+class BusinessHoursSection(_Section):
+    """A weekday left out is closed."""
+
+    mon: Hours = None
+    tue: Hours = None
+    wed: Hours = None
+    thu: Hours = None
+    fri: Hours = None
+    sat: Hours = None
+    sun: Hours = None
+
+    @model_validator(mode="after")
+    def _open_some_day(self) -> BusinessHoursSection:
+        # Response targets are counted in business time: with no open day nothing is ever due.
+        if all(getattr(self, day) is None for day in WEEKDAYS):
+            raise ValueError("at least one day must be open")
+        return self
+
+
+class PrivacySection(_Section):
+    channel_detail: Privacy = Privacy.NONE
+    retention_days: PositiveInt | None = None
+
+
+class ClinicalLevelSection(_Section):
+    level: ClinicalLevelName
+    members: SlackIds
+
+
+class RolesSection(_Section):
+    managers: SlackIds
+    clinical: list[ClinicalLevelSection] = []
+    bilingual: dict[Language, SlackIds] = {}
+
+
+class EscalationSection(_Section):
+    to: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    after: OptionalDuration = None
+
+
+class CallbacksSection(_Section):
+    """How persistently a lane tries unreached patients, and what happens after the last try."""
+
+    attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    cadence: list[CadenceWait] = [
+        Wait.parse("2h"),
+        Wait.parse(NEXT_MORNING),
+    ]
+    after_last: FinalStep = FinalStep.SUPERVISOR_REVIEW
+    unreachable_resolution: Label | None = None
+
+
+class LaneSection(_Section):
+    key: Slug
+    name: Label
+    channel: Channel
+    response_target: Duration
+    request_types: Labels
+    resolutions: Labels
+    definition_of_done: Text
+    clinical: bool = False
+    escalation: EscalationSection | None = None
+    callbacks: CallbacksSection | None = None
+
+
+Holidays = list[date]
+RedFlags = list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]]
+TemplatesDir = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] | None
+LaneList = Annotated[list[Any], Field(min_length=1)]

@@ -1,0 +1,144 @@
+"""What each value in the practice file may be: types whose validators raise ValueError
+with the sentence a person reads (`'cq' must be 1 to 5 capital letters, like CQ`)."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, Field, PlainValidator, StringConstraints
+
+from bot.domain.lanes import BusinessDuration, OpeningHours, Wait
+
+# `escalation.to` names a clinical level or this word.
+MANAGER_ESCALATION = "manager"
+
+_SLUG = re.compile(r"^[a-z0-9_-]{1,32}$")
+_CHANNEL_NAME = re.compile(r"^#[a-z0-9_-]{1,80}$")
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{8,}$")
+_SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+_ITEM_KEY_PREFIX = re.compile(r"^[A-Z]{1,5}$")
+_OPENING_HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise ValueError(
+            f"{value!r} must be 1 to 32 lowercase letters, digits, _ or - (like new_patient)"
+        )
+    return value
+
+
+def _clinical_level_name(value: str) -> str:
+    _slug(value)
+    if value == MANAGER_ESCALATION:
+        raise ValueError(f"{value!r} is reserved for escalating to roles.managers")
+    return value
+
+
+def _item_key_prefix(value: str) -> str:
+    if not _ITEM_KEY_PREFIX.match(value):
+        raise ValueError(f"{value!r} must be 1 to 5 capital letters, like CQ")
+    return value
+
+
+def _slack_id(value: str) -> str:
+    if not _SLACK_ID.match(value):
+        raise ValueError(f"{value!r} is not a Slack user id (U… or W…) or user group id (S…)")
+    return value
+
+
+def _channel(value: object) -> str:
+    if value is None:
+        # The usual cause: `channel: #cq-billing` without quotes is a YAML comment.
+        raise ValueError(
+            'must be a channel like "#cq-scheduling", in quotes '
+            "(YAML reads an unquoted # as the start of a comment)"
+        )
+    if not isinstance(value, str):
+        raise ValueError('must be a channel like "#cq-scheduling" or a channel id like C0123ABCD')
+    value = value.strip()
+    if _CHANNEL_NAME.match(value) or _CHANNEL_ID.match(value):
+        return value
+    if _CHANNEL_NAME.match(f"#{value}"):
+        raise ValueError(f'{value!r} needs a leading #: write "#{value}"')
+    raise ValueError(
+        f'{value!r} is not a channel: write "#name" (lowercase letters, digits, - and _) '
+        "or a channel id like C0123ABCD"
+    )
+
+
+def _zone(value: object) -> ZoneInfo:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a time zone name like America/New_York")
+    try:
+        return ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+
+
+def _duration(value: object) -> BusinessDuration:
+    # parse() owns the wording of the error, so a non-text value goes through it too.
+    return BusinessDuration.parse(value if isinstance(value, str) else "")
+
+
+def _optional_duration(value: object) -> BusinessDuration | None:
+    return None if value is None else _duration(value)
+
+
+def _opening_hours(value: object) -> OpeningHours | None:
+    # YAML reads `off` and `no` as false; both mean closed to the person who wrote them.
+    if value is None or value is False:
+        return None
+    if isinstance(value, str) and value.strip().lower() == "closed":
+        return None
+    match = _OPENING_HOURS.match(value.strip()) if isinstance(value, str) else None
+    if not match:
+        raise ValueError('must be opening hours like "08:00-17:00", or closed')
+    try:
+        opens = time(int(match[1]), int(match[2]))
+        closes = time(int(match[3]), int(match[4]))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a time of day: use 24-hour HH:MM-HH:MM") from None
+    if opens >= closes:
+        raise ValueError("opening time must be before closing time")
+    return OpeningHours(opens=opens, closes=closes)
+
+
+def _no_repeats(values: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for value in values:
+        if value.casefold() in seen:
+            raise ValueError(f"{value!r} is listed twice")
+        seen.add(value.casefold())
+    return values
+
+
+def _wait(value: object) -> Wait:
+    return Wait.parse(str(value))
+
+
+# The types bot/config/schema.py writes the practice file's sections in.
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+Labels = Annotated[list[Label], Field(min_length=1, max_length=25), AfterValidator(_no_repeats)]
+Language = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Languages = Annotated[list[Language], Field(min_length=1), AfterValidator(_no_repeats)]
+Slug = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_slug)]
+ClinicalLevelName = Annotated[
+    str, StringConstraints(strip_whitespace=True), AfterValidator(_clinical_level_name)
+]
+ItemKeyPrefix = Annotated[
+    str, StringConstraints(strip_whitespace=True), AfterValidator(_item_key_prefix)
+]
+SlackId = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_slack_id)]
+SlackIds = Annotated[list[SlackId], Field(min_length=1)]
+Channel = Annotated[str, PlainValidator(_channel)]
+Zone = Annotated[ZoneInfo, PlainValidator(_zone)]
+Duration = Annotated[BusinessDuration, PlainValidator(_duration)]
+OptionalDuration = Annotated[BusinessDuration | None, PlainValidator(_optional_duration)]
+Hours = Annotated[OpeningHours | None, PlainValidator(_opening_hours)]
+CadenceWait = Annotated[Wait, PlainValidator(_wait)]
+PositiveInt = Annotated[int, Field(strict=True, ge=1)]

@@ -1,0 +1,249 @@
+"""Items: the queue's rows as `Item`s, the item counter, and the conditional updates
+(claim, versioned change) that make concurrent clicks safe."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.items import Item, Origin, Patient, Status
+from storage.models import CardRow, CounterRow, ItemRow
+from storage.repositories.cards import Card, to_card
+from storage.repositories.dialect import insert_ignoring_conflict
+
+ITEM_COUNTER = "item"
+
+
+def _to_item(row: ItemRow) -> Item:
+    return Item(
+        key=row.key,
+        lane=row.lane,
+        request_type=row.request_type,
+        origin=Origin(row.origin),
+        status=Status(row.status),
+        patient=Patient(
+            reference=row.patient_ref,
+            name=row.patient_name,
+            phone=row.phone,
+            language=row.language,
+            callback_window=row.callback_window,
+        ),
+        summary=row.summary,
+        received_at=row.received_at,
+        due_at=row.due_at,
+        next_action=row.next_action,
+        owner=row.owner,
+        claimed_at=row.claimed_at,
+        source_link=row.source_link,
+        resolution=row.resolution,
+        told_patient=row.told_patient,
+        closed_at=row.closed_at,
+        closed_by=row.closed_by,
+        clinical_ack_by=row.clinical_ack_by,
+        created_by=row.created_by,
+        version=row.version,
+        attempts=row.attempts,
+        waiting_on=row.waiting_on,
+        check_back_at=row.check_back_at,
+        sla_remaining_minutes=row.sla_remaining_minutes,
+        repeat_count=row.repeat_count,
+        related_key=row.related_key,
+        merged_into=row.merged_into,
+    )
+
+
+class ItemRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def next_number(self, first: int) -> int:
+        """Take the next item number with one conditional statement (safe under concurrency)."""
+        await self.session.execute(
+            insert_ignoring_conflict(
+                self.session, CounterRow, {"name": ITEM_COUNTER, "value": first - 1}, ["name"]
+            )
+        )
+        result = await self.session.execute(
+            update(CounterRow)
+            .where(CounterRow.name == ITEM_COUNTER)
+            .values(value=CounterRow.value + 1)
+            .returning(CounterRow.value)
+        )
+        return int(result.scalar_one())
+
+    async def add(self, item: Item, *, number: int, now: datetime) -> int:
+        row = ItemRow(
+            key=item.key,
+            number=number,
+            lane=item.lane,
+            request_type=item.request_type,
+            origin=item.origin.value,
+            status=item.status.value,
+            owner=item.owner,
+            claimed_at=item.claimed_at,
+            patient_ref=item.patient.reference,
+            patient_name=item.patient.name,
+            phone=item.patient.phone,
+            language=item.patient.language,
+            callback_window=item.patient.callback_window,
+            summary=item.summary,
+            source_link=item.source_link,
+            received_at=item.received_at,
+            due_at=item.due_at,
+            next_action=item.next_action,
+            created_by=item.created_by,
+            version=item.version,
+            created_at=now,
+            updated_at=now,
+            attempts=item.attempts,
+            waiting_on=item.waiting_on,
+            repeat_count=item.repeat_count,
+            related_key=item.related_key,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def get(self, key: str) -> Item | None:
+        row = await self.session.scalar(select(ItemRow).where(ItemRow.key == key))
+        return _to_item(row) if row is not None else None
+
+    async def get_with_id(self, key: str) -> tuple[Item, int] | None:
+        """The item and its row id in one query (a use case that records an event needs both)."""
+        row = await self.session.scalar(select(ItemRow).where(ItemRow.key == key))
+        return (_to_item(row), row.id) if row is not None else None
+
+    async def get_with_card(self, key: str) -> tuple[Item, int, Card | None] | None:
+        """The item, its row id and its current card (as CardRepository.current_for) in one
+        query: a claim's only read."""
+        result = await self.session.execute(
+            select(ItemRow, CardRow)
+            .outerjoin(
+                CardRow, and_(CardRow.item_id == ItemRow.id, CardRow.moved_to_lane.is_(None))
+            )
+            .where(ItemRow.key == key)
+            .order_by(CardRow.id.desc())
+            .limit(1)
+        )
+        found = result.first()
+        if found is None:
+            return None
+        row, card = found
+        return _to_item(row), row.id, (to_card(card) if card is not None else None)
+
+    async def id_of(self, key: str) -> int | None:
+        return await self.session.scalar(select(ItemRow.id).where(ItemRow.key == key))
+
+    async def get_by_id(self, item_id: int) -> Item | None:
+        row = await self.session.get(ItemRow, item_id)
+        return _to_item(row) if row is not None else None
+
+    async def _open(self, *conditions: Any, limit: int) -> list[Item]:
+        rows = await self.session.scalars(
+            select(ItemRow)
+            .where(ItemRow.status != Status.RESOLVED.value, *conditions)
+            .order_by(ItemRow.due_at, ItemRow.id)
+            .limit(limit)
+        )
+        return [_to_item(row) for row in rows]
+
+    async def open_for_owner(self, owner: str, *, limit: int = 100) -> list[Item]:
+        """A person's open items, soonest due first."""
+        return await self._open(ItemRow.owner == owner, limit=limit)
+
+    async def open_in_lane(self, lane: str, *, limit: int = 100) -> list[Item]:
+        return await self._open(ItemRow.lane == lane, limit=limit)
+
+    async def open_due_before(self, moment: datetime, *, limit: int = 100) -> list[Item]:
+        return await self._open(
+            ItemRow.due_at <= moment, ItemRow.status != Status.WAITING.value, limit=limit
+        )
+
+    async def waiting(self, *, owner: str | None = None, limit: int = 100) -> list[Item]:
+        conditions: list[Any] = [ItemRow.status == Status.WAITING.value]
+        if owner is not None:
+            conditions.append(ItemRow.owner == owner)
+        return await self._open(*conditions, limit=limit)
+
+    async def open_for_patient(
+        self, patient_ref: str, *, excluding: str | None = None
+    ) -> list[Item]:
+        """The patient's open items, oldest first (repeat contact links to the first)."""
+        rows = await self.session.scalars(
+            select(ItemRow)
+            .where(
+                ItemRow.patient_ref == patient_ref,
+                ItemRow.status != Status.RESOLVED.value,
+                ItemRow.key != (excluding or ""),
+            )
+            .order_by(ItemRow.id)
+        )
+        return [_to_item(row) for row in rows]
+
+    async def check_backs_due(self, now: datetime, *, limit: int = 100) -> list[Item]:
+        """Waiting items whose check-back time has come."""
+        return await self._open(
+            ItemRow.status == Status.WAITING.value,
+            ItemRow.check_back_at.is_not(None),
+            ItemRow.check_back_at <= now,
+            limit=limit,
+        )
+
+    async def lane_summary(self) -> dict[str, tuple[int, datetime | None]]:
+        """Per lane: open items and when the oldest of them was received."""
+        rows = await self.session.execute(
+            select(ItemRow.lane, func.count(), func.min(ItemRow.received_at))
+            .where(ItemRow.status != Status.RESOLVED.value)
+            .group_by(ItemRow.lane)
+        )
+        return {lane: (int(count), oldest) for lane, count, oldest in rows.all()}
+
+    async def bump_repeat_count(self, key: str, now: datetime) -> tuple[int, int]:
+        """One more contact from this patient about this item; returns the new count and
+        the item's row id."""
+        result = await self.session.execute(
+            update(ItemRow)
+            .where(ItemRow.key == key)
+            .values(
+                repeat_count=ItemRow.repeat_count + 1, version=ItemRow.version + 1, updated_at=now
+            )
+            .returning(ItemRow.repeat_count, ItemRow.id)
+        )
+        count, item_id = result.one()
+        return int(count), int(item_id)
+
+    async def claim(self, key: str, owner: str, now: datetime) -> bool:
+        """Make `owner` the owner if nobody is; report whether this call won."""
+        result = await self.session.execute(
+            update(ItemRow)
+            .where(ItemRow.key == key, ItemRow.owner.is_(None), ItemRow.status == Status.NEW.value)
+            .values(
+                owner=owner,
+                status=Status.CLAIMED.value,
+                claimed_at=now,
+                version=ItemRow.version + 1,
+                updated_at=now,
+            )
+            .returning(ItemRow.id)
+        )
+        return result.scalar_one_or_none() is not None
+
+    async def change(self, item: Item, changes: dict[str, Any], now: datetime) -> int | None:
+        """Apply `changes` only if nobody changed the item since it was read (version check).
+
+        Returns the item's row id when the change was made, None when it was not.
+        """
+        values = {
+            ("status" if k == "status" else k): (v.value if isinstance(v, Status) else v)
+            for k, v in changes.items()
+        }
+        result = await self.session.execute(
+            update(ItemRow)
+            .where(ItemRow.key == item.key, ItemRow.version == item.version)
+            .values(**values, version=ItemRow.version + 1, updated_at=now)
+            .returning(ItemRow.id)
+        )
+        return result.scalar_one_or_none()
