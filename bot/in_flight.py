@@ -7,7 +7,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-
 # Button clicks committing at once after their ack. Acking first means the clicker's next
 # click is not held back by the commit, so a burst would otherwise start every commit at
 # once and outrun the database pool (2,000 clicks: pool timeouts, claims lost). Kept well
