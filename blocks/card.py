@@ -1,19 +1,18 @@
-"""The item card in its lane channel, and the one-line thread entries under it.
+"""The item card in its lane channel (its thread entries are blocks/thread.py's, the card left
+behind by a move blocks/moved_card.py's).
 
 A card carries only as much patient detail as `privacy` allows: nothing at `none`, the
 patient's initials at `initials`, name, summary and what was promised (as plain_text) at
 `full`. Phone and reference number never appear on a card; they are one click away in the
 Details view. The top-level `text` (what lock screens show) never carries patient data or
-free text at any level, on a card or a thread entry.
+free text at any level.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
@@ -44,11 +43,9 @@ from blocks.message import Message
 from blocks.templating import render
 from blocks.text import (
     age_text,
-    clock_time,
     escape,
     escape_within,
     mention,
-    origin_phrase,
     safe_link,
     slack_date,
     status_label,
@@ -56,10 +53,8 @@ from blocks.text import (
     weekday_time,
 )
 from bot.domain import items
-from bot.domain.callbacks import Outcome
-from bot.domain.events import Event
 from bot.domain.handoff import Promise
-from bot.domain.items import SYSTEM, Item, Status
+from bot.domain.items import Item, Status
 from bot.domain.lanes import Lane, Privacy
 
 NEXT_ACTION_MAX = 500
@@ -72,31 +67,25 @@ PROMISE_TEXT_MAX = 300
 WAITING_ON_MAX = 200
 LANE_NAME_MAX = 200
 KEY_MAX = 40
-CONFIRMED_MAX = 1000
-NEXT_STEP_MAX = 300
-# A handoff entry is a pointer to the note, not the note: each line stays short even at full,
-# a header's length at most.
-HANDOFF_LINE_MAX = HEADER_TEXT_MAX
 SUMMARY_FLOOR = 100
 
 _EMPTY = "-"
-_THREAD_TIME_FORMAT = "{time}"
-SYSTEM_NAME = "CareQueue"
 
 
-def _plain(text: str, limit: int = SECTION_TEXT_MAX) -> PlainTextObject:
-    """Text from a person, shown exactly as typed: nothing in it is markup."""
+def plain_text(text: str, limit: int = SECTION_TEXT_MAX) -> PlainTextObject:
+    """Text from a person, shown exactly as typed: nothing in it is markup (the card's and
+    its thread's)."""
     return PlainTextObject(text=truncate(text, limit) or _EMPTY, emoji=False)
 
 
-def _mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> MarkdownTextObject:
+def app_mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> MarkdownTextObject:
     """App-made mrkdwn; verbatim so Slack does not auto-link or auto-mention anything in it."""
     return MarkdownTextObject(text=truncate(text, limit) or _EMPTY, verbatim=True)
 
 
 def _field(label: str, value: str) -> MarkdownTextObject:
     """One `*Label*` / value cell of the field grid; `value` is mrkdwn the caller made safe."""
-    return _mrkdwn(f"*{label}*\n{value or _EMPTY}", SECTION_FIELD_TEXT_MAX)
+    return app_mrkdwn(f"*{label}*\n{value or _EMPTY}", SECTION_FIELD_TEXT_MAX)
 
 
 def _is_overdue(item: Item, now: datetime) -> bool:
@@ -188,10 +177,10 @@ def _resolution_blocks(item: Item, privacy: Privacy, tz: ZoneInfo, env: Environm
         resolution=truncate(item.resolution, RESOLUTION_MAX),
         closed_at=slack_date(item.closed_at, tz) if item.closed_at else "",
     )
-    blocks: list[Block] = [SectionBlock(text=_mrkdwn(f":white_check_mark: {line}"))]
+    blocks: list[Block] = [SectionBlock(text=app_mrkdwn(f":white_check_mark: {line}"))]
     if privacy is Privacy.FULL and item.told_patient.strip():
         told = truncate(item.told_patient.strip(), TOLD_PATIENT_MAX)
-        blocks.append(SectionBlock(text=_plain(f"Told patient: {told}")))
+        blocks.append(SectionBlock(text=plain_text(f"Told patient: {told}")))
     return blocks
 
 
@@ -292,19 +281,19 @@ def _actions(item: Item, promise: Promise | None) -> ActionsBlock:
 
 
 def _context(item: Item, lane: Lane, history_link: str | None = None) -> ContextBlock:
-    elements = [_mrkdwn(f"Lane: {escape_within(lane.name, LANE_NAME_MAX)}", CONTEXT_TEXT_MAX)]
+    elements = [app_mrkdwn(f"Lane: {escape_within(lane.name, LANE_NAME_MAX)}", CONTEXT_TEXT_MAX)]
     if lane.clinical:
         if item.clinical_ack_by:
             note = f"Clinical lane · acknowledged by {mention(item.clinical_ack_by)}"
         else:
             note = "Clinical lane · needs a clinician's acknowledgment before closing"
-        elements.append(_mrkdwn(note, CONTEXT_TEXT_MAX))
+        elements.append(app_mrkdwn(note, CONTEXT_TEXT_MAX))
     link = safe_link(item.source_link, "Source message")
     if link is not None and len(link) <= CONTEXT_TEXT_MAX:
-        elements.append(_mrkdwn(link, CONTEXT_TEXT_MAX))
+        elements.append(app_mrkdwn(link, CONTEXT_TEXT_MAX))
     earlier = safe_link(history_link or "", "Earlier history (previous lane)")
     if earlier is not None and len(earlier) <= CONTEXT_TEXT_MAX:
-        elements.append(_mrkdwn(earlier, CONTEXT_TEXT_MAX))
+        elements.append(app_mrkdwn(earlier, CONTEXT_TEXT_MAX))
     return ContextBlock(elements=elements)
 
 
@@ -327,16 +316,16 @@ def _card_blocks(
     ]
     working = _working_lines(item, now, tz, promise, cadence_attempts)
     if working:
-        blocks.append(SectionBlock(text=_mrkdwn("\n".join(working))))
+        blocks.append(SectionBlock(text=app_mrkdwn("\n".join(working))))
     if privacy is Privacy.FULL:
         name = truncate(item.patient.name.strip(), PATIENT_NAME_MAX) or _EMPTY
-        blocks.append(SectionBlock(text=_plain(f"Patient: {name}")))
+        blocks.append(SectionBlock(text=plain_text(f"Patient: {name}")))
         summary = truncate(item.summary.strip(), summary_limit)
         if summary:
-            blocks.append(SectionBlock(text=_plain(f"Summary: {summary}")))
+            blocks.append(SectionBlock(text=plain_text(f"Summary: {summary}")))
         if promise is not None and promise.text.strip():
             promised = truncate(promise.text.strip(), PROMISE_TEXT_MAX)
-            blocks.append(SectionBlock(text=_plain(f"Promised: {promised}")))
+            blocks.append(SectionBlock(text=plain_text(f"Promised: {promised}")))
     if not item.status.is_open:
         blocks.extend(_resolution_blocks(item, privacy, tz, env))
     blocks.append(_actions(item, promise))
@@ -396,223 +385,3 @@ def item_card(
         summary_limit = max(SUMMARY_FLOOR, summary_limit - math.ceil((overflow + 20) / cost))
         blocks = build(summary_limit)
     return Message(text=notification_text(item, tz, now, env), blocks=blocks)
-
-
-def _channel_reference(channel: str) -> str:
-    """`<#C0123>` for a channel id (Slack shows its name), else the escaped `#name`."""
-    if channel[:1] in ("C", "G") and channel.isalnum() and channel.isupper():
-        return f"<#{channel}>"
-    return escape(channel)
-
-
-def moved_card(item: Item, new_lane: Lane, env: Environment) -> Message:
-    """The old card after the item moved lanes: where it went, and no buttons.
-
-    The item is worked from the new card in `new_lane`'s channel; this one only points there.
-    Nothing on it is patient data, so there is no privacy level to respect.
-    """
-    context = {
-        "key": item.key,
-        "lane_name": truncate(new_lane.name, LANE_NAME_MAX),
-        "channel": _channel_reference(new_lane.channel),
-    }
-    line = render(env, "card.moved.j2", **context)
-    header = truncate(f"{item.key} · {item.request_type}", HEADER_TEXT_MAX)
-    blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=header, emoji=False)),
-        SectionBlock(text=_mrkdwn(f":arrow_right: {line}")),
-    ]
-    return Message(text=truncate(line, SECTION_TEXT_MAX), blocks=blocks)
-
-
-# --- thread entries ----------------------------------------------------------------------
-
-
-def _value(mapping: Mapping[str, Any], key: str) -> Any:
-    return mapping.get(key) if isinstance(mapping, Mapping) else None
-
-
-def _text(mapping: Mapping[str, Any], key: str) -> str:
-    value = _value(mapping, key)
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _after(event: Event, key: str) -> str:
-    return _text(event.after, key)
-
-
-def _after_int(event: Event, key: str) -> int | None:
-    value = _value(event.after, key)
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return None
-
-
-def _after_time(event: Event, key: str) -> datetime | None:
-    """A time in `event.after`: a datetime from a fresh event, an ISO string from storage."""
-    value = _value(event.after, key)
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
-def _outcome_label(value: str) -> str:
-    try:
-        return Outcome(value).label
-    except ValueError:
-        return value.replace("_", " ").capitalize()
-
-
-def _lane_name(key: str, lanes: Mapping[str, Lane] | None) -> str:
-    lane = lanes.get(key) if lanes is not None and key else None
-    return truncate(lane.name if lane is not None else key, LANE_NAME_MAX)
-
-
-def actor_name(user_id: str) -> str:
-    """How an entry names who acted: a mention, or "CareQueue" for what the app did itself."""
-    return SYSTEM_NAME if user_id == SYSTEM else mention(user_id)
-
-
-# Free text (staff's words, the patient's language) reaches the entry's blocks, never the
-# notification text: it is rendered a second time with these emptied.
-_FREE_TEXT = ("waiting_on", "language")
-
-
-def _entry_context(
-    event: Event,
-    item: Item,
-    lanes: Mapping[str, Lane] | None,
-    when: Callable[[datetime | None], str],
-) -> dict[str, Any]:
-    """Everything any thread template may say, from `event.after` (missing values tolerated).
-
-    `when` formats a time: `<!date^…>` for the blocks, plain words for the notification text.
-    """
-    owner = _after(event, "owner")
-    attempts = _after_int(event, "attempts")
-    repeat_count = _after_int(event, "repeat_count")
-    return {
-        "key": item.key,
-        "action": str(event.action),
-        "actor_mention": actor_name(event.actor),
-        "owner_mention": mention(owner) if owner else "",
-        "resolution": truncate(_after(event, "resolution"), RESOLUTION_MAX),
-        "origin_phrase": origin_phrase(item.origin),
-        "attempt": _after_int(event, "attempt") or 0,
-        "attempts": attempts if attempts is not None else item.attempts,
-        "outcome": _outcome_label(_after(event, "outcome")) if _after(event, "outcome") else "",
-        "identity_verified": _value(event.after, "identity_verified") is True,
-        "final": _after(event, "final"),
-        "next_due": when(_after_time(event, "due_at") or _after_time(event, "next_due_at")),
-        "promise_due": when(
-            _after_time(event, "promise_due_at") or _after_time(event, "promised_by")
-        ),
-        "check_back": when(_after_time(event, "check_back_at")),
-        "lane_name": _lane_name(_after(event, "lane"), lanes),
-        "from_lane_name": _lane_name(_after(event, "from_lane"), lanes),
-        "repeat_count": repeat_count if repeat_count is not None else item.repeat_count,
-        "from_key": truncate(_after(event, "from"), KEY_MAX),
-        "merged_key": truncate(_after(event, "merged"), KEY_MAX),
-        "into_key": truncate(_after(event, "into"), KEY_MAX),
-        # A resume clears what the item waited on: the event's `before` still has it.
-        "waiting_on": truncate(
-            _after(event, "waiting_on") or _text(event.before, "waiting_on"), WAITING_ON_MAX
-        ),
-        "language": truncate(_after(event, "language"), 100),
-    }
-
-
-def _view_button(action_id: ActionId, value: str) -> ButtonElement:
-    return ButtonElement(text="View", action_id=action_id, value=value)
-
-
-def _entry_accessory(event: Event, item: Item) -> ButtonElement | None:
-    """The "View" button staff use to open the whole note (its opening is an audited event)."""
-    if event.action == items.Action.LOG_ATTEMPT:
-        number = _after_int(event, "attempt")
-        if number:
-            return _view_button(ActionId.VIEW_ATTEMPT, f"{item.key}|{number}")
-    if event.action == items.Action.HANDOFF:
-        handoff_id = _after_int(event, "handoff_id")
-        if handoff_id is not None:
-            return _view_button(ActionId.VIEW_HANDOFF, f"{item.key}|{handoff_id}")
-    return None
-
-
-def _full_blocks(event: Event) -> list[Block]:
-    """The free text an entry adds at `full`, as plain_text: nothing in it is markup."""
-    lines: list[str] = []
-    if event.action == items.Action.CLOSE:
-        told = _after(event, "told_patient")
-        if told:
-            lines.append(f"Told patient: {truncate(told, TOLD_PATIENT_MAX)}")
-    elif event.action == items.Action.LOG_ATTEMPT:
-        confirmed, next_step = _after(event, "confirmed"), _after(event, "next_step")
-        if confirmed:
-            lines.append(f"Confirmed: {truncate(confirmed, CONFIRMED_MAX)}")
-        if next_step:
-            lines.append(f"Next: {truncate(next_step, NEXT_STEP_MAX)}")
-    elif event.action == items.Action.HANDOFF:
-        # Short on purpose: the whole note is one click away in the view.
-        parts = [
-            f"{label}: {truncate(text, HANDOFF_LINE_MAX)}"
-            for label, text in (
-                ("Asked", _after(event, "asked")),
-                ("Still open", _after(event, "unresolved")),
-                ("Promised", _after(event, "promised")),
-            )
-            if text
-        ]
-        if parts:
-            lines.append("\n".join(parts))
-    elif event.action == items.Action.PROMISE:
-        text = _after(event, "promise_text")
-        if text:
-            lines.append(f"Promised: {truncate(text, PROMISE_TEXT_MAX)}")
-    return [SectionBlock(text=_plain(line)) for line in lines]
-
-
-def thread_entry(
-    event: Event,
-    item: Item,
-    privacy: Privacy,
-    tz: ZoneInfo,
-    env: Environment,
-    *,
-    lanes: Mapping[str, Lane] | None = None,
-) -> Message:
-    """One line in the card's thread saying what happened: "Claimed by <@U1> · 10:42 AM".
-
-    One template per action (`thread.<action>.j2`), reading what the use case wrote into
-    `event.after` and tolerating any of it missing; `lanes` turns lane keys into names.
-    Call attempts and handoffs get a "View" button that opens the whole note. At `none` and
-    `initials` an entry holds structured facts only (outcome, identity verified, times);
-    at `full` it adds, as plain_text, what the patient was told, what a call confirmed and
-    its next step, a short handoff summary or a promise's words. The notification text
-    never carries free text or patient data. An action without its own template uses
-    `thread.default.j2`.
-    """
-    action = str(event.action)
-    names = [f"thread.{action}.j2", "thread.default.j2"]
-
-    def in_blocks(at: datetime | None) -> str:
-        return slack_date(at, tz) if at is not None else ""
-
-    def in_text(at: datetime | None) -> str:
-        return weekday_time(at, tz) if at is not None else ""
-
-    shown = _entry_context(event, item, lanes, in_blocks)
-    line = render(env, names, at=slack_date(event.at, tz, _THREAD_TIME_FORMAT), **shown)
-    private = {name: "" for name in _FREE_TEXT}
-    notified = {**_entry_context(event, item, lanes, in_text), **private}
-    text = render(env, names, at=clock_time(event.at, tz), **notified)
-    first = SectionBlock(text=_mrkdwn(line), accessory=_entry_accessory(event, item))
-    blocks: list[Block] = [first]
-    if privacy is Privacy.FULL:
-        blocks.extend(_full_blocks(event))
-    return Message(text=truncate(text, SECTION_TEXT_MAX), blocks=blocks)

@@ -20,12 +20,13 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from blocks.card import LANE_NAME_MAX, WAITING_ON_MAX, actor_name
+from blocks.card import LANE_NAME_MAX, WAITING_ON_MAX
 from blocks.ids import ActionId
 from blocks.limits import SECTION_TEXT_MAX
 from blocks.message import Message
 from blocks.templating import render
 from blocks.text import mention, truncate
+from blocks.thread import actor_name
 from bot.domain.items import Item
 from bot.domain.lanes import Lane
 

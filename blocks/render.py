@@ -13,13 +13,15 @@ from typing import Any
 from jinja2 import Environment
 from slack_sdk.models.views import View
 
-from blocks.card import item_card, moved_card, thread_entry
+from blocks.card import item_card
 from blocks.ephemeral import error_message, form_not_opened, refusal_message
 from blocks.home import home_view
 from blocks.message import Message
 from blocks.modals.attempt import attempt_modal
+from blocks.moved_card import moved_card
 from blocks.notices import notice_message, operations_notice
 from blocks.templating import build_environment
+from blocks.thread import thread_entry
 from bot.domain.events import Event
 from bot.domain.items import Item, Refusal
 from bot.domain.practice import Practice

@@ -12,7 +12,9 @@ from bot.domain.items import Action
 
 @dataclass(frozen=True)
 class Event:
-    """One change (or view) of one item. `before`/`after` hold only the fields that changed."""
+    """One change (or view) of one item. `before`/`after` hold only the fields that changed;
+    `after` also holds what the action's kind records (read it typed with
+    bot.domain.event_details.details_of, never by key)."""
 
     item_key: str
     action: Action

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import Clock
+from bot.domain.event_details import KINDS, Details
 from bot.domain.events import Event
 from bot.domain.items import (
     SYSTEM,
@@ -73,8 +74,9 @@ class Rejected(Exception):
 
 SYSTEM_ACTOR = Actor(user_id=SYSTEM, roles=frozenset({Role.SYSTEM}))
 
-# Extra work inside the transaction, after the item changed: (tx, before, after, item id, now).
-Also = Callable[[UnitOfWork, Item, Item, int, datetime], Awaitable[dict[str, Any] | None]]
+# Extra work inside the transaction, after the item changed: (tx, before, after, item id, now);
+# it answers the event's details (what it wrote: a handoff's id, a promise's, ...).
+Also = Callable[[UnitOfWork, Item, Item, int, datetime], Awaitable[Details]]
 
 
 PATIENT_FIELDS = frozenset({"language"})
@@ -136,20 +138,21 @@ class ServiceBase:
         actor: str,
         action: Action,
         changes_for: Callable[[Item, Status, datetime], dict[str, Any] | Refusal | Invalid],
+        details: Details | Also,
         *,
-        also: Also | None = None,
         thread: bool = True,
     ) -> Result:
         """Read, decide with the life-cycle table, write only if nobody changed the item
         meanwhile; on a lost race, read again and decide again.
 
-        `changes_for` may answer a Refusal or Invalid instead of changes; `also` runs in the
-        same transaction after the change (rows of its own, extra outbox messages), may
-        return details to add to the event, and may raise Rejected to abandon it all.
+        `changes_for` may answer a Refusal or Invalid instead of changes. `details` are the
+        event's, of the action's kind; or a function that runs in the same transaction after
+        the change (rows of its own, extra outbox messages), answers them and may raise
+        Rejected to abandon it all.
         """
         try:
             return await self._transition_once_won(
-                item_key, actor, action, changes_for, also=also, thread=thread
+                item_key, actor, action, changes_for, details, thread=thread
             )
         except Rejected as rejected:
             return rejected.result
@@ -160,8 +163,8 @@ class ServiceBase:
         actor: str,
         action: Action,
         changes_for: Callable[[Item, Status, datetime], dict[str, Any] | Refusal | Invalid],
+        details: Details | Also,
         *,
-        also: Also | None,
         thread: bool,
     ) -> Result:
         who = self._actor(actor)
@@ -181,11 +184,11 @@ class ServiceBase:
                 item_id = await tx.items.change(item, changes, now)
                 if item_id is None:
                     continue
-                extra: dict[str, Any] | None = None
-                if also is not None:
-                    extra = await also(tx, item, apply_changes(item, changes), item_id, now)
+                said = details
+                if not isinstance(said, Details):
+                    said = await said(tx, item, apply_changes(item, changes), item_id, now)
                 done = await self._record(
-                    tx, item, action, actor, now, changes, item_id, extra=extra, thread=thread
+                    tx, item, action, actor, now, changes, said, item_id, thread=thread
                 )
                 await tx.commit()
             log.info("item %s key=%s by=%s", action.value, item_key, actor)
@@ -201,16 +204,19 @@ class ServiceBase:
         actor: str,
         now: datetime,
         changes: dict[str, Any],
+        details: Details,
         item_id: int,
         *,
         card: Card | None = None,
-        extra: dict[str, Any] | None = None,
         thread: bool = True,
     ) -> Done:
         """Append the event and queue the card edit and (unless `thread` is False) its
-        thread entry, in `tx`. `extra` adds details to the event that are not item fields.
-        `card` is the item's current card when the caller read it already (else looked up).
+        thread entry, in `tx`. The event's `after` is the item's `changes` plus `details`,
+        which must be the action's kind (bot/domain/event_details.py). `card` is the item's
+        current card when the caller read it already (else looked up).
         """
+        if type(details) is not KINDS[action]:
+            raise TypeError(f"{action.value} records {KINDS[action].__name__}, not {details!r}")
         before = {name: value_before(item, name) for name in changes}
         event = Event(
             item_key=item.key,
@@ -218,7 +224,7 @@ class ServiceBase:
             actor=actor,
             at=now,
             before=before,
-            after={**changes, **(extra or {})},
+            after={**changes, **details.to_after()},
         )
         event_id = await tx.events.add(event, item_id=item_id)
         updated = apply_changes(item, changes)
@@ -248,12 +254,12 @@ class ServiceBase:
         action: Action,
         actor: str,
         now: datetime,
-        details: dict[str, Any],
+        details: Details,
         item_id: int,
     ) -> Done:
         """An event on another item touched by this use case, with its card edit and thread
         entry (the open item a repeat request merged into, say)."""
-        return await self._record(tx, item, action, actor, now, {}, item_id, extra=details)
+        return await self._record(tx, item, action, actor, now, {}, details, item_id)
 
     async def _refusal_after_lost_race(
         self, tx: UnitOfWork, item_key: str, action: Action, actor: Actor

@@ -8,6 +8,16 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain import sla
+from bot.domain.event_details import (
+    Claimed,
+    Closed,
+    Created,
+    Reassigned,
+    Released,
+    Reopened,
+    RepeatContact,
+    Viewed,
+)
 from bot.domain.events import Event
 from bot.domain.intake import IntakeRequest
 from bot.domain.items import (
@@ -93,16 +103,16 @@ class ItemServices(ServiceBase):
                 action=Action.CREATE,
                 actor=actor,
                 at=now,
-                after={
-                    "lane": lane.key,
-                    "request_type": item.request_type,
-                    "origin": item.origin.value,
-                    "status": item.status.value,
-                    "due_at": due.isoformat(),
-                    "owner": owner,
-                    "routed_from": routed_from,
-                    "related_key": item.related_key,
-                },
+                after=Created(
+                    lane=lane.key,
+                    request_type=item.request_type,
+                    origin=item.origin.value,
+                    status=item.status.value,
+                    due_at=due,
+                    owner=owner,
+                    routed_from=routed_from,
+                    related_key=item.related_key,
+                ).to_after(),
             )
             event_id = await tx.events.add(event, item_id=item_id)
             if related:
@@ -114,8 +124,8 @@ class ItemServices(ServiceBase):
                     SYSTEM,
                     now,
                     {"repeat_count": count},
+                    RepeatContact(from_key=item.key),
                     related_id,
-                    extra={"from": item.key},
                 )
             card = await tx.cards.add(item_id=item_id, lane=lane.key, channel=lane.channel, now=now)
             await tx.outbox.enqueue(
@@ -170,7 +180,7 @@ class ItemServices(ServiceBase):
                 return await self._refusal_after_lost_race(tx, item_key, Action.CLAIM, who)
             changes = {"owner": actor, "status": Status.CLAIMED, "claimed_at": now}
             done = await self._record(
-                tx, item, Action.CLAIM, actor, now, changes, item_id, card=card
+                tx, item, Action.CLAIM, actor, now, changes, Claimed(), item_id, card=card
             )
             await tx.commit()
         log.info("item claimed key=%s by=%s", item_key, actor)
@@ -184,6 +194,7 @@ class ItemServices(ServiceBase):
             actor,
             Action.RELEASE,
             lambda item, to, now: {"owner": None, "status": to, "claimed_at": None, **NOT_WAITING},
+            Released(),
         )
 
     async def reassign(self, *, item_key: str, actor: str, new_owner: str) -> Result:
@@ -198,7 +209,7 @@ class ItemServices(ServiceBase):
                 return same
             return {"owner": new_owner, "status": to, "claimed_at": now}
 
-        return await self._transition(item_key, actor, Action.REASSIGN, changes)
+        return await self._transition(item_key, actor, Action.REASSIGN, changes, Reassigned())
 
     async def close(
         self, *, item_key: str, actor: str, resolution: str, told_patient: str
@@ -228,7 +239,7 @@ class ItemServices(ServiceBase):
                 **NOT_WAITING,
             }
 
-        return await self._transition(item_key, actor, Action.CLOSE, changes)
+        return await self._transition(item_key, actor, Action.CLOSE, changes, Closed())
 
     async def reopen(self, *, item_key: str, actor: str) -> Result:
         """Reopen a resolved item, owned by whoever reopens it, with a fresh response target."""
@@ -247,7 +258,7 @@ class ItemServices(ServiceBase):
                 "due_at": sla.due_at(now, lane.response_target, self.practice.calendar),
             }
 
-        return await self._transition(item_key, actor, Action.REOPEN, changes)
+        return await self._transition(item_key, actor, Action.REOPEN, changes, Reopened())
 
     async def view_details(self, *, item_key: str, actor: str) -> Item | Refusal:
         """Return the full record for the person working the item, and record that they saw it."""
@@ -258,7 +269,14 @@ class ItemServices(ServiceBase):
                 return Refusal(RefusalCode.NOT_FOUND, item_key=item_key)
             item, item_id = found
             await tx.events.add(
-                Event(item_key=item_key, action=Action.VIEW, actor=actor, at=now), item_id=item_id
+                Event(
+                    item_key=item_key,
+                    action=Action.VIEW,
+                    actor=actor,
+                    at=now,
+                    after=Viewed().to_after(),
+                ),
+                item_id=item_id,
             )
             await tx.commit()
         log.info("item viewed key=%s by=%s", item_key, actor)

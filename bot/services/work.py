@@ -13,6 +13,17 @@ from typing import Any
 from bot.domain import sla
 from bot.domain.callbacks import Attempt as AttemptRecord
 from bot.domain.callbacks import AttemptNote, FinalStep, after_attempt, attempt_problems
+from bot.domain.event_details import (
+    AttemptLogged,
+    HandedOff,
+    LanguageSet,
+    Merged,
+    Moved,
+    PromiseKept,
+    PromiseMade,
+    Resumed,
+    Waited,
+)
 from bot.domain.handoff import HandoffNote, handoff_problems
 from bot.domain.items import Action, Item, Refusal, RefusalCode, Status
 from bot.domain.lanes import BusinessCalendar, BusinessDuration, Unit
@@ -81,7 +92,7 @@ class WorkServices(ServiceBase):
 
         async def also(
             tx: UnitOfWork, before: Item, after: Item, item_id: int, at: datetime
-        ) -> dict[str, Any]:
+        ) -> AttemptLogged:
             number = outcome["number"]
             await tx.attempts.add(
                 item_id,
@@ -105,17 +116,17 @@ class WorkServices(ServiceBase):
                     at,
                     attempts=number,
                 )
-            return {
-                "attempt": number,
-                "outcome": note.outcome.value,
-                "identity_verified": note.identity_verified,
-                "confirmed": note.confirmed.strip(),
-                "next_step": note.next_step.strip(),
-                "next_due_at": note.next_due.isoformat() if note.next_due else None,
-                "final": outcome["final"].value if outcome["final"] else None,
-            }
+            return AttemptLogged(
+                attempt=number,
+                outcome=note.outcome.value,
+                identity_verified=note.identity_verified,
+                confirmed=note.confirmed.strip(),
+                next_step=note.next_step.strip(),
+                next_due_at=note.next_due,
+                final=outcome["final"].value if outcome["final"] else None,
+            )
 
-        return await self._transition(item_key, actor, Action.LOG_ATTEMPT, changes, also=also)
+        return await self._transition(item_key, actor, Action.LOG_ATTEMPT, changes, also)
 
     async def attempts(self, item_key: str) -> list[AttemptRecord]:
         async with self._uow.read() as tx:
@@ -148,7 +159,7 @@ class WorkServices(ServiceBase):
 
         async def also(
             tx: UnitOfWork, before: Item, after: Item, item_id: int, at: datetime
-        ) -> dict[str, Any]:
+        ) -> HandedOff:
             handoff_id = await tx.handoffs.add(item_id, note, by=actor, now=at)
             promise_id = None
             if note.promised.strip() and note.promised_by is not None:
@@ -161,16 +172,16 @@ class WorkServices(ServiceBase):
                 await self._message(
                     tx, note.next_owner, "handoff_dm", item_id, at, handoff_id=handoff_id, by=actor
                 )
-            return {
-                "handoff_id": handoff_id,
-                "promise_id": promise_id,
-                "asked": note.asked.strip(),
-                "unresolved": note.unresolved.strip(),
-                "promised": note.promised.strip(),
-                "promise_due_at": note.promised_by.isoformat() if note.promised_by else None,
-            }
+            return HandedOff(
+                handoff_id=handoff_id,
+                promise_id=promise_id,
+                asked=note.asked.strip(),
+                unresolved=note.unresolved.strip(),
+                promised=note.promised.strip(),
+                promise_due_at=note.promised_by,
+            )
 
-        return await self._transition(item_key, actor, Action.HANDOFF, changes, also=also)
+        return await self._transition(item_key, actor, Action.HANDOFF, changes, also)
 
     async def handoff_note(self, handoff_id: int) -> tuple[HandoffNote, str, datetime] | None:
         async with self._uow.read() as tx:
@@ -185,18 +196,16 @@ class WorkServices(ServiceBase):
 
         async def also(
             tx: UnitOfWork, before: Item, after: Item, item_id: int, at: datetime
-        ) -> dict[str, Any]:
+        ) -> PromiseMade:
             promise_id = await tx.promises.add(
                 item_id, text=text.strip(), due_at=due_at, by=actor, now=at
             )
-            return {
-                "promise_id": promise_id,
-                "promise_text": text.strip(),
-                "promise_due_at": due_at.isoformat(),
-            }
+            return PromiseMade(
+                promise_id=promise_id, promise_text=text.strip(), promise_due_at=due_at
+            )
 
         return await self._transition(
-            item_key, actor, Action.PROMISE, lambda item, to, at: {"status": to}, also=also
+            item_key, actor, Action.PROMISE, lambda item, to, at: {"status": to}, also
         )
 
     async def fulfil_promise(self, *, item_key: str, actor: str, promise_id: int) -> Result:
@@ -204,13 +213,13 @@ class WorkServices(ServiceBase):
 
         async def also(
             tx: UnitOfWork, before: Item, after: Item, item_id: int, at: datetime
-        ) -> dict[str, Any]:
+        ) -> PromiseKept:
             if not await tx.promises.fulfil(promise_id, item_id, by=actor, now=at):
                 raise Rejected(Invalid({"promise": PROMISE_NOT_OPEN}))
-            return {"promise_id": promise_id}
+            return PromiseKept(promise_id=promise_id)
 
         return await self._transition(
-            item_key, actor, Action.FULFIL_PROMISE, lambda item, to, at: {"status": to}, also=also
+            item_key, actor, Action.FULFIL_PROMISE, lambda item, to, at: {"status": to}, also
         )
 
     async def open_promises(self, item_key: str) -> list[Any]:
@@ -246,7 +255,7 @@ class WorkServices(ServiceBase):
                 "due_at": check_back_at,
             }
 
-        return await self._transition(item_key, actor, Action.WAIT, changes)
+        return await self._transition(item_key, actor, Action.WAIT, changes, Waited())
 
     async def resume(self, *, item_key: str, actor: str) -> Result:
         """End the wait: the response clock runs again from the time it had left."""
@@ -265,14 +274,14 @@ class WorkServices(ServiceBase):
 
         async def also(
             tx: UnitOfWork, before: Item, after: Item, item_id: int, at: datetime
-        ) -> dict[str, Any] | None:
+        ) -> Resumed:
             if actor == SYSTEM and before.owner:
                 await self._message(
                     tx, before.owner, "check_back_dm", item_id, at, waiting_on=before.waiting_on
                 )
-            return None
+            return Resumed()
 
-        return await self._transition(item_key, actor, Action.RESUME, changes, also=also)
+        return await self._transition(item_key, actor, Action.RESUME, changes, also)
 
     async def run_check_backs(self) -> list[str]:
         """Bring every waiting item whose check-back time has come back to its owner.
@@ -311,11 +320,11 @@ class WorkServices(ServiceBase):
 
         async def also(
             tx: UnitOfWork, before: Item, after: Item, item_id: int, at: datetime
-        ) -> dict[str, Any]:
+        ) -> Moved:
             await self._new_card(tx, before, lane, item_id, at)
-            return {"from_lane": before.lane}
+            return Moved(from_lane=before.lane)
 
-        return await self._transition(item_key, actor, Action.MOVE, changes, also=also)
+        return await self._transition(item_key, actor, Action.MOVE, changes, also)
 
     async def merge(self, *, item_key: str, actor: str, into: str) -> Result:
         """Merge a repeat request into the patient's open item: one item keeps both summaries;
@@ -341,7 +350,7 @@ class WorkServices(ServiceBase):
 
         async def also(
             tx: UnitOfWork, before: Item, after: Item, item_id: int, at: datetime
-        ) -> dict[str, Any]:
+        ) -> Merged:
             fresh = await tx.items.get(into)
             assert fresh is not None
             summary = f"{fresh.summary}\n\n[{before.key}] {before.summary}"
@@ -350,11 +359,11 @@ class WorkServices(ServiceBase):
                 # Someone changed the open item meanwhile: a lost race, said as one.
                 raise Rejected(Refusal(RefusalCode.STALE, item_key=into, action=Action.MERGE))
             await self._append_event(
-                tx, fresh, Action.MERGE, actor, at, {"merged": before.key}, into_id
+                tx, fresh, Action.MERGE, actor, at, Merged(merged=before.key), into_id
             )
-            return {"into": into}
+            return Merged(into=into)
 
-        return await self._transition(item_key, actor, Action.MERGE, changes, also=also)
+        return await self._transition(item_key, actor, Action.MERGE, changes, also)
 
     async def set_language(self, *, item_key: str, actor: str, language: str) -> Result:
         """Set the patient's language preference; it follows the patient to every open item."""
@@ -366,7 +375,7 @@ class WorkServices(ServiceBase):
 
         async def also(
             tx: UnitOfWork, before: Item, after: Item, item_id: int, at: datetime
-        ) -> dict[str, Any]:
+        ) -> LanguageSet:
             others = await tx.items.open_for_patient(before.patient.reference, excluding=before.key)
             for other in others:
                 if other.patient.language == language:
@@ -374,11 +383,11 @@ class WorkServices(ServiceBase):
                 other_id = await tx.items.change(other, {"language": language}, at)
                 if other_id is not None:
                     await self._append_event(
-                        tx, other, Action.SET_LANGUAGE, actor, at, {"language": language}, other_id
+                        tx, other, Action.SET_LANGUAGE, actor, at, LanguageSet(language), other_id
                     )
-            return {"also": [o.key for o in others]}
+            return LanguageSet(language, also=tuple(o.key for o in others))
 
-        return await self._transition(item_key, actor, Action.SET_LANGUAGE, changes, also=also)
+        return await self._transition(item_key, actor, Action.SET_LANGUAGE, changes, also)
 
     # -- shared steps --------------------------------------------------------------------
 

@@ -13,8 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jinja2 import Environment
 
-from blocks.card import item_card, moved_card, thread_entry
+from blocks.card import item_card
 from blocks.ids import ActionId, card_actions_block_id, more_value, parse_more_value
+from blocks.moved_card import moved_card
+from blocks.thread import thread_entry
 from bot.domain.events import Event
 from bot.domain.handoff import Promise
 from bot.domain.items import Action, Item, Status

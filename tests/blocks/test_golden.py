@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 
-from blocks.card import item_card, thread_entry
+from blocks.card import item_card
 from blocks.ephemeral import refusal_message
 from blocks.modals.close import close_modal
 from blocks.modals.details import details_modal
 from blocks.modals.intake import intake_modal
+from blocks.thread import thread_entry
 from bot.domain.events import Event
 from bot.domain.intake import IntakeDraft
 from bot.domain.items import Action, Refusal, RefusalCode, Status
