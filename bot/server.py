@@ -40,6 +40,7 @@ def build_web_app(
         web_app.router.add_post("/slack/events", _slack_events)
     web_app.router.add_get("/healthz", _healthz)
     web_app.cleanup_ctx.append(_slack_check)
+    web_app.on_shutdown.append(_finish_clicks)
     if run_outbox:
         web_app[JOBS_KEY] = Jobs(deps)
         web_app.cleanup_ctx.append(_outbox_worker)
@@ -123,3 +124,17 @@ async def _scheduled_jobs(web_app: web.Application) -> AsyncIterator[None]:
     jobs.start()
     yield
     await asyncio.wait_for(jobs.stop(), timeout=10)
+
+
+# How long a stopping server waits for button clicks it already answered to commit.
+FINISH_CLICKS_SECONDS = 10.0
+
+
+async def _finish_clicks(web_app: web.Application) -> None:
+    """A click is answered before its commit: on SIGTERM, let those commits land (and the
+    outbox, still running, send their cards) before the process goes."""
+    deps = web_app[DEPS_KEY]
+    try:
+        await asyncio.wait_for(deps.after_ack.idle(), timeout=FINISH_CLICKS_SECONDS)
+    except TimeoutError:
+        log.warning("stopping with button clicks still committing after %ss", FINISH_CLICKS_SECONDS)

@@ -10,10 +10,13 @@ import aiohttp
 from sqlalchemy import func, select, text
 
 from blocks.ids import ActionId
+from bot.clock import ManualClock
+from bot.config import Practice
 from bot.slack_status import SlackHealth
+from sandbox.stub.server import SlackStub
 from storage.db import create_engine
 from storage.models import ItemRow
-from tests.scenarios.conftest import ASSISTANT, FRONT_DESK, Clinic
+from tests.scenarios.conftest import ASSISTANT, FRONT_DESK, Clinic, start_clinic
 
 
 def claim_command_body(key: str) -> str:
@@ -143,3 +146,34 @@ async def test_healthz_reports_database_outbox_and_slack(clinic: Clinic) -> None
     }
     async with clinic.deps.uow() as tx:
         assert await tx.session.scalar(select(func.count()).select_from(ItemRow)) == 1
+
+
+async def test_stopping_waits_for_clicks_answered_before_their_commit(
+    database_url: str, example_practice: Practice, clock: ManualClock, stub: SlackStub
+) -> None:
+    clinic, runner = await start_clinic(database_url, example_practice, clock, stub)
+    key = await clinic.log_request()
+    await clinic.deliver()
+    card = clinic.card_of("scheduling", key)
+
+    locker = create_engine(database_url)
+    async with locker.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            await connection.execute(text("SELECT 1"))  # BEGIN IMMEDIATE holds the write lock
+        else:
+            await connection.execute(select(ItemRow.id).where(ItemRow.key == key).with_for_update())
+        response = await clinic.slack.click_button(
+            FRONT_DESK, card.channel, card.ts, ActionId.CLAIM, key
+        )
+        assert response.status == 200
+        stopping = asyncio.create_task(runner.cleanup())  # SIGTERM, while the claim waits
+        await asyncio.sleep(0.3)
+        assert not stopping.done()  # the answered click holds the stop until it commits
+        await connection.rollback()
+    await locker.dispose()
+    await asyncio.wait_for(stopping, timeout=10)
+
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.owner == FRONT_DESK
+    await clinic.slack.close()
+    await clinic.deps.close()
