@@ -9,7 +9,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SKIPPED_DIRS = {".git", ".venv", ".ci", "test-artifacts", "__pycache__", ".ruff_cache"}
 # The shared folder beside the checkout, and its data folder, by the names people write
 # (split here so that `git grep` for them finds only real uses, never this list).
-OUTSIDE = (".." + "/shared", "conformance" + "-data", '"' + 'shared"')
+QUOTE, FOLDER = chr(34), "sha" + "red"
+OUTSIDE = (".." + "/" + FOLDER, "conformance" + "-data", QUOTE + FOLDER + QUOTE)
 
 
 def _project_files() -> list[Path]:
