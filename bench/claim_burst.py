@@ -46,6 +46,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Column, MetaData, String, Table, event, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from voicemails import voicemail
 
 from blocks.ids import ActionId
 from blocks.render import PracticeRenderer
@@ -53,8 +54,6 @@ from bot.app import build_app
 from bot.clock import SystemClock
 from bot.config import EXAMPLE_PRACTICE, load_practice, settings_from_env
 from bot.deps import Deps, build_deps
-from bot.domain.intake import IntakeRequest
-from bot.domain.items import Origin
 from bot.domain.views import CardView
 from bot.server import build_web_app
 from sandbox.side.interactions import SlackSide
@@ -186,16 +185,7 @@ async def log_items(deps: Deps, count: int) -> list[str]:
 
     async def log(n: int) -> str:
         lane = lanes[n % len(lanes)]
-        request = IntakeRequest(
-            patient_ref=f"MRN-{run}-{n:05d}",
-            patient_name=f"Patient {n}",
-            phone="(555) 201-4477",
-            origin=Origin.VOICEMAIL,
-            lane=lane.key,
-            request_type=lane.request_types[0],
-            summary="After-hours voicemail asking for a callback",
-            language=deps.practice.default_language,
-        )
+        request = voicemail(n, lane, run=run, language=deps.practice.default_language)
         return (await deps.services.log_request(request, actor="UBENCH")).item.key
 
     keys: list[str] = []

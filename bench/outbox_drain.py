@@ -24,11 +24,11 @@ from collections import Counter
 from itertools import pairwise
 from pathlib import Path
 
+from voicemails import voicemail
+
 from bot.clock import SystemClock
 from bot.config import EXAMPLE_PRACTICE, load_practice, settings_from_env
 from bot.deps import build_deps
-from bot.domain.intake import IntakeRequest
-from bot.domain.items import Origin
 from bot.outbox import Pacing
 from sandbox.stub.server import SlackStub
 from storage.db import create_engine
@@ -52,16 +52,7 @@ async def main(database_url: str, cards: int, lanes_wanted: int, interval: float
         keys: dict[str, str] = {}
         for n in range(cards):
             lane = lanes[n % len(lanes)]
-            request = IntakeRequest(
-                patient_ref=f"MRN-{n:05d}",
-                patient_name=f"Patient {n}",
-                phone="(555) 201-4477",
-                origin=Origin.VOICEMAIL,
-                lane=lane.key,
-                request_type=lane.request_types[0],
-                summary="After-hours voicemail asking for a callback",
-                language="English",
-            )
+            request = voicemail(n, lane)
             done = await deps.services.log_request(request, actor="UBENCH")
             keys[done.item.key] = lane.channel
         channels = {lane.channel: stub.channel_id(lane.channel) for lane in lanes}
