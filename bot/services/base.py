@@ -25,15 +25,13 @@ from bot.domain.items import (
     decide,
 )
 from bot.domain.practice import Practice
+from bot.outbox.kinds import CARD, HOME, THREAD
 from bot.roles import actor_for
 from storage.repositories import Card
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
-CARD = "card"
-THREAD = "thread"
-HOME = "home"
 RESOLVED_NEXT_ACTION = "None — resolved"
 MAX_RACE_RETRIES = 5
 

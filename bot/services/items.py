@@ -31,9 +31,9 @@ from bot.domain.items import (
     reassign_refusal,
 )
 from bot.domain.lanes import LanguageRouting
+from bot.outbox.kinds import CARD
 from bot.roles import actor_for
 from bot.services.base import (
-    CARD,
     NOT_WAITING,
     RESOLVED_NEXT_ACTION,
     SYSTEM,

@@ -27,8 +27,8 @@ from bot.domain.event_details import (
 from bot.domain.handoff import HandoffNote, handoff_problems
 from bot.domain.items import Action, Item, Refusal, RefusalCode, Status
 from bot.domain.lanes import BusinessCalendar, BusinessDuration, Unit
+from bot.outbox.kinds import CARD, MESSAGE
 from bot.services.base import (
-    CARD,
     NOT_WAITING,
     SYSTEM,
     Invalid,
@@ -40,7 +40,6 @@ from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-MESSAGE = "message"  # outbox kind: a templated message to a channel or a person's DM
 UNREACHABLE_TOLD = "Patient not reached after {n} attempts."
 PROMISE_NOT_OPEN = "That promise is already marked kept, or it is not on this item any more."
 
