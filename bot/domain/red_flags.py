@@ -12,18 +12,22 @@ How a phrase matches, so a practice manager can predict it:
 - Whole words only ("pain" never matches "paint"), compared by a rough stem so common
   endings do not matter: "breathe" matches "breathing" and "breath", "suicide" matches
   "suicidal", "sangrado" matches "sangrando" (`stem` below, English and Spanish endings).
-- Words follow each other directly, except where the phrase says `...`: there up to
-  three other words may stand ("chest ... pain" matches "chest and left arm pain").
+- Words follow each other directly, except where the phrase says `...`: the parts it
+  separates may come in either order with up to four other words between them
+  ("chest ... pain" matches "chest and left arm pain" and "pain in my chest").
+- `|` offers choices for one word: "chest ... pain|hurts|tight" matches "chest hurts".
 """
 
 from __future__ import annotations
 
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-GAP = "..."  # in a phrase: up to MAX_GAP_WORDS other words may stand here
-MAX_GAP_WORDS = 3
+GAP = "..."  # in a phrase: up to MAX_GAP_WORDS other words may stand here, either side
+MAX_GAP_WORDS = 4
+_OR = "|"  # in a phrase: "pain|hurts" is one word, either of them
 _GAP_MARKS = ("…", GAP)
 # ' and its look-alikes: curly quotes, modifier letter, grave and acute accents, prime, fullwidth.
 _APOSTROPHES = frozenset("'\u2019\u2018\u02bc`\u00b4\u2032\uff07")
@@ -63,6 +67,10 @@ _SUFFIXES = tuple(
     )
 )
 _MIN_STEM = 4
+
+
+_Pattern = tuple[tuple[frozenset[str], ...], ...]  # runs of word slots; a slot: stems it accepts
+_Stems = tuple[list[str], dict[str, list[int]]]  # a text's stems, and where each stands
 
 
 @dataclass(frozen=True)
@@ -111,16 +119,16 @@ def phrase_problems(phrases: Iterable[str]) -> list[tuple[int, str]]:
     """What is wrong with a list of configured phrases, as (index, problem) pairs: a phrase
     with no words, a misplaced `...`, or one that matches exactly what an earlier one does."""
     problems: list[tuple[int, str]] = []
-    seen: dict[tuple[tuple[str, ...], ...], str] = {}
+    seen: dict[object, str] = {}
     for index, phrase in enumerate(phrases):
         try:
-            pattern = _compile(phrase)
+            key = _same_matches(_compile(phrase))
         except ValueError as exc:
             problems.append((index, str(exc)))
             continue
-        if pattern in seen:
-            problems.append((index, f"matches exactly what {seen[pattern]!r} already matches"))
-        seen.setdefault(pattern, phrase)
+        if key in seen:
+            problems.append((index, f"matches exactly what {seen[key]!r} already matches"))
+        seen.setdefault(key, phrase)
     return problems
 
 
@@ -138,9 +146,12 @@ class RedFlagMatcher:
         """Each phrase found in `text`, at its first place, in text order; empty when none."""
         words = _words(text)
         stems = [stem(word.text) for word in words]
+        where: dict[str, list[int]] = {}
+        for at, word_stem in enumerate(stems):
+            where.setdefault(word_stem, []).append(at)
         hits = []
         for phrase, pattern in self._patterns:
-            found = _first_match(pattern, stems)
+            found = _first_match(pattern, (stems, where))
             if found is not None:
                 first, last = found
                 hits.append(RedFlagHit(phrase, words[first].start, words[last].end))
@@ -177,12 +188,13 @@ def _words(text: str) -> list[_Word]:
     return words
 
 
-def _compile(phrase: str) -> tuple[tuple[str, ...], ...]:
-    """A phrase as runs of stems; between runs, up to MAX_GAP_WORDS words may stand."""
+def _compile(phrase: str) -> _Pattern:
+    """A phrase as runs of word slots (each slot: the stems it accepts); runs were separated
+    by `...` in the phrase and may come in any order, close together."""
     text = phrase
     for mark in _GAP_MARKS:
         text = text.replace(mark, "\0")
-    runs = tuple(tuple(stem(word) for word in normalise(part).split()) for part in text.split("\0"))
+    runs = tuple(_run(part) for part in text.split("\0"))
     if not any(runs):
         raise ValueError("has no words (only spaces or punctuation)")
     if not all(runs):
@@ -190,25 +202,50 @@ def _compile(phrase: str) -> tuple[tuple[str, ...], ...]:
     return runs
 
 
-def _first_match(pattern: tuple[tuple[str, ...], ...], stems: list[str]) -> tuple[int, int] | None:
-    """(first word, last word) of the earliest place `pattern` matches, or None."""
-    for begin in range(len(stems)):
-        last = _match_from(pattern, stems, begin)
-        if last is not None:
-            return begin, last
-    return None
+def _run(part: str) -> tuple[frozenset[str], ...]:
+    slots: list[frozenset[str]] = []
+    for token in part.split():
+        choices = [normalise(choice).split() for choice in token.split(_OR)]
+        if len(choices) == 1:
+            slots.extend(frozenset({stem(word)}) for word in choices[0])
+        elif all(len(words) == 1 for words in choices):
+            slots.append(frozenset(stem(words[0]) for words in choices))
+        else:
+            raise ValueError(f"has {token!r}: each choice around '{_OR}' must be one word")
+    return tuple(slots)
 
 
-def _match_from(pattern: tuple[tuple[str, ...], ...], stems: list[str], at: int) -> int | None:
-    """The last word of a match of `pattern` starting exactly at word `at`, or None."""
-    run, rest = pattern[0], pattern[1:]
-    if tuple(stems[at : at + len(run)]) != run:
+def _same_matches(pattern: _Pattern) -> object:
+    """What decides which texts a pattern matches: its runs, in any order."""
+    return tuple(sorted(pattern, key=lambda run: [sorted(slot) for slot in run]))
+
+
+def _first_match(pattern: _Pattern, text: _Stems) -> tuple[int, int] | None:
+    """(first word, last word) of the earliest place where every run of `pattern` stands
+    within its window: the run's words plus MAX_GAP_WORDS per `...`, starting there."""
+    starts = [_run_starts(run, text) for run in pattern]
+    if not all(starts):
         return None
-    after = at + len(run)
-    if not rest:
-        return after - 1
-    for next_at in range(after, min(after + MAX_GAP_WORDS, len(stems) - 1) + 1):
-        last = _match_from(rest, stems, next_at)
-        if last is not None:
-            return last
+    width = sum(len(run) for run in pattern) + MAX_GAP_WORDS * (len(pattern) - 1)
+    for begin in sorted(set().union(*starts)):
+        ends = []
+        for run, run_starts in zip(pattern, starts, strict=True):
+            first = bisect_left(run_starts, begin)
+            if first == len(run_starts) or run_starts[first] + len(run) > begin + width:
+                break
+            ends.append(run_starts[first] + len(run) - 1)
+        else:
+            return begin, max(ends)
     return None
+
+
+def _run_starts(run: tuple[frozenset[str], ...], text: _Stems) -> list[int]:
+    """Every word where `run` starts, in order."""
+    stems, where = text
+    candidates = sorted(at for first in run[0] for at in where.get(first, ()))
+    return [
+        at
+        for at in candidates
+        if at + len(run) <= len(stems)
+        and all(stems[at + offset] in slot for offset, slot in enumerate(run[1:], 1))
+    ]

@@ -4,6 +4,7 @@ false-flag rate on held-out messages it was never tuned on."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -216,11 +217,23 @@ def test_common_word_endings_do_not_matter() -> None:
     assert matcher.find("I keep thinking of killing myself")
 
 
-def test_a_gap_lets_up_to_three_words_stand_between() -> None:
+def test_a_gap_lets_the_parts_stand_in_either_order_up_to_four_words_apart() -> None:
     matcher = RedFlagMatcher(("chest ... pain",))
     assert matcher.find("chest pain")
     assert matcher.find("chest and left arm pain")
-    assert matcher.find("chest x-ray next week, no pain") == ()  # four words between
+    assert matcher.find("pain on the left of chest")  # four words between
+    assert matcher.find("chest x-ray next week, no more pain") == ()  # five words between
+
+
+def test_choices_for_one_word() -> None:
+    matcher = RedFlagMatcher(("lips|tongue ... swollen|swelling", "sue you|the"))
+    assert matcher.find("my tongue is swelling")
+    assert matcher.find("swollen lips after the shot")
+    assert matcher.find("I will sue the clinic")
+    assert matcher.find("Sue from billing called") == ()
+    assert phrase_problems(["can't|cannot breathe"]) == [
+        (0, "has \"can't|cannot\": each choice around '|' must be one word")
+    ]
 
 
 def test_hits_come_in_text_order_once_per_phrase_with_their_spans() -> None:
@@ -235,9 +248,8 @@ def test_hits_come_in_text_order_once_per_phrase_with_their_spans() -> None:
 
 def test_a_span_covers_the_original_apostrophes_and_accents() -> None:
     text = f"Ayer: ¡NO PUÉDO respirár! y can{CURLY}t breathe"
-    spans = {hit.phrase: text[hit.start : hit.end] for hit in MATCHER.find(text)}
-    assert spans["no puedo respirar"] == "NO PUÉDO respirár"
-    assert spans["can't ... breathe"] == f"can{CURLY}t breathe"
+    spans = {text[hit.start : hit.end] for hit in MATCHER.find(text)}
+    assert spans == {"NO PUÉDO respirár", f"can{CURLY}t breathe"}
 
 
 def test_phrases_without_words_misplaced_gaps_and_repeats_are_problems() -> None:
@@ -281,7 +293,8 @@ PHRASES = st.sampled_from(SHIPPED)
 
 
 def _example_of(phrase: str) -> str:
-    return phrase.replace("...", "really")
+    """Text the phrase is written to match: its first choice of each word, a word per gap."""
+    return re.sub(r"\|\S*", "", phrase).replace("...", "really")
 
 
 @given(PHRASES, FILLER, FILLER)
