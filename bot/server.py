@@ -1,5 +1,5 @@
 """The one aiohttp application: /slack/events (HTTP mode), /healthz, the outbox worker, the
-scheduled jobs and the background Slack check."""
+scheduled jobs, the background Slack check and the user groups' refresh."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def build_web_app(
     """Serve Slack's requests (when not in Socket Mode) and health on one aiohttp app.
 
     With `run_outbox`, the outbox worker and the scheduled jobs (`web_app[JOBS_KEY]`) run on
-    the same event loop for the app's lifetime; the Slack check always does.
+    the same event loop for the app's lifetime; the Slack check and the refresh of the user
+    groups' members (every replica decides roles) always do.
     """
     web_app = web.Application()
     web_app[DEPS_KEY] = deps
@@ -40,6 +41,7 @@ def build_web_app(
         web_app.router.add_post("/slack/events", _slack_events)
     web_app.router.add_get("/healthz", _healthz)
     web_app.cleanup_ctx.append(_slack_check)
+    web_app.cleanup_ctx.append(_user_groups)
     web_app.on_shutdown.append(_finish_clicks)
     if run_outbox:
         web_app[JOBS_KEY] = Jobs(deps)
@@ -94,6 +96,8 @@ async def _healthz(request: web.Request) -> web.Response:
             # From the background check, not asked now: Slack being down is no reason to
             # restart a process that still stores every request.
             "slack": deps.slack.health.value,
+            # none | ok | stale (last members kept) | not_loaded (a group grants no role yet)
+            "user_groups": deps.groups.health.value,
         }
     )
 
@@ -112,6 +116,15 @@ async def _outbox_worker(web_app: web.Application) -> AsyncIterator[None]:
 async def _slack_check(web_app: web.Application) -> AsyncIterator[None]:
     """Learn the bot's identity and Slack's health in the background (bot/slack_status.py)."""
     task = asyncio.create_task(web_app[DEPS_KEY].slack.run(), name="slack-check")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _user_groups(web_app: web.Application) -> AsyncIterator[None]:
+    """Load the user groups' members now and keep them fresh (bot/user_groups.py)."""
+    task = asyncio.create_task(web_app[DEPS_KEY].groups.run(), name="user-groups")
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
