@@ -141,6 +141,7 @@ def build_deps(
     )
     services = ItemServices(uow, practice, clock, on_enqueued=outbox.wake, roles=roles)
     work = WorkServices(uow, practice, clock, on_enqueued=outbox.wake, roles=roles)
+
     def slack_answers_again() -> None:
         outbox.wake()
         groups.refresh_soon()  # a group that could not load during the outage loads now

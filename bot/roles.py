@@ -87,10 +87,15 @@ class RoleDirectory:
         return self._resolve(self.practice.roles.bilingual.get(language, ()))
 
     def _named(self, user_id: str, named: Iterable[str]) -> bool:
-        return any(
-            slack_id == user_id or (is_group(slack_id) and user_id in self.groups.members_of(slack_id))
-            for slack_id in named
-        )
+        """Whether `user_id` is named: by id, or as a member of a named group (a group's own
+        id is nobody)."""
+        for slack_id in named:
+            if is_group(slack_id):
+                if user_id in self.groups.members_of(slack_id):
+                    return True
+            elif slack_id == user_id:
+                return True
+        return False
 
     def _resolve(self, named: Iterable[str]) -> tuple[str, ...]:
         """User ids in the order named, each group replaced by its members (sorted), each
@@ -102,4 +107,3 @@ class RoleDirectory:
             else:
                 found[slack_id] = None
         return tuple(found)
-

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -113,22 +114,25 @@ async def _outbox_worker(web_app: web.Application) -> AsyncIterator[None]:
         await asyncio.wait_for(task, timeout=10)
 
 
-async def _slack_check(web_app: web.Application) -> AsyncIterator[None]:
-    """Learn the bot's identity and Slack's health in the background (bot/slack_status.py)."""
-    task = asyncio.create_task(web_app[DEPS_KEY].slack.run(), name="slack-check")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+def _in_background(
+    name: str, work: Callable[[Deps], Coroutine[Any, Any, None]]
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A cleanup context that runs `work(deps)` as a task for the app's lifetime."""
+
+    async def run(web_app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(work(web_app[DEPS_KEY]), name=name)
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return run
 
 
-async def _user_groups(web_app: web.Application) -> AsyncIterator[None]:
-    """Load the user groups' members now and keep them fresh (bot/user_groups.py)."""
-    task = asyncio.create_task(web_app[DEPS_KEY].groups.run(), name="user-groups")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+# The bot's identity and Slack's health (bot/slack_status.py), and the user groups'
+# members (bot/user_groups.py), learned in the background.
+_slack_check = _in_background("slack-check", lambda deps: deps.slack.run())
+_user_groups = _in_background("user-groups", lambda deps: deps.groups.run())
 
 
 async def _scheduled_jobs(web_app: web.Application) -> AsyncIterator[None]:

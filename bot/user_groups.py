@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 
 import aiohttp
@@ -64,6 +64,7 @@ class UserGroups:
         self._max_retry = max_retry
         self._retry_after = 0.0
         self._refreshing = asyncio.Lock()
+        self._refreshed = asyncio.Condition()
         self._wake = asyncio.Event()
 
     def members_of(self, group_id: str) -> frozenset[str]:
@@ -88,19 +89,26 @@ class UserGroups:
         and every group not asked keeps its last members."""
         async with self._refreshing:
             self._retry_after = 0.0
+            self._failed = set()
             for index, group_id in enumerate(self.group_ids):
                 try:
                     self._set(group_id, await self._ask(group_id))
                 except RefreshFailed:
                     self._failed = set(self.group_ids[index:])
-                    if self.not_loaded():
-                        log.warning(
-                            "user groups not loaded yet, granting no role until Slack answers: %s",
-                            " ".join(self.not_loaded()),
-                        )
-                    return False
-            self._failed = set()
-            return True
+                    break
+            if self.not_loaded():
+                log.warning(
+                    "user groups not loaded yet, granting no role until Slack answers: %s",
+                    " ".join(self.not_loaded()),
+                )
+            async with self._refreshed:
+                self._refreshed.notify_all()
+            return not self._failed
+
+    async def wait_until(self, wanted: Callable[[], bool]) -> None:
+        """Wait until `wanted()` holds, looking after each refresh (bound it with a timeout)."""
+        async with self._refreshed:
+            await self._refreshed.wait_for(wanted)
 
     async def run(self) -> None:
         """Refresh now, then every `refresh_every` seconds, or sooner with a doubling
