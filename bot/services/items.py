@@ -32,7 +32,6 @@ from bot.domain.items import (
 )
 from bot.domain.lanes import LanguageRouting
 from bot.outbox.kinds import CARD
-from bot.roles import actor_for
 from bot.services.base import (
     NOT_WAITING,
     RESOLVED_NEXT_ACTION,
@@ -152,7 +151,7 @@ class ItemServices(ServiceBase):
             return None
         if language == practice.default_language:
             return None
-        staff = practice.roles.bilingual.get(language, ())
+        staff = self.roles.bilingual(language)
         if not staff:
             return None
         loads = {person: len(await tx.items.open_for_owner(person)) for person in staff}
@@ -167,7 +166,7 @@ class ItemServices(ServiceBase):
         lock): one read of the item with its card, the UPDATE, the event, the outbox rows.
         """
         now = self.clock.now()
-        who = actor_for(actor, self.practice)
+        who = self.roles.actor_for(actor)
         async with self._uow() as tx:
             found = await tx.items.get_with_card(item_key)
             if found is None:
