@@ -411,8 +411,12 @@ class WorkServices(ServiceBase):
             ):
                 # Closed or changed meanwhile (escalated, moved): a lost race, said as one.
                 raise Rejected(Refusal(RefusalCode.STALE, item_key=into, action=Action.MERGE))
-            summary = f"{fresh.summary}\n\n[{before.key}] {before.summary}"
-            into_id = await tx.items.change(fresh, {"summary": summary}, at)
+            kept: dict[str, Any] = {
+                "summary": f"{fresh.summary}\n\n[{before.key}] {before.summary}"
+            }
+            if fresh.related_key == before.key:  # folded the other way: nothing left to merge
+                kept["related_key"] = None
+            into_id = await tx.items.change(fresh, kept, at)
             if into_id is None:
                 # Someone changed the open item meanwhile: a lost race, said as one.
                 raise Rejected(Refusal(RefusalCode.STALE, item_key=into, action=Action.MERGE))
