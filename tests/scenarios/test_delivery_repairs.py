@@ -149,6 +149,10 @@ async def test_a_lane_removed_from_the_practice_file_still_renders_and_its_items
         refused = await clinic.deps.work.move(item_key=key, actor=FRONT_DESK, lane="scheduling")
         assert isinstance(refused, Refusal)
         assert refused.code is RefusalCode.NEEDS_CLINICAL_DECISION
+        closed = await clinic.deps.services.close(
+            item_key=key, actor=FRONT_DESK, resolution="Resolved", told_patient="Handled"
+        )
+        assert isinstance(closed, Refusal) and closed.code is RefusalCode.NEEDS_CLINICAL_ACK
         moved = await clinic.deps.work.move(item_key=key, actor=FRONT_DESK, lane="clinical")
         assert moved.item.lane == "clinical"  # type: ignore[union-attr]
         report = await clinic.deliver()
