@@ -82,6 +82,10 @@ class RoleDirectory:
     def managers(self) -> tuple[str, ...]:
         return self._resolve(sorted(self.practice.roles.managers))
 
+    def clinical_members(self) -> tuple[str, ...]:
+        """Everyone clinical, at any level, groups resolved."""
+        return self._resolve(m for level in self.practice.roles.clinical for m in level.members)
+
     def bilingual(self, language: str) -> tuple[str, ...]:
         """Staff who call back in `language`, in the file's order."""
         return self._resolve(self.practice.roles.bilingual.get(language, ()))

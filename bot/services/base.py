@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import Clock
+from bot.domain.clinical import is_clinical_matter
 from bot.domain.event_details import KINDS, Details
 from bot.domain.events import Event
 from bot.domain.items import (
@@ -131,8 +132,9 @@ class ServiceBase:
     # -- shared steps -------------------------------------------------------------------
 
     def _clinical(self, item: Item) -> bool:
-        lane = self.practice.lanes.get(item.lane)
-        return bool(lane and lane.clinical)
+        """A clinical matter (bot/domain/clinical.py): closing it needs a clinician. A retired
+        lane counts as clinical, since nothing says it was not."""
+        return is_clinical_matter(item, self.practice.lane(item.lane))
 
     async def _transition(
         self,
