@@ -33,6 +33,7 @@ from blocks.text import clock_time, mention, origin_phrase, slack_date, truncate
 from bot.domain.callbacks import Outcome
 from bot.domain.event_details import (
     AttemptLogged,
+    CallerIdentified,
     Claimed,
     Closed,
     Created,
@@ -132,6 +133,8 @@ def _facts(details: Details) -> dict[str, Any]:
             return {"into_key": details.into, "merged_key": details.merged}
         case LanguageSet():
             return {"language": details.language}
+        case CallerIdentified():
+            return {"related_key": details.related_key}
     return {}
 
 
@@ -173,6 +176,7 @@ def _entry_context(
         "from_key": truncate(_clean(facts.get("from_key")), KEY_MAX),
         "merged_key": truncate(_clean(facts.get("merged_key")), KEY_MAX),
         "into_key": truncate(_clean(facts.get("into_key")), KEY_MAX),
+        "related_key": truncate(_clean(facts.get("related_key")), KEY_MAX),
         "waiting_on": truncate(_clean(facts.get("waiting_on")), WAITING_ON_MAX),
         "language": truncate(_clean(facts.get("language")), 100),
     }

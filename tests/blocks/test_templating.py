@@ -52,6 +52,7 @@ REPRESENTATIVE_CONTEXT = {
     "from_key": "CQ-1043",
     "merged_key": "CQ-1043",
     "into_key": "CQ-1001",
+    "related_key": "CQ-1001",
     "language": "Spanish",
 }
 

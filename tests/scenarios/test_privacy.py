@@ -136,12 +136,7 @@ async def test_details_view_shows_the_full_record_to_the_person_working_it(
 ) -> None:
     key = await clinic.log_request(**HOSTILE_REQUEST)
     await clinic.deliver()
-    card = clinic.card_of("scheduling", key)
-    await clinic.then_wait_for(
-        "views.update",
-        clinic.slack.click_button(FRONT_DESK, card.channel, card.ts, ActionId.DETAILS, key),
-    )
-    view = clinic.stub.open_views(FRONT_DESK)[-1]
+    view = await clinic.open_from_card(FRONT_DESK, key, ActionId.DETAILS)
     shown = json.dumps(view)
     assert "Zelda Quimby" in shown and "867-5309" in shown and REFERENCE in shown
     for kind, text in text_objects(view["blocks"]):
@@ -156,11 +151,7 @@ async def test_logs_carry_item_keys_but_never_patient_data(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     key = await work_a_hostile_item(clinic)
-    card = clinic.card_of("scheduling", key)
-    await clinic.then_wait_for(
-        "views.update",
-        clinic.slack.click_button(FRONT_DESK, card.channel, card.ts, ActionId.DETAILS, key),
-    )
+    await clinic.open_from_card(FRONT_DESK, key, ActionId.DETAILS)
     clinic.stub.fail_next("chat.update", times=1, status=500)
     await clinic.deps.services.reopen(item_key=key, actor=FRONT_DESK)
     await clinic.deliver()
