@@ -52,7 +52,7 @@ from bot.domain.event_details import (
     details_of,
 )
 from bot.domain.events import Event
-from bot.domain.items import SYSTEM, Item
+from bot.domain.items import INTEGRATION_ACTOR_PREFIX, SYSTEM, Item
 from bot.domain.lanes import Lane, Privacy
 
 CONFIRMED_MAX = 1000
@@ -63,6 +63,7 @@ HANDOFF_LINE_MAX = HEADER_TEXT_MAX
 
 _THREAD_TIME_FORMAT = "{time}"
 SYSTEM_NAME = "CareQueue"
+INTEGRATION_NAME = "the intake API"
 
 # Free text (staff's words, the patient's language) reaches the entry's blocks, never the
 # notification text: it is rendered a second time with these emptied.
@@ -70,8 +71,13 @@ _FREE_TEXT = ("waiting_on", "language")
 
 
 def actor_name(user_id: str) -> str:
-    """How an entry names who acted: a mention, or "CareQueue" for what the app did itself."""
-    return SYSTEM_NAME if user_id == SYSTEM else mention(user_id)
+    """How an entry names who acted: a mention, "CareQueue" for what the app did itself, or
+    "the intake API" for a request an integration posted (its actor is `api:<token id>`)."""
+    if user_id == SYSTEM:
+        return SYSTEM_NAME
+    if user_id.startswith(INTEGRATION_ACTOR_PREFIX):
+        return INTEGRATION_NAME
+    return mention(user_id)
 
 
 def _clean(text: str | None) -> str:

@@ -544,3 +544,19 @@ def test_secrets_stay_out_of_settings_repr() -> None:
 
     assert "xoxb-secret" not in repr(settings)
     assert "pw" not in repr(settings)
+
+
+def test_intake_api_routes_must_name_lanes_of_the_practice() -> None:
+    text = EXAMPLE_PRACTICE.read_text(encoding="utf-8").replace(
+        "    nurse: clinical", "    nurse: triage"
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_practice(text)
+    assert caught.value.problems == ["intake_api.routes.nurse: no lane has the key 'triage'"]
+
+
+def test_the_example_practice_routes_intake_api_hints_to_its_lanes() -> None:
+    practice = load_practice(EXAMPLE_PRACTICE)
+    assert practice.intake_api.routes["appointments"] == "scheduling"
+    assert practice.intake_api.max_body_bytes == 65_536
+    assert (practice.intake_api.per_minute, practice.intake_api.burst) == (600, 60)

@@ -23,6 +23,7 @@ MISSED_CALL_TYPE = Origin.MISSED_CALL.label
 _PHONE_DECORATION = re.compile(r"[\s().\-]")
 _EXTENSION = re.compile(r"^(?P<number>.+?)\s*(?:ext\.?|x|#)\s*(?P<ext>[0-9]{1,6})$", re.IGNORECASE)
 _ASCII_DIGITS = frozenset("0123456789")
+_ORIGINS = frozenset(origin.value for origin in Origin)
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-_/.]*$")
 
 
@@ -175,7 +176,11 @@ def check_caller(
 
 
 def validate_intake(
-    draft: IntakeDraft, lanes: Mapping[str, Lane], languages: Sequence[str]
+    draft: IntakeDraft,
+    lanes: Mapping[str, Lane],
+    languages: Sequence[str],
+    *,
+    request_type_required: bool = True,
 ) -> IntakeRequest | list[FieldProblem]:
     """Check a draft request; return the clean request or every problem, each with its field.
 
@@ -187,6 +192,10 @@ def validate_intake(
     all it needs. Reference, name, summary and request type may be left blank (the
     request type then reads "Missed call"); whoever reaches the caller fills in who it
     was (Identify caller). What is given is still checked.
+
+    Without `request_type_required` (the intake API: a phone system knows no request
+    types) a request without one reads as its origin ("Portal message") until staff
+    work it.
     """
     problems: list[FieldProblem] = []
     missed_call = draft.origin == Origin.MISSED_CALL.value
@@ -225,12 +234,15 @@ def validate_intake(
 
     lane = lanes.get(draft.lane)
     request_type = draft.request_type
-    if missed_call and not request_type.strip():
+    untyped = not request_type.strip()
+    if untyped and missed_call:
         request_type = MISSED_CALL_TYPE
+    elif untyped and not request_type_required and draft.origin in _ORIGINS:
+        request_type = Origin(draft.origin).label
     if lane is None:
         problems.append(FieldProblem(IntakeField.LANE, "Choose a lane."))
     elif request_type not in lane.request_types and not (
-        missed_call and request_type == MISSED_CALL_TYPE
+        untyped and (missed_call or not request_type_required)
     ):
         problems.append(
             FieldProblem(

@@ -49,6 +49,8 @@ class Action(StrEnum):
 
 
 SYSTEM = "UCAREQUEUE"  # the actor recorded for what CareQueue does by itself
+# The actor recorded for a request an integration posted to the intake API: "api:<token id>".
+INTEGRATION_ACTOR_PREFIX = "api:"
 
 
 class Role(StrEnum):

@@ -160,3 +160,40 @@ async def test_logs_carry_item_keys_but_never_patient_data(
     assert key in logged
     for secret in (*PATIENT_DATA, "Told"):
         assert secret not in logged, secret
+
+
+async def test_the_intake_api_logs_item_keys_but_never_patient_data(
+    clinic: Clinic, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.scenarios.intake_api import connect
+
+    caplog.set_level(logging.DEBUG)
+    portal = await connect(clinic)
+    body = {
+        "patient_reference": REFERENCE,
+        "patient_name": HOSTILE_NAME,
+        "callback_phone": PHONE,
+        "origin": "portal_message",
+        "lane": "scheduling",
+        "summary": HOSTILE_SUMMARY,
+        "callback_window": "after 3pm, Zelda's cell",
+        "source_id": "portal-msg-88",
+    }
+    try:
+        created = await portal.post(body)
+        assert created.status == 201
+        invalid = await portal.post({**body, "callback_phone": "Zelda's cell", "lane": "x"})
+        assert invalid.status == 422
+        assert "Zelda" not in json.dumps(invalid.json)
+        status = await portal.get(created.json["key"])
+        assert status.status == 200
+        for secret in PATIENT_DATA:
+            assert secret not in json.dumps(created.json) + json.dumps(status.json), secret
+        await clinic.deliver()
+    finally:
+        await portal.session.close()
+
+    logged = "\n".join(record.getMessage() + (record.exc_text or "") for record in caplog.records)
+    assert created.json["key"] in logged
+    for secret in (*PATIENT_DATA, "portal-msg-88", portal.token):
+        assert secret not in logged, secret
