@@ -138,12 +138,43 @@ def _open_promise(promise: Promise | None) -> Promise | None:
     return promise if promise is not None and promise.open else None
 
 
+def area_code(phone: str) -> str:
+    """The area code of a North American number as the intake rules write it ("(555)"); ""
+    for any other number."""
+    head = phone[:5]
+    return head if len(head) == 5 and head[0] == "(" and head[4] == ")" else ""
+
+
+def caller_line(item: Item, privacy: Privacy) -> str:
+    """What a card says about a caller nobody has identified yet (a missed call).
+
+    The number is contact detail, one click away in Details at every level; at `full`
+    (a covered workspace) the card gives its area code, "Missed call from (555) …", so
+    staff see a local caller at a glance. Empty once the caller is known.
+    """
+    if not item.caller_unknown or not item.status.is_open:
+        return ""
+    prefix = area_code(item.patient.phone) if privacy is Privacy.FULL else ""
+    if prefix:
+        return f"{escape(item.origin.label)} from {prefix} \u2026 · caller not identified yet"
+    return f"{escape(item.origin.label)} · caller not identified yet"
+
+
 def _working_lines(
-    item: Item, now: datetime, tz: ZoneInfo, promise: Promise | None, cadence_attempts: int
+    item: Item,
+    privacy: Privacy,
+    now: datetime,
+    tz: ZoneInfo,
+    promise: Promise | None,
+    cadence_attempts: int,
 ) -> list[str]:
-    """Where the work stands, one mrkdwn line each: attempts, waiting, the promise's deadline,
-    repeat contacts and related items. Nothing here is patient data, so every level shows it."""
+    """Where the work stands, one mrkdwn line each: an unidentified caller, attempts,
+    waiting, the promise's deadline, repeat contacts and related items. Only the caller line
+    depends on the level (see `caller_line`); nothing else here is patient data."""
     lines: list[str] = []
+    caller = caller_line(item, privacy)
+    if caller:
+        lines.append(caller)
     if item.attempts > 0:
         of = f" of {cadence_attempts}" if item.attempts <= cadence_attempts else ""
         lines.append(f"Attempt {item.attempts}{of}")
@@ -231,9 +262,15 @@ def _merge(item: Item) -> list[InteractiveElement]:
     ]
 
 
+def _identify(item: Item) -> list[InteractiveElement]:
+    if not item.caller_unknown or not _allowed_in_state(item, items.Action.IDENTIFY_CALLER):
+        return []
+    return [_button("Identify caller", ActionId.IDENTIFY_CALLER, item)]
+
+
 def _actions(item: Item, promise: Promise | None) -> ActionsBlock:
     details = _button("Details", ActionId.DETAILS, item)
-    kept, merge = _promise_kept(item, promise), _merge(item)
+    kept, merge = _promise_kept(item, promise), [*_identify(item), *_merge(item)]
     elements: list[InteractiveElement]
     if not item.status.is_open:
         elements = [_button("Reopen", ActionId.REOPEN, item), details]
@@ -313,7 +350,7 @@ def _card_blocks(
         HeaderBlock(text=PlainTextObject(text=header, emoji=False)),
         SectionBlock(fields=_fields(item, privacy, now, tz)),
     ]
-    working = _working_lines(item, now, tz, promise, cadence_attempts)
+    working = _working_lines(item, privacy, now, tz, promise, cadence_attempts)
     if working:
         blocks.append(SectionBlock(text=app_mrkdwn("\n".join(working))))
     if privacy is Privacy.FULL:

@@ -37,6 +37,7 @@ _ACTION_VERBS: Mapping[Action, str] = {
     Action.REPEAT_CONTACT: "link",
     Action.MERGE: "merge",
     Action.SET_LANGUAGE: "set the language of",
+    Action.IDENTIFY_CALLER: "identify the caller of",
 }
 
 

@@ -20,6 +20,7 @@ class ActionId(StrEnum):
     RESUME = "card.resume"
     MERGE = "card.merge"
     FULFIL_PROMISE = "card.fulfil_promise"
+    IDENTIFY_CALLER = "card.identify_caller"  # a missed call: say who it was
     MORE = "card.more"  # overflow: wait, promise, move, language (option value "what:KEY")
     VIEW_ATTEMPT = "entry.view_attempt"  # on a thread entry; value "KEY|attempt number"
     VIEW_HANDOFF = "entry.view_handoff"  # on a thread entry; value "KEY|handoff id"
@@ -39,6 +40,7 @@ class ViewId(StrEnum):
     PROMISE = "view.promise"
     MOVE = "view.move"
     LANGUAGE = "view.language"
+    IDENTIFY_CALLER = "view.identify_caller"
     ATTEMPT_NOTE = "view.attempt_note"
     HANDOFF_NOTE = "view.handoff_note"
 
@@ -144,6 +146,8 @@ class FieldId(StrEnum):
     MOVE_LANE = "move.lane"
     MOVE_NOT_CLINICAL = "move.not_clinical"
     LANGUAGE_CHOICE = "language.choice"
+    CALLER_REF = "identify.patient_ref"
+    CALLER_NAME = "identify.patient_name"
 
 
 CARD_ACTIONS_PREFIX = "card.actions:"

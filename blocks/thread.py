@@ -33,6 +33,7 @@ from blocks.text import clock_time, mention, origin_phrase, slack_date, truncate
 from bot.domain.callbacks import Outcome
 from bot.domain.event_details import (
     AttemptLogged,
+    CallerIdentified,
     Claimed,
     Closed,
     Created,
@@ -51,7 +52,7 @@ from bot.domain.event_details import (
     details_of,
 )
 from bot.domain.events import Event
-from bot.domain.items import SYSTEM, Item
+from bot.domain.items import INTEGRATION_ACTOR_PREFIX, SYSTEM, Item
 from bot.domain.lanes import Lane, Privacy
 
 CONFIRMED_MAX = 1000
@@ -63,6 +64,7 @@ HANDOFF_LINE_MAX = HEADER_TEXT_MAX
 
 _THREAD_TIME_FORMAT = "{time}"
 SYSTEM_NAME = "CareQueue"
+INTEGRATION_NAME = "the intake API"
 
 # Free text (staff's words, the patient's language) reaches the entry's blocks, never the
 # notification text: it is rendered a second time with these emptied.
@@ -70,8 +72,13 @@ _FREE_TEXT = ("waiting_on", "language")
 
 
 def actor_name(user_id: str) -> str:
-    """How an entry names who acted: a mention, or "CareQueue" for what the app did itself."""
-    return SYSTEM_NAME if user_id == SYSTEM else mention(user_id)
+    """How an entry names who acted: a mention, "CareQueue" for what the app did itself, or
+    "the intake API" for a request an integration posted (its actor is `api:<token id>`)."""
+    if user_id == SYSTEM:
+        return SYSTEM_NAME
+    if user_id.startswith(INTEGRATION_ACTOR_PREFIX):
+        return INTEGRATION_NAME
+    return mention(user_id)
 
 
 def _clean(text: str | None) -> str:
@@ -143,6 +150,8 @@ def _facts(details: Details) -> dict[str, Any]:
             return {"into_key": details.into, "merged_key": details.merged}
         case LanguageSet():
             return {"language": details.language}
+        case CallerIdentified():
+            return {"related_key": details.related_key}
     return {}
 
 
@@ -184,6 +193,7 @@ def _entry_context(
         "from_key": truncate(_clean(facts.get("from_key")), KEY_MAX),
         "merged_key": truncate(_clean(facts.get("merged_key")), KEY_MAX),
         "into_key": truncate(_clean(facts.get("into_key")), KEY_MAX),
+        "related_key": truncate(_clean(facts.get("related_key")), KEY_MAX),
         "waiting_on": truncate(_clean(facts.get("waiting_on")), WAITING_ON_MAX),
         "language": truncate(_clean(facts.get("language")), 100),
         "clinician_mentions": ", ".join(mention(p) for p in facts.get("clinicians") or ()),

@@ -19,6 +19,7 @@ from handlers import (
     errors,
     handoff,
     home,
+    identify,
     intake,
     language,
     moves,
@@ -29,6 +30,7 @@ from handlers import (
 
 FEATURES = (
     intake,
+    identify,
     claim,
     card_actions,
     close,

@@ -1,4 +1,4 @@
-"""The `carequeue` command: run, check-config, db upgrade, export events."""
+"""The `carequeue` command: run, sandbox, check-config, db upgrade, outbox, tokens, export."""
 
 from __future__ import annotations
 
@@ -67,6 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("ids", nargs="*", type=int, help="outbox row ids (see `outbox list`)")
     retry.add_argument("--all", action="store_true", help="every dead letter")
 
+    tokens = commands.add_parser("tokens", help="intake API tokens, one per integration")
+    token_commands = tokens.add_subparsers(dest="tokens_command", required=True)
+    create = token_commands.add_parser("create", help="make a token (printed once)")
+    _wiring_flags(create)
+    create.add_argument("name", help='the integration, e.g. "Phone system"')
+    listed = token_commands.add_parser("list", help="every token, active or revoked")
+    _wiring_flags(listed)
+    revoke = token_commands.add_parser("revoke", help="stop a token working, at once")
+    _wiring_flags(revoke)
+    revoke.add_argument("id", type=int, help="the token's id (see `tokens list`)")
+
     export = commands.add_parser("export", help="export the audit trail")
     export_what = export.add_subparsers(dest="export_what", required=True)
     events = export_what.add_parser("events", help="every event since a date")
@@ -114,6 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_export(settings, args))
         if args.command == "outbox":
             return asyncio.run(_outbox(settings, args))
+        if args.command == "tokens":
+            return asyncio.run(_tokens(settings, args))
     except ConfigError as err:
         _print_problems("CareQueue cannot start: the configuration has problems:", err.problems)
         return EXIT_CONFIG
@@ -208,6 +221,45 @@ async def _outbox(settings: Settings, args: argparse.Namespace) -> int:
             print(f"not dead letters: {' '.join(map(str, missing))}", file=sys.stderr)
             return 1
         return 0
+    finally:
+        await deps.close()
+
+
+async def _tokens(settings: Settings, args: argparse.Namespace) -> int:
+    """Integration tokens: the secret is printed once at creation and never again."""
+    from bot.deps import build_deps
+
+    await _prepare_database(settings)
+    deps = build_deps(settings)
+    api = deps.intake_api
+    try:
+        if args.tokens_command == "create":
+            name = args.name.strip()
+            if not name or len(name) > 100:
+                print("name the integration in 1 to 100 characters", file=sys.stderr)
+                return 2
+            token, secret = await api.create_token(name)
+            print(f"token {token.id} for {token.name!r} (shown only now; store it safely):")
+            print(secret)
+            return 0
+        if args.tokens_command == "list":
+            tokens = await api.tokens()
+            if not tokens:
+                print('no tokens yet: carequeue tokens create "Phone system"')
+            for token in tokens:
+                state = (
+                    f"revoked {token.revoked_at.isoformat(timespec='seconds')}"
+                    if token.revoked_at
+                    else "active"
+                )
+                created = token.created_at.isoformat(timespec="seconds")
+                print(f"{token.id}\t{token.name}\tcreated {created}\t{state}")
+            return 0
+        if await api.revoke_token(args.id):
+            print(f"revoked token {args.id}: it is refused from now on")
+            return 0
+        print(f"no active token {args.id} (see `carequeue tokens list`)", file=sys.stderr)
+        return 1
     finally:
         await deps.close()
 

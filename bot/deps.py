@@ -19,6 +19,7 @@ from bot.config import Practice, Settings, load_practice
 from bot.in_flight import InFlight
 from bot.outbox import Outbox, Pacing
 from bot.roles import RoleDirectory, group_ids
+from bot.services.intake_api import IntakeApiServices
 from bot.services.items import ItemServices
 from bot.services.queues import QueueQueries
 from bot.services.work import WorkServices
@@ -68,6 +69,7 @@ class Deps:
     client: AsyncWebClient
     slack: SlackStatus  # the bot's identity and Slack's health, learned off the request path
     after_ack: InFlight  # button clicks still committing after Slack was answered
+    intake_api: IntakeApiServices  # tokens and deliveries of the intake API (bot/api/)
 
     @property
     def listeners(self) -> ListenerDeps:
@@ -169,4 +171,5 @@ def build_deps(
         client=web_client(settings, for_outbox=False),
         slack=slack,
         after_ack=InFlight(),
+        intake_api=IntakeApiServices(uow, practice, clock, services, on_enqueued=outbox.wake),
     )

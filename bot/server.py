@@ -1,5 +1,6 @@
-"""The one aiohttp application: /slack/events (HTTP mode), /healthz, the outbox worker, the
-scheduled jobs, the background Slack check and the user groups' refresh."""
+"""The one aiohttp application: /slack/events (HTTP mode), the intake API (/api/v1, always),
+/healthz, the outbox worker, the scheduled jobs, the background Slack check and the user
+groups' refresh."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 
+from bot.api.routes import add_routes
 from bot.deps import Deps
 from bot.jobs import Jobs
 
@@ -28,7 +30,8 @@ VERIFIER_KEY = web.AppKey("verifier", SignatureVerifier)
 def build_web_app(
     deps: Deps, bolt: AsyncApp, *, http_events: bool, run_outbox: bool = True
 ) -> web.Application:
-    """Serve Slack's requests (when not in Socket Mode) and health on one aiohttp app.
+    """Serve Slack's requests (when not in Socket Mode), the intake API and health on one
+    aiohttp app.
 
     With `run_outbox`, the outbox worker and the scheduled jobs (`web_app[JOBS_KEY]`) run on
     the same event loop for the app's lifetime; the Slack check and the refresh of the user
@@ -41,6 +44,7 @@ def build_web_app(
         web_app[VERIFIER_KEY] = SignatureVerifier(deps.settings.slack_signing_secret or "")
         web_app.router.add_post("/slack/events", _slack_events)
     web_app.router.add_get("/healthz", _healthz)
+    add_routes(web_app, deps)
     web_app.cleanup_ctx.append(_slack_check)
     web_app.cleanup_ctx.append(_user_groups)
     web_app.on_shutdown.append(_finish_clicks)

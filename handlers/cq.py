@@ -40,7 +40,8 @@ def usage(prefix: str) -> str:
             "• the *⋯* menu: wait on someone, promise the patient an update, move to another"
             " lane, set the language",
             "• *Details* for the full record; *Reopen* on a closed card; *Merge* a repeat"
-            " request into the first one",
+            " request into the first one; *Identify caller* on a missed call once you know"
+            " who it was",
             "Your Home tab shows your items, what is due in the next hour and what is waiting.",
         ]
     )

@@ -1,21 +1,24 @@
 """A realistic Monday morning for the sandbox: forty after-hours requests across the lanes.
 
-They arrive through the same path the intake API will use (validate_intake, then the
-intake service), with received times spread over the night before. Every name, number and
-reference here is invented.
+They arrive through the intake API over HTTP, as a phone system and a portal would post
+them (a token of their own, an Idempotency-Key each, contacted_at spread over the night
+before); missed calls carry only a phone number. Every name, number and reference here is
+invented.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
 
 from bot.config import Practice
-from bot.domain.intake import IntakeDraft, IntakeRequest, validate_intake
-from bot.services.items import ItemServices
 
-INTAKE_API_ACTOR = "UINTAKEAPI"
+DEMO_INTEGRATION = "Sandbox demo (phone system and portal)"
 REQUESTS = 40
 
 
@@ -26,6 +29,7 @@ class DemoRequest:
     origin: str
     summary: str
     language: str = ""
+    caller_known: bool = True  # False: a missed call with only a phone number
 
 
 # Hand-written so the morning reads like a real one; the rest is filled by rotation.
@@ -92,40 +96,66 @@ def demo_requests(practice: Practice, count: int = REQUESTS) -> list[DemoRequest
     while len(chosen) < count:
         lane = lanes[rotation % len(lanes)]
         request_type = lane.request_types[rotation % len(lane.request_types)]
+        origin = ORIGINS[rotation % len(ORIGINS)]
         chosen.append(
             DemoRequest(
                 lane.key,
                 request_type,
-                ORIGINS[rotation % len(ORIGINS)],
+                origin,
                 SUMMARIES.get(lane.key, "Asked for a callback."),
+                caller_known=origin != "missed_call",
             )
         )
         rotation += 1
     return chosen[:count]
 
 
+def demo_body(n: int, demo: DemoRequest, received: datetime, practice: Practice) -> dict[str, Any]:
+    """The JSON a phone system or portal would post for the `n`th request of the morning."""
+    body: dict[str, Any] = {
+        "callback_phone": f"(555) 201-{1000 + n * 17:04d}",
+        "origin": demo.origin,
+        "lane": demo.lane,
+        "contacted_at": received.isoformat(),
+        "source_id": f"demo-{n}",
+    }
+    if demo.caller_known:
+        body |= {
+            "patient_reference": f"MRN-{40000 + n * 37}",
+            "patient_name": f"{FIRST[n % len(FIRST)]} {LAST[(n * 3) % len(LAST)]}",
+            "request_type": demo.request_type,
+            "summary": demo.summary,
+            "language": demo.language or practice.languages[0],
+        }
+    return body
+
+
 async def seed_demo(
-    services: ItemServices, practice: Practice, now: datetime, *, seed: int = 20261123
+    api_root: str, token: str, practice: Practice, now: datetime, *, seed: int = 20261123
 ) -> list[str]:
-    """Log the demo morning; return the item keys. Received times fall over the last 14 h."""
+    """Post the demo morning to the intake API at `api_root` with `token`; return the item
+    keys. Contact times fall over the last 14 h. Raises ValueError when a request does not
+    fit the practice (the API's 422 problems say why)."""
     rng = random.Random(seed)
     requests = demo_requests(practice)
     moments = sorted(now - timedelta(minutes=rng.randint(5, 14 * 60)) for _ in requests)
     keys: list[str] = []
-    for n, (demo, received) in enumerate(zip(requests, moments, strict=True)):
-        draft = IntakeDraft(
-            patient_ref=f"MRN-{40000 + n * 37}",
-            patient_name=f"{FIRST[n % len(FIRST)]} {LAST[(n * 3) % len(LAST)]}",
-            phone=f"(555) 201-{1000 + n * 17:04d}",
-            origin=demo.origin,
-            lane=demo.lane,
-            request_type=demo.request_type,
-            summary=demo.summary,
-            language=demo.language or practice.languages[0],
-        )
-        checked = validate_intake(draft, practice.lanes, practice.languages)
-        if not isinstance(checked, IntakeRequest):
-            raise ValueError(f"demo request {n} does not fit this practice: {checked}")
-        done = await services.log_request(checked, actor=INTAKE_API_ACTOR, received_at=received)
-        keys.append(done.item.key)
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession(headers=headers) as session:
+        for n, (demo, received) in enumerate(zip(requests, moments, strict=True)):
+            body = demo_body(n, demo, received, practice)
+            keys.append(await _post(session, f"{api_root}/api/v1/requests", body, n))
     return keys
+
+
+async def _post(session: aiohttp.ClientSession, url: str, body: dict[str, Any], n: int) -> str:
+    """Post one request, waiting out the token's rate limit (a practice file may set it low)."""
+    while True:
+        async with session.post(url, json=body, headers={"Idempotency-Key": f"demo-{n}"}) as r:
+            answer = await r.json()
+            if r.status == 429:
+                await asyncio.sleep(int(r.headers.get("Retry-After", "1")))
+                continue
+            if r.status not in (200, 201):
+                raise ValueError(f"demo request {n} does not fit this practice: {answer}")
+            return str(answer["key"])

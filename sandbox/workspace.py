@@ -33,7 +33,7 @@ from bot.domain import sla
 from bot.jobs import Jobs
 from bot.roles import group_ids, is_group
 from bot.server import JOBS_KEY, build_web_app
-from sandbox.demo import INTAKE_API_ACTOR, seed_demo
+from sandbox.demo import DEMO_INTEGRATION, seed_demo
 from sandbox.side.interactions import SlackSide
 from sandbox.side.wire import SlackResponse
 from sandbox.stub.records import StoredMessage
@@ -455,11 +455,11 @@ async def run_sandbox(
             app_url=f"http://{LOOPBACK}:{app_port}/slack/events", signing_secret=secret, stub=stub
         )
         if demo:
-            keys = await seed_demo(deps.services, practice, clock.now())
+            _, token = await deps.intake_api.create_token(DEMO_INTEGRATION)
+            keys = await seed_demo(f"http://{LOOPBACK}:{app_port}", token, practice, clock.now())
             log.info(
-                "demo: %d requests logged by %s (%s … %s)",
+                "demo: %d requests posted to the intake API (%s … %s)",
                 len(keys),
-                INTAKE_API_ACTOR,
                 keys[0],
                 keys[-1],
             )

@@ -228,3 +228,33 @@ class CounterRow(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
+
+
+class ApiTokenRow(Base):
+    """One integration's bearer token for the intake API; only its SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ApiDeliveryRow(Base):
+    """One request an integration delivered, under its idempotency key: a retried delivery
+    finds this row (the unique constraint decides a race) and gets the same item back."""
+
+    __tablename__ = "api_deliveries"
+    __table_args__ = (
+        UniqueConstraint("token_id", "idempotency_key", name="uq_api_deliveries_token_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    source_id: Mapped[str] = mapped_column(String(200), default="")
+    # Set in the same transaction as the claim; empty only while that transaction runs.
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

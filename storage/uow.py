@@ -9,6 +9,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import READ_ONLY
+from storage.repositories.api import ApiDeliveryRepository, ApiTokenRepository
 from storage.repositories.attempts import AttemptRepository
 from storage.repositories.cards import CardRepository
 from storage.repositories.events import EventRepository
@@ -64,6 +65,8 @@ class UnitOfWork:
         self.attempts = AttemptRepository(self._session)
         self.promises = PromiseRepository(self._session)
         self.handoffs = HandoffRepository(self._session)
+        self.api_tokens = ApiTokenRepository(self._session)
+        self.api_deliveries = ApiDeliveryRepository(self._session)
         return self
 
     async def __aexit__(

@@ -142,3 +142,52 @@ def test_run_refuses_tokens_of_the_wrong_kind(
     err = capsys.readouterr().err
     assert "SLACK_BOT_TOKEN: must be a bot token" in err
     assert "SLACK_APP_TOKEN: must be an app-level token" in err
+
+
+async def _stored_tokens(url: str) -> list[tuple[int, str, object]]:
+    from sqlalchemy import select
+
+    from storage.models import ApiTokenRow
+
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            result = await connection.execute(
+                select(ApiTokenRow.id, ApiTokenRow.token_hash, ApiTokenRow.revoked_at)
+            )
+            return [tuple(row) for row in result.all()]
+    finally:
+        await engine.dispose()
+
+
+def test_tokens_create_prints_the_secret_once_and_stores_only_its_hash(
+    database_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert main(["tokens", "create", "Phone system"]) == 0
+    out = capsys.readouterr().out
+    secret = out.strip().splitlines()[-1]
+    assert secret.startswith("cq_") and len(secret) > 40
+    [(token_id, stored, revoked)] = asyncio.run(_stored_tokens(database_url))
+    assert stored == hashlib.sha256(secret.encode()).hexdigest() and revoked is None
+
+    assert main(["tokens", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert f"{token_id}\tPhone system\t" in listed and "active" in listed
+    assert secret not in listed
+
+    assert main(["tokens", "revoke", str(token_id)]) == 0
+    assert main(["tokens", "list"]) == 0
+    assert "revoked" in capsys.readouterr().out
+    assert main(["tokens", "revoke", str(token_id)]) == 1
+    assert "no active token" in capsys.readouterr().err
+
+
+def test_tokens_create_wants_a_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/t.db")
+    assert main(["tokens", "create", "  "]) == 2
+    assert "name the integration" in capsys.readouterr().err

@@ -583,3 +583,19 @@ def test_closing_as_unreachable_is_refused_on_a_clinical_lane() -> None:
 def test_closing_as_unreachable_is_still_allowed_on_a_non_clinical_lane() -> None:
     lane = parse_practice(EXAMPLE_PRACTICE.read_text(encoding="utf-8")).lane("scheduling")
     assert not lane.clinical and lane.cadence.after_last.value == "close_unreachable"
+
+
+def test_intake_api_routes_must_name_lanes_of_the_practice() -> None:
+    text = EXAMPLE_PRACTICE.read_text(encoding="utf-8").replace(
+        "    nurse: clinical", "    nurse: triage"
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_practice(text)
+    assert caught.value.problems == ["intake_api.routes.nurse: no lane has the key 'triage'"]
+
+
+def test_the_example_practice_routes_intake_api_hints_to_its_lanes() -> None:
+    practice = load_practice(EXAMPLE_PRACTICE)
+    assert practice.intake_api.routes["appointments"] == "scheduling"
+    assert practice.intake_api.max_body_bytes == 65_536
+    assert (practice.intake_api.per_minute, practice.intake_api.burst) == (600, 60)

@@ -25,6 +25,7 @@ PARTS: dict[str, str] = {
     "bot.server": "wiring",
     "bot.cli": "wiring",
     "bot.jobs": "wiring",  # the scheduler: registers jobs that call services
+    "bot.api": "api",  # the intake API's HTTP routes (integrations, not Slack)
     "handlers": "listeners",
     "sandbox": "sandbox",
 }
@@ -37,11 +38,13 @@ ALLOWED: dict[str, frozenset[str]] = {
     "application": frozenset({"application", "domain", "storage"}),
     # Listeners get `Deps` (bot/deps.py) and call services; never storage itself.
     "listeners": frozenset({"listeners", "builders", "domain", "application", "wiring"}),
+    # Like listeners, for integrations: call use cases through `Deps`, never storage.
+    "api": frozenset({"api", "domain", "application", "wiring"}),
     "wiring": frozenset(
-        {"wiring", "application", "domain", "storage", "builders", "listeners", "sandbox"}
+        {"wiring", "application", "domain", "storage", "builders", "listeners", "sandbox", "api"}
     ),
     "sandbox": frozenset(
-        {"sandbox", "wiring", "application", "domain", "storage", "builders", "listeners"}
+        {"sandbox", "wiring", "application", "domain", "storage", "builders", "listeners", "api"}
     ),
 }
 

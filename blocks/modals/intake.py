@@ -52,6 +52,9 @@ from bot.domain.items import Origin
 from bot.domain.lanes import Lane
 
 PHONE_INPUT_MAX = 40
+# Slack's client cannot make an input required for one origin only: the form marks these
+# optional, and the intake rules ask for them unless the request was a missed call.
+UNLESS_MISSED_CALL = "Required unless it was a missed call (then the phone is enough)."
 REQUEST_TYPE_SEPARATOR = "|"
 
 # Where each intake problem is shown in the modal. A bad source link came with the
@@ -135,12 +138,16 @@ def intake_modal(
             initial=prefill.patient_ref,
             max_length=REFERENCE_MAX,
             placeholder="e.g. MRN-20431",
+            optional=True,
+            hint=UNLESS_MISSED_CALL,
         ),
         text_input(
             FieldId.PATIENT_NAME,
             "Patient name",
             initial=prefill.patient_name,
             max_length=NAME_MAX,
+            optional=True,
+            hint=UNLESS_MISSED_CALL,
         ),
         text_input(
             FieldId.PHONE,
@@ -167,7 +174,8 @@ def intake_modal(
             FieldId.REQUEST_TYPE,
             "Request type",
             _request_type_select(lanes, prefill),
-            hint="Pick a type listed under the lane you chose.",
+            optional=True,
+            hint="Pick a type listed under the lane you chose (a missed call may leave it).",
         ),
         text_input(
             FieldId.SUMMARY,
@@ -175,7 +183,9 @@ def intake_modal(
             initial=prefill.summary,
             max_length=SUMMARY_MAX,
             multiline=True,
-            hint="What the patient asked, in their words where it matters. No clinical advice.",
+            optional=True,
+            hint="What the patient asked, in their words where it matters. No clinical advice. "
+            "Required unless it was a missed call.",
         ),
     ]
     if languages:

@@ -17,6 +17,7 @@ from bot.config.schema import (
     CallbacksSection,
     Document,
     Holidays,
+    IntakeApiSection,
     LaneList,
     LaneSection,
     PracticeSection,
@@ -34,7 +35,7 @@ from bot.domain.lanes import (
     Lane,
     LanguageRouting,
 )
-from bot.domain.practice import ClinicalLevel, Practice, Roles
+from bot.domain.practice import ClinicalLevel, IntakeApi, Practice, Roles
 from bot.domain.red_flags import phrase_problems
 
 
@@ -152,11 +153,21 @@ def _read(data: dict[Any, Any], base_dir: Path | None, problems: list[str]) -> P
     lanes = _read_lanes(data, problems)
     if info is not None and lanes is not None:
         problems.extend(_language_routing_problems(info, lanes))
+    api: IntakeApiSection | None = section("intake_api", IntakeApiSection, IntakeApiSection())
+    if api is not None and lanes and len(lanes) == len(data["lanes"]):
+        # Only when every lane read well: a route to a lane with a mistake of its own
+        # would only repeat that mistake.
+        known = {lane.key for lane in lanes}
+        problems.extend(
+            f"{path_of(('intake_api', 'routes', hint))}: no lane has the key {lane!r}"
+            for hint, lane in api.routes.items()
+            if lane not in known
+        )
 
     if problems:
         return None
     assert info and hours and holidays is not None and privacy and roles and red_flags is not None
-    assert lanes is not None
+    assert lanes is not None and api is not None
     return Practice(
         name=info.name,
         timezone=info.timezone,
@@ -188,6 +199,12 @@ def _read(data: dict[Any, Any], base_dir: Path | None, problems: list[str]) -> P
         templates_dir=templates_dir,
         language_routing=info.language_routing,
         language_lane=info.language_lane,
+        intake_api=IntakeApi(
+            routes=MappingProxyType(dict(api.routes)),
+            max_body_bytes=api.max_body_bytes,
+            per_minute=api.rate_limit.per_minute,
+            burst=api.rate_limit.burst,
+        ),
     )
 
 

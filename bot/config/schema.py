@@ -48,6 +48,7 @@ class Document(_Section):
     roles: Any
     red_flags: Any = None
     templates_dir: Any = None
+    intake_api: Any = None
     lanes: Any
 
 
@@ -126,6 +127,23 @@ class LaneSection(_Section):
     clinical: bool = False
     escalation: EscalationSection | None = None
     callbacks: CallbacksSection | None = None
+
+
+class RateLimitSection(_Section):
+    """A token bucket per integration token: `burst` requests at once, refilled at
+    `per_minute`."""
+
+    per_minute: Annotated[int, Field(strict=True, ge=1, le=100_000)] = 600
+    burst: Annotated[int, Field(strict=True, ge=1, le=10_000)] = 60
+
+
+class IntakeApiSection(_Section):
+    """The intake API: routing hints an integration may send instead of a lane key, the
+    largest body accepted, and how fast one token may post."""
+
+    routes: dict[Slug, Slug] = {}
+    max_body_bytes: Annotated[int, Field(strict=True, ge=1024, le=1_048_576)] = 65_536
+    rate_limit: RateLimitSection = RateLimitSection()
 
 
 Holidays = list[date]

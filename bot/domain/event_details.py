@@ -240,6 +240,17 @@ class LanguageSet(Details):
 
 
 @dataclass(frozen=True)
+class CallerIdentified(Details):
+    """Who a missed call was from. The event names what was filled in ("name",
+    "reference"), never the values: those are the patient's and stay on the item."""
+
+    action = Action.IDENTIFY_CALLER
+    filled: tuple[str, ...] | None = None
+    # The patient's other open item, once the reference says who it was (a repeat contact).
+    related_key: str | None = field(default=None, metadata=WHEN_SET)
+
+
+@dataclass(frozen=True)
 class Unknown(Details):
     """An action this version does not know (from a newer one, or retired): no details."""
 
@@ -265,6 +276,7 @@ KINDS: Mapping[Action, type[Details]] = {
         RepeatContact,
         Merged,
         LanguageSet,
+        CallerIdentified,
     )
     if kind.action is not None
 }

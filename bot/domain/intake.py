@@ -17,10 +17,13 @@ NAME_MAX = 200
 REFERENCE_MAX = 64
 CALLBACK_WINDOW_MAX = 200
 SOURCE_LINK_MAX = 500
+# The request type of a missed call nobody has spoken to yet: not on any lane's list.
+MISSED_CALL_TYPE = Origin.MISSED_CALL.label
 
 _PHONE_DECORATION = re.compile(r"[\s().\-]")
 _EXTENSION = re.compile(r"^(?P<number>.+?)\s*(?:ext\.?|x|#)\s*(?P<ext>[0-9]{1,6})$", re.IGNORECASE)
 _ASCII_DIGITS = frozenset("0123456789")
+_ORIGINS = frozenset(origin.value for origin in Origin)
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-_/.]*$")
 
 
@@ -116,31 +119,44 @@ def normalize_phone(text: str) -> str | None:
     return None
 
 
-def validate_intake(
-    draft: IntakeDraft, lanes: Mapping[str, Lane], languages: Sequence[str]
-) -> IntakeRequest | list[FieldProblem]:
-    """Check a draft request; return the clean request or every problem, each with its field.
+def _text(
+    field: IntakeField,
+    value: str,
+    what: str,
+    limit: int,
+    *,
+    required: bool,
+    problems: list[FieldProblem],
+) -> str:
+    """`value` stripped; a problem noted when it is missing (if `required`) or too long."""
+    value = value.strip()
+    if not _visible(value):
+        if required:
+            problems.append(FieldProblem(field, f"Enter the {what}."))
+        return ""
+    if len(value) > limit:
+        problems.append(
+            FieldProblem(field, f"Keep the {what} under {limit:,} characters ({len(value):,} now).")
+        )
+    return value
 
-    Refuses: a missing reference, name or summary; a phone number that is not one; an
-    unknown origin, lane or language; a request type not in the lane's list; text over
-    its limit (the summary's is SUMMARY_MAX characters).
+
+def check_caller(
+    patient_ref: str, patient_name: str, *, required: bool = True
+) -> tuple[str, str, list[FieldProblem]]:
+    """Check who asked: the patient reference and name, stripped, and every problem.
+
+    Both are needed unless not `required` (a missed call); given ones are always checked.
     """
     problems: list[FieldProblem] = []
 
-    def need(field: IntakeField, value: str, what: str, limit: int) -> str:
-        value = value.strip()
-        if not _visible(value):
-            problems.append(FieldProblem(field, f"Enter the {what}."))
-        elif len(value) > limit:
-            problems.append(
-                FieldProblem(
-                    field, f"Keep the {what} under {limit:,} characters ({len(value):,} now)."
-                )
-            )
-        return value
-
-    reference = need(
-        IntakeField.PATIENT_REF, draft.patient_ref, "patient reference number", REFERENCE_MAX
+    reference = _text(
+        IntakeField.PATIENT_REF,
+        patient_ref,
+        "patient reference number",
+        REFERENCE_MAX,
+        required=required,
+        problems=problems,
     )
     if reference and len(reference) <= REFERENCE_MAX and not _REFERENCE.match(reference):
         problems.append(
@@ -148,8 +164,54 @@ def validate_intake(
                 IntakeField.PATIENT_REF, "Use letters, digits and - _ / . only (e.g. MRN-20431)."
             )
         )
-    name = need(IntakeField.PATIENT_NAME, draft.patient_name, "patient's name", NAME_MAX)
-    summary = need(IntakeField.SUMMARY, draft.summary, "summary of the request", SUMMARY_MAX)
+    name = _text(
+        IntakeField.PATIENT_NAME,
+        patient_name,
+        "patient's name",
+        NAME_MAX,
+        required=required,
+        problems=problems,
+    )
+    return reference, name, problems
+
+
+def validate_intake(
+    draft: IntakeDraft,
+    lanes: Mapping[str, Lane],
+    languages: Sequence[str],
+    *,
+    request_type_required: bool = True,
+) -> IntakeRequest | list[FieldProblem]:
+    """Check a draft request; return the clean request or every problem, each with its field.
+
+    Refuses: a missing reference, name or summary; a phone number that is not one; an
+    unknown origin, lane or language; a request type not in the lane's list; text over
+    its limit (the summary's is SUMMARY_MAX characters).
+
+    A missed call is a request with only a phone number: with that origin the phone is
+    all it needs. Reference, name, summary and request type may be left blank (the
+    request type then reads "Missed call"); whoever reaches the caller fills in who it
+    was (Identify caller). What is given is still checked.
+
+    Without `request_type_required` (the intake API: a phone system knows no request
+    types) a request without one reads as its origin ("Portal message") until staff
+    work it.
+    """
+    problems: list[FieldProblem] = []
+    missed_call = draft.origin == Origin.MISSED_CALL.value
+
+    reference, name, who = check_caller(
+        draft.patient_ref, draft.patient_name, required=not missed_call
+    )
+    problems.extend(who)
+    summary = _text(
+        IntakeField.SUMMARY,
+        draft.summary,
+        "summary of the request",
+        SUMMARY_MAX,
+        required=not missed_call,
+        problems=problems,
+    )
 
     phone = normalize_phone(draft.phone) if draft.phone.strip() else None
     if not draft.phone.strip():
@@ -171,9 +233,17 @@ def validate_intake(
         )
 
     lane = lanes.get(draft.lane)
+    request_type = draft.request_type
+    untyped = not request_type.strip()
+    if untyped and missed_call:
+        request_type = MISSED_CALL_TYPE
+    elif untyped and not request_type_required and draft.origin in _ORIGINS:
+        request_type = Origin(draft.origin).label
     if lane is None:
         problems.append(FieldProblem(IntakeField.LANE, "Choose a lane."))
-    elif draft.request_type not in lane.request_types:
+    elif request_type not in lane.request_types and not (
+        untyped and (missed_call or not request_type_required)
+    ):
         problems.append(
             FieldProblem(
                 IntakeField.REQUEST_TYPE, f"Choose a request type from the {lane.name} list."
@@ -209,7 +279,7 @@ def validate_intake(
         phone=phone,
         origin=origin,
         lane=lane.key,
-        request_type=draft.request_type,
+        request_type=request_type,
         summary=summary,
         language=language,
         callback_window=window,

@@ -45,9 +45,12 @@ class Action(StrEnum):
     REPEAT_CONTACT = "repeat_contact"
     MERGE = "merge"
     SET_LANGUAGE = "set_language"
+    IDENTIFY_CALLER = "identify_caller"
 
 
 SYSTEM = "UCAREQUEUE"  # the actor recorded for what CareQueue does by itself
+# The actor recorded for a request an integration posted to the intake API: "api:<token id>".
+INTEGRATION_ACTOR_PREFIX = "api:"
 
 
 class Role(StrEnum):
@@ -135,6 +138,12 @@ class Item:
     repeat_count: int = 1
     related_key: str | None = None
     merged_into: str | None = None
+
+    @property
+    def caller_unknown(self) -> bool:
+        """Logged without a name or patient reference (a missed call): someone must find
+        out who it was."""
+        return not (self.patient.name.strip() and self.patient.reference.strip())
 
 
 @dataclass(frozen=True)
@@ -244,6 +253,10 @@ TRANSITIONS: Mapping[tuple[Status, Action], Rule] = {
     (Status.NEW, Action.SET_LANGUAGE): _rule(Status.NEW, Who.ANYONE),
     (Status.CLAIMED, Action.SET_LANGUAGE): _rule(Status.CLAIMED, *OWNER_OR_MANAGER),
     (Status.WAITING, Action.SET_LANGUAGE): _rule(Status.WAITING, *OWNER_OR_MANAGER),
+    # A missed call came with only a number: whoever reaches the caller says who it was.
+    (Status.NEW, Action.IDENTIFY_CALLER): _rule(Status.NEW, Who.ANYONE),
+    (Status.CLAIMED, Action.IDENTIFY_CALLER): _rule(Status.CLAIMED, *OWNER_OR_MANAGER),
+    (Status.WAITING, Action.IDENTIFY_CALLER): _rule(Status.WAITING, *OWNER_OR_MANAGER),
 }
 
 # Actions that need an owner: on a new item the refusal says to claim it first.

@@ -4,7 +4,7 @@ privacy. Pure (no YAML, no pydantic): bot/config/ builds these from the file."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,17 @@ class Roles:
 
 
 @dataclass(frozen=True)
+class IntakeApi:
+    """How the intake API treats integrations: routing hints to lanes, the largest body,
+    and a token bucket per token (`burst` at once, refilled at `per_minute`)."""
+
+    routes: Mapping[str, str] = field(default_factory=dict)  # hint -> lane key
+    max_body_bytes: int = 65_536
+    per_minute: int = 600
+    burst: int = 60
+
+
+@dataclass(frozen=True)
 class Practice:
     """Everything the practice file says, as validated domain values."""
 
@@ -48,6 +59,7 @@ class Practice:
     templates_dir: Path | None
     language_routing: LanguageRouting = LanguageRouting.NONE
     language_lane: str | None = None
+    intake_api: IntakeApi = field(default_factory=IntakeApi)
 
     @property
     def default_language(self) -> str:

@@ -78,7 +78,15 @@ SYSTEM_ACTOR = Actor(user_id=SYSTEM, roles=frozenset({Role.SYSTEM}))
 Also = Callable[[UnitOfWork, Item, Item, int, datetime], Awaitable[Details]]
 
 
-PATIENT_FIELDS = frozenset({"language"})
+# Item changes that land on the patient: the stored column and the Patient field.
+PATIENT_FIELDS: Mapping[str, str] = {
+    "language": "language",
+    "patient_ref": "reference",
+    "patient_name": "name",
+}
+# Patient fields whose values an event never repeats (it says that they changed): who the
+# patient is stays on the item, where retention can remove it, not in the audit trail.
+KEPT_OUT_OF_EVENTS = frozenset({"patient_ref", "patient_name"})
 # Leaving the waiting state by any road (resume, release, close, move) clears the wait.
 NOT_WAITING: dict[str, Any] = {
     "waiting_on": "",
@@ -90,13 +98,15 @@ NOT_WAITING: dict[str, Any] = {
 def apply_changes(item: Item, changes: dict[str, Any]) -> Item:
     """The item as it is after `changes` (patient fields land on the patient)."""
     own = {k: v for k, v in changes.items() if k not in PATIENT_FIELDS}
-    patient = {k: v for k, v in changes.items() if k in PATIENT_FIELDS}
+    patient = {PATIENT_FIELDS[k]: v for k, v in changes.items() if k in PATIENT_FIELDS}
     updated = replace(item, **own, version=item.version + 1)
     return replace(updated, patient=replace(item.patient, **patient)) if patient else updated
 
 
 def value_before(item: Item, name: str) -> Any:
-    return getattr(item.patient, name) if name in PATIENT_FIELDS else getattr(item, name)
+    if name in PATIENT_FIELDS:
+        return getattr(item.patient, PATIENT_FIELDS[name])
+    return getattr(item, name)
 
 
 class ServiceBase:
@@ -221,14 +231,14 @@ class ServiceBase:
         """
         if type(details) is not KINDS[action]:
             raise TypeError(f"{action.value} records {KINDS[action].__name__}, not {details!r}")
-        before = {name: value_before(item, name) for name in changes}
+        recorded = {k: v for k, v in changes.items() if k not in KEPT_OUT_OF_EVENTS}
         event = Event(
             item_key=item.key,
             action=action,
             actor=actor,
             at=now,
-            before=before,
-            after={**changes, **details.to_after()},
+            before={name: value_before(item, name) for name in recorded},
+            after={**recorded, **details.to_after()},
         )
         event_id = await tx.events.add(event, item_id=item_id)
         updated = apply_changes(item, changes)

@@ -10,6 +10,7 @@ from typing import Any
 from bot.domain import sla
 from bot.domain.clinical import bilingual_clinicians, keeps_lane_for_language
 from bot.domain.event_details import (
+    CallerIdentified,
     Claimed,
     Closed,
     Created,
@@ -20,7 +21,7 @@ from bot.domain.event_details import (
     Viewed,
 )
 from bot.domain.events import Event
-from bot.domain.intake import IntakeRequest
+from bot.domain.intake import IntakeRequest, check_caller
 from bot.domain.items import (
     Action,
     Item,
@@ -69,6 +70,28 @@ class ItemServices(ServiceBase):
         (or says an interpreter is needed). A patient who already has an open item gets
         a repeat contact: the new item names the open one, whose count and thread say so.
         """
+        async with self._uow() as tx:
+            done, _ = await self.log_in(tx, request, actor=actor, received_at=received_at)
+            await tx.commit()
+        self.logged(done.item)
+        return done
+
+    def logged(self, item: Item) -> None:
+        """After the commit of `log_in`: say so in the log (no patient data) and wake the outbox."""
+        log.info("item logged key=%s lane=%s origin=%s", item.key, item.lane, item.origin.value)
+        self._on_enqueued()
+
+    async def log_in(
+        self,
+        tx: UnitOfWork,
+        request: IntakeRequest,
+        *,
+        actor: str,
+        received_at: datetime | None = None,
+    ) -> tuple[Done, int]:
+        """`log_request`'s work inside the caller's transaction `tx` (the intake API's, which
+        records its delivery in the same one), with the new item's row id; the caller
+        commits, then calls `logged`."""
         now = self.clock.now()
         received = received_at or now
         lane = self.practice.lane(request.lane)
@@ -86,84 +109,90 @@ class ItemServices(ServiceBase):
             routed_from, lane = lane.key, self.practice.lane(self.practice.language_lane or "")
             next_action = lane.first_action
         due = sla.due_at(received, lane.response_target, self.practice.calendar)
-        async with self._uow() as tx:
-            related = await tx.items.open_for_patient(request.patient_ref)
-            owner = await self._bilingual_owner(tx, request.language)
-            number = await tx.items.next_number(self.practice.first_item_number)
-            item = Item(
-                key=f"{self.practice.item_key_prefix}-{number}",
+        # A caller nobody has identified yet (a missed call) is nobody's repeat contact.
+        related = (
+            await tx.items.open_for_patient(request.patient_ref) if request.patient_ref else []
+        )
+        owner = await self._bilingual_owner(tx, request.language)
+        number = await tx.items.next_number(self.practice.first_item_number)
+        item = Item(
+            key=f"{self.practice.item_key_prefix}-{number}",
+            lane=lane.key,
+            request_type=request.request_type,
+            origin=request.origin,
+            status=Status.NEW,
+            patient=Patient(
+                reference=request.patient_ref,
+                name=request.patient_name,
+                phone=request.phone,
+                language=request.language,
+                callback_window=request.callback_window,
+            ),
+            summary=request.summary,
+            received_at=received,
+            due_at=due,
+            next_action=next_action,
+            source_link=request.source_link,
+            created_by=actor,
+            related_key=related[0].key if related else None,
+            owner=owner,
+            claimed_at=now if owner else None,
+        )
+        if owner:
+            item = replace(item, status=Status.CLAIMED)
+        item_id = await tx.items.add(item, number=number, now=now)
+        event = Event(
+            item_key=item.key,
+            action=Action.CREATE,
+            actor=actor,
+            at=now,
+            after=Created(
                 lane=lane.key,
-                request_type=request.request_type,
-                origin=request.origin,
-                status=Status.NEW,
-                patient=Patient(
-                    reference=request.patient_ref,
-                    name=request.patient_name,
-                    phone=request.phone,
-                    language=request.language,
-                    callback_window=request.callback_window,
-                ),
-                summary=request.summary,
-                received_at=received,
+                request_type=item.request_type,
+                origin=item.origin.value,
+                status=item.status.value,
                 due_at=due,
-                next_action=next_action,
-                source_link=request.source_link,
-                created_by=actor,
-                related_key=related[0].key if related else None,
                 owner=owner,
-                claimed_at=now if owner else None,
-            )
-            if owner:
-                item = replace(item, status=Status.CLAIMED)
-            item_id = await tx.items.add(item, number=number, now=now)
-            event = Event(
-                item_key=item.key,
-                action=Action.CREATE,
-                actor=actor,
-                at=now,
-                after=Created(
-                    lane=lane.key,
-                    request_type=item.request_type,
-                    origin=item.origin.value,
-                    status=item.status.value,
-                    due_at=due,
-                    owner=owner,
-                    routed_from=routed_from,
-                    related_key=item.related_key,
-                    kept_for_language=kept_for_language,
-                    bilingual_clinicians=clinicians,
-                ).to_after(),
-            )
-            event_id = await tx.events.add(event, item_id=item_id)
-            if related:
-                count, related_id = await tx.items.bump_repeat_count(related[0].key, now)
-                await self._record(
-                    tx,
-                    related[0],
-                    Action.REPEAT_CONTACT,
-                    SYSTEM,
-                    now,
-                    {"repeat_count": count},
-                    RepeatContact(from_key=item.key),
-                    related_id,
-                )
-            card = await tx.cards.add(item_id=item_id, lane=lane.key, channel=lane.channel, now=now)
+                routed_from=routed_from,
+                related_key=item.related_key,
+                kept_for_language=kept_for_language,
+                bilingual_clinicians=clinicians,
+            ).to_after(),
+        )
+        event_id = await tx.events.add(event, item_id=item_id)
+        if related:
+            await self._link_repeat(tx, related[0], item.key, now)
+        card = await tx.cards.add(item_id=item_id, lane=lane.key, channel=lane.channel, now=now)
+        await tx.outbox.enqueue(
+            kind=CARD, channel=lane.channel, item_id=item_id, card_id=card.id, now=now
+        )
+        if kept_for_language is not None:  # the thread says who can call back in it
             await tx.outbox.enqueue(
-                kind=CARD, channel=lane.channel, item_id=item_id, card_id=card.id, now=now
+                kind=THREAD,
+                channel=lane.channel,
+                item_id=item_id,
+                card_id=card.id,
+                payload={"event_id": event_id},
+                now=now,
             )
-            if kept_for_language is not None:  # the thread says who can call back in it
-                await tx.outbox.enqueue(
-                    kind=THREAD,
-                    channel=lane.channel,
-                    item_id=item_id,
-                    card_id=card.id,
-                    payload={"event_id": event_id},
-                    now=now,
-                )
-            await tx.commit()
-        log.info("item logged key=%s lane=%s origin=%s", item.key, lane.key, item.origin.value)
-        self._on_enqueued()
-        return Done(item=item, event=replace(event, id=event_id))
+        return Done(item=item, event=replace(event, id=event_id)), item_id
+
+    async def _link_repeat(
+        self, tx: UnitOfWork, related: Item, from_key: str, now: datetime
+    ) -> None:
+        """`from_key` is another contact from the patient of the open item `related`: its
+        count goes up and its thread says so."""
+        count, related_id = await tx.items.bump_repeat_count(related.key, now)
+        await self._record(
+            tx,
+            related,
+            Action.REPEAT_CONTACT,
+            SYSTEM,
+            now,
+            {"repeat_count": count},
+            RepeatContact(from_key=from_key),
+            related_id,
+        )
 
     def _routes_to_language_lane(self, request: IntakeRequest) -> bool:
         practice = self.practice
@@ -288,6 +317,52 @@ class ItemServices(ServiceBase):
             }
 
         return await self._transition(item_key, actor, Action.REOPEN, changes, Reopened())
+
+    async def identify_caller(
+        self, *, item_key: str, actor: str, patient_ref: str, patient_name: str
+    ) -> Result:
+        """Say who a request came from (a missed call logged with only a phone number).
+
+        Fills in the reference and name where they are missing; what is already known
+        stays. Once the reference is known, an open item of the same patient is named as
+        related, so the card offers to merge. Its owner, a manager, or anyone while it is
+        unclaimed may. Invalid when the reference or name is missing or malformed.
+        """
+        reference, name, problems = check_caller(patient_ref, patient_name)
+        if problems:
+            return Invalid({p.field.value: p.message for p in problems})
+
+        async def also(
+            tx: UnitOfWork, before: Item, after: Item, item_id: int, at: datetime
+        ) -> CallerIdentified:
+            filled = tuple(
+                what
+                for what, old, new in (
+                    ("name", before.patient.name, after.patient.name),
+                    ("reference", before.patient.reference, after.patient.reference),
+                )
+                if old != new
+            )
+            related = None
+            if "reference" in filled and after.related_key is None:
+                others = await tx.items.open_for_patient(
+                    after.patient.reference, excluding=after.key
+                )
+                if others and await tx.items.change(after, {"related_key": others[0].key}, at):
+                    related = others[0]
+                    await self._link_repeat(tx, related, after.key, at)
+            return CallerIdentified(
+                filled=filled, related_key=related.key if related is not None else None
+            )
+
+        def changes(item: Item, to: Status, now: datetime) -> dict[str, Any]:
+            return {
+                "status": to,
+                "patient_ref": item.patient.reference or reference,
+                "patient_name": item.patient.name or name,
+            }
+
+        return await self._transition(item_key, actor, Action.IDENTIFY_CALLER, changes, also)
 
     async def view_details(self, *, item_key: str, actor: str) -> Item | Refusal:
         """Return the full record for the person working the item, and record that they saw it."""

@@ -17,7 +17,7 @@ from storage.repositories.dialect import insert_ignoring_conflict
 ITEM_COUNTER = "item"
 
 
-def _to_item(row: ItemRow) -> Item:
+def to_item(row: ItemRow) -> Item:
     return Item(
         key=row.key,
         lane=row.lane,
@@ -109,12 +109,12 @@ class ItemRepository:
 
     async def get(self, key: str) -> Item | None:
         row = await self.session.scalar(select(ItemRow).where(ItemRow.key == key))
-        return _to_item(row) if row is not None else None
+        return to_item(row) if row is not None else None
 
     async def get_with_id(self, key: str) -> tuple[Item, int] | None:
         """The item and its row id in one query (a use case that records an event needs both)."""
         row = await self.session.scalar(select(ItemRow).where(ItemRow.key == key))
-        return (_to_item(row), row.id) if row is not None else None
+        return (to_item(row), row.id) if row is not None else None
 
     async def get_with_card(self, key: str) -> tuple[Item, int, Card | None] | None:
         """The item, its row id and its current card (as CardRepository.current_for) in one
@@ -132,14 +132,14 @@ class ItemRepository:
         if found is None:
             return None
         row, card = found
-        return _to_item(row), row.id, (to_card(card) if card is not None else None)
+        return to_item(row), row.id, (to_card(card) if card is not None else None)
 
     async def id_of(self, key: str) -> int | None:
         return await self.session.scalar(select(ItemRow.id).where(ItemRow.key == key))
 
     async def get_by_id(self, item_id: int) -> Item | None:
         row = await self.session.get(ItemRow, item_id)
-        return _to_item(row) if row is not None else None
+        return to_item(row) if row is not None else None
 
     async def _open(self, *conditions: Any, limit: int) -> list[Item]:
         rows = await self.session.scalars(
@@ -148,7 +148,7 @@ class ItemRepository:
             .order_by(ItemRow.due_at, ItemRow.id)
             .limit(limit)
         )
-        return [_to_item(row) for row in rows]
+        return [to_item(row) for row in rows]
 
     async def open_for_owner(self, owner: str, *, limit: int = 100) -> list[Item]:
         """A person's open items, soonest due first."""
@@ -181,7 +181,7 @@ class ItemRepository:
             )
             .order_by(ItemRow.id)
         )
-        return [_to_item(row) for row in rows]
+        return [to_item(row) for row in rows]
 
     async def check_backs_due(self, now: datetime, *, limit: int = 100) -> list[Item]:
         """Waiting items whose check-back time has come."""

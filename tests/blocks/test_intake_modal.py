@@ -63,7 +63,16 @@ def test_every_input_uses_its_field_id_as_block_and_action_id() -> None:
     for field, block in inputs.items():
         assert block["element"]["action_id"] == field
     assert inputs[FieldId.CALLBACK_WINDOW].get("optional") is True
-    assert all(not inputs[f].get("optional") for f in INPUT_ORDER[:-1])
+    # A missed call has only a phone number: Slack cannot make an input required for one
+    # origin, so the intake rules ask for these (tests/domain/test_intake.py).
+    unless_missed_call = {
+        FieldId.PATIENT_REF,
+        FieldId.PATIENT_NAME,
+        FieldId.REQUEST_TYPE,
+        FieldId.SUMMARY,
+    }
+    for f in INPUT_ORDER[:-1]:
+        assert bool(inputs[f].get("optional")) is (f in unless_missed_call), f
 
 
 def test_text_inputs_are_bounded_by_the_domain_limits() -> None:

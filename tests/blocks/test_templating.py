@@ -52,6 +52,7 @@ REPRESENTATIVE_CONTEXT = {
     "from_key": "CQ-1043",
     "merged_key": "CQ-1043",
     "into_key": "CQ-1001",
+    "related_key": "CQ-1001",
     "language": "Spanish",
     # Clinical safety (issue 12): a merge that went the other way, a "Not clinical" move,
     # a clinical request language routing kept, an unreachable clinical patient's review.

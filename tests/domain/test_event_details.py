@@ -15,6 +15,7 @@ from bot.domain.event_details import (
     CHANGED_BEFORE,
     KINDS,
     AttemptLogged,
+    CallerIdentified,
     Claimed,
     Closed,
     Created,
@@ -93,6 +94,7 @@ EXAMPLES: dict[Action, Details] = {
     Action.REPEAT_CONTACT: RepeatContact(from_key="CQ-1043", repeat_count=2),
     Action.MERGE: Merged(into="CQ-1001", merged="CQ-1043"),
     Action.SET_LANGUAGE: LanguageSet(language="Spanish", also=("CQ-1044", "CQ-1045")),
+    Action.IDENTIFY_CALLER: CallerIdentified(filled=("name", "reference"), related_key="CQ-1001"),
 }
 
 # The keys each kind's events hold, in `after` and `before`. Events are stored for years and
@@ -156,6 +158,8 @@ STORED_KEYS: dict[Action, tuple[set[str], set[str]]] = {
     Action.REPEAT_CONTACT: ({"from", "repeat_count"}, set()),
     Action.MERGE: ({"into", "merged"}, set()),
     Action.SET_LANGUAGE: ({"language", "also"}, set()),
+    # Which patient fields were filled in, never their values.
+    Action.IDENTIFY_CALLER: ({"filled", "related_key"}, set()),
 }
 
 

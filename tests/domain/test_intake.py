@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from bot.domain.intake import (
     CALLBACK_WINDOW_MAX,
+    MISSED_CALL_TYPE,
     NAME_MAX,
     REFERENCE_MAX,
     SOURCE_LINK_MAX,
@@ -19,6 +20,7 @@ from bot.domain.intake import (
     IntakeDraft,
     IntakeField,
     IntakeRequest,
+    check_caller,
     normalize_phone,
     validate_intake,
 )
@@ -342,3 +344,53 @@ def test_summary_of_only_invisible_characters_counts_as_empty() -> None:
 def test_source_link_needs_a_host() -> None:
     problems = problems_with(replace(VALID, source_link="https://"))
     assert [p.field for p in problems] == [IntakeField.SOURCE_LINK]
+
+
+# --- a missed call: only a phone number ------------------------------------------------------
+
+ONLY_A_NUMBER = IntakeDraft(phone="555 201 4477", origin="missed_call", lane="refills")
+
+
+def test_a_missed_call_needs_only_a_phone_number_and_reads_as_a_missed_call() -> None:
+    request = validate_intake(ONLY_A_NUMBER, LANES, LANGUAGES)
+    assert isinstance(request, IntakeRequest)
+    assert request.phone == "(555) 201-4477"
+    assert (request.patient_ref, request.patient_name, request.summary) == ("", "", "")
+    assert request.request_type == MISSED_CALL_TYPE == "Missed call"
+    assert request.language == "English"
+
+
+def test_a_missed_call_without_a_phone_number_is_refused() -> None:
+    problems = validate_intake(replace(ONLY_A_NUMBER, phone=" "), LANES, LANGUAGES)
+    assert problems == [FieldProblem(IntakeField.PHONE, "Enter a callback phone number.")]
+
+
+def test_what_a_missed_call_does_give_is_still_checked() -> None:
+    draft = replace(ONLY_A_NUMBER, patient_ref="MRN 1!", request_type="Brain surgery")
+    problems = validate_intake(draft, LANES, LANGUAGES)
+    assert isinstance(problems, list)
+    assert {p.field for p in problems} == {IntakeField.PATIENT_REF, IntakeField.REQUEST_TYPE}
+
+
+def test_only_a_missed_call_may_leave_out_who_called() -> None:
+    draft = replace(ONLY_A_NUMBER, origin="voicemail", request_type="Refill request")
+    problems = validate_intake(draft, LANES, LANGUAGES)
+    assert isinstance(problems, list)
+    assert {p.field for p in problems} == {
+        IntakeField.PATIENT_REF,
+        IntakeField.PATIENT_NAME,
+        IntakeField.SUMMARY,
+    }
+
+
+def test_no_other_origin_may_use_the_missed_call_request_type() -> None:
+    draft = replace(VALID, request_type=MISSED_CALL_TYPE)
+    problems = validate_intake(draft, LANES, LANGUAGES)
+    assert isinstance(problems, list)
+    assert [p.field for p in problems] == [IntakeField.REQUEST_TYPE]
+
+
+def test_check_caller_wants_both_a_reference_and_a_name() -> None:
+    assert check_caller(" MRN-1 ", " Rosa ") == ("MRN-1", "Rosa", [])
+    _, _, problems = check_caller("", "")
+    assert {p.field for p in problems} == {IntakeField.PATIENT_REF, IntakeField.PATIENT_NAME}

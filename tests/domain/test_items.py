@@ -446,6 +446,7 @@ KEEPS_OWNER = frozenset(
         Action.RESUME,
         Action.REPEAT_CONTACT,
         Action.SET_LANGUAGE,
+        Action.IDENTIFY_CALLER,
     }
 )
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from bot.clock import OffsetClock
 from bot.config import EXAMPLE_PRACTICE, Practice, load_practice, settings_from_env
-from sandbox.demo import INTAKE_API_ACTOR, REQUESTS
+from sandbox.demo import DEMO_INTEGRATION, REQUESTS
 from sandbox.stub.server import SlackStub
 from sandbox.workspace import (
     Workspace,
@@ -27,7 +27,7 @@ from sandbox.workspace import (
     run_sandbox,
     tomorrow_at_eight,
 )
-from storage.models import ItemRow
+from storage.models import ApiDeliveryRow, ItemRow
 
 FRONT_DESK = "UFRONT01"
 ASSISTANT = "UASSIST01"
@@ -253,7 +253,7 @@ async def test_bad_requests_from_the_page_are_answered_400(sandbox: Sandbox) -> 
     assert status == 400 and "channel" in answer["error"]
 
 
-async def test_demo_logs_forty_requests_through_the_intake_service(
+async def test_demo_posts_forty_requests_through_the_intake_api(
     demo_sandbox: Sandbox,
 ) -> None:
     deps = demo_sandbox.workspace.deps
@@ -263,10 +263,21 @@ async def test_demo_logs_forty_requests_through_the_intake_service(
         creators = set(await tx.session.scalars(select(ItemRow.created_by)))
         lanes = set(await tx.session.scalars(select(ItemRow.lane)))
         languages = set(await tx.session.scalars(select(ItemRow.language)))
+        deliveries = await tx.session.scalar(select(func.count()).select_from(ApiDeliveryRow))
+        missed = list(
+            await tx.session.scalars(
+                select(ItemRow.patient_name).where(ItemRow.origin == "missed_call")
+            )
+        )
+    [token] = await deps.intake_api.tokens()
+    assert token.name == DEMO_INTEGRATION
     assert count == REQUESTS
-    assert creators == {INTAKE_API_ACTOR}
+    assert creators == {f"api:{token.id}"}
     assert lanes == set(demo_sandbox.workspace.practice.lanes)
     assert "Spanish" in languages
+    assert deliveries == REQUESTS
+    # Most missed calls arrive with only a phone number, for staff to identify.
+    assert missed.count("") >= 2
     now = deps.clock.now().astimezone(demo_sandbox.workspace.practice.timezone)
     assert (now.hour, now.minute) >= (8, 5) and now.hour < 9
 

@@ -85,6 +85,17 @@ class Clinic:
         await self.stub.wait_for_call(method, count=before + count, timeout=10)
         return result
 
+    async def open_from_card(
+        self, user: str, key: str, action: str, lane: str = "scheduling"
+    ) -> dict[str, Any]:
+        """`user` clicks the `action` button on the item's card; returns the modal it opened,
+        once filled in (the loading modal is replaced by views.update)."""
+        card = self.card_of(lane, key)
+        await self.then_wait_for(
+            "views.update", self.slack.click_button(user, card.channel, card.ts, action, key)
+        )
+        return self.stub.open_views(user)[-1]
+
     def replies(self, card: StoredMessage) -> list[StoredMessage]:
         """The card's thread entries, without the card itself."""
         return [m for m in self.stub.thread(card.channel, card.ts) if m.ts != card.ts]

@@ -136,12 +136,7 @@ async def test_details_view_shows_the_full_record_to_the_person_working_it(
 ) -> None:
     key = await clinic.log_request(**HOSTILE_REQUEST)
     await clinic.deliver()
-    card = clinic.card_of("scheduling", key)
-    await clinic.then_wait_for(
-        "views.update",
-        clinic.slack.click_button(FRONT_DESK, card.channel, card.ts, ActionId.DETAILS, key),
-    )
-    view = clinic.stub.open_views(FRONT_DESK)[-1]
+    view = await clinic.open_from_card(FRONT_DESK, key, ActionId.DETAILS)
     shown = json.dumps(view)
     assert "Zelda Quimby" in shown and "867-5309" in shown and REFERENCE in shown
     for kind, text in text_objects(view["blocks"]):
@@ -156,11 +151,7 @@ async def test_logs_carry_item_keys_but_never_patient_data(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     key = await work_a_hostile_item(clinic)
-    card = clinic.card_of("scheduling", key)
-    await clinic.then_wait_for(
-        "views.update",
-        clinic.slack.click_button(FRONT_DESK, card.channel, card.ts, ActionId.DETAILS, key),
-    )
+    await clinic.open_from_card(FRONT_DESK, key, ActionId.DETAILS)
     clinic.stub.fail_next("chat.update", times=1, status=500)
     await clinic.deps.services.reopen(item_key=key, actor=FRONT_DESK)
     await clinic.deliver()
@@ -168,4 +159,41 @@ async def test_logs_carry_item_keys_but_never_patient_data(
     logged = "\n".join(record.getMessage() + (record.exc_text or "") for record in caplog.records)
     assert key in logged
     for secret in (*PATIENT_DATA, "Told"):
+        assert secret not in logged, secret
+
+
+async def test_the_intake_api_logs_item_keys_but_never_patient_data(
+    clinic: Clinic, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.scenarios.intake_api import connect
+
+    caplog.set_level(logging.DEBUG)
+    portal = await connect(clinic)
+    body = {
+        "patient_reference": REFERENCE,
+        "patient_name": HOSTILE_NAME,
+        "callback_phone": PHONE,
+        "origin": "portal_message",
+        "lane": "scheduling",
+        "summary": HOSTILE_SUMMARY,
+        "callback_window": "after 3pm, Zelda's cell",
+        "source_id": "portal-msg-88",
+    }
+    try:
+        created = await portal.post(body)
+        assert created.status == 201
+        invalid = await portal.post({**body, "callback_phone": "Zelda's cell", "lane": "x"})
+        assert invalid.status == 422
+        assert "Zelda" not in json.dumps(invalid.json)
+        status = await portal.get(created.json["key"])
+        assert status.status == 200
+        for secret in PATIENT_DATA:
+            assert secret not in json.dumps(created.json) + json.dumps(status.json), secret
+        await clinic.deliver()
+    finally:
+        await portal.session.close()
+
+    logged = "\n".join(record.getMessage() + (record.exc_text or "") for record in caplog.records)
+    assert created.json["key"] in logged
+    for secret in (*PATIENT_DATA, "portal-msg-88", portal.token):
         assert secret not in logged, secret

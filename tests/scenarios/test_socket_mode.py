@@ -28,6 +28,7 @@ from sandbox.stub.server import SlackStub
 from storage.db import create_engine
 from storage.models import ItemRow
 from tests.scenarios.conftest import DEFAULT_REQUEST, FRONT_DESK
+from tests.scenarios.intake_api import PHONE_SYSTEM_REQUEST
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "xoxb-socket-scenario"
@@ -178,6 +179,23 @@ async def test_carequeue_run_serves_slack_over_socket_mode(
         assert card.text.startswith(f"{key} "), card.text
         assert card.blocks
 
+        # The intake API is served on the same HTTP server in Socket Mode too.
+        secret = await create_token(database_url)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                f"{app_root}/api/v1/requests",
+                json=PHONE_SYSTEM_REQUEST,
+                headers={"Authorization": f"Bearer {secret}"},
+            ) as r,
+        ):
+            assert r.status == 201, await r.text()
+            posted = (await r.json())["key"]
+        await stub.wait_until(
+            lambda: len(stub.messages("#cq-scheduling")) == 2, timeout=APP_SECONDS
+        )
+        assert stub.messages("#cq-scheduling")[-1].text.startswith(f"{posted} ")
+
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), timeout=SHUTDOWN_SECONDS)
         assert process.returncode == 0, app_output(log_path)
@@ -185,6 +203,30 @@ async def test_carequeue_run_serves_slack_over_socket_mode(
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def create_token(database_url: str) -> str:
+    """A token for an integration, made in the database the child reads (as `carequeue
+    tokens create` would)."""
+    from bot.clock import SystemClock
+    from bot.config import load_practice
+    from bot.services.intake_api import IntakeApiServices
+    from bot.services.items import ItemServices
+    from storage.db import session_factory
+    from storage.uow import UnitOfWorkFactory
+
+    engine = create_engine(database_url)
+    try:
+        uow, practice, clock = (
+            UnitOfWorkFactory(session_factory(engine)),
+            load_practice(EXAMPLE_PRACTICE),
+            SystemClock(),
+        )
+        api = IntakeApiServices(uow, practice, clock, ItemServices(uow, practice, clock))
+        _, secret = await api.create_token("Phone system")
+        return secret
+    finally:
+        await engine.dispose()
 
 
 async def test_carequeue_run_stops_at_once_when_slack_refuses_the_app_token(

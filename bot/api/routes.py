@@ -1,0 +1,181 @@
+"""/api/v1: POST /requests (log a patient request), GET /requests/{key} (where it stands),
+GET /openapi.json (the contract). Each integration authenticates with its own bearer token.
+
+Errors are JSON: `{"error": code, "message": …}`, and for a 422 `problems`, every one by
+field. Nothing is written unless the whole request is valid (one unit of work). Logs carry
+item keys, token ids and field names, never a value from the body.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.api.body import Problem, parse_json, read_delivery, read_idempotency_key
+from bot.api.limits import RateLimiter, retry_after
+from bot.deps import Deps
+from bot.domain.integrations import ApiToken
+from bot.domain.items import Item
+from bot.services.intake_api import Delivered
+
+log = logging.getLogger(__name__)
+
+OPENAPI_PATH = Path(__file__).with_name("openapi.json")
+PREFIX = "/api/v1"
+_DEPS = web.AppKey("api_deps", Deps)
+_LIMITER = web.AppKey("api_limiter", RateLimiter)
+_OPENAPI = web.AppKey("api_openapi", bytes)
+
+Handler = Callable[[web.Request, ApiToken], Awaitable[web.Response]]
+
+
+def add_routes(web_app: web.Application, deps: Deps) -> None:
+    """Serve the intake API on `web_app` (the app's one aiohttp server)."""
+    limits = deps.practice.intake_api
+    web_app[_DEPS] = deps
+    web_app[_LIMITER] = RateLimiter(per_minute=limits.per_minute, burst=limits.burst)
+    web_app[_OPENAPI] = OPENAPI_PATH.read_bytes()
+    web_app.router.add_post(f"{PREFIX}/requests", _authenticated(_post_request))
+    web_app.router.add_get(f"{PREFIX}/requests/{{key}}", _authenticated(_get_request))
+    web_app.router.add_get(f"{PREFIX}/openapi.json", _openapi)
+
+
+def error(status: int, code: str, message: str, **more: Any) -> web.Response:
+    """An error answer: `{"error": code, "message": message, ...more}`."""
+    return web.json_response({"error": code, "message": message, **more}, status=status)
+
+
+def _authenticated(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """Refuse a missing, unknown or revoked token (401); then the token's rate (429)."""
+
+    async def checked(request: web.Request) -> web.Response:
+        deps = request.app[_DEPS]
+        scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+        token = None
+        if scheme.lower() == "bearer" and secret.strip():
+            token = await deps.intake_api.authenticate(secret.strip())
+        if token is None:
+            log.warning("intake API: refused a request without a valid token")
+            response = error(
+                401,
+                "unauthorized",
+                "Send a valid token: Authorization: Bearer <token> (carequeue tokens create).",
+            )
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
+        wait = request.app[_LIMITER].take(token.id, deps.clock.now())
+        if wait > 0:
+            log.warning("intake API: token=%s over its rate", token.id)
+            response = error(429, "rate_limited", "Too many requests for this token: slow down.")
+            response.headers["Retry-After"] = retry_after(wait)
+            return response
+        return await handler(request, token)
+
+    return checked
+
+
+async def _body(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None when it is over `limit` bytes (read no further than that)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _post_request(request: web.Request, token: ApiToken) -> web.Response:
+    deps = request.app[_DEPS]
+    limit = deps.practice.intake_api.max_body_bytes
+    raw = await _body(request, limit)
+    if raw is None:
+        return error(413, "too_large", f"The body is over {limit:,} bytes.")
+    try:
+        body = parse_json(raw)
+    except ValueError:
+        return error(400, "invalid_json", "The body is not JSON text (UTF-8).")
+    now = deps.clock.now()
+    delivery = read_delivery(body, deps.practice, now)
+    key = read_idempotency_key(request.headers.get("Idempotency-Key"))
+    problems = [*(delivery if isinstance(delivery, list) else []), *_problem(key)]
+    if problems:
+        log.info(
+            "intake API: token=%s sent an invalid request (%s)",
+            token.id,
+            ", ".join(sorted({p.field for p in problems})),
+        )
+        return error(
+            422,
+            "invalid_request",
+            f"The request has {len(problems)} problem(s); nothing was stored.",
+            problems=[p.as_json() for p in problems],
+        )
+    assert not isinstance(delivery, list) and isinstance(key, str)
+    delivered = await deps.intake_api.deliver(
+        token,
+        delivery.request,
+        received_at=delivery.contacted_at,
+        idempotency_key=key,
+        source_id=delivery.source_id,
+    )
+    log.info(
+        "intake API: token=%s %s key=%s",
+        token.id,
+        "logged" if delivered.created else "repeated delivery of",
+        delivered.item.key,
+    )
+    return _created(deps, delivered)
+
+
+def _problem(key: str | Problem) -> list[Problem]:
+    return [key] if isinstance(key, Problem) else []
+
+
+def _created(deps: Deps, delivered: Delivered) -> web.Response:
+    item = delivered.item
+    location = f"{PREFIX}/requests/{item.key}"
+    return web.json_response(
+        {**status_of(deps, item), "created": delivered.created},
+        status=201 if delivered.created else 200,
+        headers={"Location": location},
+    )
+
+
+async def _get_request(request: web.Request, token: ApiToken) -> web.Response:
+    deps = request.app[_DEPS]
+    key = request.match_info["key"]
+    item = await deps.intake_api.status(token, key)
+    if item is None:
+        return error(404, "not_found", "No request with that key was delivered with this token.")
+    return web.json_response(status_of(deps, item))
+
+
+def status_of(deps: Deps, item: Item) -> dict[str, Any]:
+    """Where a request stands, with no patient detail: what a portal may show the patient
+    ("your message is with the scheduling team")."""
+    return {
+        "key": item.key,
+        "status": item.status.value,
+        "lane": item.lane,
+        "lane_name": deps.practice.lane(item.lane).name,
+        "owner": item.owner,
+        "next_action": item.next_action,
+        "received_at": _utc(item.received_at),
+        "due_at": _utc(item.due_at),
+    }
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+async def _openapi(request: web.Request) -> web.Response:
+    return web.Response(body=request.app[_OPENAPI], content_type="application/json")

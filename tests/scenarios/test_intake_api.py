@@ -1,0 +1,356 @@
+"""The intake API over real HTTP into the running app: a phone system's or portal's request
+becomes an item exactly as Slack intake makes one, once per delivery, and every bad request
+gets its own status with nothing stored."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.clock import ManualClock
+from bot.config import Practice
+from bot.domain.items import Action
+from sandbox.stub.server import SlackStub
+from storage.models import ApiDeliveryRow, EventRow, ItemRow, OutboxRow
+from tests.conftest import MONDAY_9AM
+from tests.scenarios.conftest import Clinic, start_clinic, stop_clinic
+from tests.scenarios.intake_api import PHONE_SYSTEM_REQUEST, Integration, connect
+
+
+@pytest.fixture
+async def portal(clinic: Clinic) -> AsyncIterator[Integration]:
+    integration = await connect(clinic, "Patient portal")
+    yield integration
+    await integration.session.close()
+
+
+async def rows(clinic: Clinic, model: type) -> int:
+    async with clinic.deps.uow.read() as tx:
+        return int(await tx.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def nothing_stored(clinic: Clinic) -> bool:
+    counts = [await rows(clinic, m) for m in (ItemRow, EventRow, OutboxRow, ApiDeliveryRow)]
+    return counts == [0, 0, 0, 0]
+
+
+# --- logging a request ------------------------------------------------------------------------
+
+
+async def test_a_posted_request_becomes_an_item_with_a_card_in_its_lane(
+    clinic: Clinic, portal: Integration
+) -> None:
+    answer = await portal.post(PHONE_SYSTEM_REQUEST)
+    assert answer.status == 201, answer.json
+    assert answer.json["key"] == "CQ-1001" and answer.json["created"] is True
+    assert answer.json["lane_name"] == "Scheduling help"
+    assert answer.json["status"] == "new" and answer.json["owner"] is None
+    assert answer.headers["Location"] == "/api/v1/requests/CQ-1001"
+    assert "Jane" not in str(answer.json) and "201-4477" not in str(answer.json)
+
+    await clinic.deliver()
+    card = clinic.card_of("scheduling", "CQ-1001")
+    assert "Voicemail" in str(card.blocks) and "card.claim" in str(card.blocks)
+    item = await clinic.deps.services.get("CQ-1001")
+    assert item is not None and item.patient.name == "Jane Q. Doe"
+    [created] = await clinic.deps.services.history("CQ-1001")
+    assert created.action is Action.CREATE and created.actor == item.created_by
+    [token] = await clinic.deps.intake_api.tokens()
+    assert item.created_by == f"api:{token.id}"
+
+
+async def test_a_route_is_mapped_to_its_lane_by_the_practice_file(
+    clinic: Clinic, portal: Integration
+) -> None:
+    body = {**PHONE_SYSTEM_REQUEST, "route": "billing", "request_type": None}
+    del body["lane"]
+    answer = await portal.post(body)
+    assert answer.status == 201, answer.json
+    assert answer.json["lane"] == "billing"
+    item = await clinic.deps.services.get(answer.json["key"])
+    # A phone system knows no request types: the item reads as its origin until worked.
+    assert item is not None and item.request_type == "Voicemail"
+
+
+async def test_contacted_at_is_the_received_time_and_the_due_time_counts_from_it(
+    clinic: Clinic, portal: Integration
+) -> None:
+    # Friday 16:30 in New York: after Friday's closing (16:00); the clock next runs Monday.
+    contacted = "2026-11-20T16:30:00-05:00"
+    answer = await portal.post({**PHONE_SYSTEM_REQUEST, "contacted_at": contacted})
+    assert answer.status == 201, answer.json
+    item = await clinic.deps.services.get(answer.json["key"])
+    assert item is not None
+    assert item.received_at == datetime.fromisoformat(contacted)
+    # Scheduling's 4h target from after Friday's closing runs from Monday 08:00: due 12:00.
+    assert datetime.fromisoformat(answer.json["due_at"]) == MONDAY_9AM + timedelta(hours=3)
+    assert answer.json["received_at"] == item.received_at.isoformat()
+
+
+async def test_a_missed_call_needs_only_a_phone_number(clinic: Clinic, portal: Integration) -> None:
+    answer = await portal.post(
+        {"callback_phone": "+44 20 7946 0958", "origin": "missed_call", "route": "appointments"}
+    )
+    assert answer.status == 201, answer.json
+    await clinic.deliver()
+    card = clinic.card_of("scheduling", answer.json["key"])
+    assert "Missed call · caller not identified yet" in str(card.blocks)
+    assert "7946" not in str(card.blocks)
+
+
+async def test_a_repeat_contact_is_linked_as_for_slack_intake(
+    clinic: Clinic, portal: Integration
+) -> None:
+    from_slack = await clinic.log_request(**{"intake.patient_ref": "MRN-30412"})
+    answer = await portal.post(PHONE_SYSTEM_REQUEST)
+    assert answer.status == 201
+    item = await clinic.deps.services.get(answer.json["key"])
+    assert item is not None and item.related_key == from_slack
+    first = await clinic.deps.services.get(from_slack)
+    assert first is not None and first.repeat_count == 2
+    history = await clinic.deps.services.history(from_slack)
+    assert [e.action for e in history][-1] is Action.REPEAT_CONTACT
+
+
+# --- one item per delivery --------------------------------------------------------------------
+
+
+async def test_a_retried_delivery_with_the_same_idempotency_key_returns_the_same_item(
+    clinic: Clinic, portal: Integration
+) -> None:
+    headers = {"Idempotency-Key": "call-7f3a"}
+    first = await portal.post(PHONE_SYSTEM_REQUEST, headers=headers)
+    again = await portal.post(PHONE_SYSTEM_REQUEST, headers=headers)
+    assert (first.status, again.status) == (201, 200)
+    assert again.json["key"] == first.json["key"] and again.json["created"] is False
+    assert await rows(clinic, ItemRow) == 1
+    other = await portal.post(PHONE_SYSTEM_REQUEST, headers={"Idempotency-Key": "call-7f3b"})
+    assert other.status == 201 and other.json["key"] != first.json["key"]
+
+
+async def test_the_source_id_serves_as_the_idempotency_key(
+    clinic: Clinic, portal: Integration
+) -> None:
+    body = {**PHONE_SYSTEM_REQUEST, "source_id": "vm-20261123-0042"}
+    first, again = await portal.post(body), await portal.post(body)
+    assert (first.status, again.status) == (201, 200)
+    assert first.json["key"] == again.json["key"]
+    assert await rows(clinic, ItemRow) == 1
+
+
+async def test_idempotency_keys_belong_to_one_token(clinic: Clinic, portal: Integration) -> None:
+    phones = await connect(clinic, "Phone system")
+    try:
+        headers = {"Idempotency-Key": "same-key"}
+        mine = await portal.post(PHONE_SYSTEM_REQUEST, headers=headers)
+        theirs = await phones.post(PHONE_SYSTEM_REQUEST, headers=headers)
+        assert (mine.status, theirs.status) == (201, 201)
+        assert mine.json["key"] != theirs.json["key"]
+    finally:
+        await phones.session.close()
+
+
+async def test_twenty_simultaneous_identical_deliveries_make_one_item(
+    clinic: Clinic, portal: Integration
+) -> None:
+    headers = {"Idempotency-Key": "burst-1"}
+    answers = await asyncio.gather(
+        *(portal.post(PHONE_SYSTEM_REQUEST, headers=headers) for _ in range(20))
+    )
+    assert sorted(a.status for a in answers) == [200] * 19 + [201]
+    assert {a.json["key"] for a in answers} == {"CQ-1001"}
+    assert await rows(clinic, ItemRow) == 1
+    assert await rows(clinic, ApiDeliveryRow) == 1
+    await clinic.deliver()
+    assert len(clinic.cards("scheduling")) == 1
+
+
+# --- bad requests -----------------------------------------------------------------------------
+
+
+async def test_a_body_that_is_not_json_is_400_and_stores_nothing(
+    clinic: Clinic, portal: Integration
+) -> None:
+    for raw in (b"{not json", b"\xff\xfe", b""):
+        answer = await portal.post(raw=raw)
+        assert answer.status == 400, raw
+        assert answer.json["error"] == "invalid_json"
+    assert await nothing_stored(clinic)
+
+
+async def test_every_problem_is_listed_by_field_with_422_and_nothing_is_stored(
+    clinic: Clinic, portal: Integration
+) -> None:
+    body = {
+        "patient_reference": "MRN 1!",
+        "callback_phone": "call me",
+        "origin": "carrier pigeon",
+        "lane": "scheduling",
+        "request_type": "brain surgery",
+        "summary": 42,
+        "contacted_at": "yesterday",
+        "colour": "blue",
+    }
+    answer = await portal.post(body, headers={"Idempotency-Key": "bad\u00e9"})
+    assert answer.status == 422
+    fields = {p["field"] for p in answer.json["problems"]}
+    assert fields == {
+        "patient_reference",
+        "patient_name",
+        "callback_phone",
+        "origin",
+        "request_type",
+        "summary",
+        "contacted_at",
+        "colour",
+        "Idempotency-Key",
+    }
+    assert all(p["message"] for p in answer.json["problems"])
+    assert await nothing_stored(clinic)
+
+
+async def test_an_unknown_route_or_no_lane_at_all_is_a_problem_of_its_own(
+    clinic: Clinic, portal: Integration
+) -> None:
+    body = {k: v for k, v in PHONE_SYSTEM_REQUEST.items() if k != "lane"}
+    unrouted = await portal.post({**body, "route": "psychic"})
+    assert unrouted.status == 422
+    assert [p["field"] for p in unrouted.json["problems"]] == ["route"]
+    assert "appointments" in unrouted.json["problems"][0]["message"]
+    laneless = await portal.post(body)
+    assert laneless.status == 422
+    assert [p["field"] for p in laneless.json["problems"]] == ["lane"]
+
+
+async def test_a_json_body_that_is_not_an_object_is_422(
+    clinic: Clinic, portal: Integration
+) -> None:
+    answer = await portal.post([PHONE_SYSTEM_REQUEST])
+    assert answer.status == 422 and answer.json["problems"][0]["field"] == ""
+
+
+async def test_a_contact_time_in_the_future_or_without_offset_is_refused(
+    clinic: Clinic, portal: Integration
+) -> None:
+    for when in ("2026-11-23T09:00:00", "2026-11-24T09:00:00-05:00"):
+        answer = await portal.post({**PHONE_SYSTEM_REQUEST, "contacted_at": when})
+        assert answer.status == 422, when
+        assert [p["field"] for p in answer.json["problems"]] == ["contacted_at"]
+
+
+async def test_a_missing_unknown_or_revoked_token_is_401(
+    clinic: Clinic, portal: Integration
+) -> None:
+    for token in ("", "cq_not-a-real-token", "xoxb-slack-token"):
+        answer = await portal.post(PHONE_SYSTEM_REQUEST, token=token)
+        assert answer.status == 401, token
+        assert answer.json["error"] == "unauthorized"
+        assert answer.headers["WWW-Authenticate"] == "Bearer"
+    assert (await portal.post(PHONE_SYSTEM_REQUEST)).status == 201
+    [token] = await clinic.deps.intake_api.tokens()
+    assert await clinic.deps.intake_api.revoke_token(token.id)
+    assert (await portal.post(PHONE_SYSTEM_REQUEST)).status == 401
+    assert (await portal.get("CQ-1001")).status == 401
+    assert await rows(clinic, ItemRow) == 1
+
+
+async def start_with(
+    clinic: Clinic, practice: Practice, database_url: str, stub: SlackStub
+) -> tuple[Clinic, Integration, object]:
+    running, runner = await start_clinic(database_url, practice, clinic.clock, stub)
+    return running, await connect(running), runner
+
+
+@pytest.fixture
+async def strict_clinic(
+    database_url: str, example_practice: Practice, clock: ManualClock, stub: SlackStub
+) -> AsyncIterator[Clinic]:
+    """A practice whose API takes bodies up to 2 KiB and two requests at once per token,
+    refilled at one a second."""
+    limits = dataclasses.replace(
+        example_practice.intake_api, max_body_bytes=2048, per_minute=60, burst=2
+    )
+    practice = dataclasses.replace(example_practice, intake_api=limits)
+    running, runner = await start_clinic(database_url, practice, clock, stub)
+    yield running
+    await stop_clinic(running, runner)
+
+
+async def test_a_body_over_the_configured_limit_is_413_and_stores_nothing(
+    strict_clinic: Clinic,
+) -> None:
+    portal = await connect(strict_clinic)
+    try:
+        big = {**PHONE_SYSTEM_REQUEST, "summary": "x" * 3000}
+        answer = await portal.post(big)
+        assert answer.status == 413 and answer.json["error"] == "too_large"
+        assert await nothing_stored(strict_clinic)
+    finally:
+        await portal.session.close()
+
+
+async def test_too_many_requests_for_one_token_is_429_with_retry_after(
+    strict_clinic: Clinic,
+) -> None:
+    portal = await connect(strict_clinic, "Portal")
+    phones = await connect(strict_clinic, "Phone system")
+    try:
+        assert [(await portal.post(PHONE_SYSTEM_REQUEST)).status for _ in range(2)] == [201, 201]
+        limited = await portal.post(PHONE_SYSTEM_REQUEST)
+        assert limited.status == 429 and limited.json["error"] == "rate_limited"
+        assert limited.headers["Retry-After"] == "1"
+        # Another integration's bucket is its own.
+        assert (await phones.post(PHONE_SYSTEM_REQUEST)).status == 201
+        assert await rows(strict_clinic, ItemRow) == 3
+        strict_clinic.clock.advance(timedelta(seconds=1))
+        assert (await portal.post(PHONE_SYSTEM_REQUEST)).status == 201
+    finally:
+        await portal.session.close()
+        await phones.session.close()
+
+
+# --- where a request stands -------------------------------------------------------------------
+
+
+async def test_a_portal_reads_where_its_request_stands_without_patient_detail(
+    clinic: Clinic, portal: Integration
+) -> None:
+    key = (await portal.post(PHONE_SYSTEM_REQUEST)).json["key"]
+    await clinic.deliver()
+    await clinic.deps.services.claim(item_key=key, actor="UFRONT01")
+    answer = await portal.get(key)
+    assert answer.status == 200
+    assert answer.json == {
+        "key": key,
+        "status": "claimed",
+        "lane": "scheduling",
+        "lane_name": "Scheduling help",
+        "owner": "UFRONT01",
+        "next_action": answer.json["next_action"],
+        "received_at": MONDAY_9AM.isoformat(),
+        "due_at": (MONDAY_9AM + timedelta(hours=4)).isoformat(),
+    }
+    assert answer.json["next_action"]
+    for secret in ("Jane", "MRN-30412", "201-4477", "Tuesday"):
+        assert secret not in str(answer.json)
+
+
+async def test_an_unknown_key_or_another_integrations_request_is_404(
+    clinic: Clinic, portal: Integration
+) -> None:
+    assert (await portal.get("CQ-9999")).status == 404
+    from_slack = await clinic.log_request()
+    assert (await portal.get(from_slack)).status == 404
+    phones = await connect(clinic, "Phone system")
+    try:
+        theirs = (await phones.post(PHONE_SYSTEM_REQUEST)).json["key"]
+        answer = await portal.get(theirs)
+        assert answer.status == 404 and answer.json["error"] == "not_found"
+        assert (await portal.get(theirs, token="")).status == 401
+    finally:
+        await phones.session.close()
