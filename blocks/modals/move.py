@@ -23,13 +23,15 @@ from blocks.modals.form import (
 )
 from blocks.text import escape_within, truncate
 from bot.domain.items import Item
-from bot.domain.lanes import BusinessDuration, Lane, Unit
+from bot.domain.lanes import Lane, SameDay, Target, Unit
 
 _UNITS = {Unit.MINUTES: "business min", Unit.HOURS: "business hour", Unit.DAYS: "business day"}
 
 
-def target_text(target: BusinessDuration) -> str:
-    """A response target as staff say it: `4 business hours`, `1 business day`."""
+def target_text(target: Target) -> str:
+    """A response target as staff say it: `4 business hours`, `1 business day`, `same day`."""
+    if isinstance(target, SameDay):
+        return "same day"
     unit = _UNITS[target.unit]
     plural = "s" if target.amount != 1 and target.unit is not Unit.MINUTES else ""
     return f"{target.amount} {unit}{plural}"

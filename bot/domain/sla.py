@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
-from bot.domain.lanes import BusinessCalendar, BusinessDuration, Unit
+from bot.domain.lanes import BusinessCalendar, BusinessDuration, SameDay, Target, Unit
 
 # How far ahead we look for the next open day before deciding the calendar is unusable:
 # two years of holidays plus a week, so a closed stretch can never spin forever.
@@ -59,12 +59,23 @@ def add_business_time(
     return _add_open_time(start, duration.amount * step, cal)
 
 
-def due_at(received: datetime, target: BusinessDuration, cal: BusinessCalendar) -> datetime:
+def due_at(received: datetime, target: Target, cal: BusinessCalendar) -> datetime:
     """Return when a request received at `received` is due under `target`.
 
-    The same rule as `add_business_time`, named for the item's due time.
+    A business duration follows `add_business_time`. Same-day: the first open moment at or
+    after `received` decides the day; before that day's cut-off the request is due at its
+    closing time, at or after it `after_cutoff` after the next business day's opening. So a
+    missed call at 10:00 Monday is due at Monday's close, a voicemail left overnight by
+    today's close, and one left at 16:00 (cut-off 15:00) late the next business morning.
     """
+    if isinstance(target, SameDay):
+        return _same_day_due(received, target, cal)
     return add_business_time(received, target, cal)
+
+
+def target_minutes(received: datetime, due: datetime, cal: BusinessCalendar) -> float:
+    """The business minutes a request was given to be answered: from received to due."""
+    return business_minutes_between(received, due, cal)
 
 
 def business_minutes_between(start: datetime, end: datetime, cal: BusinessCalendar) -> float:
@@ -102,6 +113,21 @@ def _add_open_time(start: datetime, amount: timedelta, cal: BusinessCalendar) ->
             return begin + remaining
         remaining -= available
     raise AssertionError("unreachable: the open intervals never run out")
+
+
+def _same_day_due(received: datetime, rule: SameDay, cal: BusinessCalendar) -> datetime:
+    _require_aware(received, "received")
+    start, day = _next_open(received, cal)
+    interval = _open_interval(day, cal)
+    assert interval is not None  # _next_open only returns open days
+    closes = interval[1]
+    cutoff = closes
+    if rule.cutoff is not None:
+        cutoff = min(closes, _first_instant_at_or_after(day, rule.cutoff, cal))
+    if start < cutoff:
+        return closes
+    # From the closing time, business time resumes at the next business day's opening.
+    return add_business_time(closes, rule.after_cutoff, cal)
 
 
 def _add_business_days(start: datetime, days: int, cal: BusinessCalendar) -> datetime:

@@ -153,7 +153,7 @@ class WorkServices(ServiceBase):
 
         def changes(item: Item, to: Status, at: datetime) -> dict[str, Any]:
             if note.next_lane is not None:
-                return self._move_changes(note.next_lane, at)
+                return self._move_changes(item, note.next_lane, at)
             return {"owner": note.next_owner, "status": to, "claimed_at": at}
 
         async def also(
@@ -315,7 +315,7 @@ class WorkServices(ServiceBase):
         def changes(item: Item, to: Status, at: datetime) -> dict[str, Any] | Refusal:
             if item.lane == lane:
                 return Refusal(RefusalCode.NOT_ALLOWED_IN_STATE, item_key=item.key)
-            return self._move_changes(lane, at)
+            return self._move_changes(item, lane, at)
 
         async def also(
             tx: UnitOfWork, before: Item, after: Item, item_id: int, at: datetime
@@ -390,7 +390,7 @@ class WorkServices(ServiceBase):
 
     # -- shared steps --------------------------------------------------------------------
 
-    def _move_changes(self, lane_key: str, at: datetime) -> dict[str, Any]:
+    def _move_changes(self, item: Item, lane_key: str, at: datetime) -> dict[str, Any]:
         lane = self.practice.lane(lane_key)
         return {
             "lane": lane_key,
@@ -398,7 +398,7 @@ class WorkServices(ServiceBase):
             "owner": None,
             "claimed_at": None,
             "next_action": lane.first_action,
-            "due_at": sla.due_at(at, lane.response_target, self.practice.calendar),
+            "due_at": sla.due_at(at, lane.target_for(item.origin), self.practice.calendar),
             **NOT_WAITING,
         }
 
