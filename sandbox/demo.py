@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.config import Practice
-from bot.domain.intake import IntakeDraft, IntakeRequest, validate_intake
+from bot.domain.intake import IntakeDraft, IntakeRequest, received_time, validate_intake
 from bot.services.items import ItemServices
 
 INTAKE_API_ACTOR = "UINTAKEAPI"
@@ -107,7 +107,9 @@ def demo_requests(practice: Practice, count: int = REQUESTS) -> list[DemoRequest
 async def seed_demo(
     services: ItemServices, practice: Practice, now: datetime, *, seed: int = 20261123
 ) -> list[str]:
-    """Log the demo morning; return the item keys. Received times fall over the last 14 h."""
+    """Log the demo morning; return the item keys. Received times (when each patient called
+    or wrote) fall over the last 14 h, so an overnight voicemail in a same-day lane is due by
+    today's close and every age on a card is the patient's wait."""
     rng = random.Random(seed)
     requests = demo_requests(practice)
     moments = sorted(now - timedelta(minutes=rng.randint(5, 14 * 60)) for _ in requests)
@@ -124,8 +126,10 @@ async def seed_demo(
             language=demo.language or practice.languages[0],
         )
         checked = validate_intake(draft, practice.lanes, practice.languages)
-        if not isinstance(checked, IntakeRequest):
+        contacted = received_time(received, now)
+        if not isinstance(checked, IntakeRequest) or not isinstance(contacted, datetime):
             raise ValueError(f"demo request {n} does not fit this practice: {checked}")
-        done = await services.log_request(checked, actor=INTAKE_API_ACTOR, received_at=received)
+        # Each carries when the patient called or wrote overnight: targets count from then.
+        done = await services.log_request(checked, actor=INTAKE_API_ACTOR, received_at=contacted)
         keys.append(done.item.key)
     return keys

@@ -87,6 +87,8 @@ def _snapshots() -> dict[str, Callable[[], dict[str, Any]]]:
                 [LANE, BILLING],
                 ["English", "Spanish"],
                 IntakeDraft(summary="Pt asks to move Thu appt", source_link=SOURCE_LINK),
+                now=NOW,
+                tz=TZ,
             )
         ),
         "close_modal": lambda: assert_valid_view(close_modal(make_claimed(), LANE, "CQ-1042")),

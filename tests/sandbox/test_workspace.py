@@ -14,6 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import EXAMPLE_PRACTICE, Practice, load_practice, settings_from_env
+from bot.domain import sla
+from bot.domain.items import Origin
 from sandbox.demo import INTAKE_API_ACTOR, REQUESTS
 from sandbox.workspace import (
     Workspace,
@@ -326,3 +328,30 @@ async def test_messages_are_stamped_by_the_sandbox_clock(sandbox: Sandbox) -> No
 async def test_opening_home_before_the_app_has_one_is_not_an_error(sandbox: Sandbox) -> None:
     status, answer = await sandbox.act("home_opened", user=FRONT_DESK)
     assert status == 200 and answer["ok"]
+
+
+async def test_demo_requests_carry_when_each_patient_called_overnight(
+    demo_sandbox: Sandbox,
+) -> None:
+    deps = demo_sandbox.workspace.deps
+    assert deps is not None
+    practice, now = demo_sandbox.workspace.practice, deps.clock.now()
+    async with deps.uow() as tx:
+        rows = (
+            await tx.session.execute(
+                select(ItemRow.lane, ItemRow.origin, ItemRow.received_at, ItemRow.due_at)
+            )
+        ).all()
+    scheduling = practice.lane("scheduling")
+    todays_close = sla.due_at(now, scheduling.target_for(Origin.VOICEMAIL), practice.calendar)
+
+    assert len(rows) == REQUESTS
+    assert all(now - timedelta(hours=14) <= row.received_at < now for row in rows)
+    same_day = [r for r in rows if r.lane == "scheduling" and r.origin == Origin.VOICEMAIL]
+    assert same_day
+    # Voicemails left overnight in a same-day lane are due at today's close.
+    assert {row.due_at for row in same_day} == {todays_close}
+    tz = practice.timezone
+    assert todays_close.astimezone(tz).date() == now.astimezone(tz).date()
+    assert not sla.is_open(todays_close, practice.calendar)
+    assert sla.is_open(todays_close - timedelta(minutes=1), practice.calendar)
