@@ -57,6 +57,7 @@ class PracticeRenderer:
             promise=view.promise,
             cadence_attempts=self.practice.lane(item.lane).cadence.attempts,
             history_link=view.history_link,
+            calendar=self.practice.calendar,
         )
         return message.to_payload()
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 
 from bot.domain.lanes import BusinessCalendar, BusinessDuration, SameDay, Target, Unit
 
@@ -73,9 +76,47 @@ def due_at(received: datetime, target: Target, cal: BusinessCalendar) -> datetim
     return add_business_time(received, target, cal)
 
 
-def target_minutes(received: datetime, due: datetime, cal: BusinessCalendar) -> float:
-    """The business minutes a request was given to be answered: from received to due."""
-    return business_minutes_between(received, due, cal)
+class Urgency(StrEnum):
+    ON_TRACK = "on_track"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+
+
+@dataclass(frozen=True)
+class DueState:
+    """Where an item stands against its due time at one moment, in business minutes: left
+    until due (rounded up: "due in 40 min" never overstates the time left), or past due
+    (rounded down)."""
+
+    urgency: Urgency
+    minutes: int
+
+
+# "Due soon" is the last quarter of the target, at least 30 minutes, but never more than
+# half the target: a 30-minute target is not due soon the moment it arrives.
+DUE_SOON_SHARE = 0.25
+DUE_SOON_MINUTES = 30.0
+
+
+def due_soon_window(target_minutes: float) -> float:
+    """How many business minutes before its due time an item with this target is due soon."""
+    return max(target_minutes * DUE_SOON_SHARE, min(DUE_SOON_MINUTES, target_minutes / 2))
+
+
+def due_state(received: datetime, due: datetime, now: datetime, cal: BusinessCalendar) -> DueState:
+    """Say whether an item received at `received` and due at `due` is on track, due soon or
+    overdue at `now`, and by how many business minutes.
+
+    The target is the business time from received to due (so it works for any target unit,
+    a move or a resumed wait). Overdue starts at the due time itself; an item past its due
+    time while the practice is closed is overdue by 0 business minutes until it opens.
+    """
+    if now >= due:
+        return DueState(Urgency.OVERDUE, math.floor(business_minutes_between(due, now, cal)))
+    left = business_minutes_between(now, due, cal)
+    target = business_minutes_between(received, due, cal)
+    urgency = Urgency.DUE_SOON if left <= due_soon_window(target) else Urgency.ON_TRACK
+    return DueState(urgency, math.ceil(left))
 
 
 def business_minutes_between(start: datetime, end: datetime, cal: BusinessCalendar) -> float:
