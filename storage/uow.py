@@ -14,6 +14,7 @@ from storage.repositories.cards import CardRepository
 from storage.repositories.events import EventRepository
 from storage.repositories.handoffs import HandoffRepository
 from storage.repositories.items import ItemRepository
+from storage.repositories.job_runs import JobRunRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.promises import PromiseRepository
 
@@ -64,6 +65,7 @@ class UnitOfWork:
         self.attempts = AttemptRepository(self._session)
         self.promises = PromiseRepository(self._session)
         self.handoffs = HandoffRepository(self._session)
+        self.job_runs = JobRunRepository(self._session)
         return self
 
     async def __aexit__(
