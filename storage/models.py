@@ -80,7 +80,7 @@ class ItemRow(Base):
     next_action: Mapped[str] = mapped_column(String(200))
     resolution: Mapped[str] = mapped_column(String(60), default="")
     told_patient: Mapped[str] = mapped_column(Text, default="")
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     closed_by: Mapped[str | None] = mapped_column(String(32))
     clinical_ack_by: Mapped[str | None] = mapped_column(String(32))
     created_by: Mapped[str] = mapped_column(String(32))

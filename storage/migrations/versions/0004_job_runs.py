@@ -1,4 +1,5 @@
-"""job_runs: each scheduled job claims its period once, across processes and restarts
+"""job_runs: each scheduled job claims its period once, across processes and restarts;
+items.closed_at indexed, so "resolved today" reads today's rows, not the history
 
 Revision ID: 0004b
 Revises: 0003
@@ -26,7 +27,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_job_runs")),
         sa.UniqueConstraint("job", "period", name=op.f("uq_job_runs_job_period")),
     )
+    with op.batch_alter_table("items", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_items_closed_at"), ["closed_at"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("items", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_items_closed_at"))
     op.drop_table("job_runs")
