@@ -117,8 +117,8 @@ def digest_message(
         for lane in digest.lanes
     ]
     owner_lines = [f"{mention(owner)}: {count:,} open" for owner, count in digest.owners]
-    local = now.astimezone(tz)
-    header = f"End of day · {local:%a %b} {local.day}"
+    day = digest.day
+    header = f"End of day · {day:%a %b} {day.day}"
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=header, emoji=False)),
         SectionBlock(
@@ -131,7 +131,7 @@ def digest_message(
                 _mrkdwn(f"*Resolved today*\n{digest.resolved_today:,}"),
             ]
         ),
-        ContextBlock(elements=[_mrkdwn(f"As of {clock_time(now, tz)} · business hours count")]),
+        ContextBlock(elements=[_mrkdwn(f"As of {clock_time(now, tz)}")]),
         DividerBlock(),
         SectionBlock(text=_mrkdwn(_fitted("*By lane*", lane_lines, len(lane_lines), _QUEUE_HINT))),
         SectionBlock(

@@ -119,6 +119,23 @@ def due_state(received: datetime, due: datetime, now: datetime, cal: BusinessCal
     return DueState(urgency, math.ceil(left))
 
 
+def last_closing(
+    at: datetime, cal: BusinessCalendar, *, within: timedelta = timedelta(days=7)
+) -> tuple[date, datetime] | None:
+    """The latest business day whose closing time is at or before `at`, with that closing
+    time (UTC); None when no business day closed in the `within` before `at`."""
+    _require_aware(at, "at")
+    day = _local_date(at, cal) + _ONE_DAY
+    earliest = at - within
+    while True:
+        interval = _open_interval(day, cal)
+        if interval is not None and interval[1] <= at:
+            return (day, interval[1]) if interval[1] >= earliest else None
+        if datetime.combine(day, time(0), tzinfo=cal.tz) < earliest - _ONE_DAY:
+            return None
+        day -= _ONE_DAY
+
+
 def business_minutes_between(start: datetime, end: datetime, cal: BusinessCalendar) -> float:
     """Count the open minutes in [start, end); 0 when `end` is not after `start`.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import JobRunRow
@@ -31,3 +32,10 @@ class JobRunRepository:
             ["job", "period"],
         ).returning(JobRunRow.id)
         return (await self.session.execute(statement)).scalar_one_or_none() is not None
+
+    async def ever_claimed(self, job: str) -> bool:
+        """Whether `job` has claimed any period in this database (it has run here before)."""
+        count = await self.session.scalar(
+            select(func.count()).select_from(JobRunRow).where(JobRunRow.job == job)
+        )
+        return bool(count)

@@ -9,7 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.lanes import BusinessCalendar, BusinessDuration, OpeningHours, Unit
-from bot.domain.sla import DueState, Urgency, add_business_time, due_soon_window, due_state
+from bot.domain.sla import (
+    DueState,
+    Urgency,
+    add_business_time,
+    due_soon_window,
+    due_state,
+    last_closing,
+)
 from tests.domain.test_sla import (
     INDEPENDENCE_DAY,
     NEW_YORK,
@@ -145,3 +152,31 @@ def test_a_request_just_received_is_on_track(
     due = add_business_time(received, target, cal)
 
     assert due_state(received, due, received, cal).urgency is Urgency.ON_TRACK
+
+
+# --- the latest closing (the end-of-day digest's day) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("at", "closed"),
+    [
+        (local(TUESDAY, 17), (TUESDAY, local(TUESDAY, 17))),
+        (local(TUESDAY, 16, 59), (date(2025, 6, 2), local(date(2025, 6, 2), 17))),
+        (local(WEDNESDAY, 7), (TUESDAY, local(TUESDAY, 17))),
+        (local(date(2025, 6, 8), 12), (date(2025, 6, 6), local(date(2025, 6, 6), 17))),
+        # Friday the Fourth is a holiday: on Saturday the last closing is Thursday's.
+        (local(date(2025, 7, 5), 9), (date(2025, 7, 3), local(date(2025, 7, 3), 17))),
+    ],
+)
+def test_the_latest_closing_skips_weekends_and_holidays(
+    at: datetime, closed: tuple[date, datetime]
+) -> None:
+    assert last_closing(at, PRACTICE) == closed
+
+
+def test_no_closing_within_the_lookback_is_none() -> None:
+    assert last_closing(local(WEDNESDAY, 7), PRACTICE, within=timedelta(hours=13)) is None
+    assert last_closing(local(WEDNESDAY, 7), PRACTICE, within=timedelta(hours=14)) == (
+        TUESDAY,
+        local(TUESDAY, 17),
+    )

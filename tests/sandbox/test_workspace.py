@@ -355,3 +355,19 @@ async def test_demo_requests_carry_when_each_patient_called_overnight(
     assert todays_close.astimezone(tz).date() == now.astimezone(tz).date()
     assert not sla.is_open(todays_close, practice.calendar)
     assert sla.is_open(todays_close - timedelta(minutes=1), practice.calendar)
+
+
+async def test_to_closing_time_posts_the_digest_in_the_managers_channel(
+    demo_sandbox: Sandbox,
+) -> None:
+    workspace = demo_sandbox.workspace
+    stub = workspace.stub
+    managers = stub.channel_id(workspace.practice.managers_channel)
+
+    status, _ = await demo_sandbox.act("clock", action="closing")
+
+    assert status == 200
+    await stub.wait_until(lambda: len(stub.messages(managers)) >= 1, timeout=30)
+    digest = stub.messages(managers)[-1]
+    assert digest.text.startswith(f"End-of-day digest: {REQUESTS} open")
+    assert "End of day" in str(digest.blocks)
