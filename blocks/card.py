@@ -273,20 +273,19 @@ def _actions(item: Item, promise: Promise | None) -> ActionsBlock:
             *merge,
             details,
         ]
-    elif item.owner is None:
-        # Escalated: its own buttons arrive with the escalation issue; until then, as before.
-        elements = [
-            _button("Claim", ActionId.CLAIM, item, "primary"),
-            details,
-            _button("Close", ActionId.CLOSE, item),
-        ]
     else:
-        elements = [
-            _button("Release", ActionId.RELEASE, item),
-            UserSelectElement(action_id=ActionId.REASSIGN, placeholder="Reassign\u2026"),
-            _button("Close", ActionId.CLOSE, item, "primary"),
-            details,
+        # Escalated: only what the life-cycle table lets someone do in that state (no Claim:
+        # the table refuses every claim of an escalated item); its own buttons arrive with
+        # the escalation issue.
+        shown = [
+            (items.Action.RELEASE, _button("Release", ActionId.RELEASE, item)),
+            (
+                items.Action.REASSIGN,
+                UserSelectElement(action_id=ActionId.REASSIGN, placeholder="Reassign\u2026"),
+            ),
+            (items.Action.CLOSE, _button("Close", ActionId.CLOSE, item, "primary")),
         ]
+        elements = [e for action, e in shown if _allowed_in_state(item, action)] + [details]
     more = _more(item)
     if more is not None:
         elements.append(more)

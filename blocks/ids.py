@@ -144,6 +144,7 @@ class FieldId(StrEnum):
     PROMISE_DATE = "promise.date"
     PROMISE_TIME = "promise.time"
     MOVE_LANE = "move.lane"
+    MOVE_NOT_CLINICAL = "move.not_clinical"
     LANGUAGE_CHOICE = "language.choice"
 
 

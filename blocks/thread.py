@@ -56,6 +56,7 @@ from bot.domain.lanes import Lane, Privacy
 
 CONFIRMED_MAX = 1000
 NEXT_STEP_MAX = 300
+NOT_CLINICAL_MAX = 1000
 # A handoff entry is a pointer to the note, not the note: each line stays short even at full,
 # a header's length at most.
 HANDOFF_LINE_MAX = HEADER_TEXT_MAX
@@ -94,7 +95,13 @@ def _facts(details: Details) -> dict[str, Any]:
     """What the kind of event says, under the names the thread templates know."""
     match details:
         case Created():
-            return {"owner": details.owner, "lane": details.lane, "next_due": details.due_at}
+            return {
+                "owner": details.owner,
+                "lane": details.lane,
+                "next_due": details.due_at,
+                "language": details.kept_for_language,
+                "clinicians": details.bilingual_clinicians,
+            }
         case Claimed() | Reassigned():
             return {"owner": details.owner}
         case Reopened():
@@ -125,7 +132,11 @@ def _facts(details: Details) -> dict[str, Any]:
         case Resumed():
             return {"waiting_on": details.waiting_on}
         case Moved():
-            return {"lane": details.lane, "from_lane": details.from_lane}
+            return {
+                "lane": details.lane,
+                "from_lane": details.from_lane,
+                "not_clinical": details.not_clinical is not None,
+            }
         case RepeatContact():
             return {"repeat_count": details.repeat_count, "from_key": details.from_key}
         case Merged():
@@ -175,6 +186,8 @@ def _entry_context(
         "into_key": truncate(_clean(facts.get("into_key")), KEY_MAX),
         "waiting_on": truncate(_clean(facts.get("waiting_on")), WAITING_ON_MAX),
         "language": truncate(_clean(facts.get("language")), 100),
+        "clinician_mentions": ", ".join(mention(p) for p in facts.get("clinicians") or ()),
+        "not_clinical": facts.get("not_clinical") is True,
     }
 
 
@@ -221,6 +234,9 @@ def _full_lines(details: Details) -> list[str]:
         case PromiseMade():
             text = _clean(details.promise_text)
             return [f"Promised: {truncate(text, PROMISE_TEXT_MAX)}"] if text else []
+        case Moved():
+            note = _clean(details.not_clinical)
+            return [f"Not clinical: {truncate(note, NOT_CLINICAL_MAX)}"] if note else []
     return []
 
 

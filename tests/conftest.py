@@ -10,13 +10,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from hypothesis import settings
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.clock import ManualClock
 from bot.config import EXAMPLE_PRACTICE, Practice, load_practice
 from storage.db import create_engine
 from storage.migrate import upgrade
 from storage.models import Base
+
+# Property tests judge what a function answers, not how fast a shared CI machine runs it:
+# hypothesis's 200 ms per-example deadline failed correct examples under load.
+settings.register_profile("carequeue", deadline=None)
+settings.load_profile("carequeue")
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 
@@ -28,6 +35,31 @@ async def _migrate(url: str) -> None:
     engine = create_engine(url)
     try:
         await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def worker_database_url(url: str, worker: str | None) -> str:
+    """The database this pytest process owns: under pytest-xdist each worker (gw0, gw1, …)
+    gets its own, named after the given one (`test` -> `test_gw0`), so workers never
+    truncate each other's tables; a plain run uses the given database itself."""
+    if not worker or worker == "master":
+        return url
+    given = make_url(url)
+    return given.set(database=f"{given.database}_{worker}").render_as_string(hide_password=False)
+
+
+async def _create_database(maintenance_url: str, url: str) -> None:
+    """Create `url`'s database unless it exists, connected to the given (existing) one."""
+    name = make_url(url).database
+    engine = create_async_engine(maintenance_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            exists = await connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if not exists:
+                await connection.execute(text(f'CREATE DATABASE "{name}"'))
     finally:
         await engine.dispose()
 
@@ -65,8 +97,11 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def postgres_url() -> str:
     if not TEST_DATABASE_URL:
         pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
-    asyncio.run(_reset_postgres(TEST_DATABASE_URL))
-    return TEST_DATABASE_URL
+    url = worker_database_url(TEST_DATABASE_URL, os.environ.get("PYTEST_XDIST_WORKER"))
+    if url != TEST_DATABASE_URL:
+        asyncio.run(_create_database(TEST_DATABASE_URL, url))
+    asyncio.run(_reset_postgres(url))
+    return url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

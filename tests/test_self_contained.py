@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -14,15 +15,20 @@ OUTSIDE = (".." + "/" + FOLDER, "conformance" + "-data", QUOTE + FOLDER + QUOTE)
 
 
 def _project_files() -> list[Path]:
-    return [
-        path
-        for path in ROOT.rglob("*")
-        if path.is_file()
-        and path != Path(__file__).resolve()
-        and not SKIPPED_DIRS.intersection(path.relative_to(ROOT).parts)
-        and not any(part.endswith(".egg-info") for part in path.parts)
-        and path.suffix in {".py", ".toml", ".yml", ".yaml", ".ini", ".cfg", ".md", ".j2", ".js"}
-    ]
+    found: list[Path] = []
+    # Skipped folders are pruned, not walked and filtered: .venv alone holds thousands of
+    # files, and a parallel worker's caches may change under a walk.
+    for folder, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS and not d.endswith(".egg-info")]
+        found += [
+            path
+            for path in (Path(folder) / name for name in files)
+            if path.is_file()
+            and path != Path(__file__).resolve()
+            and path.suffix
+            in {".py", ".toml", ".yml", ".yaml", ".ini", ".cfg", ".md", ".j2", ".js"}
+        ]
+    return found
 
 
 def test_no_project_file_reaches_outside_the_repository() -> None:

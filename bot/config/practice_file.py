@@ -38,6 +38,7 @@ from bot.domain.lanes import (
     Target,
 )
 from bot.domain.practice import ClinicalLevel, Practice, Roles
+from bot.domain.red_flags import phrase_problems
 
 
 def parse_practice(text: str, *, base_dir: Path | None = None) -> Practice:
@@ -145,6 +146,11 @@ def _read(data: dict[Any, Any], base_dir: Path | None, problems: list[str]) -> P
     roles: RolesSection | None = section("roles", RolesSection)
     _check_roles(data, problems)
     red_flags: list[str] | None = section("red_flags", RedFlags, [])
+    if red_flags:
+        problems.extend(
+            f"{path_of(('red_flags', index))}: {red_flags[index]!r} {problem}"
+            for index, problem in phrase_problems(red_flags)
+        )
     templates_dir = _templates_dir(section("templates_dir", TemplatesDir), base_dir, problems)
     lanes = _read_lanes(data, problems)
     if info is not None and lanes is not None:
@@ -179,7 +185,7 @@ def _read(data: dict[Any, Any], base_dir: Path | None, problems: list[str]) -> P
                 {language: tuple(staff) for language, staff in roles.bilingual.items()}
             ),
         ),
-        red_flags=tuple(dict.fromkeys(red_flags)),
+        red_flags=tuple(red_flags),
         privacy=privacy.channel_detail,
         retention_days=privacy.retention_days,
         templates_dir=templates_dir,
@@ -254,7 +260,12 @@ def _callback_problems(lane: LaneSection, loc: Loc) -> list[str]:
     problems = []
     if callbacks.attempts > 1 and not callbacks.cadence:
         problems.append(f"{path_of((*at, 'cadence'))}: say how long to wait between attempts")
-    if callbacks.after_last is FinalStep.CLOSE_UNREACHABLE:
+    if callbacks.after_last is FinalStep.CLOSE_UNREACHABLE and lane.clinical:
+        problems.append(
+            f"{path_of((*at, 'after_last'))}: a clinical lane never closes an unreachable "
+            "patient: use supervisor_review, so a clinician decides what happens next"
+        )
+    elif callbacks.after_last is FinalStep.CLOSE_UNREACHABLE:
         if not callbacks.unreachable_resolution:
             problems.append(
                 f"{path_of((*at, 'unreachable_resolution'))}: closing as unreachable needs the "
