@@ -42,11 +42,12 @@ from blocks.limits import (
 from blocks.message import Message
 from blocks.templating import render
 from blocks.text import (
-    age_text,
+    due_state_text,
     escape,
     escape_within,
     mention,
     safe_link,
+    slack_ago,
     slack_date,
     status_label,
     truncate,
@@ -55,7 +56,8 @@ from blocks.text import (
 from bot.domain import items
 from bot.domain.handoff import Promise
 from bot.domain.items import Item, Status
-from bot.domain.lanes import Lane, Privacy
+from bot.domain.lanes import BusinessCalendar, Lane, Privacy
+from bot.domain.sla import due_state
 
 NEXT_ACTION_MAX = 500
 # The request type heads the card ("CQ-1042 · Reschedule"): never longer than a header holds.
@@ -114,17 +116,28 @@ def notification_text(item: Item, tz: ZoneInfo, now: datetime, env: Environment)
     )
 
 
-def _fields(item: Item, privacy: Privacy, now: datetime, tz: ZoneInfo) -> list[MarkdownTextObject]:
-    received = slack_date(item.received_at, tz)
+def _due(item: Item, now: datetime, tz: ZoneInfo, calendar: BusinessCalendar) -> str:
+    """The due time, and for an open item its state in business time ("due in 40 min", "due
+    soon", "overdue 1 h 15 min"); a waiting item's due time is its check-back time."""
     due = slack_date(item.due_at, tz)
-    if _is_overdue(item, now):
-        due += " · :warning: *overdue*"
+    if item.status is Status.WAITING:
+        return f"{due} · :warning: *overdue*" if _is_overdue(item, now) else due
+    if not item.status.is_open:
+        return due
+    return f"{due}\n{due_state_text(due_state(item.received_at, item.due_at, now, calendar))}"
+
+
+def _fields(
+    item: Item, privacy: Privacy, now: datetime, tz: ZoneInfo, calendar: BusinessCalendar
+) -> list[MarkdownTextObject]:
+    received = slack_date(item.received_at, tz)
+    due = _due(item, now, tz, calendar)
     fields = [
         _field("Status", status_label(item.status)),
         _field("Owner", mention(item.owner) if item.owner else "Unclaimed"),
         _field("Origin", escape(item.origin.label)),
         _field("Request type", escape_within(item.request_type, REQUEST_TYPE_MAX)),
-        _field("Received", f"{received} ({age_text(item.received_at, now)} ago)"),
+        _field("Received", f"{received} ({slack_ago(item.received_at, now)})"),
         _field("Due", due),
         _field("Next action", escape_within(item.next_action, NEXT_ACTION_MAX)),
         _field("Language", escape_within(item.patient.language, 100)),
@@ -344,11 +357,12 @@ def _card_blocks(
     promise: Promise | None,
     cadence_attempts: int,
     history_link: str | None,
+    calendar: BusinessCalendar,
 ) -> list[Block]:
     header = truncate(f"{item.key} · {item.request_type}", HEADER_TEXT_MAX)
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=header, emoji=False)),
-        SectionBlock(fields=_fields(item, privacy, now, tz)),
+        SectionBlock(fields=_fields(item, privacy, now, tz, calendar)),
     ]
     working = _working_lines(item, privacy, now, tz, promise, cadence_attempts)
     if working:
@@ -384,13 +398,16 @@ def item_card(
     promise: Promise | None = None,
     cadence_attempts: int = 3,
     history_link: str | None = None,
+    calendar: BusinessCalendar,
 ) -> Message:
     """The card for `item` in its lane channel, edited in place as the item changes.
 
-    Shows key, request type, status, owner, origin, received time and age, due time (with an
-    overdue marker), next action and language; then where the work stands: "Attempt 2 of 3"
-    (`cadence_attempts` is the lane's), what it waits on and when to check back, the nearest
-    open `promise`'s deadline, repeat contacts and a related or merged item. Patient detail
+    Shows key, request type, status, owner, origin, received time and age (Slack keeps the
+    age current for each reader), due time with its state at `now` in the business time of
+    `calendar` (due in 40 min, due soon, overdue 1 h 15 min), next action and language;
+    then where the work stands: "Attempt 2 of 3" (`cadence_attempts` is the lane's), what
+    it waits on and when to check back, the nearest open `promise`'s deadline, repeat
+    contacts and a related or merged item. Patient detail
     only as `privacy` allows; the promise's words only at `full`. After a move,
     `history_link` points to the card (and thread) in the previous lane.
 
@@ -405,7 +422,17 @@ def item_card(
 
     def build(limit: int) -> list[Block]:
         return _card_blocks(
-            item, lane, privacy, now, tz, env, limit, promise, cadence_attempts, history_link
+            item,
+            lane,
+            privacy,
+            now,
+            tz,
+            env,
+            limit,
+            promise,
+            cadence_attempts,
+            history_link,
+            calendar,
         )
 
     blocks = build(summary_limit)

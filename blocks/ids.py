@@ -120,6 +120,8 @@ class FieldId(StrEnum):
     SUMMARY = "intake.summary"
     LANGUAGE = "intake.language"
     CALLBACK_WINDOW = "intake.callback_window"
+    CONTACTED_DATE = "intake.contacted_date"
+    CONTACTED_TIME = "intake.contacted_time"
     RESOLUTION = "close.resolution"
     TOLD_PATIENT = "close.told_patient"
     OUTCOME = "attempt.outcome"

@@ -14,6 +14,7 @@ from jinja2 import Environment
 from slack_sdk.models.views import View
 
 from blocks.card import item_card
+from blocks.digest import digest_message
 from blocks.ephemeral import (
     error_message,
     form_not_opened,
@@ -27,6 +28,7 @@ from blocks.moved_card import moved_card
 from blocks.notices import notice_message, operations_notice
 from blocks.templating import build_environment
 from blocks.thread import thread_entry
+from bot.domain.digest import Digest
 from bot.domain.events import Event
 from bot.domain.items import Item, Refusal
 from bot.domain.practice import Practice
@@ -62,6 +64,7 @@ class PracticeRenderer:
             promise=view.promise,
             cadence_attempts=self.practice.lane(item.lane).cadence.attempts,
             history_link=view.history_link,
+            calendar=self.practice.calendar,
         )
         return message.to_payload()
 
@@ -71,6 +74,16 @@ class PracticeRenderer:
 
     def operations_notice(self, template: str, params: dict[str, Any]) -> dict[str, Any]:
         return operations_notice(template, params, self.env)
+
+    def digest(self, digest: Digest, workspace_url: str | None) -> dict[str, Any]:
+        message = digest_message(
+            digest,
+            self.practice.lanes,
+            self.practice.privacy,
+            self.practice.timezone,
+            workspace_url=workspace_url,
+        )
+        return message.to_payload()
 
     def home(self, data: HomeData) -> dict[str, Any]:
         view = home_view(data, self.practice)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.items import Origin, Status
+from bot.domain.sla import DueState, Urgency
 
 ELLIPSIS = "\u2026"
 DEFAULT_DATE_FORMAT = "{date_short_pretty} {time}"
@@ -140,3 +141,39 @@ def status_label(status: Status) -> str:
 def origin_phrase(origin: Origin) -> str:
     """How a request's arrival reads in a sentence: `from a voicemail`, `in person`."""
     return _ORIGIN_PHRASES[origin]
+
+
+def slack_ago(at: datetime, now: datetime) -> str:
+    """`<!date^EPOCH^{ago}|…>`: Slack says how long ago for each reader whenever they look
+    ("22 hours ago"), so an age never goes stale; the fallback is the age at `now`."""
+    epoch = int(_as_aware(at).timestamp())
+    return f"<!date^{epoch}^{{ago}}|{age_text(at, now)} ago>"
+
+
+def business_time_text(minutes: int) -> str:
+    """Business minutes as staff say them: `40 min`, `1 h 15 min`, `12 h` (hours, never days:
+    a business day is not 24 hours)."""
+    hours, rest = divmod(max(0, minutes), 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+_URGENCY_MARKERS: Mapping[Urgency, str] = {
+    Urgency.ON_TRACK: ":large_green_circle:",
+    Urgency.DUE_SOON: ":large_yellow_circle:",
+    Urgency.OVERDUE: ":red_circle:",
+}
+
+
+def due_state_text(state: DueState) -> str:
+    """The due state with a marker seen at a glance: `:large_green_circle: due in 40 min`,
+    `:large_yellow_circle: *due soon* · 20 min left`, `:red_circle: *overdue 1 h 15 min*`
+    (business time)."""
+    marker = _URGENCY_MARKERS[state.urgency]
+    amount = business_time_text(state.minutes)
+    if state.urgency is Urgency.ON_TRACK:
+        return f"{marker} due in {amount}"
+    if state.urgency is Urgency.DUE_SOON:
+        return f"{marker} *due soon* · {amount} left" if state.minutes else f"{marker} *due soon*"
+    return f"{marker} *overdue {amount}*" if state.minutes else f"{marker} *overdue*"

@@ -21,11 +21,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.deps import Deps
+from bot.services.digest import DigestServices
 
 log = logging.getLogger(__name__)
 
 CHECK_BACK_EVERY_SECONDS = 60.0
 CHECK_BACKS = "check_backs"
+DIGEST_EVERY_SECONDS = 60.0
+END_OF_DAY = "end_of_day_digest"
 
 
 class Jobs:
@@ -49,6 +52,18 @@ class Jobs:
             IntervalTrigger(seconds=check_back_every, timezone=UTC),
             id=CHECK_BACKS,
             name="bring waiting items back at check-back time",
+            next_run_time=datetime.now(UTC),
+        )
+        # At the calendar's closing time on business days (looked for every minute on the
+        # app's clock, so holidays, short Fridays and a moved sandbox clock just work).
+        self.digests = DigestServices(
+            deps.uow, deps.practice, deps.clock, on_enqueued=deps.outbox.wake
+        )
+        self.scheduler.add_job(
+            self.end_of_day_digest,
+            IntervalTrigger(seconds=DIGEST_EVERY_SECONDS, timezone=UTC),
+            id=END_OF_DAY,
+            name="post the end-of-day digest at closing time",
             next_run_time=datetime.now(UTC),
         )
 
@@ -83,3 +98,12 @@ class Jobs:
         if resumed:
             log.info("check-backs resumed %d item(s): %s", len(resumed), " ".join(resumed))
         return resumed
+
+    async def end_of_day_digest(self) -> str | None:
+        """Queue the digest of the business day that last closed, once across processes."""
+        async with self._running:
+            try:
+                return await self.digests.queue_end_of_day_digest()
+            except Exception:
+                log.exception("end-of-day digest run failed; trying again on the next turn")
+                return None

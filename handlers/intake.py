@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ids import Command, Shortcut, ViewId
 from blocks.modals.intake import (
+    contacted_at_from_view,
     intake_draft_from_view,
     intake_errors,
     intake_metadata,
@@ -18,7 +19,7 @@ from blocks.modals.intake import (
 )
 from blocks.modals.status import logged_modal, saving_modal
 from bot.deps import ListenerDeps
-from bot.domain.intake import IntakeDraft, validate_intake
+from bot.domain.intake import FieldProblem, IntakeDraft, received_time, validate_intake
 from handlers.deadline import within_ack_budget
 from handlers.forms import FormTrigger, open_view
 
@@ -51,6 +52,8 @@ async def _open_form(
         deps.practice.languages,
         prefill,
         private_metadata=intake_metadata(prefill.source_link),
+        now=deps.clock.now(),
+        tz=deps.practice.timezone,
     )
     await open_view(client, deps, trigger, view)
 
@@ -107,10 +110,19 @@ async def on_intake_submitted(
     user = body["user"]["id"]
     draft = intake_draft_from_view(view)
     checked = validate_intake(draft, deps.practice.lanes, deps.practice.languages)
-    if isinstance(checked, list):
-        await ack(response_action="errors", errors=intake_errors(checked))
+    # When the patient contacted us is the item's received time: its target counts from then.
+    received = contacted_at_from_view(view, deps.practice.timezone)
+    if not isinstance(received, FieldProblem):
+        received = received_time(received, deps.clock.now())
+    if isinstance(checked, list) or isinstance(received, FieldProblem):
+        problems = checked if isinstance(checked, list) else []
+        if isinstance(received, FieldProblem):
+            problems = [*problems, received]
+        await ack(response_action="errors", errors=intake_errors(problems))
         return
-    future, in_time = await within_ack_budget(deps.services.log_request(checked, actor=user))
+    future, in_time = await within_ack_budget(
+        deps.services.log_request(checked, actor=user, received_at=received)
+    )
     if in_time:
         done = future.result()
         lane = deps.practice.lane(done.item.lane)

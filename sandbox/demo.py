@@ -134,8 +134,10 @@ async def seed_demo(
     api_root: str, token: str, practice: Practice, now: datetime, *, seed: int = 20261123
 ) -> list[str]:
     """Post the demo morning to the intake API at `api_root` with `token`; return the item
-    keys. Contact times fall over the last 14 h. Raises ValueError when a request does not
-    fit the practice (the API's 422 problems say why)."""
+    keys. Contact times (when each patient called or wrote) fall over the last 14 h, so an
+    overnight voicemail in a same-day lane is due by today's close and every age on a card
+    is the patient's wait. Raises ValueError when a request does not fit the practice (the
+    API's 422 problems say why)."""
     rng = random.Random(seed)
     requests = demo_requests(practice)
     moments = sorted(now - timedelta(minutes=rng.randint(5, 14 * 60)) for _ in requests)

@@ -80,7 +80,7 @@ class ItemRow(Base):
     next_action: Mapped[str] = mapped_column(String(200))
     resolution: Mapped[str] = mapped_column(String(60), default="")
     told_patient: Mapped[str] = mapped_column(Text, default="")
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     closed_by: Mapped[str | None] = mapped_column(String(32))
     clinical_ack_by: Mapped[str | None] = mapped_column(String(32))
     created_by: Mapped[str] = mapped_column(String(32))
@@ -258,3 +258,16 @@ class ApiDeliveryRow(Base):
     # Set in the same transaction as the claim; empty only while that transaction runs.
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class JobRunRow(Base):
+    """One scheduled job's claim on one period (the digest of 2026-12-03, the aging scan of
+    one minute): unique, so a period runs once whichever process or restart gets there."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "period", name="uq_job_runs_job_period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(64))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -12,9 +12,11 @@ from storage.db import READ_ONLY
 from storage.repositories.api import ApiDeliveryRepository, ApiTokenRepository
 from storage.repositories.attempts import AttemptRepository
 from storage.repositories.cards import CardRepository
+from storage.repositories.digest import DigestRepository
 from storage.repositories.events import EventRepository
 from storage.repositories.handoffs import HandoffRepository
 from storage.repositories.items import ItemRepository
+from storage.repositories.job_runs import JobRunRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.promises import PromiseRepository
 
@@ -67,6 +69,8 @@ class UnitOfWork:
         self.handoffs = HandoffRepository(self._session)
         self.api_tokens = ApiTokenRepository(self._session)
         self.api_deliveries = ApiDeliveryRepository(self._session)
+        self.job_runs = JobRunRepository(self._session)
+        self.digest = DigestRepository(self._session)
         return self
 
     async def __aexit__(

@@ -137,7 +137,9 @@ def test_bad_response_target_is_reported_with_its_lane_index() -> None:
     def edit(data: dict[str, Any]) -> None:
         data["lanes"][3]["response_target"] = "4 hours"
 
-    assert problems_after(edit) == ["lanes[3].response_target: must be a duration like 4h or 1d"]
+    assert problems_after(edit) == [
+        "lanes[3].response_target: must be a duration like 4h or 1d, or same_day"
+    ]
 
 
 def test_opening_after_closing_is_reported_for_that_weekday() -> None:
@@ -380,7 +382,7 @@ def test_several_problems_are_all_reported_together() -> None:
         "roles.bilingual.French: not one of practice.languages",
         "lanes[0].chanel: unknown setting (did you mean 'channel'?)",
         "lanes[2].key: duplicate lane key 'scheduling'",
-        "lanes[3].response_target: must be a duration like 4h or 1d",
+        "lanes[3].response_target: must be a duration like 4h or 1d, or same_day",
         "lanes[5].escalation.to: 'surgeon' is not a clinical level or 'manager'",
     ]
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
     Block,
@@ -29,11 +31,14 @@ from blocks.limits import (
 )
 from blocks.modals.form import (
     ERROR_MAX,
+    date_time_inputs,
     form_modal,
+    half_picked,
     input_block,
     input_state,
     metadata_value,
     option,
+    read_datetime,
     select_input,
     submitted_values,
     text_input,
@@ -70,6 +75,7 @@ FIELD_OF: Mapping[IntakeField, FieldId] = {
     IntakeField.LANGUAGE: FieldId.LANGUAGE,
     IntakeField.CALLBACK_WINDOW: FieldId.CALLBACK_WINDOW,
     IntakeField.SOURCE_LINK: FieldId.SUMMARY,
+    IntakeField.CONTACTED_AT: FieldId.CONTACTED_DATE,
 }
 
 
@@ -114,6 +120,9 @@ def intake_modal(
     languages: Sequence[str],
     prefill: IntakeDraft = IntakeDraft(),  # noqa: B008 - frozen dataclass, safe as a default
     private_metadata: str = "",
+    *,
+    now: datetime,
+    tz: ZoneInfo,
 ) -> View:
     """The form staff fill in to log a patient request.
 
@@ -121,7 +130,8 @@ def intake_modal(
     source link; a lane's own command preselects the lane). The request type list is
     grouped by lane; the lane chosen in the lane field is the one that counts. When
     `private_metadata` is empty it carries the prefill's source link, so the link survives
-    to the submission.
+    to the submission. When the patient contacted the practice starts at `now` (shown in
+    the practice's zone `tz`); staff set it back for a voicemail left overnight.
     """
     blocks: list[Block] = []
     link = safe_link(prefill.source_link, "source message")
@@ -209,6 +219,17 @@ def intake_modal(
             placeholder="e.g. weekdays after 3 PM",
         )
     )
+    blocks += date_time_inputs(
+        FieldId.CONTACTED_DATE,
+        FieldId.CONTACTED_TIME,
+        date_label="When did the patient contact us?",
+        time_label="At what time",
+        tz=tz,
+        optional=True,
+        initial=now,
+        time_hint="When the voicemail, message or call came in: the response target counts "
+        "from then.",
+    )
     return form_modal(
         ViewId.INTAKE,
         "New patient request",
@@ -252,6 +273,17 @@ def intake_draft_from_view(view: Mapping[str, Any]) -> IntakeDraft:
         callback_window=_state_value(values, FieldId.CALLBACK_WINDOW),
         source_link=metadata_value(view, "source_link"),
     )
+
+
+def contacted_at_from_view(view: Mapping[str, Any], tz: ZoneInfo) -> datetime | FieldProblem | None:
+    """When the patient contacted the practice, as picked in `tz`; None when both pickers
+    were cleared, a problem when only one of them was."""
+    values = submitted_values(view)
+    if half_picked(values, FieldId.CONTACTED_DATE, FieldId.CONTACTED_TIME) is not None:
+        return FieldProblem(
+            IntakeField.CONTACTED_AT, "Pick both a date and a time, or clear both for now."
+        )
+    return read_datetime(values, FieldId.CONTACTED_DATE, FieldId.CONTACTED_TIME, tz)
 
 
 def intake_errors(problems: Sequence[FieldProblem]) -> dict[str, str]:

@@ -26,15 +26,17 @@ from blocks.modals.form import (
 from blocks.text import escape_within, truncate
 from bot.domain.clinical import is_clinical_matter
 from bot.domain.items import Item
-from bot.domain.lanes import BusinessDuration, Lane, Unit, retired_lane
+from bot.domain.lanes import Lane, SameDay, Target, Unit, retired_lane
 
 NOT_CLINICAL_NOTE_MAX = 1000
 
 _UNITS = {Unit.MINUTES: "business min", Unit.HOURS: "business hour", Unit.DAYS: "business day"}
 
 
-def target_text(target: BusinessDuration) -> str:
-    """A response target as staff say it: `4 business hours`, `1 business day`."""
+def target_text(target: Target) -> str:
+    """A response target as staff say it: `4 business hours`, `1 business day`, `same day`."""
+    if isinstance(target, SameDay):
+        return "same day"
     unit = _UNITS[target.unit]
     plural = "s" if target.amount != 1 and target.unit is not Unit.MINUTES else ""
     return f"{target.amount} {unit}{plural}"

@@ -29,11 +29,14 @@ from bot.config.schema import (
 from bot.config.values import MANAGER_ESCALATION
 from bot.domain.lanes import (
     BusinessCalendar,
+    BusinessDuration,
     Cadence,
     EscalationRule,
     FinalStep,
     Lane,
     LanguageRouting,
+    SameDay,
+    Target,
 )
 from bot.domain.practice import ClinicalLevel, IntakeApi, Practice, Roles
 from bot.domain.red_flags import phrase_problems
@@ -251,6 +254,8 @@ def _read_lanes(data: dict[Any, Any], problems: list[str]) -> list[Lane] | None:
         if lane is not None and lane.callbacks is not None:
             problems.extend(_callback_problems(lane, loc))
         if lane is not None:
+            problems.extend(_same_day_problems(lane, loc))
+        if lane is not None:
             lanes.append(_lane(lane))
     return lanes
 
@@ -291,12 +296,49 @@ def _callback_problems(lane: LaneSection, loc: Loc) -> list[str]:
     return problems
 
 
+def _same_day_problems(lane: LaneSection, loc: Loc) -> list[str]:
+    targets = [lane.response_target, *lane.origin_targets.values()]
+    same_day = any(isinstance(target, SameDay) for target in targets)
+    if not same_day:
+        return [
+            f"{path_of((*loc, setting))}: only same_day targets have a cut-off; "
+            "remove it or use same_day"
+            for setting in ("cutoff", "after_cutoff")
+            if getattr(lane, setting) is not None
+        ]
+    problems = []
+    if lane.cutoff is None:
+        problems.append(
+            f"{path_of((*loc, 'cutoff'))}: a same_day target needs the lane's cut-off, "
+            'like "15:00" (requests at or after it are due the next business day)'
+        )
+    if lane.after_cutoff is None and isinstance(lane.response_target, SameDay):
+        problems.append(
+            f"{path_of((*loc, 'after_cutoff'))}: say how long after the next business day's "
+            "opening a request that came after the cut-off is due, like 4h"
+        )
+    return problems
+
+
+def _with_cutoff(target: Target, lane: LaneSection) -> Target:
+    """A same_day target with the lane's cut-off and after-cut-off target filled in."""
+    if not isinstance(target, SameDay):
+        return target
+    after = lane.after_cutoff
+    if after is None and isinstance(lane.response_target, BusinessDuration):
+        after = lane.response_target
+    return SameDay(cutoff=lane.cutoff, after_cutoff=after or target.after_cutoff)
+
+
 def _lane(lane: LaneSection) -> Lane:
     return Lane(
         key=lane.key,
         name=lane.name,
         channel=lane.channel,
-        response_target=lane.response_target,
+        response_target=_with_cutoff(lane.response_target, lane),
+        origin_targets=tuple(
+            (origin, _with_cutoff(target, lane)) for origin, target in lane.origin_targets.items()
+        ),
         request_types=tuple(lane.request_types),
         resolutions=tuple(lane.resolutions),
         definition_of_done=lane.definition_of_done,

@@ -12,6 +12,7 @@ from bot.config.values import (
     CadenceWait,
     Channel,
     ClinicalLevelName,
+    ClockTime,
     Duration,
     Hours,
     ItemKeyPrefix,
@@ -20,7 +21,9 @@ from bot.config.values import (
     Language,
     Languages,
     OptionalDuration,
+    OriginName,
     PositiveInt,
+    ResponseTarget,
     SlackIds,
     Slug,
     Text,
@@ -120,7 +123,14 @@ class LaneSection(_Section):
     key: Slug
     name: Label
     channel: Channel
-    response_target: Duration
+    response_target: ResponseTarget
+    # Targets for requests that arrive by a given origin (portal_message: 4h, voicemail:
+    # same_day); other origins get response_target.
+    origin_targets: dict[OriginName, ResponseTarget] = {}
+    # same_day targets: requests at or after `cutoff` are due `after_cutoff` after the next
+    # business day's opening (default: the lane's response_target when that is a duration).
+    cutoff: ClockTime | None = None
+    after_cutoff: Duration | None = None
     request_types: Labels
     resolutions: Labels
     definition_of_done: Text

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field, PlainValidator, StringConstraints
 
-from bot.domain.lanes import BusinessDuration, OpeningHours, Wait
+from bot.domain.items import Origin
+from bot.domain.lanes import BusinessDuration, OpeningHours, Target, Wait, parse_target
 
 # `escalation.to` names a clinical level or this word.
 MANAGER_ESCALATION = "manager"
@@ -21,6 +22,7 @@ _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{8,}$")
 _SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 _ITEM_KEY_PREFIX = re.compile(r"^[A-Z]{1,5}$")
 _OPENING_HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+_CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
 def _slug(value: str) -> str:
@@ -84,6 +86,28 @@ def _duration(value: object) -> BusinessDuration:
     return BusinessDuration.parse(value if isinstance(value, str) else "")
 
 
+def _target(value: object) -> Target:
+    return parse_target(value if isinstance(value, str) else "")
+
+
+def _origin(value: object) -> str:
+    known = [origin.value for origin in Origin]
+    if not isinstance(value, str) or value.strip() not in known:
+        raise ValueError(f"{value!r} is not an origin: use one of {', '.join(known)}")
+    return value.strip()
+
+
+def _clock_time(value: object) -> time:
+    # YAML 1.1 reads an unquoted 15:00 as the number 900 (sexagesimal): ask for quotes.
+    match = _CLOCK_TIME.match(value.strip()) if isinstance(value, str) else None
+    if not match:
+        raise ValueError('must be a time of day in quotes, like "15:00"')
+    try:
+        return time(int(match[1]), int(match[2]))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a time of day: use 24-hour HH:MM") from None
+
+
 def _optional_duration(value: object) -> BusinessDuration | None:
     return None if value is None else _duration(value)
 
@@ -138,6 +162,9 @@ SlackIds = Annotated[list[SlackId], Field(min_length=1)]
 Channel = Annotated[str, PlainValidator(_channel)]
 Zone = Annotated[ZoneInfo, PlainValidator(_zone)]
 Duration = Annotated[BusinessDuration, PlainValidator(_duration)]
+ResponseTarget = Annotated[Target, PlainValidator(_target)]
+OriginName = Annotated[str, PlainValidator(_origin)]
+ClockTime = Annotated[time, PlainValidator(_clock_time)]
 OptionalDuration = Annotated[BusinessDuration | None, PlainValidator(_optional_duration)]
 Hours = Annotated[OpeningHours | None, PlainValidator(_opening_hours)]
 CadenceWait = Annotated[Wait, PlainValidator(_wait)]

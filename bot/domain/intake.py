@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -38,6 +39,7 @@ class IntakeField(StrEnum):
     LANGUAGE = "language"
     CALLBACK_WINDOW = "callback_window"
     SOURCE_LINK = "source_link"
+    CONTACTED_AT = "contacted_at"
 
 
 @dataclass(frozen=True)
@@ -285,3 +287,33 @@ def validate_intake(
         callback_window=window,
         source_link=link,
     )
+
+
+CONTACT_LOOKBACK = timedelta(days=7)
+# Pickers and clocks disagree by seconds: a contact time this far ahead of `now` is "now".
+CONTACT_CLOCK_SKEW = timedelta(minutes=2)
+
+
+def received_time(contacted_at: datetime | None, now: datetime) -> datetime | FieldProblem:
+    """When the patient contacted the practice, which is the item's received time (targets
+    count from the patient's wait, not from when staff logged it): `contacted_at`, or `now`
+    when it was not given.
+
+    Refuses a time in the future (beyond CONTACT_CLOCK_SKEW, which counts as now) and one
+    more than CONTACT_LOOKBACK ago: a request that old is better logged as received now
+    with its date in the summary than counted as a week overdue from a mistyped date.
+    """
+    if contacted_at is None:
+        return now
+    if contacted_at > now + CONTACT_CLOCK_SKEW:
+        return FieldProblem(
+            IntakeField.CONTACTED_AT,
+            "That is in the future: pick when the patient called, wrote or came in.",
+        )
+    if contacted_at < now - CONTACT_LOOKBACK:
+        return FieldProblem(
+            IntakeField.CONTACTED_AT,
+            f"That is more than {CONTACT_LOOKBACK.days} days ago: clear the date and time to "
+            "log it as received now, and say when the patient contacted us in the summary.",
+        )
+    return min(contacted_at, now)

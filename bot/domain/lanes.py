@@ -10,6 +10,9 @@ from zoneinfo import ZoneInfo
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(m|h|d)\s*$")
 
+SAME_DAY = "same_day"
+TARGET_FORM = "must be a duration like 4h or 1d, or same_day"
+
 
 class Unit(StrEnum):
     MINUTES = "m"
@@ -34,6 +37,38 @@ class BusinessDuration:
 
     def __str__(self) -> str:
         return f"{self.amount}{self.unit.value}"
+
+
+@dataclass(frozen=True)
+class SameDay:
+    """A same-day response target: due by closing time on the day the request arrives.
+
+    A request that arrives while the practice is closed counts from the next opening, so an
+    overnight voicemail is due by today's close. One that arrives at or after `cutoff` (the
+    lane's cut-off, local time; None means the closing time) is due `after_cutoff` of
+    business time after the next business day's opening.
+    """
+
+    cutoff: time | None = None
+    after_cutoff: BusinessDuration = BusinessDuration(4, Unit.HOURS)
+
+    def __str__(self) -> str:
+        return SAME_DAY
+
+
+Target = BusinessDuration | SameDay
+"""A response target: an amount of business time, or same-day."""
+
+
+def parse_target(text: str) -> Target:
+    """Read `4h`, `30m`, `1d` or `same_day` (its cut-off comes from the lane); raise ValueError
+    with the accepted forms otherwise."""
+    if str(text).strip() == SAME_DAY:
+        return SameDay()
+    try:
+        return BusinessDuration.parse(text)
+    except ValueError:
+        raise ValueError(TARGET_FORM) from None
 
 
 @dataclass(frozen=True)
@@ -124,17 +159,24 @@ class Lane:
     key: str
     name: str
     channel: str
-    response_target: BusinessDuration
+    response_target: Target
     request_types: tuple[str, ...]
     resolutions: tuple[str, ...]
     definition_of_done: str = ""
     clinical: bool = False
     escalation: EscalationRule = field(default_factory=EscalationRule)
     cadence: Cadence = field(default_factory=Cadence)
+    # (origin value, target) pairs: e.g. portal messages 4h, voicemails same day.
+    origin_targets: tuple[tuple[str, Target], ...] = ()
 
     @property
     def first_action(self) -> str:
         return "Call the patient back"
+
+    def target_for(self, origin: str) -> Target:
+        """The response target for a request that came in by `origin` (an `Origin` value):
+        the lane's target for that origin, or the lane's own target."""
+        return next((t for o, t in self.origin_targets if o == origin), self.response_target)
 
 
 def retired_lane(key: str) -> Lane:

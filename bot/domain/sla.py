@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 
-from bot.domain.lanes import BusinessCalendar, BusinessDuration, Unit
+from bot.domain.lanes import BusinessCalendar, BusinessDuration, SameDay, Target, Unit
 
 # How far ahead we look for the next open day before deciding the calendar is unusable:
 # two years of holidays plus a week, so a closed stretch can never spin forever.
@@ -59,12 +62,78 @@ def add_business_time(
     return _add_open_time(start, duration.amount * step, cal)
 
 
-def due_at(received: datetime, target: BusinessDuration, cal: BusinessCalendar) -> datetime:
+def due_at(received: datetime, target: Target, cal: BusinessCalendar) -> datetime:
     """Return when a request received at `received` is due under `target`.
 
-    The same rule as `add_business_time`, named for the item's due time.
+    A business duration follows `add_business_time`. Same-day: the first open moment at or
+    after `received` decides the day; before that day's cut-off the request is due at its
+    closing time, at or after it `after_cutoff` after the next business day's opening. So a
+    missed call at 10:00 Monday is due at Monday's close, a voicemail left overnight by
+    today's close, and one left at 16:00 (cut-off 15:00) late the next business morning.
     """
+    if isinstance(target, SameDay):
+        return _same_day_due(received, target, cal)
     return add_business_time(received, target, cal)
+
+
+class Urgency(StrEnum):
+    ON_TRACK = "on_track"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+
+
+@dataclass(frozen=True)
+class DueState:
+    """Where an item stands against its due time at one moment, in business minutes: left
+    until due (rounded up: "due in 40 min" never overstates the time left), or past due
+    (rounded down)."""
+
+    urgency: Urgency
+    minutes: int
+
+
+# "Due soon" is the last quarter of the target, at least 30 minutes, but never more than
+# half the target: a 30-minute target is not due soon the moment it arrives.
+DUE_SOON_SHARE = 0.25
+DUE_SOON_MINUTES = 30.0
+
+
+def due_soon_window(target_minutes: float) -> float:
+    """How many business minutes before its due time an item with this target is due soon."""
+    return max(target_minutes * DUE_SOON_SHARE, min(DUE_SOON_MINUTES, target_minutes / 2))
+
+
+def due_state(received: datetime, due: datetime, now: datetime, cal: BusinessCalendar) -> DueState:
+    """Say whether an item received at `received` and due at `due` is on track, due soon or
+    overdue at `now`, and by how many business minutes.
+
+    The target is the business time from received to due (so it works for any target unit,
+    a move or a resumed wait). Overdue starts at the due time itself; an item past its due
+    time while the practice is closed is overdue by 0 business minutes until it opens.
+    """
+    if now >= due:
+        return DueState(Urgency.OVERDUE, math.floor(business_minutes_between(due, now, cal)))
+    left = business_minutes_between(now, due, cal)
+    target = business_minutes_between(received, due, cal)
+    urgency = Urgency.DUE_SOON if left <= due_soon_window(target) else Urgency.ON_TRACK
+    return DueState(urgency, math.ceil(left))
+
+
+def last_closing(
+    at: datetime, cal: BusinessCalendar, *, within: timedelta = timedelta(days=7)
+) -> tuple[date, datetime] | None:
+    """The latest business day whose closing time is at or before `at`, with that closing
+    time (UTC); None when no business day closed in the `within` before `at`."""
+    _require_aware(at, "at")
+    day = _local_date(at, cal) + _ONE_DAY
+    earliest = at - within
+    while True:
+        interval = _open_interval(day, cal)
+        if interval is not None and interval[1] <= at:
+            return (day, interval[1]) if interval[1] >= earliest else None
+        if datetime.combine(day, time(0), tzinfo=cal.tz) < earliest - _ONE_DAY:
+            return None
+        day -= _ONE_DAY
 
 
 def business_minutes_between(start: datetime, end: datetime, cal: BusinessCalendar) -> float:
@@ -102,6 +171,21 @@ def _add_open_time(start: datetime, amount: timedelta, cal: BusinessCalendar) ->
             return begin + remaining
         remaining -= available
     raise AssertionError("unreachable: the open intervals never run out")
+
+
+def _same_day_due(received: datetime, rule: SameDay, cal: BusinessCalendar) -> datetime:
+    _require_aware(received, "received")
+    start, day = _next_open(received, cal)
+    interval = _open_interval(day, cal)
+    assert interval is not None  # _next_open only returns open days
+    closes = interval[1]
+    cutoff = closes
+    if rule.cutoff is not None:
+        cutoff = min(closes, _first_instant_at_or_after(day, rule.cutoff, cal))
+    if start < cutoff:
+        return closes
+    # From the closing time, business time resumes at the next business day's opening.
+    return add_business_time(closes, rule.after_cutoff, cal)
 
 
 def _add_business_days(start: datetime, days: int, cal: BusinessCalendar) -> datetime:

@@ -7,18 +7,28 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
+from bot.domain.digest import Digest
 from bot.domain.events import Event
 from bot.domain.items import Item
 from bot.domain.views import CardView, HomeData
 from bot.outbox.errors import Outcome
-from bot.outbox.kinds import CARD, CARD_METADATA, ENTRY_METADATA, HOME, MESSAGE, OPS, THREAD
+from bot.outbox.kinds import (
+    CARD,
+    CARD_METADATA,
+    DIGEST,
+    ENTRY_METADATA,
+    HOME,
+    MESSAGE,
+    OPS,
+    THREAD,
+)
 from bot.outbox.reconcile import Reconciler
 from storage.repositories import Card, OutboxEntry
 from storage.uow import UnitOfWorkFactory
@@ -38,6 +48,8 @@ class Renderer(Protocol):
     def home(self, data: HomeData) -> dict[str, Any]: ...
 
     def operations_notice(self, template: str, params: dict[str, Any]) -> dict[str, Any]: ...
+
+    def digest(self, digest: Digest, workspace_url: str | None) -> dict[str, Any]: ...
 
 
 class Delivery:
@@ -80,6 +92,8 @@ class Delivery:
             return await self._home_tab(entry)
         if entry.kind == OPS:
             return await self._operations_notice(entry)
+        if entry.kind == DIGEST:
+            return await self._digest(entry)
         return Outcome(dead=f"unknown outbox kind {entry.kind!r}")
 
     async def _card(self, entry: OutboxEntry, now: datetime) -> Outcome:
@@ -153,6 +167,32 @@ class Delivery:
             entry, entry.channel, ENTRY_METADATA, {"outbox": entry.id}, message
         )
         return Outcome(sent=True, ts=str(response["ts"]))
+
+    async def _digest(self, entry: OutboxEntry) -> Outcome:
+        """The end-of-day digest, its numbers read now (a digest delayed by an outage says
+        so in its "as of" time)."""
+        day = date.fromisoformat(str(entry.payload.get("day")))
+        since = datetime.fromisoformat(str(entry.payload.get("since")))
+        async with self._uow.read() as tx:
+            digest = await tx.digest.digest(day, since=since, now=self._clock.now())
+        message = self._renderer.digest(digest, await self._workspace_url(digest))
+        if entry.maybe_sent and await self.reconciler.message_exists(entry):
+            return Outcome(sent=True)
+        response = await self._post(
+            entry, entry.channel, ENTRY_METADATA, {"outbox": entry.id}, message
+        )
+        return Outcome(sent=True, ts=str(response["ts"]))
+
+    async def _workspace_url(self, digest: Digest) -> str | None:
+        """`https://team.slack.com`, learned from one card's permalink, so the digest links
+        every key to its card without asking Slack once per item."""
+        listed = (*digest.overdue_items, *digest.unclaimed_items, *digest.resolved_items)
+        posted = next((i for i in listed if i.card_channel_id and i.card_ts), None)
+        if posted is None:
+            return None
+        card = Card(0, 0, posted.lane, "", posted.card_channel_id, posted.card_ts)
+        permalink = await self._permalink(card)
+        return permalink.split("/archives/")[0] if permalink and "/archives/" in permalink else None
 
     async def _home_tab(self, entry: OutboxEntry) -> Outcome:
         if self._home is None:

@@ -8,6 +8,7 @@ THREAD = "thread"
 MESSAGE = "message"  # a templated post to a channel, or a DM when the channel is a user id
 HOME = "home"  # publish one person's App Home (channel "home:<user>")
 OPS = "ops"  # a notice about CareQueue itself to the managers' channel (dead letters)
+DIGEST = "digest"  # the end-of-day digest to the managers' channel (payload: day, since)
 
 CARD_METADATA = "carequeue_card"
 ENTRY_METADATA = "carequeue_entry"

@@ -62,8 +62,9 @@ class ItemServices(ServiceBase):
     ) -> Done:
         """Turn a validated request into a new item with a card queued for its lane channel.
 
-        The due time is the received time plus the lane's response target, counted in
-        the practice's business hours. The key comes from a counter, never from patient data.
+        The due time counts from `received_at` (when the patient contacted the practice;
+        now when not given) under the lane's target for the request's origin, in the
+        practice's business hours. The key comes from a counter, never from patient data.
         A patient who prefers another language is routed as the practice file says (to the
         language lane, or to bilingual staff), except out of a clinical lane: a clinical
         request stays there, and its thread names the bilingual clinicians for the language
@@ -108,7 +109,7 @@ class ItemServices(ServiceBase):
         elif self._routes_to_language_lane(request):
             routed_from, lane = lane.key, self.practice.lane(self.practice.language_lane or "")
             next_action = lane.first_action
-        due = sla.due_at(received, lane.response_target, self.practice.calendar)
+        due = sla.due_at(received, lane.target_for(request.origin), self.practice.calendar)
         # A caller nobody has identified yet (a missed call) is nobody's repeat contact.
         related = (
             await tx.items.open_for_patient(request.patient_ref) if request.patient_ref else []
@@ -313,7 +314,7 @@ class ItemServices(ServiceBase):
                 "closed_at": None,
                 "closed_by": None,
                 "next_action": lane.first_action,
-                "due_at": sla.due_at(now, lane.response_target, self.practice.calendar),
+                "due_at": sla.due_at(now, lane.target_for(item.origin), self.practice.calendar),
             }
 
         return await self._transition(item_key, actor, Action.REOPEN, changes, Reopened())

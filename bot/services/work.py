@@ -175,7 +175,7 @@ class WorkServices(ServiceBase):
             if note.next_lane is not None:
                 here, there = self.practice.lane(item.lane), self.practice.lane(note.next_lane)
                 refused = clinical_decision_refusal(item, here, there, who, Action.HANDOFF)
-                return refused or self._move_changes(note.next_lane, at)
+                return refused or self._move_changes(item, note.next_lane, at)
             return {"owner": note.next_owner, "status": to, "claimed_at": at}
 
         async def also(
@@ -350,7 +350,7 @@ class WorkServices(ServiceBase):
                 if not note.strip():
                     return Invalid({"note": NOT_CLINICAL_NOTE_NEEDED})
                 decided["note"] = note.strip()
-            return self._move_changes(lane, at)
+            return self._move_changes(item, lane, at)
 
         async def also(
             tx: UnitOfWork, before: Item, after: Item, item_id: int, at: datetime
@@ -453,7 +453,7 @@ class WorkServices(ServiceBase):
 
     # -- shared steps --------------------------------------------------------------------
 
-    def _move_changes(self, lane_key: str, at: datetime) -> dict[str, Any]:
+    def _move_changes(self, item: Item, lane_key: str, at: datetime) -> dict[str, Any]:
         lane = self.practice.lane(lane_key)
         return {
             "lane": lane_key,
@@ -461,7 +461,7 @@ class WorkServices(ServiceBase):
             "owner": None,
             "claimed_at": None,
             "next_action": lane.first_action,
-            "due_at": sla.due_at(at, lane.response_target, self.practice.calendar),
+            "due_at": sla.due_at(at, lane.target_for(item.origin), self.practice.calendar),
             **NOT_WAITING,
         }
 

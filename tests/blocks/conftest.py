@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,11 +17,13 @@ from blocks.message import Message
 from blocks.templating import build_environment
 from blocks.validate import message_problems, view_problems
 from bot.domain.items import Item, Origin, Patient, Status
-from bot.domain.lanes import BusinessDuration, Lane
+from bot.domain.lanes import BusinessCalendar, BusinessDuration, Lane, OpeningHours
 
 TZ = ZoneInfo("America/New_York")
 # Monday 23 November 2026, 10:54 AM in New York.
 NOW = datetime(2026, 11, 23, 15, 54, tzinfo=UTC)
+# Open 8:00 to 17:00 on weekdays: the business time a card's due state counts in.
+CALENDAR = BusinessCalendar(TZ, {weekday: OpeningHours(time(8), time(17)) for weekday in range(5)})
 
 HOSTILE_NAME = "<!channel> Jane Q. Doe"
 HOSTILE_SUMMARY = "<https://evil.example|click> chest pain *now*"

@@ -22,6 +22,7 @@ from bot.domain.handoff import Promise
 from bot.domain.items import TRANSITIONS, Action, Item, Status
 from bot.domain.lanes import Privacy
 from tests.blocks.conftest import (
+    CALENDAR,
     CALLBACK_WINDOW,
     NOW,
     PHONE,
@@ -47,7 +48,7 @@ ALL_STATES = [make_item(), make_claimed(), make_resolved(), make_item(status=Sta
 
 def card(item: Item, privacy: Privacy = Privacy.NONE, **lane_changes: Any) -> dict[str, Any]:
     lane = dataclasses.replace(LANE, **lane_changes) if lane_changes else LANE
-    return assert_valid_message(item_card(item, lane, privacy, NOW, TZ, WORDING))
+    return assert_valid_message(item_card(item, lane, privacy, NOW, TZ, WORDING, calendar=CALENDAR))
 
 
 def actions_of(payload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -117,10 +118,12 @@ def test_card_fields_show_status_owner_origin_type_times_next_action_and_languag
     assert fields["Language"] == "Spanish"
     received = int((NOW - timedelta(minutes=72)).timestamp())
     assert fields["Received"] == (
-        f"<!date^{received}^{{date_short_pretty}} {{time}}|Mon Nov 23 9:42 AM EST> (1 h 12 min ago)"
+        f"<!date^{received}^{{date_short_pretty}} {{time}}|Mon Nov 23 9:42 AM EST> "
+        f"(<!date^{received}^{{ago}}|1 h 12 min ago>)"
     )
-    assert fields["Due"].endswith("|Mon Nov 23 12:54 PM EST>")
-    assert "overdue" not in fields["Due"]
+    due, state = fields["Due"].split("\n")
+    assert due.endswith("|Mon Nov 23 12:54 PM EST>")
+    assert state == ":large_green_circle: due in 2 h"
 
 
 def test_claimed_card_offers_log_call_handoff_close_release_reassign_details_and_more() -> None:
@@ -190,11 +193,40 @@ def test_buttons_carry_the_item_key_and_the_actions_block_names_the_item(item: I
     assert "Details" in buttons_of(payload)
 
 
-def test_open_item_past_its_due_time_is_marked_overdue() -> None:
-    late = make_claimed(due_at=NOW - timedelta(minutes=1))
+def test_open_item_past_its_due_time_is_marked_overdue_by_business_time() -> None:
+    late = make_claimed(due_at=NOW - timedelta(minutes=75))
     payload = card(late)
-    assert fields_of(payload)["Due"].endswith(" · :warning: *overdue*")
+    assert fields_of(payload)["Due"].endswith("\n:red_circle: *overdue 1 h 15 min*")
     assert payload["text"].endswith("(overdue)")
+
+
+def test_overdue_counts_only_business_time_since_the_due_time() -> None:
+    # Due Friday 4:30 PM; it is Monday 10:54 AM: 30 min on Friday and 2 h 54 min today.
+    friday = datetime(2026, 11, 20, 21, 30, tzinfo=UTC)
+    payload = card(make_claimed(received_at=friday - timedelta(hours=4), due_at=friday))
+    assert fields_of(payload)["Due"].endswith("\n:red_circle: *overdue 3 h 24 min*")
+
+
+@pytest.mark.parametrize(
+    ("due_in", "state"),
+    [
+        (timedelta(minutes=25), ":large_yellow_circle: *due soon* · 25 min left"),
+        (timedelta(minutes=40), ":large_green_circle: due in 40 min"),
+        (timedelta(hours=1, minutes=30), ":large_green_circle: due in 1 h 30 min"),
+    ],
+)
+def test_an_item_near_its_due_time_is_due_soon(due_in: timedelta, state: str) -> None:
+    # Received 9:42 AM: due soon in the last 30 min (more than a quarter of its target).
+    payload = card(make_item(due_at=NOW + due_in))
+    assert fields_of(payload)["Due"].split("\n")[1] == state
+
+
+def test_a_waiting_item_shows_its_check_back_time_without_a_due_state() -> None:
+    waiting = make_claimed(
+        status=Status.WAITING, waiting_on="payer", due_at=NOW + timedelta(days=1)
+    )
+    due = fields_of(card(waiting))["Due"]
+    assert "\n" not in due and "due in" not in due
 
 
 def test_resolved_item_past_its_due_time_is_not_marked_overdue() -> None:
@@ -538,7 +570,15 @@ def working_card(
     cadence_attempts: int = 3,
 ) -> dict[str, Any]:
     message = item_card(
-        item, LANE, privacy, NOW, TZ, WORDING, promise=promise, cadence_attempts=cadence_attempts
+        item,
+        LANE,
+        privacy,
+        NOW,
+        TZ,
+        WORDING,
+        promise=promise,
+        cadence_attempts=cadence_attempts,
+        calendar=CALENDAR,
     )
     payload = assert_valid_message(message)
     for menu in nodes_of(payload["blocks"], "overflow"):

@@ -25,6 +25,7 @@ from bot.domain.intake import IntakeDraft
 from bot.domain.items import Action, Refusal, RefusalCode, Status
 from bot.domain.lanes import Privacy
 from tests.blocks.conftest import (
+    CALENDAR,
     NOW,
     SOURCE_LINK,
     TZ,
@@ -45,15 +46,21 @@ BILLING = make_lane("billing", "Billing handoff", request_types=("Copay question
 def _snapshots() -> dict[str, Callable[[], dict[str, Any]]]:
     return {
         "card_unclaimed_none": lambda: assert_valid_message(
-            item_card(make_hostile_item(), LANE, Privacy.NONE, NOW, TZ, WORDING)
+            item_card(make_hostile_item(), LANE, Privacy.NONE, NOW, TZ, WORDING, calendar=CALENDAR)
         ),
         "card_claimed_overdue_initials": lambda: assert_valid_message(
             item_card(
-                make_claimed(due_at=NOW.replace(hour=14)), LANE, Privacy.INITIALS, NOW, TZ, WORDING
+                make_claimed(due_at=NOW.replace(hour=14)),
+                LANE,
+                Privacy.INITIALS,
+                NOW,
+                TZ,
+                WORDING,
+                calendar=CALENDAR,
             )
         ),
         "card_resolved_full": lambda: assert_valid_message(
-            item_card(make_resolved(), LANE, Privacy.FULL, NOW, TZ, WORDING)
+            item_card(make_resolved(), LANE, Privacy.FULL, NOW, TZ, WORDING, calendar=CALENDAR)
         ),
         "thread_close_full": lambda: assert_valid_message(
             thread_entry(
@@ -87,6 +94,8 @@ def _snapshots() -> dict[str, Callable[[], dict[str, Any]]]:
                 [LANE, BILLING],
                 ["English", "Spanish"],
                 IntakeDraft(summary="Pt asks to move Thu appt", source_link=SOURCE_LINK),
+                now=NOW,
+                tz=TZ,
             )
         ),
         "close_modal": lambda: assert_valid_view(close_modal(make_claimed(), LANE, "CQ-1042")),

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from blocks.ids import FieldId, ViewId
-from blocks.modals.intake import intake_draft_from_view, intake_errors, intake_modal
+from blocks.modals.intake import (
+    contacted_at_from_view,
+    intake_draft_from_view,
+    intake_errors,
+    intake_modal,
+)
 from bot.domain.intake import (
     CALLBACK_WINDOW_MAX,
     NAME_MAX,
@@ -20,7 +26,7 @@ from bot.domain.intake import (
     validate_intake,
 )
 from bot.domain.items import Origin
-from tests.blocks.conftest import SOURCE_LINK, assert_valid_view, make_lane, nodes_of
+from tests.blocks.conftest import NOW, SOURCE_LINK, TZ, assert_valid_view, make_lane, nodes_of
 
 LANES = [
     make_lane(),
@@ -38,10 +44,13 @@ INPUT_ORDER = [
     FieldId.SUMMARY,
     FieldId.LANGUAGE,
     FieldId.CALLBACK_WINDOW,
+    FieldId.CONTACTED_DATE,
+    FieldId.CONTACTED_TIME,
 ]
 
 
 def modal(prefill: IntakeDraft | None = None, **kwargs: Any) -> dict[str, Any]:
+    kwargs = {"now": NOW, "tz": TZ, **kwargs}
     return assert_valid_view(intake_modal(LANES, LANGUAGES, prefill or IntakeDraft(), **kwargs))
 
 
@@ -62,7 +71,6 @@ def test_every_input_uses_its_field_id_as_block_and_action_id() -> None:
     assert list(inputs) == INPUT_ORDER
     for field, block in inputs.items():
         assert block["element"]["action_id"] == field
-    assert inputs[FieldId.CALLBACK_WINDOW].get("optional") is True
     # A missed call has only a phone number: Slack cannot make an input required for one
     # origin, so the intake rules ask for these (tests/domain/test_intake.py).
     unless_missed_call = {
@@ -71,8 +79,9 @@ def test_every_input_uses_its_field_id_as_block_and_action_id() -> None:
         FieldId.REQUEST_TYPE,
         FieldId.SUMMARY,
     }
-    for f in INPUT_ORDER[:-1]:
-        assert bool(inputs[f].get("optional")) is (f in unless_missed_call), f
+    optional = {FieldId.CALLBACK_WINDOW, FieldId.CONTACTED_DATE, FieldId.CONTACTED_TIME}
+    for f in INPUT_ORDER:
+        assert bool(inputs[f].get("optional")) is (f in optional | unless_missed_call), f
 
 
 def test_text_inputs_are_bounded_by_the_domain_limits() -> None:
@@ -115,7 +124,7 @@ def test_language_starts_on_the_first_practice_language_unless_prefilled() -> No
 
 
 def test_a_practice_without_languages_gets_no_language_input() -> None:
-    payload = assert_valid_view(intake_modal(LANES, []))
+    payload = assert_valid_view(intake_modal(LANES, [], now=NOW, tz=TZ))
     assert FieldId.LANGUAGE not in inputs_of(payload)
 
 
@@ -184,7 +193,7 @@ def test_longest_allowed_inputs_still_validate() -> None:
         request_type=lanes[8].request_types[24],
         source_link="https://x.slack.com/archives/C1/p" + "1" * 460,
     )
-    payload = assert_valid_view(intake_modal(lanes, LANGUAGES, prefill))
+    payload = assert_valid_view(intake_modal(lanes, LANGUAGES, prefill, now=NOW, tz=TZ))
     element = inputs_of(payload)[FieldId.REQUEST_TYPE]["element"]
     assert len(element["option_groups"]) == 9
     assert all(len(g["options"]) == 25 for g in element["option_groups"])
@@ -205,6 +214,12 @@ def submitted(payload: dict[str, Any], **choices: str) -> dict[str, Any]:
         if element["type"] == "static_select":
             option = {"value": chosen} if chosen is not None else element.get("initial_option")
             values[block_id] = {block_id: {"type": "static_select", "selected_option": option}}
+        elif element["type"] == "datepicker":
+            day = chosen if chosen is not None else element.get("initial_date")
+            values[block_id] = {block_id: {"type": "datepicker", "selected_date": day or None}}
+        elif element["type"] == "timepicker":
+            at = chosen if chosen is not None else element.get("initial_time")
+            values[block_id] = {block_id: {"type": "timepicker", "selected_time": at or None}}
         else:
             value = chosen if chosen is not None else element.get("initial_value")
             values[block_id] = {block_id: {"type": "plain_text_input", "value": value}}
@@ -319,3 +334,39 @@ def test_every_intake_field_has_an_input_to_show_its_error_on(field: IntakeField
 def test_error_text_is_kept_under_slacks_limit() -> None:
     errors = intake_errors([FieldProblem(IntakeField.SUMMARY, "x" * 1500)] * 2)
     assert len(errors[FieldId.SUMMARY]) == 2000
+
+
+# --- when the patient contacted us -----------------------------------------------------
+
+
+def test_contact_time_starts_at_now_in_the_practice_zone_and_reads_back_in_it() -> None:
+    payload = modal()
+    inputs = inputs_of(payload)
+
+    assert inputs[FieldId.CONTACTED_DATE]["label"]["text"] == "When did the patient contact us?"
+    assert inputs[FieldId.CONTACTED_DATE]["element"]["initial_date"] == "2026-11-23"
+    assert inputs[FieldId.CONTACTED_TIME]["element"]["initial_time"] == "10:54"
+    assert inputs[FieldId.CONTACTED_TIME]["element"]["timezone"] == "America/New_York"
+    assert contacted_at_from_view(submitted(payload), TZ) == NOW.replace(second=0)
+
+
+def test_an_overnight_voicemail_is_read_at_the_time_picked() -> None:
+    view = submitted(
+        modal(), **{FieldId.CONTACTED_DATE: "2026-11-22", FieldId.CONTACTED_TIME: "21:40"}
+    )
+
+    contacted = contacted_at_from_view(view, TZ)
+
+    assert contacted == datetime(2026, 11, 23, 2, 40, tzinfo=UTC)
+
+
+def test_clearing_both_pickers_means_now_and_clearing_one_is_a_problem() -> None:
+    cleared = submitted(modal(), **{FieldId.CONTACTED_DATE: "", FieldId.CONTACTED_TIME: ""})
+    half = submitted(modal(), **{FieldId.CONTACTED_TIME: ""})
+
+    assert contacted_at_from_view(cleared, TZ) is None
+    problem = contacted_at_from_view(half, TZ)
+    assert isinstance(problem, FieldProblem)
+    assert intake_errors([problem]) == {
+        FieldId.CONTACTED_DATE: "Pick both a date and a time, or clear both for now."
+    }

@@ -13,6 +13,7 @@ from blocks.ids import ActionId
 from bot.domain.items import Origin, Patient, Status
 from bot.domain.lanes import Privacy
 from tests.blocks.conftest import (
+    CALENDAR,
     NOW,
     TZ,
     WORDING,
@@ -29,7 +30,9 @@ MISSED = make_item(
 
 
 def payload(privacy: Privacy, item=MISSED) -> dict:  # type: ignore[no-untyped-def]
-    return assert_valid_message(item_card(item, make_lane(), privacy, NOW, TZ, WORDING))
+    return assert_valid_message(
+        item_card(item, make_lane(), privacy, NOW, TZ, WORDING, calendar=CALENDAR)
+    )
 
 
 @pytest.mark.parametrize("level", [Privacy.NONE, Privacy.INITIALS])

@@ -27,7 +27,7 @@ from blocks.modals.wait import (
     wait_modal,
 )
 from bot.domain.items import Status
-from bot.domain.lanes import BusinessCalendar, BusinessDuration, OpeningHours
+from bot.domain.lanes import BusinessCalendar, BusinessDuration, OpeningHours, parse_target
 from tests.blocks.conftest import (
     NOW,
     TZ,
@@ -223,10 +223,15 @@ def test_a_long_lane_name_keeps_its_target_in_the_option() -> None:
 
 @pytest.mark.parametrize(
     ("amount", "text"),
-    [("30m", "30 business min"), ("1h", "1 business hour"), ("2d", "2 business days")],
+    [
+        ("30m", "30 business min"),
+        ("1h", "1 business hour"),
+        ("2d", "2 business days"),
+        ("same_day", "same day"),
+    ],
 )
 def test_targets_read_as_staff_say_them(amount: str, text: str) -> None:
-    assert target_text(BusinessDuration.parse(amount)) == text
+    assert target_text(parse_target(amount)) == text
 
 
 def test_move_refuses_no_lane_an_unknown_lane_and_the_current_lane() -> None:

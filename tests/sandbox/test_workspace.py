@@ -17,6 +17,8 @@ from sqlalchemy import func, select
 
 from bot.clock import OffsetClock
 from bot.config import EXAMPLE_PRACTICE, Practice, load_practice, settings_from_env
+from bot.domain import sla
+from bot.domain.items import Origin
 from sandbox.demo import DEMO_INTEGRATION, REQUESTS
 from sandbox.stub.server import SlackStub
 from sandbox.workspace import (
@@ -359,3 +361,46 @@ async def test_messages_are_stamped_by_the_sandbox_clock(sandbox: Sandbox) -> No
 async def test_opening_home_before_the_app_has_one_is_not_an_error(sandbox: Sandbox) -> None:
     status, answer = await sandbox.act("home_opened", user=FRONT_DESK)
     assert status == 200 and answer["ok"]
+
+
+async def test_demo_requests_carry_when_each_patient_called_overnight(
+    demo_sandbox: Sandbox,
+) -> None:
+    deps = demo_sandbox.workspace.deps
+    assert deps is not None
+    practice, now = demo_sandbox.workspace.practice, deps.clock.now()
+    async with deps.uow() as tx:
+        rows = (
+            await tx.session.execute(
+                select(ItemRow.lane, ItemRow.origin, ItemRow.received_at, ItemRow.due_at)
+            )
+        ).all()
+    scheduling = practice.lane("scheduling")
+    todays_close = sla.due_at(now, scheduling.target_for(Origin.VOICEMAIL), practice.calendar)
+
+    assert len(rows) == REQUESTS
+    assert all(now - timedelta(hours=14) <= row.received_at < now for row in rows)
+    same_day = [r for r in rows if r.lane == "scheduling" and r.origin == Origin.VOICEMAIL]
+    assert same_day
+    # Voicemails left overnight in a same-day lane are due at today's close.
+    assert {row.due_at for row in same_day} == {todays_close}
+    tz = practice.timezone
+    assert todays_close.astimezone(tz).date() == now.astimezone(tz).date()
+    assert not sla.is_open(todays_close, practice.calendar)
+    assert sla.is_open(todays_close - timedelta(minutes=1), practice.calendar)
+
+
+async def test_to_closing_time_posts_the_digest_in_the_managers_channel(
+    demo_sandbox: Sandbox,
+) -> None:
+    workspace = demo_sandbox.workspace
+    stub = workspace.stub
+    managers = stub.channel_id(workspace.practice.managers_channel)
+
+    status, _ = await demo_sandbox.act("clock", action="closing")
+
+    assert status == 200
+    await stub.wait_until(lambda: len(stub.messages(managers)) >= 1, timeout=30)
+    digest = stub.messages(managers)[-1]
+    assert digest.text.startswith(f"End-of-day digest: {REQUESTS} open")
+    assert "End of day" in str(digest.blocks)

@@ -87,8 +87,9 @@ async def test_contacted_at_is_the_received_time_and_the_due_time_counts_from_it
     item = await clinic.deps.services.get(answer.json["key"])
     assert item is not None
     assert item.received_at == datetime.fromisoformat(contacted)
-    # Scheduling's 4h target from after Friday's closing runs from Monday 08:00: due 12:00.
-    assert datetime.fromisoformat(answer.json["due_at"]) == MONDAY_9AM + timedelta(hours=3)
+    # Scheduling calls voicemails back the same day: left after Friday's closing, the clock
+    # next runs Monday 08:00 (before the 15:00 cut-off), so it is due by Monday's close, 17:00.
+    assert datetime.fromisoformat(answer.json["due_at"]) == MONDAY_9AM + timedelta(hours=8)
     assert answer.json["received_at"] == item.received_at.isoformat()
 
 
@@ -333,7 +334,7 @@ async def test_a_portal_reads_where_its_request_stands_without_patient_detail(
         "owner": "UFRONT01",
         "next_action": answer.json["next_action"],
         "received_at": MONDAY_9AM.isoformat(),
-        "due_at": (MONDAY_9AM + timedelta(hours=4)).isoformat(),
+        "due_at": (MONDAY_9AM + timedelta(hours=8)).isoformat(),  # a voicemail: by today's close
     }
     assert answer.json["next_action"]
     for secret in ("Jane", "MRN-30412", "201-4477", "Tuesday"):

@@ -31,8 +31,9 @@ def local(day: date, at: time) -> datetime:
 
 
 async def claimed_item(clinic: Clinic, user: str = FRONT_DESK, **fields: Any) -> str:
-    """A request logged now (Monday 09:00, due 13:00 in scheduling) and claimed by `user`."""
-    key = await clinic.log_request(**fields)
+    """A portal message logged now (Monday 09:00, due 13:00: scheduling's 4 h) and claimed by
+    `user`."""
+    key = await clinic.log_request(**{FieldId.ORIGIN: "portal_message", **fields})
     result = await clinic.deps.services.claim(item_key=key, actor=user)
     assert not hasattr(result, "code"), result
     await clinic.deliver()

@@ -1,0 +1,151 @@
+"""The end-of-day digest: numbers first, every key linked to its card, within Slack's limits
+at any volume, and patient detail only as the privacy level allows."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from blocks.digest import digest_message
+from bot.domain.digest import Digest, DigestItem, LaneDigest
+from bot.domain.lanes import Privacy
+from tests.blocks.conftest import (
+    HOSTILE_NAME,
+    NOW,
+    TZ,
+    assert_valid_message,
+    make_lane,
+    text_of,
+)
+
+LANES = {lane.key: lane for lane in (make_lane(), make_lane("billing", "Billing handoff"))}
+WORKSPACE = "https://riverside.slack.com"
+
+
+def item(n: int, *, owner: str | None = None, name: str = "Jane Doe") -> DigestItem:
+    return DigestItem(
+        key=f"CQ-{1001 + n}",
+        lane="scheduling" if n % 2 else "billing",
+        received_at=NOW - timedelta(hours=26, minutes=n),
+        due_at=NOW - timedelta(hours=1),
+        owner=owner,
+        patient_name=name,
+        card_channel_id="C0SCHED",
+        card_ts=f"1700000000.{n:06d}",
+    )
+
+
+def digest(open_items: int, *, name: str = "Jane Doe") -> Digest:
+    items = tuple(item(n, name=name) for n in range(open_items))
+    return Digest(
+        day=NOW.date(),
+        now=NOW,
+        open=open_items,
+        unclaimed=open_items,
+        overdue=open_items,
+        promises_missed=min(open_items, 2),
+        escalations_open=min(open_items, 1),
+        resolved_today=open_items,
+        lanes=(
+            LaneDigest("scheduling", open_items // 2, open_items // 2, items[0].received_at)
+            if items
+            else LaneDigest("scheduling", 0, 0, None),
+            LaneDigest("billing", open_items - open_items // 2, 0, None),
+        ),
+        owners=tuple((f"U{n:08d}", 800 - n) for n in range(min(open_items, 120))),
+        overdue_items=items,
+        unclaimed_items=items,
+        resolved_items=tuple(item(n, owner="U1") for n in range(open_items)),
+    )
+
+
+def build(d: Digest, privacy: Privacy = Privacy.NONE) -> dict[str, Any]:
+    return assert_valid_message(digest_message(d, LANES, privacy, TZ, workspace_url=WORKSPACE))
+
+
+@pytest.mark.parametrize("open_items", [0, 1, 50, 800])
+def test_the_digest_fits_slacks_limits_at_any_volume(open_items: int) -> None:
+    payload = build(digest(open_items))
+
+    assert len(payload["blocks"]) <= 12
+    size = len(json.dumps(payload["blocks"], ensure_ascii=False))
+    assert size < 9_000, size
+
+
+def test_the_header_gives_the_numbers_a_manager_reads_first() -> None:
+    payload = build(digest(3))
+
+    assert payload["blocks"][0]["text"]["text"] == "End of day · Mon Nov 23"
+    fields = [f["text"] for f in payload["blocks"][1]["fields"]]
+    assert fields == [
+        "*Open*\n3",
+        "*Unclaimed*\n3",
+        "*Overdue*\n3",
+        "*Promises missed today*\n2",
+        "*Escalations open*\n1",
+        "*Resolved today*\n3",
+    ]
+    assert payload["text"] == "End-of-day digest: 3 open, 3 unclaimed, 3 overdue"
+
+
+def test_each_lane_shows_its_open_and_overdue_counts_and_oldest_age() -> None:
+    shown = text_of(build(digest(4))["blocks"])
+
+    assert "*Scheduling*: 2 open · 2 overdue · oldest 1 d 2 h" in shown
+    assert "*Billing handoff*: 2 open · 0 overdue" in shown
+
+
+def test_every_key_links_to_its_card() -> None:
+    shown = text_of(build(digest(2))["blocks"])
+
+    assert "*<https://riverside.slack.com/archives/C0SCHED/p1700000000000001|CQ-1002>*" in shown
+    assert "*<https://riverside.slack.com/archives/C0SCHED/p1700000000000000|CQ-1001>*" in shown
+
+
+def test_without_the_workspace_address_keys_are_shown_unlinked() -> None:
+    message = digest_message(digest(1), LANES, Privacy.NONE, TZ)
+
+    assert "*CQ-1001* · Billing handoff" in text_of(assert_valid_message(message)["blocks"])
+
+
+def test_at_800_open_items_the_lists_say_how_many_more_and_where_to_see_them() -> None:
+    shown = text_of(build(digest(800))["blocks"])
+
+    assert "more: type `/queue LANE` in Slack or open CareQueue's Home tab for the rest" in shown
+    assert "*Overdue* (800)" in shown and "*Unclaimed* (800)" in shown
+
+
+@pytest.mark.parametrize(
+    ("privacy", "shown", "hidden"),
+    [
+        (Privacy.NONE, [], ["Jane", "J.D."]),
+        (Privacy.INITIALS, ["J.D."], ["Jane"]),
+        (Privacy.FULL, ["Jane Doe"], []),
+    ],
+)
+def test_patient_detail_only_as_the_privacy_level_allows(
+    privacy: Privacy, shown: list[str], hidden: list[str]
+) -> None:
+    payload = build(digest(2), privacy)
+    text = json.dumps(payload)
+
+    assert all(s in text for s in shown)
+    assert not any(h in text for h in hidden)
+    assert "Jane" not in payload["text"]
+
+
+def test_a_name_from_a_person_cannot_ping_anyone() -> None:
+    payload = build(digest(1, name=HOSTILE_NAME), Privacy.FULL)
+
+    assert "<!channel>" not in json.dumps(payload["blocks"])
+    assert "&lt;!channel&gt; Jane Q. Doe" in text_of(payload["blocks"])
+
+
+def test_an_empty_day_says_none_under_each_list() -> None:
+    shown = text_of(build(digest(0))["blocks"])
+
+    assert "*Overdue* (0)\nNone." in shown
+    assert "*Resolved today* (0)\nNone." in shown

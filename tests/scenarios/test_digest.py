@@ -1,0 +1,96 @@
+"""The end-of-day digest: posted once to the managers' channel at the practice's closing
+time on business days, whichever process gets there, with its numbers and linked keys."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.jobs import Jobs
+from tests.blocks.conftest import text_of
+from tests.scenarios.conftest import FRONT_DESK, Clinic
+from tests.scenarios.test_claim import claim_click
+
+NEW_YORK = ZoneInfo("America/New_York")
+MONDAY = date(2026, 11, 23)
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=NEW_YORK).astimezone(UTC)
+
+
+def managers(clinic: Clinic) -> list[str]:
+    channel = clinic.stub.channel_id(clinic.practice.managers_channel)
+    return [text_of(m.blocks) for m in clinic.stub.messages(channel)]
+
+
+async def test_at_closing_time_the_digest_is_posted_once_with_its_numbers_and_linked_keys(
+    clinic: Clinic,
+) -> None:
+    # The clock starts on Monday at 9:00. Sunday's closing was Friday's, posted long ago.
+    jobs, other_process = Jobs(clinic.deps), Jobs(clinic.deps)
+    clinic.clock.set(at(MONDAY, 8))
+    async with clinic.deps.uow() as tx:
+        assert await tx.job_runs.claim_period("end_of_day_digest", "2026-11-20", now=at(MONDAY, 8))
+        await tx.commit()
+    first = await clinic.log_request()
+    second = await clinic.log_request()
+    await clinic.deliver()
+    assert await claim_click(clinic, FRONT_DESK, second) == 200
+    await clinic.deliver()
+
+    clinic.clock.set(at(MONDAY, 16, 59))
+    assert await jobs.end_of_day_digest() is None
+    clinic.clock.set(at(MONDAY, 17))
+    assert await jobs.end_of_day_digest() == "2026-11-23"
+    assert await other_process.end_of_day_digest() is None
+    assert await jobs.end_of_day_digest() is None
+    await clinic.deliver()
+
+    (digest,) = managers(clinic)
+    assert "End of day · Mon Nov 23" in digest
+    assert "*Open*\n2" in digest and "*Unclaimed*\n1" in digest and "*Overdue*\n2" in digest
+    assert "*Scheduling help*: 2 open · 2 overdue · oldest 9 h" in digest
+    assert f"<@{FRONT_DESK}>: 1 open" in digest
+    card = clinic.card_of("scheduling", first)
+    link = f"/archives/{card.channel}/p{card.ts.replace('.', '')}"
+    assert re.search(rf"<https://[a-z-]+\.slack\.com{re.escape(link)}\|{first}>", digest)
+    channel = clinic.stub.channel_id(clinic.practice.managers_channel)
+    assert clinic.stub.messages(channel)[0].text.startswith("End-of-day digest: 2 open")
+
+
+async def test_a_weekend_posts_nothing_more_and_a_missed_day_is_posted_late_once(
+    clinic: Clinic,
+) -> None:
+    jobs = Jobs(clinic.deps)
+    friday, saturday, monday_next = date(2026, 11, 27), date(2026, 11, 28), date(2026, 11, 30)
+    # Thanksgiving Thursday and the Friday after are holidays: Wednesday closes at 19:00.
+    clinic.clock.set(at(date(2026, 11, 25), 19))
+    assert await jobs.end_of_day_digest() == "2026-11-25"
+    clinic.clock.set(at(friday, 17))
+    assert await jobs.end_of_day_digest() is None
+    clinic.clock.set(at(saturday, 12))
+    assert await jobs.end_of_day_digest() is None
+    # The app is down over Monday's closing and starts again on Tuesday at 7:00.
+    clinic.clock.set(at(monday_next + timedelta(days=1), 7))
+    assert await Jobs(clinic.deps).end_of_day_digest() == "2026-11-30"
+    await clinic.deliver()
+
+    assert [d.splitlines()[0] for d in managers(clinic)] == [
+        "End of day · Wed Nov 25",
+        "End of day · Mon Nov 30",
+    ]
+
+
+async def test_a_first_start_long_after_closing_does_not_post_yesterdays_digest(
+    clinic: Clinic,
+) -> None:
+    jobs = Jobs(clinic.deps)  # Monday 9:00: Friday closed three days ago, before CareQueue ran
+
+    assert await jobs.end_of_day_digest() is None
+    clinic.clock.set(at(MONDAY, 17, 30))
+    assert await jobs.end_of_day_digest() == "2026-11-23"
+    await clinic.deliver()
+
+    assert [d.splitlines()[0] for d in managers(clinic)] == ["End of day · Mon Nov 23"]
