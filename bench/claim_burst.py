@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import multiprocessing
 import os
 import statistics
@@ -55,7 +56,7 @@ from bot.clock import SystemClock
 from bot.config import EXAMPLE_PRACTICE, load_practice, settings_from_env
 from bot.deps import Deps, build_deps
 from bot.domain.views import CardView
-from bot.server import build_web_app
+from bot.server import build_web_app, freeze_startup_heap
 from sandbox.side.interactions import SlackSide
 from sandbox.side.wire import SlackResponse
 from sandbox.stub.records import BOT_USER_ID
@@ -77,8 +78,10 @@ REFERENCE_TABLE = "bench_reference_items"
 @dataclass(frozen=True)
 class Burst:
     latencies: list[float]  # seconds from sending a click to the app's HTTP answer
+    sent: list[float]  # seconds from the first click to sending each click (same order)
     statuses: list[int]
     seconds: float  # first click sent to last answer received
+    client_cpu: float  # CPU seconds the clicking process spent over those `seconds`
 
 
 def click_all(url: str, bodies: list[str], concurrency: int) -> Burst:
@@ -86,33 +89,49 @@ def click_all(url: str, bodies: list[str], concurrency: int) -> Burst:
     return asyncio.run(_click_all(url, bodies, concurrency))
 
 
-async def _click_all(url: str, bodies: list[str], concurrency: int) -> Burst:
+def signed(bodies: list[str]) -> list[tuple[bytes, dict[str, str]]]:
+    """Each body with Slack's headers, signed now (valid for Slack's five minutes), so the
+    burst itself spends no CPU on signing."""
     verifier = SignatureVerifier(SIGNING_SECRET)
+    timestamp = str(int(time.time()))
+    return [
+        (
+            body.encode(),
+            {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Slack-Request-Timestamp": timestamp,
+                "X-Slack-Signature": verifier.generate_signature(timestamp=timestamp, body=body)
+                or "",
+            },
+        )
+        for body in bodies
+    ]
+
+
+async def _click_all(url: str, bodies: list[str], concurrency: int) -> Burst:
+    requests = signed(bodies)
     latencies: list[float] = []
+    sent: list[float] = []
     statuses: list[int] = []
-    pending = iter(bodies)
+    pending = iter(requests)
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
 
         async def clicker() -> None:
-            for body in pending:
-                timestamp = str(int(time.time()))
-                headers = {
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "X-Slack-Request-Timestamp": timestamp,
-                    "X-Slack-Signature": verifier.generate_signature(timestamp=timestamp, body=body)
-                    or "",
-                }
+            for data, headers in pending:
                 started = time.perf_counter()
-                async with session.post(url, data=body.encode(), headers=headers) as response:
+                async with session.post(url, data=data, headers=headers) as response:
                     await response.read()
                 latencies.append(time.perf_counter() - started)
+                sent.append(started - first)
                 statuses.append(response.status)
 
-        started = time.perf_counter()
+        cpu = time.process_time()
+        first = time.perf_counter()
         await asyncio.gather(*(clicker() for _ in range(concurrency)))
-        seconds = time.perf_counter() - started
-    return Burst(latencies, statuses, seconds)
+        seconds = time.perf_counter() - first
+        cpu = time.process_time() - cpu
+    return Burst(latencies, sent, statuses, seconds, cpu)
 
 
 # -- measuring one app ------------------------------------------------------------------
@@ -125,6 +144,31 @@ class Measured:
     cpu_per_click: float
     settled_seconds: float  # first click to every claim in the database
     claimed: int
+    pauses: list[float]  # the app process's full garbage collections during the burst, s
+
+
+class GcPauses:
+    """Times the app process's full (generation 2) garbage collections: one stops the
+    event loop, so every click waiting then waits as long."""
+
+    def __init__(self) -> None:
+        self.pauses: list[float] = []
+        self._started = 0.0
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append(time.perf_counter() - self._started)
 
 
 async def measure(
@@ -137,16 +181,22 @@ async def measure(
     claimed: Callable[[], Awaitable[int]],
 ) -> Measured:
     loop = asyncio.get_running_loop()
+    # The set-up's objects (thousands of cards in the stub, the click bodies) are the
+    # bench's, not the app's: out of the app's garbage collections, which would otherwise
+    # stop its event loop for as long as walking them takes.
+    gc.collect()
+    gc.freeze()
     await loop.run_in_executor(pool, click_all, url, warm_up, concurrency)
     await settle(claimed, len(warm_up))
     before = await claimed()
     cpu = time.process_time()
     started = time.perf_counter()
-    burst = await loop.run_in_executor(pool, click_all, url, bodies, concurrency)
-    done = await settle(claimed, before + len(bodies))
+    with GcPauses() as gc_pauses:
+        burst = await loop.run_in_executor(pool, click_all, url, bodies, concurrency)
+        done = await settle(claimed, before + len(bodies))
     settled = time.perf_counter() - started
     cpu = time.process_time() - cpu
-    return Measured(name, burst, cpu / len(bodies), settled, done - before)
+    return Measured(name, burst, cpu / len(bodies), settled, done - before, gc_pauses.pauses)
 
 
 async def settle(claimed: Callable[[], Awaitable[int]], expected: int) -> int:
@@ -273,6 +323,7 @@ async def run_carequeue(
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
+    freeze_startup_heap()  # as `carequeue run` does once serving
     app_url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
     try:
         measured = await measure(
@@ -301,17 +352,26 @@ reference_items = Table(
 
 
 def reference_engine(url: str) -> AsyncEngine:
-    """What a minimal app would set up: SQLAlchemy's defaults, WAL on SQLite as CareQueue."""
+    """What a minimal app would set up: SQLAlchemy's defaults; on SQLite WAL as CareQueue,
+    and BEGIN IMMEDIATE so that writers queue on the busy timeout. (With pysqlite's
+    deferred BEGIN, an UPDATE whose snapshot went stale while it waited for the write lock
+    fails at once with "database is locked": under a loaded machine the reference then
+    lost claims, which made it look faster than an app that keeps them all.)"""
     if not is_sqlite(url):
         return create_async_engine(url)
     engine = create_async_engine(url, connect_args={"timeout": 10})
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # BEGIN is ours (below)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -392,6 +452,29 @@ def row(m: Measured) -> tuple[float, float, float, float]:
     return statistics.median(ms), percentile(ms, 0.90), percentile(ms, 0.99), max(ms)
 
 
+def tail(burst: Burst) -> str:
+    """Where the slowest answers were, and whether the clicking process kept up: a client
+    near a full core measures its own queue as well as the app's answers."""
+    slowest = sorted(zip(burst.latencies, burst.sent, strict=True), reverse=True)
+    slowest = slowest[: max(1, len(slowest) // 100)]
+    sent = sorted(at for _, at in slowest)
+    return (
+        f"clicking process: {burst.client_cpu / burst.seconds:.0%} of a core, "
+        f"{burst.client_cpu / len(burst.latencies) * 1000:.2f} ms CPU/click; "
+        f"slowest 1% sent {sent[0]:.2f}-{sent[-1]:.2f} s into the burst "
+        f"of {burst.seconds:.1f} s"
+    )
+
+
+def gc_line(m: Measured) -> str:
+    if not m.pauses:
+        return "no full garbage collection in the app's process"
+    return (
+        f"{len(m.pauses)} full garbage collections in the app's process, "
+        f"longest {max(m.pauses) * 1000:.0f} ms"
+    )
+
+
 def report(store: str, clicks: int, concurrency: int, setup: float, rows: list[Measured]) -> None:
     print(
         f"{date.today().isoformat()}  store: {store}  clicks: {clicks}  "
@@ -410,6 +493,8 @@ def report(store: str, clicks: int, concurrency: int, setup: float, rows: list[M
             f"{len(m.burst.latencies) / m.burst.seconds:10.0f} {m.cpu_per_click * 1000:13.2f} "
             f"{m.claimed:8d} {failed:8d} {m.settled_seconds:12.1f}"
         )
+    for m in rows:
+        print(f"{m.name:<10} {tail(m.burst)}; {gc_line(m)}")
     carequeue, reference = row(rows[0]), row(rows[1])
     print(
         f"CareQueue/reference: p50 x{carequeue[0] / reference[0]:.1f}, "

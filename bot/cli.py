@@ -318,7 +318,7 @@ async def _warn_about_unconfigured_lanes(deps: Deps) -> None:
 async def _run(settings: Settings) -> int:
     from bot.app import build_app
     from bot.deps import build_deps
-    from bot.server import build_web_app
+    from bot.server import build_web_app, freeze_startup_heap
 
     practice = load_practice(settings.practice_file)
     missing = _missing_slack_settings(settings)
@@ -360,6 +360,7 @@ async def _run(settings: Settings) -> int:
 
             socket_handler = AsyncSocketModeHandler(bolt, settings.slack_app_token)
             await socket_handler.connect_async()
+        freeze_startup_heap()
         await stop.wait()
     finally:
         log.info("CareQueue stopping")

@@ -4,8 +4,9 @@ shutdown can wait until it is done instead of guessing."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any
 
 # Button clicks committing at once after their ack. Acking first means the clicker's next
 # click is not held back by the commit, so a burst would otherwise start every commit at
@@ -21,6 +22,8 @@ class InFlight:
     def __init__(self, at_once: int = AFTER_ACK_AT_ONCE) -> None:
         self._count = 0
         self._changed = asyncio.Condition()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._notifying: set[asyncio.Future[None]] = set()
         self._slots = asyncio.Semaphore(at_once)
         self._busy = 0
         self.peak = 0  # the most ever in slots at once (for tests and benchmarks)
@@ -36,17 +39,24 @@ class InFlight:
             finally:
                 self._busy -= 1
 
-    @asynccontextmanager
-    async def track(self) -> AsyncIterator[None]:
-        """Count the work inside; enter before the ack, so whoever got the answer sees it."""
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run `work` as a task of its own, counted from now until it is done: spawn before
+        the ack, so whoever got the answer sees it counted."""
+        self._count += 1
+        task = asyncio.create_task(work)
+        self._tasks.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        self._count -= 1
+        notifying = asyncio.ensure_future(self._notify())
+        self._notifying.add(notifying)
+        notifying.add_done_callback(self._notifying.discard)
+
+    async def _notify(self) -> None:
         async with self._changed:
-            self._count += 1
-        try:
-            yield
-        finally:
-            async with self._changed:
-                self._count -= 1
-                self._changed.notify_all()
+            self._changed.notify_all()
 
     async def idle(self) -> None:
         """Return once no tracked work is running (bound it with a timeout)."""

@@ -101,6 +101,7 @@ class UnitOfWork:
     async def commit(self) -> None:
         if self.read_only:
             raise ReadOnlyUnitOfWork("a unit of work opened with uow.read() cannot commit")
+        await self.outbox.write_queued()
         await self.session.commit()
 
 

@@ -36,6 +36,15 @@ class Pacing:
     max_failures: int = 5
     batch: int = 200
 
+    @property
+    def round_gap(self) -> float:
+        """Seconds between the starts of two delivery rounds, at least. Every commit that
+        queues a write wakes the worker: in a burst of clicks that is hundreds of wake-ups a
+        second, each a round that reads the queue to find that every channel is still paced.
+        A tenth of a second (or the shortest pace, if shorter) costs a card nothing Slack's
+        pace would not, and a burst a round per gap instead of a round per commit."""
+        return max(0.0, min(0.1, self.post_interval, self.edit_interval, self.publish_interval))
+
     def interval(self, key: str) -> timedelta:
         seconds = {
             WORKSPACE_EDITS: self.edit_interval,

@@ -102,9 +102,11 @@ class Outbox:
         flight get `finish_within` seconds to be answered and recorded."""
         inflight: dict[int, asyncio.Task[Outcome]] = {}
         renewing = asyncio.create_task(self._renew_while(lambda: list(inflight)))
+        loop = asyncio.get_running_loop()
         try:
             while not stop.is_set():
                 self._wake.clear()
+                started = loop.time()
                 next_due = await self._start_due_rows(inflight)
                 delay = idle_poll
                 if next_due is not None:
@@ -119,6 +121,11 @@ class Outbox:
                 )
                 for waiter in pending:
                     waiter.cancel()
+                # Wake-ups that came sooner are served together (see Pacing.round_gap).
+                rest = self.pacing.round_gap - (loop.time() - started)
+                if rest > 0 and not stop.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), timeout=rest)
         finally:
             if inflight:
                 _, late = await asyncio.wait(list(inflight.values()), timeout=finish_within)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.events import Event
@@ -42,18 +42,22 @@ class EventRepository:
         self.session = session
 
     async def add(self, event: Event, *, item_id: int) -> int:
-        row = EventRow(
-            item_id=item_id,
-            item_key=event.item_key,
-            action=event.action.value,
-            actor=event.actor,
-            at=event.at,
-            before=_jsonable(dict(event.before)),
-            after=_jsonable(dict(event.after)),
+        """Append `event`; returns its id. One INSERT, no ORM flush: every use case writes
+        one, inside the transaction a burst of clicks queues for."""
+        result = await self.session.execute(
+            insert(EventRow)
+            .values(
+                item_id=item_id,
+                item_key=event.item_key,
+                action=event.action.value,
+                actor=event.actor,
+                at=event.at,
+                before=_jsonable(dict(event.before)),
+                after=_jsonable(dict(event.after)),
+            )
+            .returning(EventRow.id)
         )
-        self.session.add(row)
-        await self.session.flush()
-        return row.id
+        return int(result.scalar_one())
 
     async def get(self, event_id: int) -> Event | None:
         row = await self.session.get(EventRow, event_id)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import CardRow, ItemRow, OutboxRow, PaceRow
@@ -50,9 +50,17 @@ class DeadLetter:
     dead_at: datetime | None
 
 
+@dataclass
+class Queued:
+    """An outbox row queued in a unit of work; `id` is known once it commits."""
+
+    id: int | None = None
+
+
 class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._queued: list[tuple[Queued, dict[str, Any]]] = []
 
     async def enqueue(
         self,
@@ -65,32 +73,69 @@ class OutboxRepository:
         payload: dict[str, Any] | None = None,
         priority: int = 100,
         not_before: datetime | None = None,
-    ) -> OutboxRow:
-        """Queue one Slack write in this transaction. Not flushed here: a use case's rows
-        (card edit, thread entry, Home publishes) go to the database together at commit.
-        The returned row has its `id` once flushed."""
-        row = OutboxRow(
-            kind=kind,
-            channel=channel,
-            item_id=item_id,
-            card_id=card_id,
-            payload=payload or {},
-            priority=priority,
-            status="pending",
-            attempts=0,
-            failures=0,
-            backing_off=False,
-            maybe_sent=False,
-            not_before=not_before or now,
-            created_at=now,
-            last_error="",
+    ) -> Queued:
+        """Queue one Slack write in this transaction. Not written here: a use case's rows
+        (card edit, thread entry, Home publishes) go to the database in one INSERT when the
+        unit of work commits (`write_queued`); the returned handle has its `id` then."""
+        queued = Queued()
+        self._queued.append(
+            (
+                queued,
+                {
+                    "kind": kind,
+                    "channel": channel,
+                    "item_id": item_id,
+                    "card_id": card_id,
+                    "payload": payload or {},
+                    "priority": priority,
+                    "status": "pending",
+                    "attempts": 0,
+                    "failures": 0,
+                    "backing_off": False,
+                    "maybe_sent": False,
+                    "not_before": not_before or now,
+                    "created_at": now,
+                    "last_error": "",
+                },
+            )
         )
-        self.session.add(row)
-        return row
+        return queued
+
+    async def write_queued(self) -> None:
+        """Insert the rows `enqueue` queued, all in one statement (the unit of work calls
+        this just before it commits)."""
+        queued, self._queued = self._queued, []
+        if not queued:
+            return
+        table = OutboxRow.__table__
+        result = await self.session.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True),
+            [values for _, values in queued],
+        )
+        for (handle, _), row_id in zip(queued, result.scalars().all(), strict=True):
+            handle.id = row_id
 
     def _entries_query(self) -> Any:
+        # Columns, not ORM rows: the worker reads up to a batch of rows a round to lease a
+        # few, and building (and identity-mapping) an OutboxRow for each was most of that.
         return (
-            select(OutboxRow, CardRow.channel_id, CardRow.ts, ItemRow.key)
+            select(
+                OutboxRow.id,
+                OutboxRow.kind,
+                OutboxRow.priority,
+                OutboxRow.channel,
+                OutboxRow.payload,
+                OutboxRow.attempts,
+                OutboxRow.maybe_sent,
+                OutboxRow.item_id,
+                ItemRow.key,
+                OutboxRow.card_id,
+                CardRow.channel_id,
+                CardRow.ts,
+                OutboxRow.created_at,
+                OutboxRow.failures,
+                OutboxRow.backing_off,
+            )
             .outerjoin(CardRow, CardRow.id == OutboxRow.card_id)
             .outerjoin(ItemRow, ItemRow.id == OutboxRow.item_id)
         )
@@ -101,23 +146,39 @@ class OutboxRepository:
         result = await self.session.execute(query)
         return [
             OutboxEntry(
-                id=row.id,
-                kind=row.kind,
-                priority=row.priority,
-                channel=row.channel,
-                payload=row.payload or {},
-                attempts=row.attempts,
-                maybe_sent=row.maybe_sent,
-                item_id=row.item_id,
+                id=row_id,
+                kind=kind,
+                priority=priority,
+                channel=channel,
+                payload=payload or {},
+                attempts=attempts,
+                maybe_sent=maybe_sent,
+                item_id=item_id,
                 item_key=key,
-                card_id=row.card_id,
+                card_id=card_id,
                 card_channel_id=channel_id,
                 card_ts=ts,
-                created_at=row.created_at,
-                failures=row.failures,
-                backing_off=row.backing_off,
+                created_at=created_at,
+                failures=failures,
+                backing_off=backing_off,
             )
-            for row, channel_id, ts, key in result.all()
+            for (
+                row_id,
+                kind,
+                priority,
+                channel,
+                payload,
+                attempts,
+                maybe_sent,
+                item_id,
+                key,
+                card_id,
+                channel_id,
+                ts,
+                created_at,
+                failures,
+                backing_off,
+            ) in result.all()
         ]
 
     async def due(self, now: datetime, *, limit: int) -> list[OutboxEntry]:

@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import dataclasses
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
+import pytest
 from sqlalchemy import select
 
 from blocks.ids import FieldId
@@ -280,3 +282,44 @@ async def test_health_says_slack_is_unreachable_while_the_outbox_meets_its_error
             body = await response.json()
     assert response.status == 200  # the database still stores every request
     assert body["slack"] == "unreachable"
+
+
+async def test_a_burst_of_commits_costs_the_worker_a_round_per_gap_not_one_per_commit(
+    database_url: str,
+    example_practice: Practice,
+    stub: SlackStub,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every commit that queues a write wakes the worker (`wake()`); in a burst, a wake-up
+    every 20 ms for a second, the wake-ups are served together, at most one round per
+    tenth of a second instead of one each, and the cards still go."""
+    clinic, runner = await start_clinic(database_url, example_practice, SystemClock(), stub)
+    keys = [await clinic.log_request() for _ in range(3)]
+    outbox = clinic.deps.outbox
+    rounds = 0
+    lease = outbox._lease
+
+    async def counting_lease(*args: Any, **kwargs: Any) -> Any:
+        nonlocal rounds
+        rounds += 1
+        return await lease(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "_lease", counting_lease)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(outbox.run(stop))
+    loop = asyncio.get_running_loop()
+    try:
+        started = loop.time()
+        for _ in range(50):
+            outbox.wake()  # what each commit of a burst of clicks does
+            await asyncio.sleep(0.02)
+        seconds = loop.time() - started
+        burst_rounds = rounds
+        await stub.wait_until(lambda: len(clinic.cards("scheduling")) == len(keys), timeout=10)
+    finally:
+        stop.set()
+        outbox.wake()
+        await worker
+        await stop_clinic(clinic, runner)
+
+    assert burst_rounds <= seconds / 0.1 + 2

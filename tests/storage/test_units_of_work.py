@@ -160,3 +160,35 @@ async def test_each_of_25_simultaneous_claims_is_decided_in_one_unit_of_work(
     assert len(refusals) == 24
     assert all(r.code is RefusalCode.ALREADY_OWNED for r in refusals)
     assert (store.uow.writers, store.uow.readers) == (25, 0)
+
+
+async def test_a_use_cases_outbox_rows_go_in_at_commit_with_their_ids_and_not_at_all_without(
+    store: Store, clock: ManualClock
+) -> None:
+    """Queued writes are written together when the unit of work commits: each gets its id
+    then, in the order queued; a unit of work that never commits leaves none behind."""
+    key = (await store.items.log_request(voicemail(), actor="UFRONT1")).item.key
+    async with store.uow() as tx:
+        item_id = await tx.items.id_of(key)
+        queued = [
+            await tx.outbox.enqueue(
+                kind="home", channel=f"home:U{n}", item_id=item_id, now=clock.now()
+            )
+            for n in range(3)
+        ]
+        assert [q.id for q in queued] == [None, None, None]
+        await tx.commit()
+    ids = [q.id for q in queued]
+    assert None not in ids and ids == sorted(ids) and len(set(ids)) == 3
+    async with store.uow.read() as tx:
+        rows = await tx.outbox.due(clock.now(), limit=100)
+    assert [(r.id, r.channel) for r in rows if r.id in ids] == [
+        (ids[n], f"home:U{n}") for n in range(3)
+    ]
+
+    async with store.uow() as tx:
+        forgotten = await tx.outbox.enqueue(kind="home", channel="home:UGONE", now=clock.now())
+    assert forgotten.id is None
+    async with store.uow.read() as tx:
+        rows = await tx.outbox.due(clock.now(), limit=100)
+    assert "home:UGONE" not in {r.channel for r in rows}
