@@ -37,10 +37,13 @@ from bot.domain.event_details import (
     Closed,
     Created,
     Details,
+    Escalated,
+    EscalationResolved,
     HandedOff,
     LanguageSet,
     Merged,
     Moved,
+    NextLevelPaged,
     PromiseMade,
     Reassigned,
     Reopened,
@@ -132,7 +135,12 @@ def _facts(details: Details) -> dict[str, Any]:
             return {"into_key": details.into, "merged_key": details.merged}
         case LanguageSet():
             return {"language": details.language}
-    return {}
+        case Escalated() | NextLevelPaged():
+            return {"rule": details.rule, "paged": details.paged, "ack_due": details.ack_due_at}
+        case EscalationResolved():
+            return {"rule": details.rule, "appropriate": details.appropriate}
+    rule = getattr(details, "rule", None)
+    return {"rule": rule} if isinstance(rule, str) else {}
 
 
 def _entry_context(
@@ -175,6 +183,10 @@ def _entry_context(
         "into_key": truncate(_clean(facts.get("into_key")), KEY_MAX),
         "waiting_on": truncate(_clean(facts.get("waiting_on")), WAITING_ON_MAX),
         "language": truncate(_clean(facts.get("language")), 100),
+        "rule": truncate(_clean(facts.get("rule")), 40).replace("_", " "),
+        "paged_mentions": ", ".join(mention(user) for user in facts.get("paged") or ()),
+        "ack_due": when(facts.get("ack_due")),
+        "appropriate": facts.get("appropriate"),
     }
 
 
@@ -221,6 +233,12 @@ def _full_lines(details: Details) -> list[str]:
         case PromiseMade():
             text = _clean(details.promise_text)
             return [f"Promised: {truncate(text, PROMISE_TEXT_MAX)}"] if text else []
+        case EscalationResolved():
+            decision, told = _clean(details.decision), _clean(details.patient_told)
+            lines = [f"Decision: {truncate(decision, CONFIRMED_MAX)}"] if decision else []
+            if told:
+                lines.append(f"Told patient: {truncate(told, TOLD_PATIENT_MAX)}")
+            return lines
     return []
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from bot.config.escalation_file import read_escalation
 from bot.config.problems import ConfigError, Loc, path_of, validate
 from bot.config.schema import (
     WEEKDAYS,
@@ -144,6 +145,7 @@ def _read(data: dict[Any, Any], base_dir: Path | None, problems: list[str]) -> P
     red_flags: list[str] | None = section("red_flags", RedFlags, [])
     templates_dir = _templates_dir(section("templates_dir", TemplatesDir), base_dir, problems)
     lanes = _read_lanes(data, problems)
+    escalation = read_escalation(data, problems)
     if info is not None and lanes is not None:
         problems.extend(_language_routing_problems(info, lanes))
 
@@ -175,6 +177,7 @@ def _read(data: dict[Any, Any], base_dir: Path | None, problems: list[str]) -> P
             bilingual=MappingProxyType(
                 {language: tuple(staff) for language, staff in roles.bilingual.items()}
             ),
+            teams=MappingProxyType({team: tuple(staff) for team, staff in roles.teams.items()}),
         ),
         red_flags=tuple(dict.fromkeys(red_flags)),
         privacy=privacy.channel_detail,
@@ -182,6 +185,7 @@ def _read(data: dict[Any, Any], base_dir: Path | None, problems: list[str]) -> P
         templates_dir=templates_dir,
         language_routing=info.language_routing,
         language_lane=info.language_lane,
+        escalation=escalation,
     )
 
 
@@ -215,10 +219,11 @@ def _read_lanes(data: dict[Any, Any], problems: list[str]) -> list[Lane] | None:
                 )
             channels.setdefault(channel, key or f"lanes[{index}]")
         target = _text_at(item, "escalation", "to")
-        if target and levels is not None and target not in {*levels, MANAGER_ESCALATION}:
+        rules = _escalation_rule_keys(data)
+        if target and levels is not None and target not in {*levels, MANAGER_ESCALATION, *rules}:
             problems.append(
-                f"{path_of((*loc, 'escalation', 'to'))}: {target!r} is not a clinical level "
-                f"or {MANAGER_ESCALATION!r}"
+                f"{path_of((*loc, 'escalation', 'to'))}: {target!r} is not a clinical level, "
+                f"{MANAGER_ESCALATION!r} or a rule of the escalation matrix"
             )
         if lane is not None and lane.clinical and levels == []:
             problems.append(
@@ -328,6 +333,15 @@ def _clinical_levels(data: dict[Any, Any]) -> list[str] | None:
     if not isinstance(clinical, list):
         return None
     return [level for entry in clinical if (level := _text_at(entry, "level"))]
+
+
+def _escalation_rule_keys(data: dict[Any, Any]) -> set[str]:
+    """The keys of escalation.rules (a lane's `escalation.to` may name its default rule)."""
+    escalation = data.get("escalation")
+    rules = escalation.get("rules") if isinstance(escalation, dict) else None
+    return {
+        key for rule in (rules if isinstance(rules, list) else []) if (key := _text_at(rule, "key"))
+    }
 
 
 def _languages(data: dict[Any, Any]) -> list[str] | None:

@@ -4,10 +4,12 @@ privacy. Pure (no YAML, no pydantic): bot/config/ builds these from the file."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+from bot.domain.escalation import EscalationMatrix
 from bot.domain.lanes import BusinessCalendar, Lane, LanguageRouting, Privacy, retired_lane
 
 
@@ -26,6 +28,8 @@ class Roles:
     managers: frozenset[str]
     clinical: tuple[ClinicalLevel, ...]  # in escalation order
     bilingual: Mapping[str, tuple[str, ...]]  # language -> staff who call back in it
+    # Non-clinical owners an escalation rule pages by name: records, billing, ...
+    teams: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class Practice:
     templates_dir: Path | None
     language_routing: LanguageRouting = LanguageRouting.NONE
     language_lane: str | None = None
+    escalation: EscalationMatrix = field(default_factory=EscalationMatrix)
 
     @property
     def default_language(self) -> str:

@@ -456,9 +456,9 @@ def test_thread_entry_escapes_a_resolution_and_ignores_odd_event_values() -> Non
 
 
 def test_an_action_without_its_own_template_gets_a_generic_entry(wording: Environment) -> None:
-    event = Event(item_key="CQ-1042", action="escalate", actor="U1", at=NOW)  # type: ignore[arg-type]
+    event = Event(item_key="CQ-1042", action="from_the_future", actor="U1", at=NOW)  # type: ignore[arg-type]
     message = thread_entry(event, make_claimed(), Privacy.NONE, TZ, wording)
-    assert message.text == "Updated by <@U1> (escalate) · 10:54 AM"
+    assert message.text == "Updated by <@U1> (from the future) · 10:54 AM"
 
 
 # --- any text at all -------------------------------------------------------------------

@@ -53,6 +53,11 @@ REPRESENTATIVE_CONTEXT = {
     "merged_key": "CQ-1043",
     "into_key": "CQ-1001",
     "language": "Spanish",
+    # Escalation (issue 12).
+    "rule": "emergency",
+    "paged_mentions": "<@U0NURSE01>, <@U0NURSE02>",
+    "ack_due": "Mon 10:47 AM",
+    "appropriate": True,
 }
 
 TEMPLATE_NAMES = sorted(path.name for path in PACKAGED_TEMPLATES.glob("*.j2"))

@@ -233,7 +233,31 @@ def test_clinical_ack_is_not_needed_outside_clinical_lanes() -> None:
 
 def test_escalated_item_owner_who_is_not_clinical_may_not_close_it() -> None:
     refusal = refused(decide(item(Status.ESCALATED, ALICE.user_id), Action.CLOSE, ALICE))
-    assert refusal.code is RefusalCode.NOT_OWNER
+    assert refusal.code is RefusalCode.UNDER_ESCALATION
+
+
+@pytest.mark.parametrize("action", [Action.CLOSE, Action.MOVE, Action.MERGE, Action.LOG_ATTEMPT])
+@pytest.mark.parametrize("actor", [ALICE, MANAGER], ids=lambda a: a.user_id)
+def test_while_escalated_no_one_but_a_clinician_closes_moves_merges_or_logs_calls(
+    action: Action, actor: Actor
+) -> None:
+    refusal = refused(decide(item(Status.ESCALATED, ALICE.user_id), action, actor))
+    assert refusal.code is RefusalCode.UNDER_ESCALATION
+
+
+def test_anyone_may_escalate_an_open_item() -> None:
+    for status in (Status.NEW, Status.CLAIMED, Status.WAITING):
+        assert decide(item(status, ALICE.user_id), Action.ESCALATE, BOB) == Allowed(
+            Status.ESCALATED
+        )
+    assert refused(decide(item(Status.RESOLVED), Action.ESCALATE, BOB))
+
+
+def test_ending_an_escalation_gives_the_item_back_to_its_owner_or_the_lane() -> None:
+    owned, unowned = item(Status.ESCALATED, ALICE.user_id), item(Status.ESCALATED)
+    for action in (Action.RESOLVE_ESCALATION, Action.NOT_CLINICAL):
+        assert decide(owned, action, CLINICIAN) == Allowed(Status.CLAIMED)
+        assert decide(unowned, action, CLINICIAN) == Allowed(Status.NEW)
 
 
 # --- resolved and reopen ---------------------------------------------------------------------
@@ -431,6 +455,8 @@ def apply(subject: Item, action: Action, actor: Actor, to: Status, assignee: Act
         return replace(subject, status=to, merged_into="CQ-1")
     if action in KEEPS_OWNER:
         return replace(subject, status=to)
+    if action in ESCALATION_ACTIONS:
+        return replace(subject, status=to)
     raise AssertionError(f"{action} was allowed but has no effect to simulate")
 
 
@@ -446,6 +472,17 @@ KEEPS_OWNER = frozenset(
         Action.RESUME,
         Action.REPEAT_CONTACT,
         Action.SET_LANGUAGE,
+    }
+)
+# Escalating and answering it never change who owns the item.
+ESCALATION_ACTIONS = frozenset(
+    {
+        Action.ESCALATE,
+        Action.ACKNOWLEDGE,
+        Action.PAGE_NEXT,
+        Action.NO_RESPONSE,
+        Action.RESOLVE_ESCALATION,
+        Action.NOT_CLINICAL,
     }
 )
 
@@ -467,6 +504,8 @@ def test_any_sequence_of_allowed_actions_keeps_ownership_consistent(
 
         if current.status is Status.NEW:
             assert current.owner is None
+        elif current.status is Status.ESCALATED:
+            pass  # escalated with or without an owner; it goes back to either
         elif current.status.is_open:
             assert current.owner is not None, f"{current.status} item without an owner"
         if action is Action.CLOSE and before.status is Status.NEW:
