@@ -31,6 +31,7 @@ from slack_sdk.models.blocks import (
     UserSelectElement,
 )
 
+from blocks.escalation import escalation_buttons, escalation_line
 from blocks.ids import ActionId, More, card_actions_block_id, merge_value, more_value
 from blocks.limits import (
     CONTEXT_TEXT_MAX,
@@ -53,6 +54,7 @@ from blocks.text import (
     weekday_time,
 )
 from bot.domain import items
+from bot.domain.escalation import Escalation
 from bot.domain.handoff import Promise
 from bot.domain.items import Item, Status
 from bot.domain.lanes import Lane, Privacy
@@ -195,6 +197,7 @@ _MORE_OPTIONS: tuple[tuple[More, str, items.Action], ...] = (
     (More.PROMISE, "Promise\u2026", items.Action.PROMISE),
     (More.MOVE, "Move to another lane\u2026", items.Action.MOVE),
     (More.LANGUAGE, "Language\u2026", items.Action.SET_LANGUAGE),
+    (More.ESCALATE, "Escalate\u2026", items.Action.ESCALATE),
 )
 
 
@@ -231,7 +234,7 @@ def _merge(item: Item) -> list[InteractiveElement]:
     ]
 
 
-def _actions(item: Item, promise: Promise | None) -> ActionsBlock:
+def _actions(item: Item, promise: Promise | None, escalation: Escalation | None) -> ActionsBlock:
     details = _button("Details", ActionId.DETAILS, item)
     kept, merge = _promise_kept(item, promise), _merge(item)
     elements: list[InteractiveElement]
@@ -260,20 +263,9 @@ def _actions(item: Item, promise: Promise | None) -> ActionsBlock:
             *merge,
             details,
         ]
-    elif item.owner is None:
-        # Escalated: its own buttons arrive with the escalation issue; until then, as before.
-        elements = [
-            _button("Claim", ActionId.CLAIM, item, "primary"),
-            details,
-            _button("Close", ActionId.CLOSE, item),
-        ]
     else:
-        elements = [
-            _button("Release", ActionId.RELEASE, item),
-            UserSelectElement(action_id=ActionId.REASSIGN, placeholder="Reassign\u2026"),
-            _button("Close", ActionId.CLOSE, item, "primary"),
-            details,
-        ]
+        # Escalated: the people paged answer it here as on the page; nobody claims it.
+        elements = [*escalation_buttons(item, escalation), details]
     more = _more(item)
     if more is not None:
         elements.append(more)
@@ -308,6 +300,7 @@ def _card_blocks(
     promise: Promise | None,
     cadence_attempts: int,
     history_link: str | None,
+    escalation: tuple[Escalation | None, str],
 ) -> list[Block]:
     header = truncate(f"{item.key} · {item.request_type}", HEADER_TEXT_MAX)
     blocks: list[Block] = [
@@ -315,6 +308,8 @@ def _card_blocks(
         SectionBlock(fields=_fields(item, privacy, now, tz)),
     ]
     working = _working_lines(item, now, tz, promise, cadence_attempts)
+    line = escalation_line(escalation[0], escalation[1], item.status is Status.ESCALATED, tz)
+    working = [line, *working] if line else working
     if working:
         blocks.append(SectionBlock(text=app_mrkdwn("\n".join(working))))
     if privacy is Privacy.FULL:
@@ -328,7 +323,7 @@ def _card_blocks(
             blocks.append(SectionBlock(text=plain_text(f"Promised: {promised}")))
     if not item.status.is_open:
         blocks.extend(_resolution_blocks(item, privacy, tz, env))
-    blocks.append(_actions(item, promise))
+    blocks.append(_actions(item, promise, escalation[0]))
     blocks.append(_context(item, lane, history_link))
     return blocks
 
@@ -348,6 +343,8 @@ def item_card(
     promise: Promise | None = None,
     cadence_attempts: int = 3,
     history_link: str | None = None,
+    escalation: Escalation | None = None,
+    escalation_label: str = "",
 ) -> Message:
     """The card for `item` in its lane channel, edited in place as the item changes.
 
@@ -356,7 +353,10 @@ def item_card(
     (`cadence_attempts` is the lane's), what it waits on and when to check back, the nearest
     open `promise`'s deadline, repeat contacts and a related or merged item. Patient detail
     only as `privacy` allows; the promise's words only at `full`. After a move,
-    `history_link` points to the card (and thread) in the previous lane.
+    `history_link` points to the card (and thread) in the previous lane. An `escalation`
+    (its reason `escalation_label`) adds who it is with and the acknowledgment deadline, who
+    acknowledged, or "no response"; an escalated card offers Acknowledge, Resolve and Not
+    clinical instead of Claim or Close.
 
     Buttons follow the state: Claim when new; Log call, Handoff, Close, Release, Reassign when
     claimed; Resume, Log call, Handoff, Close when waiting; Reopen when resolved; Details
@@ -369,7 +369,17 @@ def item_card(
 
     def build(limit: int) -> list[Block]:
         return _card_blocks(
-            item, lane, privacy, now, tz, env, limit, promise, cadence_attempts, history_link
+            item,
+            lane,
+            privacy,
+            now,
+            tz,
+            env,
+            limit,
+            promise,
+            cadence_attempts,
+            history_link,
+            (escalation, escalation_label),
         )
 
     blocks = build(summary_limit)

@@ -24,6 +24,11 @@ class ActionId(StrEnum):
     VIEW_ATTEMPT = "entry.view_attempt"  # on a thread entry; value "KEY|attempt number"
     VIEW_HANDOFF = "entry.view_handoff"  # on a thread entry; value "KEY|handoff id"
     HOME_REFRESH = "home.refresh"
+    # On an escalation page (DM or clinical channel) and on an escalated card; value KEY.
+    ESCALATION_VIEW = "escalation.view"
+    ESCALATION_ACKNOWLEDGE = "escalation.acknowledge"
+    ESCALATION_RESOLVE = "escalation.resolve"
+    ESCALATION_NOT_CLINICAL = "escalation.not_clinical"
 
 
 class ViewId(StrEnum):
@@ -41,11 +46,20 @@ class ViewId(StrEnum):
     LANGUAGE = "view.language"
     ATTEMPT_NOTE = "view.attempt_note"
     HANDOFF_NOTE = "view.handoff_note"
+    ESCALATE = "view.escalate"
+    ESCALATION_RESOLVE = "view.escalation_resolve"  # Resolve and Not clinical (metadata says)
+    ESCALATION_CONTEXT = "view.escalation_context"
 
 
 # Views with no submit button: Slack never sends their submission, so nothing listens.
 READ_ONLY_VIEWS = frozenset(
-    {ViewId.DETAILS, ViewId.STATUS, ViewId.ATTEMPT_NOTE, ViewId.HANDOFF_NOTE}
+    {
+        ViewId.DETAILS,
+        ViewId.STATUS,
+        ViewId.ATTEMPT_NOTE,
+        ViewId.HANDOFF_NOTE,
+        ViewId.ESCALATION_CONTEXT,
+    }
 )
 
 
@@ -56,6 +70,7 @@ class More(StrEnum):
     PROMISE = "promise"
     MOVE = "move"
     LANGUAGE = "language"
+    ESCALATE = "escalate"
 
 
 def more_value(what: More, item_key: str) -> str:
@@ -143,6 +158,11 @@ class FieldId(StrEnum):
     PROMISE_TIME = "promise.time"
     MOVE_LANE = "move.lane"
     LANGUAGE_CHOICE = "language.choice"
+    ESCALATION_RULE = "escalate.rule"
+    ESCALATION_CONTEXT = "escalate.context"
+    DECISION = "escalation.decision"
+    ESCALATION_TOLD = "escalation.told_patient"
+    APPROPRIATE = "escalation.appropriate"
 
 
 CARD_ACTIONS_PREFIX = "card.actions:"

@@ -18,6 +18,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Practice, Settings, load_practice
 from bot.in_flight import InFlight
 from bot.outbox import Outbox, Pacing
+from bot.services.escalations import EscalationServices
 from bot.services.items import ItemServices
 from bot.services.queues import QueueQueries
 from bot.services.work import WorkServices
@@ -43,6 +44,7 @@ class ListenerDeps:
     renderer: PracticeRenderer
     slack: SlackStatus
     after_ack: InFlight
+    escalations: EscalationServices
 
 
 @dataclass
@@ -63,6 +65,7 @@ class Deps:
     client: AsyncWebClient
     slack: SlackStatus  # the bot's identity and Slack's health, learned off the request path
     after_ack: InFlight  # button clicks still committing after Slack was answered
+    escalations: EscalationServices
 
     @property
     def listeners(self) -> ListenerDeps:
@@ -76,6 +79,7 @@ class Deps:
             renderer=self.renderer,
             slack=self.slack,
             after_ack=self.after_ack,
+            escalations=self.escalations,
         )
 
     async def close(self) -> None:
@@ -132,6 +136,7 @@ def build_deps(
     )
     services = ItemServices(uow, practice, clock, on_enqueued=outbox.wake)
     work = WorkServices(uow, practice, clock, on_enqueued=outbox.wake)
+    escalations = EscalationServices(uow, practice, clock, on_enqueued=outbox.wake)
     slack = SlackStatus(
         # A client that never sleeps on a 429: the check defers itself by Retry-After.
         web_client(settings, for_outbox=True),
@@ -153,4 +158,5 @@ def build_deps(
         client=web_client(settings, for_outbox=False),
         slack=slack,
         after_ack=InFlight(),
+        escalations=escalations,
     )

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.db import READ_ONLY
 from storage.repositories.attempts import AttemptRepository
 from storage.repositories.cards import CardRepository
+from storage.repositories.escalations import EscalationRepository
 from storage.repositories.events import EventRepository
 from storage.repositories.handoffs import HandoffRepository
 from storage.repositories.items import ItemRepository
@@ -64,6 +65,7 @@ class UnitOfWork:
         self.attempts = AttemptRepository(self._session)
         self.promises = PromiseRepository(self._session)
         self.handoffs = HandoffRepository(self._session)
+        self.escalations = EscalationRepository(self._session)
         return self
 
     async def __aexit__(

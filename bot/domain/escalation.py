@@ -70,6 +70,14 @@ class EscalationMatrix:
         return tuple(chain)
 
 
+class EscalationNotice(StrEnum):
+    """The messages escalation sends besides the card: stored in outbox rows, never rename."""
+
+    PAGE = "escalation_page"  # DM to each person paged, and one channel post
+    REMINDER = "escalation_reminder"  # to the first people paged, once
+    NO_RESPONSE = "escalation_no_response"  # to the managers' channel
+
+
 class EscalationState(StrEnum):
     """Values are stored: never rename."""
 

@@ -172,6 +172,9 @@ class RefusalCode(StrEnum):
     STALE = "stale"
     SAME_OWNER = "same_owner"
     UNDER_ESCALATION = "under_escalation"
+    ESCALATION_NEEDS_CLINICIAN = "escalation_needs_clinician"
+    ESCALATION_NOT_PAGED = "escalation_not_paged"
+    NO_OPEN_ESCALATION = "no_open_escalation"
 
 
 @dataclass(frozen=True)

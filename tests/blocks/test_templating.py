@@ -58,6 +58,10 @@ REPRESENTATIVE_CONTEXT = {
     "paged_mentions": "<@U0NURSE01>, <@U0NURSE02>",
     "ack_due": "Mon 10:47 AM",
     "appropriate": True,
+    "rule_label": "Medical emergency",
+    "urgency_label": "Immediate",
+    "target": "provider on call",
+    "template": "escalation_page",
 }
 
 TEMPLATE_NAMES = sorted(path.name for path in PACKAGED_TEMPLATES.glob("*.j2"))
