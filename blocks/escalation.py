@@ -38,7 +38,7 @@ from bot.domain.lanes import Lane, Privacy
 TEMPLATES = frozenset(notice.value for notice in EscalationNotice)
 
 RULE_LABEL_MAX = 100
-SUMMARY_MAX = 2000
+SUMMARY_MAX = 1800
 _ACK_FORMAT = "{time}"
 
 

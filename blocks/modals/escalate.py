@@ -38,8 +38,8 @@ from blocks.text import escape_within, mention, slack_date
 from bot.domain.escalation import Escalation, EscalationRule
 from bot.domain.items import Item
 
-CONTEXT_MAX = 2000
-DECISION_MAX = 2000
+CONTEXT_MAX = 1800
+DECISION_MAX = 1800
 YES, NO = "yes", "no"
 
 

@@ -45,7 +45,7 @@ PAGE, REMINDER = EscalationNotice.PAGE.value, EscalationNotice.REMINDER.value
 NO_RESPONSE_NOTICE = EscalationNotice.NO_RESPONSE.value
 # A rule that left the practice file still gets re-escalated, on this window.
 FALLBACK_WINDOW = timedelta(minutes=5)
-DECISION_MAX = 3000
+DECISION_MAX = 1800  # what the forms accept (blocks/modals/escalate.py)
 
 _ANSWER_CODES = {
     "not_clinical": RefusalCode.ESCALATION_NEEDS_CLINICIAN,

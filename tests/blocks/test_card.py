@@ -78,7 +78,11 @@ def fields_of(payload: dict[str, Any]) -> dict[str, str]:
 def test_unclaimed_card_offers_claim_details_and_more_and_no_patient_data() -> None:
     payload = card(make_item())
     assert buttons_of(payload) == ["Claim", "Details"]
-    assert more_options(payload) == ["Move to another lane\u2026", "Language\u2026"]
+    assert more_options(payload) == [
+        "Move to another lane\u2026",
+        "Language\u2026",
+        "Escalate\u2026",
+    ]
     claim = actions_of(payload)[0]
     assert claim["action_id"] == ActionId.CLAIM
     assert claim["style"] == "primary"
@@ -155,6 +159,7 @@ def test_claimed_card_offers_log_call_handoff_close_release_reassign_details_and
         "Promise\u2026",
         "Move to another lane\u2026",
         "Language\u2026",
+        "Escalate\u2026",
     ]
     assert "Claim" not in buttons_of(payload)
 
@@ -581,6 +586,7 @@ def test_waiting_card_offers_resume_log_call_handoff_close_details_and_more() ->
         "Promise\u2026",
         "Move to another lane\u2026",
         "Language\u2026",
+        "Escalate\u2026",
     ]
     assert fields_of(payload)["Status"] == "Waiting"
 

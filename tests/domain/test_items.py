@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.items import (
+    ENDS_ESCALATION,
     TRANSITIONS,
     Action,
     Actor,
@@ -379,7 +380,9 @@ def test_every_decision_is_the_tables_target_or_a_reasoned_refusal(
 
     decision = decide(subject, action, actor, clinical_lane=clinical_lane)
 
-    if isinstance(decision, Allowed):
+    if isinstance(decision, Allowed) and action in ENDS_ESCALATION and subject.owner is None:
+        assert decision.to is Status.NEW  # nobody owned it: back to the lane
+    elif isinstance(decision, Allowed):
         assert decision.to == TRANSITIONS[(subject.status, action)].to
     else:
         assert isinstance(decision, Refusal)
@@ -512,7 +515,9 @@ def test_any_sequence_of_allowed_actions_keeps_ownership_consistent(
             assert actor.is_manager, "only a manager closes an item nobody claimed"
         if action is Action.CLOSE and clinical_lane:
             assert actor.is_clinical, "an unacknowledged clinical item closed by a non-clinician"
-        if current.status is Status.RESOLVED and current.owner is None:
+        if action is Action.CLOSE and before.status is Status.ESCALATED:
+            assert actor.is_clinical, "an escalated item closed by someone not clinical"
+        elif current.status is Status.RESOLVED and current.owner is None:
             assert before.status is Status.NEW
             assert actor.is_manager or action is Action.MERGE
 

@@ -300,6 +300,7 @@ def test_the_cast_includes_everyone_the_practice_file_names() -> None:
     assert cast["U0MANAGER1"] == "Practice manager"
     assert cast["U0NURSE01"] == "Nurse"
     assert cast["U0FRONT02"] == "Front desk (Spanish)"
+    assert cast["U0RECORDS1"] == "Records team"
 
 
 async def test_a_message_typed_in_the_page_is_escaped_as_slack_does(sandbox: Sandbox) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from blocks.ids import ActionId, Command, FieldId, More, ViewId, more_value
 from bot.domain.escalation import EscalationState
 from bot.domain.items import Action, Status
+from bot.jobs import RE_ESCALATION, Jobs
 from bot.services.base import Done
 from storage.models import EscalationRow
 from tests.scenarios.conftest import FRONT_DESK, MANAGER, Clinic
@@ -278,3 +279,17 @@ async def test_cq_escalate_opens_the_form(clinic: Clinic) -> None:
     )
     assert clinic.stub.open_views(FRONT_DESK)[-1]["callback_id"] == ViewId.ESCALATE
     assert await escalation_rows(clinic) == 0
+
+
+async def test_the_job_re_escalates_every_30_seconds_on_the_apps_clock(clinic: Clinic) -> None:
+    key = await chest_pain(clinic)
+    await clinic.deps.escalations.escalate(item_key=key, actor=FRONT_DESK, rule="emergency")
+    jobs = Jobs(clinic.deps)
+    job = jobs.scheduler.get_job(RE_ESCALATION)
+    assert job is not None and job.trigger.interval == timedelta(seconds=30)
+
+    assert await jobs.re_escalation() == []
+    clinic.clock.advance(timedelta(minutes=5))  # as the sandbox's clock control does
+    assert await jobs.re_escalation() == [key]
+    await clinic.deliver()
+    assert dm_texts(clinic, DOCTOR) == [f"Escalation: Medical emergency · {key}"]
