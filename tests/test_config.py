@@ -98,9 +98,7 @@ def test_shipped_example_reads_into_domain_values() -> None:
     assert practice.default_language == "English"
     assert practice.roles.managers == frozenset({"U0MANAGER1"})
     assert practice.roles.bilingual["Spanish"] == ("U0FRONT02",)
-    assert {"chest pain", "trouble breathing", "suicidal", "severe bleeding"} <= set(
-        practice.red_flags
-    )
+    assert {"chest ... pain", "suicide", "abogado"} <= set(practice.red_flags)
     assert practice.privacy is Privacy.NONE
     assert practice.retention_days == 2555
     assert practice.templates_dir is None
@@ -229,6 +227,26 @@ def test_clinical_lane_without_clinical_staff_is_reported() -> None:
     assert problems_after(edit) == [
         "lanes[5].clinical: a clinical lane needs at least one level in roles.clinical"
     ]
+
+
+def test_red_flag_phrases_without_words_or_repeating_another_are_problems() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["red_flags"] = ["chest pain", "?!", "Chest-Pain", "... pain", "suicidal", "suicide"]
+
+    assert problems_after(edit) == [
+        "red_flags[1]: '?!' has no words (only spaces or punctuation)",
+        "red_flags[2]: 'Chest-Pain' matches exactly what 'chest pain' already matches",
+        "red_flags[3]: '... pain' has '...' at its start or end; it must stand between two words",
+        "red_flags[5]: 'suicide' matches exactly what 'suicidal' already matches",
+    ]
+
+
+def test_an_empty_red_flag_phrase_is_a_problem() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["red_flags"] = ["chest pain", "   "]
+
+    [problem] = problems_after(edit)
+    assert problem.startswith("red_flags[1]:")
 
 
 def test_misspelt_setting_is_reported_with_a_suggestion_and_not_also_as_missing() -> None:

@@ -36,6 +36,7 @@ from bot.domain.lanes import (
     LanguageRouting,
 )
 from bot.domain.practice import ClinicalLevel, Practice, Roles
+from bot.domain.red_flags import phrase_problems
 
 
 def parse_practice(text: str, *, base_dir: Path | None = None) -> Practice:
@@ -143,6 +144,11 @@ def _read(data: dict[Any, Any], base_dir: Path | None, problems: list[str]) -> P
     roles: RolesSection | None = section("roles", RolesSection)
     _check_roles(data, problems)
     red_flags: list[str] | None = section("red_flags", RedFlags, [])
+    if red_flags:
+        problems.extend(
+            f"{path_of(('red_flags', index))}: {red_flags[index]!r} {problem}"
+            for index, problem in phrase_problems(red_flags)
+        )
     templates_dir = _templates_dir(section("templates_dir", TemplatesDir), base_dir, problems)
     lanes = _read_lanes(data, problems)
     escalation = read_escalation(data, problems)
@@ -179,7 +185,7 @@ def _read(data: dict[Any, Any], base_dir: Path | None, problems: list[str]) -> P
             ),
             teams=MappingProxyType({team: tuple(staff) for team, staff in roles.teams.items()}),
         ),
-        red_flags=tuple(dict.fromkeys(red_flags)),
+        red_flags=tuple(red_flags),
         privacy=privacy.channel_detail,
         retention_days=privacy.retention_days,
         templates_dir=templates_dir,

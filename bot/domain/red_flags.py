@@ -1,0 +1,251 @@
+"""Red-flag phrases in what a patient wrote: a prompt for a human, never a clinical decision.
+
+A hit only says "a person should look at this now". It never decides anything clinical and
+never clears anything: no hit does not mean safe, and a negated mention ("no chest pain",
+"not suicidal") is still a hit, because a human reads it and decides.
+
+How a phrase matches, so a practice manager can predict it:
+- Case, accents and punctuation are ignored: "Dolor de PÉCHO!" matches "dolor de pecho";
+  hyphens, line breaks and runs of spaces separate words like one space.
+- Apostrophes (straight, curly, or an acute accent) join: "can't" and "cant" are one word,
+  and common English contractions read as two: "can't", "cannot", "can not" all agree.
+- Whole words only ("pain" never matches "paint"), compared by a rough stem so common
+  endings do not matter: "breathe" matches "breathing" and "breath", "suicide" matches
+  "suicidal", "sangrado" matches "sangrando" (`stem` below, English and Spanish endings).
+- Words follow each other directly, except where the phrase says `...`: the parts it
+  separates may come in either order with up to four other words between them
+  ("chest ... pain" matches "chest and left arm pain" and "pain in my chest").
+- `|` offers choices for one word: "chest ... pain|hurts|tight" matches "chest hurts".
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+GAP = "..."  # in a phrase: up to MAX_GAP_WORDS other words may stand here, either side
+MAX_GAP_WORDS = 4
+_OR = "|"  # in a phrase: "pain|hurts" is one word, either of them
+_GAP_MARKS = ("…", GAP)
+# ' and its look-alikes: curly quotes, modifier letter, grave and acute accents, prime, fullwidth.
+_APOSTROPHES = frozenset("'\u2019\u2018\u02bc`\u00b4\u2032\uff07")
+
+# English contractions read as their two words, so "can't", "cannot" and "can not" agree.
+_CONTRACTIONS: dict[str, tuple[str, ...]] = {
+    "cant": ("can", "not"),
+    "cannot": ("can", "not"),
+    "couldnt": ("could", "not"),
+    "dont": ("do", "not"),
+    "doesnt": ("does", "not"),
+    "didnt": ("did", "not"),
+    "wont": ("will", "not"),
+    "wouldnt": ("would", "not"),
+    "shouldnt": ("should", "not"),
+    "isnt": ("is", "not"),
+    "arent": ("are", "not"),
+    "wasnt": ("was", "not"),
+    "werent": ("were", "not"),
+    "havent": ("have", "not"),
+    "hasnt": ("has", "not"),
+    "aint": ("is", "not"),
+}
+
+# Endings taken off, longest first, while at least _MIN_STEM letters remain (English
+# inflections, then Spanish verb, participle, plural and gender endings).
+_SUFFIXES = tuple(
+    sorted(
+        (
+            *("ing", "ed", "es", "s", "e", "al", "ness", "ly"),
+            *("ando", "iendo", "arme", "erme", "irme", "arse", "erse", "irse"),
+            *("ados", "adas", "idos", "idas", "ado", "ada", "ido", "ida"),
+            *("ios", "ias", "io", "ia", "ar", "er", "ir", "os", "as", "o", "a"),
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+_MIN_STEM = 4
+
+
+_Pattern = tuple[tuple[frozenset[str], ...], ...]  # runs of word slots; a slot: stems it accepts
+_Stems = tuple[list[str], dict[str, list[int]]]  # a text's stems, and where each stands
+
+
+@dataclass(frozen=True)
+class RedFlagHit:
+    """A configured phrase found in a text: `text[start:end]` is what matched."""
+
+    phrase: str  # as configured
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class _Word:
+    text: str  # normalised
+    start: int  # span in the original text
+    end: int
+
+
+def normalise(text: str) -> str:
+    """The words of `text` as the matcher compares them: lower case, no accents, no
+    punctuation, contractions read as two words, one space between words.
+
+    >>> normalise("Can't  BREATHE -- dolor de pécho!")
+    'can not breathe dolor de pecho'
+    """
+    return " ".join(word.text for word in _words(text))
+
+
+def stem(word: str) -> str:
+    """A rough stem of one normalised word, so "breathing", "breathes" and "breath" agree.
+
+    Takes off common English and Spanish endings, repeatedly, while at least four letters
+    remain. Not a linguist's stemmer: both the phrase and the text go through it, so it only
+    has to make variants of the same word agree without making different words collide.
+    """
+    while True:
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
+                word = word[: -len(suffix)]
+                break
+        else:
+            return word
+
+
+def phrase_problems(phrases: Iterable[str]) -> list[tuple[int, str]]:
+    """What is wrong with a list of configured phrases, as (index, problem) pairs: a phrase
+    with no words, a misplaced `...`, or one that matches exactly what an earlier one does."""
+    problems: list[tuple[int, str]] = []
+    seen: dict[object, str] = {}
+    for index, phrase in enumerate(phrases):
+        try:
+            key = _same_matches(_compile(phrase))
+        except ValueError as exc:
+            problems.append((index, str(exc)))
+            continue
+        if key in seen:
+            problems.append((index, f"matches exactly what {seen[key]!r} already matches"))
+        seen.setdefault(key, phrase)
+    return problems
+
+
+class RedFlagMatcher:
+    """Finds configured red-flag phrases in a text. Built once from the practice's list."""
+
+    def __init__(self, phrases: tuple[str, ...]) -> None:
+        problems = phrase_problems(phrases)
+        if problems:
+            raise ValueError("; ".join(f"{phrases[i]!r}: {problem}" for i, problem in problems))
+        self.phrases = phrases
+        self._patterns = tuple((phrase, _compile(phrase)) for phrase in phrases)
+
+    def find(self, text: str) -> tuple[RedFlagHit, ...]:
+        """Each phrase found in `text`, at its first place, in text order; empty when none."""
+        words = _words(text)
+        stems = [stem(word.text) for word in words]
+        where: dict[str, list[int]] = {}
+        for at, word_stem in enumerate(stems):
+            where.setdefault(word_stem, []).append(at)
+        hits = []
+        for phrase, pattern in self._patterns:
+            found = _first_match(pattern, (stems, where))
+            if found is not None:
+                first, last = found
+                hits.append(RedFlagHit(phrase, words[first].start, words[last].end))
+        return tuple(sorted(hits, key=lambda hit: (hit.start, hit.end)))
+
+
+def _words(text: str) -> list[_Word]:
+    """The normalised words of `text`, each with its span in `text`."""
+    words: list[_Word] = []
+    letters: list[str] = []
+    start = end = 0
+
+    def flush() -> None:
+        if letters:
+            token = "".join(letters)
+            for part in _CONTRACTIONS.get(token, (token,)):
+                words.append(_Word(part, start, end))
+            letters.clear()
+
+    for index, char in enumerate(text):
+        if char in _APOSTROPHES:
+            continue  # joins: "can't" is one word, "cant"
+        for folded in unicodedata.normalize("NFKD", char).casefold():
+            if unicodedata.combining(folded):
+                continue  # an accent taken off its letter
+            if folded.isalnum():
+                if not letters:
+                    start = index
+                letters.append(folded)
+                end = index + 1
+            else:
+                flush()
+    flush()
+    return words
+
+
+def _compile(phrase: str) -> _Pattern:
+    """A phrase as runs of word slots (each slot: the stems it accepts); runs were separated
+    by `...` in the phrase and may come in any order, close together."""
+    text = phrase
+    for mark in _GAP_MARKS:
+        text = text.replace(mark, "\0")
+    runs = tuple(_run(part) for part in text.split("\0"))
+    if not any(runs):
+        raise ValueError("has no words (only spaces or punctuation)")
+    if not all(runs):
+        raise ValueError(f"has '{GAP}' at its start or end; it must stand between two words")
+    return runs
+
+
+def _run(part: str) -> tuple[frozenset[str], ...]:
+    slots: list[frozenset[str]] = []
+    for token in part.split():
+        choices = [normalise(choice).split() for choice in token.split(_OR)]
+        if len(choices) == 1:
+            slots.extend(frozenset({stem(word)}) for word in choices[0])
+        elif all(len(words) == 1 for words in choices):
+            slots.append(frozenset(stem(words[0]) for words in choices))
+        else:
+            raise ValueError(f"has {token!r}: each choice around '{_OR}' must be one word")
+    return tuple(slots)
+
+
+def _same_matches(pattern: _Pattern) -> object:
+    """What decides which texts a pattern matches: its runs, in any order."""
+    return tuple(sorted(pattern, key=lambda run: [sorted(slot) for slot in run]))
+
+
+def _first_match(pattern: _Pattern, text: _Stems) -> tuple[int, int] | None:
+    """(first word, last word) of the earliest place where every run of `pattern` stands
+    within its window: the run's words plus MAX_GAP_WORDS per `...`, starting there."""
+    starts = [_run_starts(run, text) for run in pattern]
+    if not all(starts):
+        return None
+    width = sum(len(run) for run in pattern) + MAX_GAP_WORDS * (len(pattern) - 1)
+    for begin in sorted(set().union(*starts)):
+        ends = []
+        for run, run_starts in zip(pattern, starts, strict=True):
+            first = bisect_left(run_starts, begin)
+            if first == len(run_starts) or run_starts[first] + len(run) > begin + width:
+                break
+            ends.append(run_starts[first] + len(run) - 1)
+        else:
+            return begin, max(ends)
+    return None
+
+
+def _run_starts(run: tuple[frozenset[str], ...], text: _Stems) -> list[int]:
+    """Every word where `run` starts, in order."""
+    stems, where = text
+    candidates = sorted(at for first in run[0] for at in where.get(first, ()))
+    return [
+        at
+        for at in candidates
+        if at + len(run) <= len(stems)
+        and all(stems[at + offset] in slot for offset, slot in enumerate(run[1:], 1))
+    ]
