@@ -31,7 +31,7 @@ from slack_sdk.models.blocks import (
     UserSelectElement,
 )
 
-from blocks.escalation import escalation_buttons, escalation_line
+from blocks.escalation import escalation_buttons, escalation_line, red_flag_line
 from blocks.ids import ActionId, More, card_actions_block_id, merge_value, more_value
 from blocks.limits import (
     CONTEXT_TEXT_MAX,
@@ -309,7 +309,7 @@ def _card_blocks(
     ]
     working = _working_lines(item, now, tz, promise, cadence_attempts)
     line = escalation_line(escalation[0], escalation[1], item.status is Status.ESCALATED, tz)
-    working = [line, *working] if line else working
+    working = [w for w in (red_flag_line(item, privacy), line) if w] + working
     if working:
         blocks.append(SectionBlock(text=app_mrkdwn("\n".join(working))))
     if privacy is Privacy.FULL:

@@ -43,6 +43,7 @@ _ACTION_VERBS: Mapping[Action, str] = {
     Action.NO_RESPONSE: "end the escalation of",
     Action.RESOLVE_ESCALATION: "resolve the escalation of",
     Action.NOT_CLINICAL: "mark as not clinical",
+    Action.DISMISS_RED_FLAG: "dismiss the red flag of",
 }
 
 

@@ -82,6 +82,53 @@ def escalation_line(
     return None
 
 
+def flag_words(phrases: tuple[str, ...]) -> str:
+    """Configured phrases as staff read them: "chest ... pain|tight" -> "chest pain"."""
+    words = []
+    for phrase in phrases:
+        parts = [w.split("|")[0] for w in phrase.split() if w not in ("...", "\u2026")]
+        words.append(" ".join(parts))
+    return ", ".join(dict.fromkeys(words))
+
+
+def red_flag_line(item: Item, privacy: Privacy) -> str | None:
+    """The card's red-flag mark: possible emergency words at intake (which ones only at
+    `full`), and who reviewed it if someone said it is not an emergency. Never cleared."""
+    if not item.red_flags:
+        return None
+    line = ":triangular_flag_on_post: *Red flag*: possible emergency words at intake"
+    if privacy is Privacy.FULL:
+        line += f" ({escape_within(flag_words(item.red_flags), 300)})"
+    if item.red_flag_dismissed_by:
+        line += f" · not an emergency per {mention(item.red_flag_dismissed_by)}"
+    return line
+
+
+def red_flag_prompt(item: Item) -> Message:
+    """To the person who logged the request, only: the words found and two buttons. The
+    notification text says only that the request may be urgent."""
+    text = (
+        f":triangular_flag_on_post: *{escape_within(item.key, 40)}*: possible emergency words: "
+        f"{escape_within(flag_words(item.red_flags), 500)}.\n"
+        "*Escalate now?* Unanswered, it is escalated in a few minutes."
+    )
+    buttons = ActionsBlock(
+        elements=[
+            ButtonElement(
+                text="Escalate",
+                action_id=ActionId.RED_FLAG_ESCALATE,
+                value=item.key,
+                style="danger",
+            ),
+            ButtonElement(
+                text="Not an emergency", action_id=ActionId.RED_FLAG_DISMISS, value=item.key
+            ),
+        ]
+    )
+    section = SectionBlock(text=MarkdownTextObject(text=text, verbatim=True))
+    return Message(text=f"{item.key} may be urgent: escalate now?", blocks=[section, buttons])
+
+
 def escalation_buttons(item: Item, escalation: Escalation | None) -> list[InteractiveElement]:
     """Acknowledge (until someone has), Resolve and Not clinical: on the page and the card."""
     acknowledged = escalation is not None and escalation.state is EscalationState.ACKNOWLEDGED

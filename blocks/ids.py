@@ -29,6 +29,9 @@ class ActionId(StrEnum):
     ESCALATION_ACKNOWLEDGE = "escalation.acknowledge"
     ESCALATION_RESOLVE = "escalation.resolve"
     ESCALATION_NOT_CLINICAL = "escalation.not_clinical"
+    # On the red-flag prompt the person who logged a request gets; value KEY.
+    RED_FLAG_ESCALATE = "red_flag.escalate"
+    RED_FLAG_DISMISS = "red_flag.dismiss"
 
 
 class ViewId(StrEnum):

@@ -107,7 +107,8 @@ class Jobs:
         on. Each step is version-checked, so replicas running this page a level once."""
         async with self._running:
             try:
-                return await self.deps.escalations.run_escalations()
+                flagged = await self.deps.escalations.run_red_flags()
+                return flagged + await self.deps.escalations.run_escalations()
             except Exception:
                 log.exception("re-escalation run failed; trying again on the next turn")
                 return []

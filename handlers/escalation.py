@@ -46,6 +46,8 @@ def register(app: AsyncApp) -> None:
     app.action(ActionId.ESCALATION_RESOLVE)(on_resolve_clicked)
     app.action(ActionId.ESCALATION_NOT_CLINICAL)(on_resolve_clicked)
     app.view(ViewId.ESCALATION_RESOLVE)(on_resolve_submitted)
+    app.action(ActionId.RED_FLAG_ESCALATE)(on_red_flag_escalate)
+    app.action(ActionId.RED_FLAG_DISMISS)(on_red_flag_dismiss)
 
 
 async def open_escalate_form(
@@ -128,6 +130,44 @@ async def on_acknowledge_clicked(
     if isinstance(result, Done) and body.get("channel", {}).get("id", "").startswith("D"):
         # In a DM the page itself says so (the card shows it for everyone).
         text = f"You acknowledged {result.item.key}. Resolve it from the card or this page."
+        await client.chat_postEphemeral(
+            channel=body["channel"]["id"], user=body["user"]["id"], **notice(text).to_payload()
+        )
+
+
+async def on_red_flag_escalate(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
+) -> None:
+    """ "Escalate" on the red-flag prompt: escalated at once; the guidance follows."""
+    user, key = body["user"]["id"], str(action.get("value", ""))
+    work = deps.escalations.confirm_red_flag(item_key=key, actor=user)
+    result = await answer_card_action(ack, body, client, deps, work)
+    rule = deps.practice.escalation.red_flag_rule()
+    if isinstance(result, Done) and rule is not None:
+        escalation = await deps.escalations.current(key)
+        paged = escalation.paged if escalation is not None else ()
+        message = guidance_message(result.item, rule, paged).to_payload()
+        await client.chat_postEphemeral(channel=body["channel"]["id"], user=user, **message)
+
+
+async def on_red_flag_dismiss(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
+) -> None:
+    """ "Not an emergency": recorded with who said so; the card keeps its red-flag mark."""
+    work = deps.escalations.dismiss_red_flag(
+        item_key=str(action.get("value", "")), actor=body["user"]["id"]
+    )
+    result = await answer_card_action(ack, body, client, deps, work)
+    if isinstance(result, Done):
+        text = f"Noted: {result.item.key} is not an emergency. The red-flag mark stays."
         await client.chat_postEphemeral(
             channel=body["channel"]["id"], user=body["user"]["id"], **notice(text).to_payload()
         )

@@ -96,6 +96,7 @@ class ItemRow(Base):
     merged_into: Mapped[str | None] = mapped_column(String(16))
     # Red-flag phrases found at intake, one per line: a mark for a human, never a decision.
     red_flags: Mapped[str] = mapped_column(Text, default="", server_default="")
+    red_flag_dismissed_by: Mapped[str | None] = mapped_column(String(32))
 
 
 class AttemptRow(Base):

@@ -57,6 +57,15 @@ class EscalationMatrix:
     def rule(self, key: str) -> EscalationRule | None:
         return self.rules.get(key)
 
+    def red_flag_rule(self) -> EscalationRule | None:
+        """The rule a red flag at intake escalates under when confirmed or left unanswered:
+        `emergency`, else the first immediate clinical rule."""
+        found = self.rules.get("emergency")
+        if found is not None:
+            return found
+        immediate = (r for r in self.rules.values() if r.urgency is Urgency.IMMEDIATE)
+        return next((r for r in immediate if r.clinical), None)
+
     def chain(
         self, rule: EscalationRule, now: datetime, calendar: BusinessCalendar
     ) -> tuple[str, ...]:

@@ -100,6 +100,7 @@ class Created(Details):
     owner: str | None = None
     routed_from: str | None = None  # the lane asked for, when language routing moved it
     related_key: str | None = None  # the patient's open item, for a repeat contact
+    red_flags: tuple[str, ...] | None = field(default=None, metadata=WHEN_SET)
 
 
 @dataclass(frozen=True)
@@ -289,6 +290,12 @@ class MarkedNotClinical(EscalationResolved):
 
 
 @dataclass(frozen=True)
+class RedFlagDismissed(Details):
+    action = Action.DISMISS_RED_FLAG
+    red_flag_dismissed_by: str | None = field(default=None, metadata=CHANGED)
+
+
+@dataclass(frozen=True)
 class Unknown(Details):
     """An action this version does not know (from a newer one, or retired): no details."""
 
@@ -320,6 +327,7 @@ KINDS: Mapping[Action, type[Details]] = {
         NoResponse,
         EscalationResolved,
         MarkedNotClinical,
+        RedFlagDismissed,
     )
     if kind.action is not None
 }

@@ -53,6 +53,7 @@ class Action(StrEnum):
     NO_RESPONSE = "no_response"  # CareQueue: nobody in the chain acknowledged
     RESOLVE_ESCALATION = "resolve_escalation"
     NOT_CLINICAL = "not_clinical"
+    DISMISS_RED_FLAG = "dismiss_red_flag"  # "not an emergency": recorded, the mark stays
 
 
 SYSTEM = "UCAREQUEUE"  # the actor recorded for what CareQueue does by itself
@@ -143,6 +144,10 @@ class Item:
     repeat_count: int = 1
     related_key: str | None = None
     merged_into: str | None = None
+    # Red-flag phrases found at intake (bot/domain/red_flags.py): a mark for a human, never
+    # a decision. Dismissing one records who did; the mark stays.
+    red_flags: tuple[str, ...] = ()
+    red_flag_dismissed_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -266,6 +271,9 @@ TRANSITIONS: Mapping[tuple[Status, Action], Rule] = {
     (Status.ESCALATED, Action.NO_RESPONSE): _rule(Status.ESCALATED, Who.SYSTEM),
     (Status.ESCALATED, Action.RESOLVE_ESCALATION): _rule(Status.CLAIMED, Who.ANYONE),
     (Status.ESCALATED, Action.NOT_CLINICAL): _rule(Status.CLAIMED, Who.ANYONE),
+    (Status.NEW, Action.DISMISS_RED_FLAG): _rule(Status.NEW, Who.ANYONE),
+    (Status.CLAIMED, Action.DISMISS_RED_FLAG): _rule(Status.CLAIMED, Who.ANYONE),
+    (Status.WAITING, Action.DISMISS_RED_FLAG): _rule(Status.WAITING, Who.ANYONE),
 }
 
 # Ending an escalation gives the item back to its owner, or to the lane when it has none.

@@ -31,6 +31,7 @@ from bot.domain.event_details import (
     MarkedNotClinical,
     NextLevelPaged,
     NoResponse,
+    RedFlagDismissed,
 )
 from bot.domain.items import SYSTEM, Action, Item, Refusal, RefusalCode, Status
 from bot.outbox.kinds import MESSAGE
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 PAGE_PRIORITY = 10
 PAGE, REMINDER = EscalationNotice.PAGE.value, EscalationNotice.REMINDER.value
 NO_RESPONSE_NOTICE = EscalationNotice.NO_RESPONSE.value
+# A red flag at intake nobody confirmed or dismissed escalates after this long.
+RED_FLAG_WAIT = timedelta(minutes=3)
 # A rule that left the practice file still gets re-escalated, on this window.
 FALLBACK_WINDOW = timedelta(minutes=5)
 DECISION_MAX = 1800  # what the forms accept (blocks/modals/escalate.py)
@@ -207,6 +210,50 @@ class EscalationServices(ServiceBase):
             )
 
         return await self._transition(item_key, actor, action, changes, also)
+
+    async def confirm_red_flag(self, *, item_key: str, actor: str) -> Result:
+        """ "Escalate" on the red-flag prompt: escalate under the red-flag rule now."""
+        rule = self.practice.escalation.red_flag_rule()
+        if rule is None:
+            return Invalid({"rule": "The practice file lists no immediate clinical reason."})
+        context = "Possible emergency words at intake: " + ", ".join(await self._flags_of(item_key))
+        return await self.escalate(item_key=item_key, actor=actor, rule=rule.key, context=context)
+
+    async def dismiss_red_flag(self, *, item_key: str, actor: str) -> Result:
+        """ "Not an emergency" on the red-flag prompt: records who said so; the card keeps the
+        mark and nothing is cleared."""
+
+        def changes(item: Item, to: Status, now: datetime) -> dict[str, Any] | Refusal:
+            if not item.red_flags or item.red_flag_dismissed_by is not None:
+                return Refusal(RefusalCode.NOT_ALLOWED_IN_STATE, item_key=item.key)
+            return {"status": to, "red_flag_dismissed_by": actor}
+
+        dismissed = RedFlagDismissed(red_flag_dismissed_by=actor)
+        return await self._transition(item_key, actor, Action.DISMISS_RED_FLAG, changes, dismissed)
+
+    async def run_red_flags(self) -> list[str]:
+        """Escalate, as CareQueue, every item flagged at intake that nobody confirmed or
+        dismissed within RED_FLAG_WAIT; the keys escalated."""
+        rule = self.practice.escalation.red_flag_rule()
+        if rule is None:
+            return []
+        async with self._uow.read() as tx:
+            due = await tx.items.red_flags_unanswered(self.clock.now() - RED_FLAG_WAIT)
+        escalated = []
+        for item in due:
+            context = "Unanswered red flag at intake: " + ", ".join(item.red_flags)
+            result = await self.escalate(
+                item_key=item.key, actor=SYSTEM, rule=rule.key, context=context
+            )
+            if isinstance(result, Done):
+                escalated.append(item.key)
+        if escalated:
+            log.info("red flags escalated %d item(s): %s", len(escalated), " ".join(escalated))
+        return escalated
+
+    async def _flags_of(self, item_key: str) -> tuple[str, ...]:
+        item = await self.get(item_key)
+        return item.red_flags if item is not None else ()
 
     async def run_escalations(self) -> list[str]:
         """The re-escalation check: every unacknowledged escalation whose window has passed

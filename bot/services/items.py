@@ -31,6 +31,7 @@ from bot.domain.items import (
     reassign_refusal,
 )
 from bot.domain.lanes import LanguageRouting
+from bot.domain.red_flags import RedFlagMatcher
 from bot.outbox.kinds import CARD
 from bot.roles import actor_for
 from bot.services.base import (
@@ -50,6 +51,14 @@ log = logging.getLogger(__name__)
 class ItemServices(ServiceBase):
     """The item life cycle: intake, claim, release, reassign, close, reopen, details."""
 
+    _matcher: RedFlagMatcher | None = None
+
+    def red_flags_in(self, text: str) -> tuple[str, ...]:
+        """The practice's red-flag phrases found in `text`, each once, in the order found."""
+        if self._matcher is None:
+            self._matcher = RedFlagMatcher(self.practice.red_flags)
+        return tuple(dict.fromkeys(hit.phrase for hit in self._matcher.find(text)))
+
     async def log_request(
         self, request: IntakeRequest, *, actor: str, received_at: datetime | None = None
     ) -> Done:
@@ -60,6 +69,9 @@ class ItemServices(ServiceBase):
         A patient who prefers another language is routed as the practice file says (to the
         language lane, or to bilingual staff). A patient who already has an open item gets
         a repeat contact: the new item names the open one, whose count and thread say so.
+        Red-flag phrases in the summary are stored on the item (a mark for a human, never a
+        decision): unanswered for a few minutes, the item is escalated (bot/services/
+        escalations.py).
         """
         now = self.clock.now()
         received = received_at or now
@@ -92,6 +104,7 @@ class ItemServices(ServiceBase):
                 source_link=request.source_link,
                 created_by=actor,
                 related_key=related[0].key if related else None,
+                red_flags=self.red_flags_in(request.summary),
                 owner=owner,
                 claimed_at=now if owner else None,
             )
@@ -112,6 +125,7 @@ class ItemServices(ServiceBase):
                     owner=owner,
                     routed_from=routed_from,
                     related_key=item.related_key,
+                    red_flags=item.red_flags or None,
                 ).to_after(),
             )
             event_id = await tx.events.add(event, item_id=item_id)

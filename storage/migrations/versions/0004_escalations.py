@@ -51,10 +51,12 @@ def upgrade() -> None:
         batch_op.create_index("ix_escalations_due", ["state", "ack_due_at"], unique=False)
     with op.batch_alter_table("items", schema=None) as batch_op:
         batch_op.add_column(sa.Column("red_flags", sa.Text(), server_default="", nullable=False))
+        batch_op.add_column(sa.Column("red_flag_dismissed_by", sa.String(length=32), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("items", schema=None) as batch_op:
+        batch_op.drop_column("red_flag_dismissed_by")
         batch_op.drop_column("red_flags")
     with op.batch_alter_table("escalations", schema=None) as batch_op:
         batch_op.drop_index("ix_escalations_due")
