@@ -264,8 +264,18 @@ def _actions(item: Item, promise: Promise | None, escalation: Escalation | None)
             details,
         ]
     else:
-        # Escalated: the people paged answer it here as on the page; nobody claims it.
-        elements = [*escalation_buttons(item, escalation), details]
+        # Escalated: the people paged answer it here as on the page; nobody claims it, and
+        # only what the life-cycle table lets someone do in that state is offered.
+        shown = [
+            (items.Action.RELEASE, _button("Release", ActionId.RELEASE, item)),
+            (
+                items.Action.REASSIGN,
+                UserSelectElement(action_id=ActionId.REASSIGN, placeholder="Reassign\u2026"),
+            ),
+            (items.Action.CLOSE, _button("Close", ActionId.CLOSE, item)),
+        ]
+        allowed = [e for action, e in shown if _allowed_in_state(item, action)]
+        elements = [*escalation_buttons(item, escalation), *allowed, details]
     more = _more(item)
     if more is not None:
         elements.append(more)

@@ -86,6 +86,12 @@ def form_not_opened(env: Environment) -> Message:
     return _message(render(env, "notice.form_not_opened.j2"))
 
 
+def merged_into_clinical(kept: str, folded: str, env: Environment) -> Message:
+    """A merge clicked on a clinical item went the other way: the clinical item `kept` stays
+    open and the non-clinical `folded` was merged into it. Say so to the person who clicked."""
+    return _message(render(env, "confirm.merged_into_clinical.j2", kept=kept, folded=folded))
+
+
 def notice(text: str) -> Message:
     """A simple confirmation. `text` is the app's own mrkdwn: escape any user text in it first."""
     return _message(text)

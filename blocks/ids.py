@@ -160,6 +160,7 @@ class FieldId(StrEnum):
     PROMISE_DATE = "promise.date"
     PROMISE_TIME = "promise.time"
     MOVE_LANE = "move.lane"
+    MOVE_NOT_CLINICAL = "move.not_clinical"
     LANGUAGE_CHOICE = "language.choice"
     ESCALATION_RULE = "escalate.rule"
     ESCALATION_CONTEXT = "escalate.context"

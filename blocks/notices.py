@@ -55,6 +55,7 @@ def _supervisor_review(item: Item, params: Mapping[str, Any]) -> tuple[dict[str,
     context = {
         "attempts": attempts if attempts is not None else item.attempts,
         "owner_mention": mention(item.owner) if item.owner else "",
+        "clinical": params.get("clinical") is True,
     }
     details = ButtonElement(text="Details", action_id=ActionId.DETAILS, value=item.key)
     return context, [ActionsBlock(elements=[details])]

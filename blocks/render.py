@@ -14,7 +14,12 @@ from jinja2 import Environment
 from slack_sdk.models.views import View
 
 from blocks.card import item_card
-from blocks.ephemeral import error_message, form_not_opened, refusal_message
+from blocks.ephemeral import (
+    error_message,
+    form_not_opened,
+    merged_into_clinical,
+    refusal_message,
+)
 from blocks.escalation import TEMPLATES as ESCALATION_NOTICES
 from blocks.escalation import escalation_notice, rule_label
 from blocks.home import home_view
@@ -106,6 +111,10 @@ class PracticeRenderer:
     def refusal(self, refusal: Refusal) -> Message:
         """Why an action was not done, with times in the practice's zone."""
         return refusal_message(refusal, self.practice.timezone, self.env)
+
+    def merged_into_clinical(self, kept: str, folded: str) -> Message:
+        """A merge went the other way, so the clinical item stays open: say so."""
+        return merged_into_clinical(kept, folded, self.env)
 
     def error(self, reference: str) -> Message:
         """Something failed that is not a refusal: the logged reference."""

@@ -59,6 +59,7 @@ from bot.domain.lanes import Lane, Privacy
 
 CONFIRMED_MAX = 1000
 NEXT_STEP_MAX = 300
+NOT_CLINICAL_MAX = 1000
 # A handoff entry is a pointer to the note, not the note: each line stays short even at full,
 # a header's length at most.
 HANDOFF_LINE_MAX = HEADER_TEXT_MAX
@@ -97,7 +98,13 @@ def _facts(details: Details) -> dict[str, Any]:
     """What the kind of event says, under the names the thread templates know."""
     match details:
         case Created():
-            return {"owner": details.owner, "lane": details.lane, "next_due": details.due_at}
+            return {
+                "owner": details.owner,
+                "lane": details.lane,
+                "next_due": details.due_at,
+                "language": details.kept_for_language,
+                "clinicians": details.bilingual_clinicians,
+            }
         case Claimed() | Reassigned():
             return {"owner": details.owner}
         case Reopened():
@@ -128,7 +135,11 @@ def _facts(details: Details) -> dict[str, Any]:
         case Resumed():
             return {"waiting_on": details.waiting_on}
         case Moved():
-            return {"lane": details.lane, "from_lane": details.from_lane}
+            return {
+                "lane": details.lane,
+                "from_lane": details.from_lane,
+                "not_clinical": details.not_clinical is not None,
+            }
         case RepeatContact():
             return {"repeat_count": details.repeat_count, "from_key": details.from_key}
         case Merged():
@@ -187,6 +198,8 @@ def _entry_context(
         "paged_mentions": ", ".join(mention(user) for user in facts.get("paged") or ()),
         "ack_due": when(facts.get("ack_due")),
         "appropriate": facts.get("appropriate"),
+        "clinician_mentions": ", ".join(mention(p) for p in facts.get("clinicians") or ()),
+        "not_clinical": facts.get("not_clinical") is True,
     }
 
 
@@ -239,6 +252,9 @@ def _full_lines(details: Details) -> list[str]:
             if told:
                 lines.append(f"Told patient: {truncate(told, TOLD_PATIENT_MAX)}")
             return lines
+        case Moved():
+            note = _clean(details.not_clinical)
+            return [f"Not clinical: {truncate(note, NOT_CLINICAL_MAX)}"] if note else []
     return []
 
 

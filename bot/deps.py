@@ -18,11 +18,13 @@ from bot.clock import Clock, SystemClock
 from bot.config import Practice, Settings, load_practice
 from bot.in_flight import InFlight
 from bot.outbox import Outbox, Pacing
+from bot.roles import RoleDirectory, group_ids
 from bot.services.escalations import EscalationServices
 from bot.services.items import ItemServices
 from bot.services.queues import QueueQueries
 from bot.services.work import WorkServices
 from bot.slack_status import SlackStatus, configured_identity
+from bot.user_groups import UserGroups
 from storage.db import create_engine, session_factory
 from storage.uow import UnitOfWorkFactory
 
@@ -37,6 +39,7 @@ class ListenerDeps:
 
     settings: Settings
     practice: Practice
+    roles: RoleDirectory
     clock: Clock
     services: ItemServices
     work: WorkServices
@@ -54,6 +57,8 @@ class Deps:
 
     settings: Settings
     practice: Practice
+    roles: RoleDirectory  # who is a manager or clinician, user groups resolved from memory
+    groups: UserGroups  # the practice's user groups' members, refreshed in the background
     clock: Clock
     engine: AsyncEngine
     uow: UnitOfWorkFactory
@@ -72,6 +77,7 @@ class Deps:
         return ListenerDeps(
             settings=self.settings,
             practice=self.practice,
+            roles=self.roles,
             clock=self.clock,
             services=self.services,
             work=self.work,
@@ -122,7 +128,10 @@ def build_deps(
         max_overflow=settings.database_max_overflow,
     )
     uow = UnitOfWorkFactory(session_factory(engine))
-    queues = QueueQueries(uow, practice, clock)
+    # A client that never sleeps on a 429: the refresh defers itself by Retry-After.
+    groups = UserGroups(web_client(settings, for_outbox=True), group_ids(practice))
+    roles = RoleDirectory(practice, groups)
+    queues = QueueQueries(uow, practice, clock, roles=roles)
     # One renderer: what the outbox sends and what listeners answer speak the same words.
     renderer = PracticeRenderer(practice)
     outbox = Outbox(
@@ -134,19 +143,26 @@ def build_deps(
         home=queues.home,
         managers_channel=practice.managers_channel,
     )
-    services = ItemServices(uow, practice, clock, on_enqueued=outbox.wake)
-    work = WorkServices(uow, practice, clock, on_enqueued=outbox.wake)
-    escalations = EscalationServices(uow, practice, clock, on_enqueued=outbox.wake)
+    services = ItemServices(uow, practice, clock, on_enqueued=outbox.wake, roles=roles)
+    work = WorkServices(uow, practice, clock, on_enqueued=outbox.wake, roles=roles)
+    escalations = EscalationServices(uow, practice, clock, on_enqueued=outbox.wake, roles=roles)
+
+    def slack_answers_again() -> None:
+        outbox.wake()
+        groups.refresh_soon()  # a group that could not load during the outage loads now
+
     slack = SlackStatus(
         # A client that never sleeps on a 429: the check defers itself by Retry-After.
         web_client(settings, for_outbox=True),
         configured=configured_identity(settings),
-        on_recovered=outbox.wake,
+        on_recovered=slack_answers_again,
     )
     outbox.on_slack_trouble = slack.saw_failure
     return Deps(
         settings=settings,
         practice=practice,
+        roles=roles,
+        groups=groups,
         clock=clock,
         engine=engine,
         uow=uow,

@@ -1,20 +1,119 @@
-"""Who is a manager or clinical: the one place a Slack user id becomes an Actor with roles."""
+"""Who is a manager, a clinician or bilingual staff: the one place a Slack user id becomes an
+Actor with roles, and the one place that says who holds a role.
+
+The practice file names people by user id (U…/W…) or by user group (S…). A group stands for
+its members as Slack last reported them (`usergroups.users.list`, asked in the background
+by bot/user_groups.py and kept in memory): deciding a role never waits on Slack. A group
+whose members were never loaded grants nothing.
+"""
 
 from __future__ import annotations
 
-from bot.config import Practice
+from collections.abc import Iterable
+from typing import Protocol
+
+from bot.config import MANAGER_ESCALATION, Practice
 from bot.domain.items import Actor, Role
 
 
-def actor_for(user_id: str, practice: Practice) -> Actor:
-    """Everyone in the workspace is staff; the practice file names managers and clinicians.
+class GroupMembers(Protocol):
+    """What is known of user groups' members (bot.user_groups.UserGroups in the app)."""
 
-    User-group ids (S…) in the file are resolved by the membership cache that arrives
-    with the escalation issue; until then only user ids grant a role.
+    def members_of(self, group_id: str) -> frozenset[str]:
+        """The group's members as last loaded; empty if never loaded."""
+        ...
+
+
+class NoGroups:
+    """Knows no group's members: only user ids named in the practice file grant a role."""
+
+    def members_of(self, group_id: str) -> frozenset[str]:
+        return frozenset()
+
+
+def is_group(slack_id: str) -> bool:
+    """A user group id (S…), as opposed to a user id (U…/W…)."""
+    return slack_id.startswith("S")
+
+
+def group_ids(practice: Practice) -> tuple[str, ...]:
+    """Every user group the practice file names in its roles, each once, sorted."""
+    roles = practice.roles
+    named = [*roles.managers]
+    for level in roles.clinical:
+        named += level.members
+    for staff in roles.bilingual.values():
+        named += staff
+    for members in roles.teams.values():
+        named += members
+    return tuple(sorted({slack_id for slack_id in named if is_group(slack_id)}))
+
+
+class RoleDirectory:
+    """The practice's roles with user groups resolved from what `groups` knows now.
+
+    `actor_for` decides a person's roles; `members`, `managers` and `bilingual` say who
+    holds one (user ids, groups replaced by their members), for paging a level or routing
+    a caller. Every answer reads memory only.
     """
-    roles = {Role.STAFF}
-    if user_id in practice.roles.managers:
-        roles.add(Role.MANAGER)
-    if any(user_id in level.members for level in practice.roles.clinical):
-        roles.add(Role.CLINICAL)
-    return Actor(user_id=user_id, roles=frozenset(roles))
+
+    def __init__(self, practice: Practice, groups: GroupMembers | None = None) -> None:
+        self.practice = practice
+        self.groups: GroupMembers = groups or NoGroups()
+
+    def actor_for(self, user_id: str) -> Actor:
+        """Everyone in the workspace is staff; the practice file names managers and
+        clinicians, directly or through a user group."""
+        roles = {Role.STAFF}
+        if self._named(user_id, self.practice.roles.managers):
+            roles.add(Role.MANAGER)
+        if any(self._named(user_id, level.members) for level in self.practice.roles.clinical):
+            roles.add(Role.CLINICAL)
+        return Actor(user_id=user_id, roles=frozenset(roles))
+
+    def members(self, level: str) -> tuple[str, ...]:
+        """The user ids to page at an escalation target: a clinical level's name, or
+        `manager` for the managers. Raises KeyError for a level the practice lacks."""
+        if level == MANAGER_ESCALATION:
+            return self.managers()
+        for clinical in self.practice.roles.clinical:
+            if clinical.level == level:
+                return self._resolve(clinical.members)
+        raise KeyError(level)
+
+    def managers(self) -> tuple[str, ...]:
+        return self._resolve(sorted(self.practice.roles.managers))
+
+    def clinical_members(self) -> tuple[str, ...]:
+        """Everyone clinical, at any level, groups resolved."""
+        return self._resolve(m for level in self.practice.roles.clinical for m in level.members)
+
+    def team(self, name: str) -> tuple[str, ...]:
+        """The members of a team an escalation rule pages (roles.teams), groups resolved."""
+        return self._resolve(self.practice.roles.teams.get(name, ()))
+
+    def bilingual(self, language: str) -> tuple[str, ...]:
+        """Staff who call back in `language`, in the file's order."""
+        return self._resolve(self.practice.roles.bilingual.get(language, ()))
+
+    def _named(self, user_id: str, named: Iterable[str]) -> bool:
+        """Whether `user_id` is named: by id, or as a member of a named group (a group's own
+        id is nobody)."""
+        for slack_id in named:
+            if is_group(slack_id):
+                if user_id in self.groups.members_of(slack_id):
+                    return True
+            elif slack_id == user_id:
+                return True
+        return False
+
+    def _resolve(self, named: Iterable[str]) -> tuple[str, ...]:
+        """User ids in the order named, each group replaced by its members (sorted), each
+        person once."""
+        found: dict[str, None] = {}
+        for slack_id in named:
+            if is_group(slack_id):
+                found.update(dict.fromkeys(sorted(self.groups.members_of(slack_id))))
+            else:
+                found[slack_id] = None
+        return tuple(found)

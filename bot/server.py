@@ -1,12 +1,13 @@
 """The one aiohttp application: /slack/events (HTTP mode), /healthz, the outbox worker, the
-scheduled jobs and the background Slack check."""
+scheduled jobs, the background Slack check and the user groups' refresh."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -30,7 +31,8 @@ def build_web_app(
     """Serve Slack's requests (when not in Socket Mode) and health on one aiohttp app.
 
     With `run_outbox`, the outbox worker and the scheduled jobs (`web_app[JOBS_KEY]`) run on
-    the same event loop for the app's lifetime; the Slack check always does.
+    the same event loop for the app's lifetime; the Slack check and the refresh of the user
+    groups' members (every replica decides roles) always do.
     """
     web_app = web.Application()
     web_app[DEPS_KEY] = deps
@@ -40,6 +42,7 @@ def build_web_app(
         web_app.router.add_post("/slack/events", _slack_events)
     web_app.router.add_get("/healthz", _healthz)
     web_app.cleanup_ctx.append(_slack_check)
+    web_app.cleanup_ctx.append(_user_groups)
     web_app.on_shutdown.append(_finish_clicks)
     if run_outbox:
         web_app[JOBS_KEY] = Jobs(deps)
@@ -94,6 +97,8 @@ async def _healthz(request: web.Request) -> web.Response:
             # From the background check, not asked now: Slack being down is no reason to
             # restart a process that still stores every request.
             "slack": deps.slack.health.value,
+            # none | ok | stale (last members kept) | not_loaded (a group grants no role yet)
+            "user_groups": deps.groups.health.value,
         }
     )
 
@@ -109,13 +114,25 @@ async def _outbox_worker(web_app: web.Application) -> AsyncIterator[None]:
         await asyncio.wait_for(task, timeout=10)
 
 
-async def _slack_check(web_app: web.Application) -> AsyncIterator[None]:
-    """Learn the bot's identity and Slack's health in the background (bot/slack_status.py)."""
-    task = asyncio.create_task(web_app[DEPS_KEY].slack.run(), name="slack-check")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+def _in_background(
+    name: str, work: Callable[[Deps], Coroutine[Any, Any, None]]
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A cleanup context that runs `work(deps)` as a task for the app's lifetime."""
+
+    async def run(web_app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(work(web_app[DEPS_KEY]), name=name)
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return run
+
+
+# The bot's identity and Slack's health (bot/slack_status.py), and the user groups'
+# members (bot/user_groups.py), learned in the background.
+_slack_check = _in_background("slack-check", lambda deps: deps.slack.run())
+_user_groups = _in_background("user-groups", lambda deps: deps.groups.run())
 
 
 async def _scheduled_jobs(web_app: web.Application) -> AsyncIterator[None]:

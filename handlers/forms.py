@@ -25,7 +25,6 @@ from blocks.modals.status import loading_modal, message_modal
 from bot.deps import ListenerDeps
 from bot.domain.items import Action as ItemAction
 from bot.domain.items import Item, Refusal, RefusalCode, decide
-from bot.roles import actor_for
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +123,7 @@ def refusal_before_form(
         return deps.renderer.refusal(refusal)
     lane = deps.practice.lanes.get(item.lane)
     decision = decide(
-        item, action, actor_for(user, deps.practice), clinical_lane=bool(lane and lane.clinical)
+        item, action, deps.roles.actor_for(user), clinical_lane=bool(lane and lane.clinical)
     )
     if isinstance(decision, Refusal):
         return deps.renderer.refusal(decision)

@@ -12,17 +12,23 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ids import ActionId, FieldId, More, ViewId, parse_merge_value
 from blocks.modals.form import item_metadata, metadata_key, metadata_value
-from blocks.modals.move import move_errors, move_lane_from_view, move_modal
+from blocks.modals.move import (
+    has_note_field,
+    move_errors,
+    move_lane_from_view,
+    move_modal,
+    move_note_from_view,
+)
 from blocks.modals.status import notice_modal
 from bot.deps import ListenerDeps
 from bot.domain.items import Action, Item
+from bot.services.base import Done, Result
+from bot.services.work import NOT_CLINICAL_NOTE_NEEDED
 from handlers.deadline import answer_card_action, answer_submission
 from handlers.forms import FormTrigger, open_item_form
 from handlers.menu import card_menu
 
 log = logging.getLogger(__name__)
-
-NOT_MOVED = "Not moved: choose another lane."
 
 
 def register(app: AsyncApp) -> None:
@@ -55,9 +61,22 @@ async def on_move_submitted(
     if errors:
         await ack(response_action="errors", errors=errors)
         return
-    work = deps.work.move(item_key=metadata_key(view), actor=body["user"]["id"], lane=lane)
+    work = deps.work.move(
+        item_key=metadata_key(view),
+        actor=body["user"]["id"],
+        lane=lane,
+        note=move_note_from_view(view),
+    )
+    # The one thing the form cannot check: a clinician's "Not clinical" needs its note.
+    where = FieldId.MOVE_NOT_CLINICAL if has_note_field(view) else FieldId.MOVE_LANE
     await answer_submission(
-        ack, body, client, deps, work, refused_under=FieldId.MOVE_LANE, incomplete=NOT_MOVED
+        ack,
+        body,
+        client,
+        deps,
+        work,
+        refused_under=FieldId.MOVE_LANE,
+        incomplete=lambda: {where: NOT_CLINICAL_NOTE_NEEDED},
     )
 
 
@@ -74,5 +93,16 @@ async def on_merge_clicked(
         log.warning("merge button without KEY|INTO on %s", action.get("block_id", "?"))
         return
     key, into = parsed
-    work = deps.work.merge(item_key=key, actor=body["user"]["id"], into=into)
-    await answer_card_action(ack, body, client, deps, work)
+    user = body["user"]["id"]
+
+    async def merge() -> Result:
+        result = await deps.work.merge(item_key=key, actor=user, into=into)
+        if isinstance(result, Done) and result.item.key != key:
+            # The clicked item is clinical: the other one was folded into it instead.
+            said = deps.renderer.merged_into_clinical(kept=key, folded=result.item.key)
+            await client.chat_postEphemeral(
+                channel=body["channel"]["id"], user=user, **said.to_payload()
+            )
+        return result
+
+    await answer_card_action(ack, body, client, deps, merge())

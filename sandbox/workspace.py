@@ -31,6 +31,7 @@ from bot.config import Practice, Settings, settings_from_env
 from bot.deps import Deps, build_deps
 from bot.domain import sla
 from bot.jobs import Jobs
+from bot.roles import group_ids, is_group
 from bot.server import JOBS_KEY, build_web_app
 from sandbox.demo import INTAKE_API_ACTOR, seed_demo
 from sandbox.side.interactions import SlackSide
@@ -56,22 +57,26 @@ class Person:
     name: str
     real_name: str
     title: str
+    groups: tuple[str, ...] = ()  # the user groups (S…) the person stands in for
 
 
 def people_for(practice: Practice) -> list[Person]:
-    """The cast: two front-desk staff and an assistant, plus everyone the practice file names."""
+    """The cast: two front-desk staff and an assistant, plus everyone the practice file names,
+    and for each user group it names one invented member (U… for S…)."""
     cast = [
         Person("UFRONT01", "ana", "Ana Ruiz", "Front desk"),
         Person("UASSIST01", "bo", "Bo Chen", "Virtual assistant"),
     ]
     seen = {p.id for p in cast}
 
-    def add(user_id: str, title: str) -> None:
+    def add(slack_id: str, title: str) -> None:
+        groups = (slack_id,) if is_group(slack_id) else ()
+        user_id = f"U{slack_id[1:]}" if groups else slack_id
         if user_id in seen or not user_id.startswith(("U", "W")):
             return
         seen.add(user_id)
         real_name = CAST_NAMES[(len(cast) - 2) % len(CAST_NAMES)]
-        cast.append(Person(user_id, real_name.split()[0].lower(), real_name, title))
+        cast.append(Person(user_id, real_name.split()[0].lower(), real_name, title, groups))
 
     for language, members in practice.roles.bilingual.items():
         for member in members:
@@ -132,6 +137,9 @@ class Workspace:
         """Create the people and channels before the app starts talking."""
         for person in self.people:
             self.stub.add_user(person.id, person.name, real_name=person.real_name)
+        for group in group_ids(self.practice):
+            members = [person.id for person in self.people if group in person.groups]
+            self.stub.add_usergroup(group, group.lower(), members)
         names = [lane.channel for lane in self.practice.lanes.values()]
         names += [self.practice.managers_channel, self.practice.clinical_channel, PHONE_CHANNEL]
         for name in names:

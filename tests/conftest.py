@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import text
 
 from bot.clock import ManualClock
@@ -17,6 +18,11 @@ from bot.config import EXAMPLE_PRACTICE, Practice, load_practice
 from storage.db import create_engine
 from storage.migrate import upgrade
 from storage.models import Base
+
+# Property tests judge what a function answers, not how fast a shared CI machine runs it:
+# hypothesis's 200 ms per-example deadline failed correct examples under load.
+settings.register_profile("carequeue", deadline=None)
+settings.load_profile("carequeue")
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 

@@ -38,6 +38,23 @@ def test_check_config_lists_each_problem_with_its_path(
     assert "lanes[0].response_target: must be a duration like 4h or 1d" in capsys.readouterr().err
 
 
+def test_check_config_refuses_closing_a_clinical_lanes_unreachable_patients(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = EXAMPLE_PRACTICE.read_text()
+    clinical = text.index("  - key: clinical")
+    after = text.index("after_last: supervisor_review", clinical)
+    path = tmp_path / "practice.yml"
+    path.write_text(
+        text[:after]
+        + "after_last: close_unreachable\n      unreachable_resolution: patient given next step"
+        + text[after + len("after_last: supervisor_review") :]
+    )
+    assert main(["check-config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "lanes[5].callbacks.after_last: a clinical lane never closes an unreachable" in err
+
+
 def test_run_refuses_an_invalid_practice_file_with_the_same_list(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -566,3 +566,24 @@ def test_secrets_stay_out_of_settings_repr() -> None:
 
     assert "xoxb-secret" not in repr(settings)
     assert "pw" not in repr(settings)
+
+
+# --- clinical safety (issue 12) -----------------------------------------------------------
+
+
+def test_closing_as_unreachable_is_refused_on_a_clinical_lane() -> None:
+    def close_unreachable(data: dict[str, Any]) -> None:
+        lane = data["lanes"][lane_index(data, "clinical")]
+        lane["callbacks"]["after_last"] = "close_unreachable"
+        lane["callbacks"]["unreachable_resolution"] = "patient given next step"
+
+    index = lane_index(example(), "clinical")
+    assert problems_after(close_unreachable) == [
+        f"lanes[{index}].callbacks.after_last: a clinical lane never closes an unreachable "
+        "patient: use supervisor_review, so a clinician decides what happens next"
+    ]
+
+
+def test_closing_as_unreachable_is_still_allowed_on_a_non_clinical_lane() -> None:
+    lane = parse_practice(EXAMPLE_PRACTICE.read_text(encoding="utf-8")).lane("scheduling")
+    assert not lane.clinical and lane.cadence.after_last.value == "close_unreachable"

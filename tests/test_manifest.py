@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,49 @@ def test_manifest_declares_every_registered_command_and_shortcut(manifest: dict)
     declared_shortcuts = {s["callback_id"] for s in manifest["features"]["shortcuts"]}
     assert declared_commands == {c.value for c in Command}
     assert declared_shortcuts == {s.value for s in Shortcut}
+
+
+# The bot scopes each Web API method the product calls accepts (one is enough), from Slack's
+# method pages; an empty set: no bot scope (apps.connections.open uses the app-level token).
+SCOPES_OF_METHOD: dict[str, frozenset[str]] = {
+    "apps.connections.open": frozenset(),
+    "auth.test": frozenset(),
+    "chat.getPermalink": frozenset(),
+    "chat.postEphemeral": frozenset({"chat:write"}),
+    "chat.postMessage": frozenset({"chat:write"}),
+    "chat.update": frozenset({"chat:write"}),
+    "conversations.history": frozenset({"channels:history", "groups:history"}),
+    "conversations.join": frozenset({"channels:join"}),
+    "conversations.list": frozenset({"channels:read", "groups:read"}),
+    "conversations.open": frozenset({"im:write"}),
+    "conversations.replies": frozenset({"channels:history", "groups:history"}),
+    "usergroups.users.list": frozenset({"usergroups:read"}),
+    "views.open": frozenset(),
+    "views.publish": frozenset(),
+    "views.update": frozenset(),
+}
+CLIENT_CALL = re.compile(r"\bclient\.([a-z]+(?:_[A-Za-z]+)+)\(")
+
+
+def web_api_methods_called() -> set[str]:
+    """Every `client.method_name(` / `self._client.method_name(` in the product, as Slack
+    spells the method (`chat.postMessage`)."""
+    found: set[str] = set()
+    for folder in ("bot", "handlers", "blocks", "storage"):
+        for path in (ROOT / folder).rglob("*.py"):
+            text = path.read_text(encoding="utf-8").replace("self._client.", "self.client.")
+            found |= {name.replace("_", ".") for name in CLIENT_CALL.findall(text)}
+    return found
+
+
+def test_manifest_grants_a_scope_for_every_web_api_method_the_code_calls(manifest: dict) -> None:
+    called = web_api_methods_called()
+    granted = set(manifest["oauth_config"]["scopes"]["bot"])
+
+    assert "usergroups.users.list" in called  # the scan sees the calls
+    assert called <= SCOPES_OF_METHOD.keys(), "add the new method's scopes to SCOPES_OF_METHOD"
+    missing = {m: sorted(s) for m, s in SCOPES_OF_METHOD.items() if s and not s & granted}
+    assert missing == {}
 
 
 def test_schema_check_catches_a_broken_manifest(manifest: dict) -> None:

@@ -17,13 +17,18 @@ from blocks.limits import (
 from blocks.modals.form import (
     ERROR_MAX,
     form_modal,
+    input_text,
     select_input,
     selected_value,
     submitted_values,
+    text_input,
 )
 from blocks.text import escape_within, truncate
+from bot.domain.clinical import is_clinical_matter
 from bot.domain.items import Item
-from bot.domain.lanes import BusinessDuration, Lane, Unit
+from bot.domain.lanes import BusinessDuration, Lane, Unit, retired_lane
+
+NOT_CLINICAL_NOTE_MAX = 1000
 
 _UNITS = {Unit.MINUTES: "business min", Unit.HOURS: "business hour", Unit.DAYS: "business day"}
 
@@ -45,7 +50,10 @@ def move_modal(item: Item, lanes: Iterable[Lane], private_metadata: str) -> View
     """The form that moves `item` to one of the other lanes (each shown with its target).
 
     `private_metadata` is the caller's (item key and current lane; never patient data).
+    A clinical item also gets the "Not clinical" note: moving it to a non-clinical lane is
+    a clinician's decision, and needs their reason.
     """
+    lanes = list(lanes)
     current = [lane for lane in lanes if lane.key == item.lane]
     others = [lane for lane in lanes if lane.key != item.lane]
     here = escape_within(current[0].name if current else item.lane, 100)
@@ -73,12 +81,35 @@ def move_modal(item: Item, lanes: Iterable[Lane], private_metadata: str) -> View
             ]
         ),
     ]
+    if is_clinical_matter(item, current[0] if current else retired_lane(item.lane)):
+        blocks.append(
+            text_input(
+                FieldId.MOVE_NOT_CLINICAL,
+                "Not clinical: why (clinicians only)",
+                max_length=NOT_CLINICAL_NOTE_MAX,
+                multiline=True,
+                optional=True,
+                hint="Needed to move this clinical item to a non-clinical lane. Only clinical "
+                "staff may decide it is not clinical; moving it to another clinical lane "
+                "needs no note.",
+            )
+        )
     return form_modal(ViewId.MOVE, f"Move {item.key}", "Move", blocks, private_metadata)
 
 
 def move_lane_from_view(view: Mapping[str, Any]) -> str:
     """Read the submitted Move modal: the chosen lane key, unchecked ("" when none)."""
     return selected_value(submitted_values(view), FieldId.MOVE_LANE)
+
+
+def move_note_from_view(view: Mapping[str, Any]) -> str:
+    """The submitted "Not clinical" note ("" when the form has none or it was left empty)."""
+    return input_text(submitted_values(view), FieldId.MOVE_NOT_CLINICAL)
+
+
+def has_note_field(view: Mapping[str, Any]) -> bool:
+    """Whether the submitted Move modal asked for the "Not clinical" note."""
+    return any(b.get("block_id") == FieldId.MOVE_NOT_CLINICAL for b in view.get("blocks", []))
 
 
 def move_errors(lane_key: str, lanes: Mapping[str, Lane], current_lane: str) -> dict[str, str]:

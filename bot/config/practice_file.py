@@ -260,7 +260,12 @@ def _callback_problems(lane: LaneSection, loc: Loc) -> list[str]:
     problems = []
     if callbacks.attempts > 1 and not callbacks.cadence:
         problems.append(f"{path_of((*at, 'cadence'))}: say how long to wait between attempts")
-    if callbacks.after_last is FinalStep.CLOSE_UNREACHABLE:
+    if callbacks.after_last is FinalStep.CLOSE_UNREACHABLE and lane.clinical:
+        problems.append(
+            f"{path_of((*at, 'after_last'))}: a clinical lane never closes an unreachable "
+            "patient: use supervisor_review, so a clinician decides what happens next"
+        )
+    elif callbacks.after_last is FinalStep.CLOSE_UNREACHABLE:
         if not callbacks.unreachable_resolution:
             problems.append(
                 f"{path_of((*at, 'unreachable_resolution'))}: closing as unreachable needs the "

@@ -99,6 +99,10 @@ class Created(Details):
     due_at: datetime | None = None
     owner: str | None = None
     routed_from: str | None = None  # the lane asked for, when language routing moved it
+    # Language routing kept it in its clinical lane: the language, and the bilingual
+    # clinicians named for it (none: an interpreter is needed).
+    kept_for_language: str | None = field(default=None, metadata=WHEN_SET)
+    bilingual_clinicians: tuple[str, ...] | None = field(default=None, metadata=WHEN_SET)
     related_key: str | None = None  # the patient's open item, for a repeat contact
     red_flags: tuple[str, ...] | None = field(default=None, metadata=WHEN_SET)
 
@@ -205,6 +209,8 @@ class Moved(Details):
     action = Action.MOVE
     from_lane: str = ""
     lane: str | None = field(default=None, metadata=CHANGED)
+    # A clinician's "Not clinical" decision taking it out of clinical handling: their note.
+    not_clinical: str | None = field(default=None, metadata=WHEN_SET)
 
 
 @dataclass(frozen=True)

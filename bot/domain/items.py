@@ -172,6 +172,7 @@ class RefusalCode(StrEnum):
     NOT_ALLOWED_IN_STATE = "not_allowed_in_state"
     NEEDS_CLAIM = "needs_claim"
     NEEDS_CLINICAL_ACK = "needs_clinical_ack"
+    NEEDS_CLINICAL_DECISION = "needs_clinical_decision"  # only a clinician says "not clinical"
     ALREADY_CLOSED = "already_closed"
     NOT_FOUND = "not_found"
     STALE = "stale"

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import Clock
+from bot.domain.clinical import is_clinical_matter
 from bot.domain.event_details import KINDS, Details
 from bot.domain.events import Event
 from bot.domain.items import (
@@ -26,7 +27,7 @@ from bot.domain.items import (
 )
 from bot.domain.practice import Practice
 from bot.outbox.kinds import CARD, HOME, THREAD
-from bot.roles import actor_for
+from bot.roles import RoleDirectory
 from storage.repositories import Card
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -107,11 +108,15 @@ class ServiceBase:
         practice: Practice,
         clock: Clock,
         on_enqueued: Callable[[], None] = lambda: None,
+        *,
+        roles: RoleDirectory | None = None,
     ) -> None:
         self._uow = uow
         self.practice = practice
         self.clock = clock
         self._on_enqueued = on_enqueued
+        # Without a directory (tests of one service), only user ids grant a role.
+        self.roles = roles or RoleDirectory(practice)
 
     async def get(self, item_key: str) -> Item | None:
         async with self._uow.read() as tx:
@@ -122,13 +127,14 @@ class ServiceBase:
             return await tx.events.for_item(item_key)
 
     def _actor(self, user_id: str) -> Actor:
-        return SYSTEM_ACTOR if user_id == SYSTEM else actor_for(user_id, self.practice)
+        return SYSTEM_ACTOR if user_id == SYSTEM else self.roles.actor_for(user_id)
 
     # -- shared steps -------------------------------------------------------------------
 
     def _clinical(self, item: Item) -> bool:
-        lane = self.practice.lanes.get(item.lane)
-        return bool(lane and lane.clinical)
+        """A clinical matter (bot/domain/clinical.py): closing it needs a clinician. A retired
+        lane counts as clinical, since nothing says it was not."""
+        return is_clinical_matter(item, self.practice.lane(item.lane))
 
     async def _transition(
         self,

@@ -73,14 +73,13 @@ class EscalationServices(ServiceBase):
 
     def members_of(self, target: str) -> tuple[str, ...]:
         """Who is paged at a chain target: a clinical level's members, the managers or a
-        team's members, as the practice file lists them."""
-        roles = self.practice.roles
-        if target == MANAGER:
-            return tuple(sorted(roles.managers))
-        for level in roles.clinical:
-            if level.level == target:
-                return level.members
-        return tuple(roles.teams.get(target, ()))
+        team's members, user groups resolved to their members (bot/roles.py)."""
+        if target == MANAGER or target in self.practice.escalation.levels:
+            try:
+                return self.roles.members(target)
+            except KeyError:
+                return ()
+        return self.roles.team(target)
 
     # -- use cases ----------------------------------------------------------------------
 
@@ -366,9 +365,8 @@ class EscalationServices(ServiceBase):
         channel = (
             self.practice.clinical_channel if rule.clinical else self.practice.managers_channel
         )
-        for person in paged:
-            if person[:1] in ("U", "W"):  # a user group cannot be sent a DM
-                await self._notice(tx, person, PAGE, escalation, item_id, now)
+        for person in paged:  # user ids: the directory resolved groups to their members
+            await self._notice(tx, person, PAGE, escalation, item_id, now)
         await self._notice(tx, channel, PAGE, escalation, item_id, now, paged=paged)
 
     async def _notice(

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain import sla
+from bot.domain.clinical import bilingual_clinicians, keeps_lane_for_language
 from bot.domain.event_details import (
     Claimed,
     Closed,
@@ -32,8 +33,7 @@ from bot.domain.items import (
 )
 from bot.domain.lanes import LanguageRouting
 from bot.domain.red_flags import RedFlagMatcher
-from bot.outbox.kinds import CARD
-from bot.roles import actor_for
+from bot.outbox.kinds import CARD, THREAD
 from bot.services.base import (
     NOT_WAITING,
     RESOLVED_NEXT_ACTION,
@@ -46,6 +46,12 @@ from bot.services.base import (
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+# A clinical request language routing kept in its lane: who calls back is named in the thread.
+KEPT_FOR_LANGUAGE_ACTION = {
+    True: "Call the patient back with a bilingual clinician (see thread)",
+    False: "Call the patient back with an interpreter (see thread)",
+}
 
 
 class ItemServices(ServiceBase):
@@ -67,7 +73,9 @@ class ItemServices(ServiceBase):
         The due time is the received time plus the lane's response target, counted in
         the practice's business hours. The key comes from a counter, never from patient data.
         A patient who prefers another language is routed as the practice file says (to the
-        language lane, or to bilingual staff). A patient who already has an open item gets
+        language lane, or to bilingual staff), except out of a clinical lane: a clinical
+        request stays there, and its thread names the bilingual clinicians for the language
+        (or says an interpreter is needed). A patient who already has an open item gets
         a repeat contact: the new item names the open one, whose count and thread say so.
         Red-flag phrases in the summary are stored on the item (a mark for a human, never a
         decision): unanswered for a few minutes, the item is escalated (bot/services/
@@ -76,9 +84,19 @@ class ItemServices(ServiceBase):
         now = self.clock.now()
         received = received_at or now
         lane = self.practice.lane(request.lane)
-        routed_from = None
-        if self._routes_to_language_lane(request):
+        routed_from: str | None = None
+        kept_for_language: str | None = None
+        clinicians: tuple[str, ...] | None = None
+        next_action = lane.first_action
+        if self._routes_to_language_lane(request) and keeps_lane_for_language(lane):
+            kept_for_language = request.language
+            clinicians = bilingual_clinicians(
+                self.roles.bilingual(request.language), self.roles.clinical_members()
+            )
+            next_action = KEPT_FOR_LANGUAGE_ACTION[bool(clinicians)]
+        elif self._routes_to_language_lane(request):
             routed_from, lane = lane.key, self.practice.lane(self.practice.language_lane or "")
+            next_action = lane.first_action
         due = sla.due_at(received, lane.response_target, self.practice.calendar)
         async with self._uow() as tx:
             related = await tx.items.open_for_patient(request.patient_ref)
@@ -100,7 +118,7 @@ class ItemServices(ServiceBase):
                 summary=request.summary,
                 received_at=received,
                 due_at=due,
-                next_action=lane.first_action,
+                next_action=next_action,
                 source_link=request.source_link,
                 created_by=actor,
                 related_key=related[0].key if related else None,
@@ -125,6 +143,8 @@ class ItemServices(ServiceBase):
                     owner=owner,
                     routed_from=routed_from,
                     related_key=item.related_key,
+                    kept_for_language=kept_for_language,
+                    bilingual_clinicians=clinicians,
                     red_flags=item.red_flags or None,
                 ).to_after(),
             )
@@ -145,6 +165,15 @@ class ItemServices(ServiceBase):
             await tx.outbox.enqueue(
                 kind=CARD, channel=lane.channel, item_id=item_id, card_id=card.id, now=now
             )
+            if kept_for_language is not None:  # the thread says who can call back in it
+                await tx.outbox.enqueue(
+                    kind=THREAD,
+                    channel=lane.channel,
+                    item_id=item_id,
+                    card_id=card.id,
+                    payload={"event_id": event_id},
+                    now=now,
+                )
             await tx.commit()
         log.info("item logged key=%s lane=%s origin=%s", item.key, lane.key, item.origin.value)
         self._on_enqueued()
@@ -166,7 +195,7 @@ class ItemServices(ServiceBase):
             return None
         if language == practice.default_language:
             return None
-        staff = practice.roles.bilingual.get(language, ())
+        staff = self.roles.bilingual(language)
         if not staff:
             return None
         loads = {person: len(await tx.items.open_for_owner(person)) for person in staff}
@@ -181,7 +210,7 @@ class ItemServices(ServiceBase):
         lock): one read of the item with its card, the UPDATE, the event, the outbox rows.
         """
         now = self.clock.now()
-        who = actor_for(actor, self.practice)
+        who = self.roles.actor_for(actor)
         async with self._uow() as tx:
             found = await tx.items.get_with_card(item_key)
             if found is None:

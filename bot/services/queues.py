@@ -9,7 +9,7 @@ from bot.clock import Clock
 from bot.domain.items import Item
 from bot.domain.practice import Practice
 from bot.domain.views import HomeData, LaneSummary
-from bot.roles import actor_for
+from bot.roles import RoleDirectory
 from storage.uow import UnitOfWorkFactory
 
 DUE_SOON = timedelta(hours=1)
@@ -17,10 +17,18 @@ LIST_LIMIT = 50
 
 
 class QueueQueries:
-    def __init__(self, uow: UnitOfWorkFactory, practice: Practice, clock: Clock) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        practice: Practice,
+        clock: Clock,
+        *,
+        roles: RoleDirectory | None = None,
+    ) -> None:
         self._uow = uow
         self.practice = practice
         self.clock = clock
+        self.roles = roles or RoleDirectory(practice)
 
     async def mine(self, user: str) -> list[Item]:
         """The person's open items, soonest due first (waiting ones by check-back time)."""
@@ -33,7 +41,7 @@ class QueueQueries:
 
     async def home(self, user: str) -> HomeData:
         now = self.clock.now()
-        actor = actor_for(user, self.practice)
+        actor = self.roles.actor_for(user)
         async with self._uow.read() as tx:
             mine = await tx.items.open_for_owner(user, limit=LIST_LIMIT)
             waiting = await tx.items.waiting(owner=user, limit=LIST_LIMIT)

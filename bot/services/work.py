@@ -13,6 +13,13 @@ from typing import Any
 from bot.domain import sla
 from bot.domain.callbacks import Attempt as AttemptRecord
 from bot.domain.callbacks import AttemptNote, FinalStep, after_attempt, attempt_problems
+from bot.domain.clinical import (
+    cadence_for,
+    clinical_decision_refusal,
+    is_clinical_matter,
+    leaves_clinical_hands,
+    merge_hides_clinical,
+)
 from bot.domain.event_details import (
     AttemptLogged,
     HandedOff,
@@ -42,6 +49,10 @@ log = logging.getLogger(__name__)
 
 UNREACHABLE_TOLD = "Patient not reached after {n} attempts."
 PROMISE_NOT_OPEN = "That promise is already marked kept, or it is not on this item any more."
+NOT_CLINICAL_NOTE_NEEDED = (
+    "Moving a clinical item out of clinical handling is a clinical decision: say why it is "
+    "not clinical."
+)
 
 
 def after_business_minutes(start: datetime, minutes: float, calendar: BusinessCalendar) -> datetime:
@@ -74,7 +85,8 @@ class WorkServices(ServiceBase):
         def changes(item: Item, to: Status, at: datetime) -> dict[str, Any]:
             lane = self.practice.lane(item.lane)
             number = item.attempts + 1
-            after = after_attempt(number, note, lane.cadence, at, self.practice.calendar)
+            cadence = cadence_for(item, lane)  # never closes a clinical item as unreachable
+            after = after_attempt(number, note, cadence, at, self.practice.calendar)
             outcome.update(number=number, final=after.final)
             result: dict[str, Any] = {"attempts": number, "next_action": after.next_action}
             if after.due_at is not None:
@@ -107,14 +119,20 @@ class WorkServices(ServiceBase):
                 ),
             )
             if outcome["final"] is FinalStep.SUPERVISOR_REVIEW:
-                await self._message(
-                    tx,
-                    self.practice.managers_channel,
-                    "supervisor_review",
-                    item_id,
-                    at,
-                    attempts=number,
-                )
+                clinical = is_clinical_matter(before, self.practice.lane(before.lane))
+                channels = [self.practice.managers_channel]
+                if clinical:  # an unreachable clinical patient is the clinical team's to review
+                    channels.append(self.practice.clinical_channel)
+                for channel in channels:
+                    await self._message(
+                        tx,
+                        channel,
+                        "supervisor_review",
+                        item_id,
+                        at,
+                        attempts=number,
+                        clinical=clinical,
+                    )
             return AttemptLogged(
                 attempt=number,
                 outcome=note.outcome.value,
@@ -151,9 +169,13 @@ class WorkServices(ServiceBase):
         ):
             return Invalid({"note": "The handoff note is incomplete."})
 
-        def changes(item: Item, to: Status, at: datetime) -> dict[str, Any]:
+        who = self._actor(actor)
+
+        def changes(item: Item, to: Status, at: datetime) -> dict[str, Any] | Refusal:
             if note.next_lane is not None:
-                return self._move_changes(note.next_lane, at)
+                here, there = self.practice.lane(item.lane), self.practice.lane(note.next_lane)
+                refused = clinical_decision_refusal(item, here, there, who, Action.HANDOFF)
+                return refused or self._move_changes(note.next_lane, at)
             return {"owner": note.next_owner, "status": to, "claimed_at": at}
 
         async def also(
@@ -303,40 +325,72 @@ class WorkServices(ServiceBase):
 
     # -- moving, merging, language -------------------------------------------------------
 
-    async def move(self, *, item_key: str, actor: str, lane: str) -> Result:
+    async def move(self, *, item_key: str, actor: str, lane: str, note: str = "") -> Result:
         """Move an item to another lane: unowned there, with that lane's response target.
 
         The old card is edited to point to the new one; a new card appears in the new
-        lane's channel. Refuses moving an item to the lane it is in.
+        lane's channel. Refuses moving an item to the lane it is in, and a clinical item out
+        of clinical handling by anyone but a clinician, whose "Not clinical" decision needs
+        a `note` (recorded on the event and shown in the thread as privacy allows).
         """
         if lane not in self.practice.lanes:
             return Invalid({"lane": "Choose one of the practice's lanes."})
+        to_lane = self.practice.lane(lane)
+        who = self._actor(actor)
+        decided: dict[str, str] = {}
 
-        def changes(item: Item, to: Status, at: datetime) -> dict[str, Any] | Refusal:
+        def changes(item: Item, to: Status, at: datetime) -> dict[str, Any] | Refusal | Invalid:
             if item.lane == lane:
                 return Refusal(RefusalCode.NOT_ALLOWED_IN_STATE, item_key=item.key)
+            here = self.practice.lane(item.lane)
+            refused = clinical_decision_refusal(item, here, to_lane, who)
+            if refused is not None:
+                return refused
+            if leaves_clinical_hands(item, here, to_lane):
+                if not note.strip():
+                    return Invalid({"note": NOT_CLINICAL_NOTE_NEEDED})
+                decided["note"] = note.strip()
             return self._move_changes(lane, at)
 
         async def also(
             tx: UnitOfWork, before: Item, after: Item, item_id: int, at: datetime
         ) -> Moved:
             await self._new_card(tx, before, lane, item_id, at)
-            return Moved(from_lane=before.lane)
+            return Moved(from_lane=before.lane, not_clinical=decided.get("note"))
 
         return await self._transition(item_key, actor, Action.MOVE, changes, also)
 
     async def merge(self, *, item_key: str, actor: str, into: str) -> Result:
         """Merge a repeat request into the patient's open item: one item keeps both summaries;
-        the merged one closes, pointing to it. Both keep their events."""
+        the merged one closes, pointing to it. Both keep their events.
+
+        A merge never hides the more serious item: when `item_key` is clinical and `into` is
+        not, it goes the other way (`into` is folded into the clinical item, which stays
+        open), and the result is that of the item folded in. Refuses what the life-cycle
+        table refuses for the item that would close.
+        """
+        item = await self.get(item_key)
         target = await self.get(into)
+        if item is None:
+            return Refusal(RefusalCode.NOT_FOUND, item_key=item_key)
         if target is None:
             return Refusal(RefusalCode.NOT_FOUND, item_key=into)
         if not target.status.is_open:
             return Refusal(RefusalCode.ALREADY_CLOSED, item_key=into)
+        if item.key == into or item.patient.reference != target.patient.reference:
+            return Refusal(RefusalCode.NOT_ALLOWED_IN_STATE, item_key=item.key)
+        if merge_hides_clinical(
+            item, self.practice.lane(item.lane), target, self.practice.lane(target.lane)
+        ):
+            if not item.status.is_open:
+                return Refusal(RefusalCode.ALREADY_CLOSED, item_key=item_key)
+            return await self._fold(target.key, actor, into=item.key)
+        return await self._fold(item_key, actor, into=into)
+
+    async def _fold(self, item_key: str, actor: str, *, into: str) -> Result:
+        """Close `item_key` into the open item `into`, which keeps both summaries."""
 
         def changes(item: Item, to: Status, at: datetime) -> dict[str, Any] | Refusal:
-            if item.key == into or item.patient.reference != target.patient.reference:
-                return Refusal(RefusalCode.NOT_ALLOWED_IN_STATE, item_key=item.key)
             return {
                 "status": to,
                 "merged_into": into,
@@ -352,8 +406,17 @@ class WorkServices(ServiceBase):
         ) -> Merged:
             fresh = await tx.items.get(into)
             assert fresh is not None
-            summary = f"{fresh.summary}\n\n[{before.key}] {before.summary}"
-            into_id = await tx.items.change(fresh, {"summary": summary}, at)
+            if not fresh.status.is_open or merge_hides_clinical(
+                before, self.practice.lane(before.lane), fresh, self.practice.lane(fresh.lane)
+            ):
+                # Closed or changed meanwhile (escalated, moved): a lost race, said as one.
+                raise Rejected(Refusal(RefusalCode.STALE, item_key=into, action=Action.MERGE))
+            kept: dict[str, Any] = {
+                "summary": f"{fresh.summary}\n\n[{before.key}] {before.summary}"
+            }
+            if fresh.related_key == before.key:  # folded the other way: nothing left to merge
+                kept["related_key"] = None
+            into_id = await tx.items.change(fresh, kept, at)
             if into_id is None:
                 # Someone changed the open item meanwhile: a lost race, said as one.
                 raise Rejected(Refusal(RefusalCode.STALE, item_key=into, action=Action.MERGE))

@@ -85,6 +85,7 @@ class SlackStub:
         self.add_user = self.workspace.add_user
         self.ensure_user = self.workspace.ensure_user
         self.add_usergroup = self.workspace.add_usergroup
+        self.set_usergroup_users = self.workspace.set_usergroup_users
         self.add_channel = self.workspace.add_channel
         self.add_message = self.workspace.add_message
         self.channel_id = self.workspace.channel_id

@@ -83,9 +83,21 @@ class Workspace:
             self.add_user(user_id, user_id.lower())
         return self.users[user_id]
 
-    def add_usergroup(self, usergroup_id: str, handle: str, users: Iterable[str]) -> None:
-        """Add a user group (``usergroups.users.list`` answers its members)."""
-        self.usergroups[usergroup_id] = {"id": usergroup_id, "handle": handle, "users": [*users]}
+    def add_usergroup(
+        self, usergroup_id: str, handle: str, users: Iterable[str], *, disabled: bool = False
+    ) -> None:
+        """Add (or replace) a user group; ``usergroups.users.list`` answers its members,
+        and for a disabled group only when asked with ``include_disabled``."""
+        self.usergroups[usergroup_id] = {
+            "id": usergroup_id,
+            "handle": handle,
+            "users": [*users],
+            "disabled": disabled,
+        }
+
+    def set_usergroup_users(self, usergroup_id: str, users: Iterable[str]) -> None:
+        """Replace a user group's members, as someone editing it in Slack would."""
+        self.usergroups[usergroup_id]["users"] = [*users]
 
     def add_channel(
         self, name: str, channel_id: str | None = None, *, is_private: bool = False

@@ -19,7 +19,7 @@ from blocks.moved_card import moved_card
 from blocks.thread import thread_entry
 from bot.domain.events import Event
 from bot.domain.handoff import Promise
-from bot.domain.items import Action, Item, Status
+from bot.domain.items import TRANSITIONS, Action, Item, Status
 from bot.domain.lanes import Privacy
 from tests.blocks.conftest import (
     CALLBACK_WINDOW,
@@ -1101,3 +1101,53 @@ def test_whatever_staff_type_a_working_entry_validates_and_holds_only_app_markup
     for text in texts_of(payload, "mrkdwn"):
         assert "<" not in APP_MARKUP.sub("", text)
         assert ">" not in APP_MARKUP.sub("", text)
+
+
+ACTION_OF_BUTTON = {
+    ActionId.CLAIM: Action.CLAIM,
+    ActionId.RELEASE: Action.RELEASE,
+    ActionId.REASSIGN: Action.REASSIGN,
+    ActionId.CLOSE: Action.CLOSE,
+    ActionId.LOG_CALL: Action.LOG_ATTEMPT,
+    ActionId.HANDOFF: Action.HANDOFF,
+    ActionId.RESUME: Action.RESUME,
+    ActionId.REOPEN: Action.REOPEN,
+    ActionId.MERGE: Action.MERGE,
+}
+
+
+@pytest.mark.parametrize("owner", [None, "U0NURSE01"])
+def test_an_escalated_card_shows_no_button_the_life_cycle_table_refuses(owner: str | None) -> None:
+    escalated = dataclasses.replace(make_item(status=Status.ESCALATED), owner=owner)
+    elements = actions_of(card(escalated))
+    ids = [e["action_id"] for e in elements]
+    assert ActionId.CLAIM not in ids  # every claim of an escalated item is refused
+    assert ActionId.CLOSE in ids and ActionId.DETAILS in ids
+    for action_id in ids:
+        action = ACTION_OF_BUTTON.get(ActionId(action_id))
+        if action is not None:
+            assert (Status.ESCALATED, action) in TRANSITIONS, action_id
+
+
+def test_a_clinical_request_kept_for_its_language_names_the_bilingual_clinicians() -> None:
+    kept = {"lane": "clinical", "kept_for_language": "Spanish"}
+    named = entry(Action.CREATE, {**kept, "bilingual_clinicians": ["U0NURSE02", "U0DOC001"]})
+    line = json.dumps(named["blocks"])
+    assert "Prefers Spanish: it stays in this clinical lane" in line
+    assert "Bilingual clinical staff for Spanish: <@U0NURSE02>, <@U0DOC001>." in line
+    assert "Spanish" not in named["text"]  # the language stays out of the notification text
+    nobody = json.dumps(entry(Action.CREATE, {**kept, "bilingual_clinicians": []})["blocks"])
+    assert "an interpreter is needed for the clinical callback" in nobody
+    assert "Prefers" not in json.dumps(entry(Action.CREATE, {"lane": "clinical"})["blocks"])
+
+
+@pytest.mark.parametrize("privacy", list(Privacy))
+def test_a_not_clinical_move_says_so_and_shows_the_note_only_at_full(privacy: Privacy) -> None:
+    note = "Asks only to reschedule the follow-up"
+    after = {"lane": "scheduling", "from_lane": "clinical", "not_clinical": note}
+    payload = entry(Action.MOVE, after, privacy)
+    assert "Not clinical: a clinician's decision" in payload["text"]
+    assert (note in json.dumps(payload["blocks"])) is (privacy is Privacy.FULL)
+    assert note not in payload["text"]
+    plain = entry(Action.MOVE, {"lane": "scheduling", "from_lane": "insurance"}, privacy)
+    assert "Not clinical" not in json.dumps(plain)

@@ -11,7 +11,13 @@ import pytest
 
 from blocks.ids import FieldId, ViewId
 from blocks.modals.language import language_errors, language_from_view, language_modal
-from blocks.modals.move import move_errors, move_lane_from_view, move_modal, target_text
+from blocks.modals.move import (
+    move_errors,
+    move_lane_from_view,
+    move_modal,
+    move_note_from_view,
+    target_text,
+)
 from blocks.modals.wait import (
     WAITING_ON_MAX,
     WaitForm,
@@ -229,6 +235,28 @@ def test_move_refuses_no_lane_an_unknown_lane_and_the_current_lane() -> None:
     same = move_errors("scheduling", LANES, "scheduling")
     assert same == {FieldId.MOVE_LANE: "It is already in Scheduling: choose another lane."}
     assert move_errors("insurance", LANES, "scheduling") == {}
+
+
+def test_only_a_clinical_item_asks_for_the_not_clinical_note() -> None:
+    assert FieldId.MOVE_NOT_CLINICAL not in inputs_of(move_payload())
+    clinical = dataclasses.replace(SCHEDULING, clinical=True)
+    view = move_modal(make_claimed(), [clinical, *LANES.values()], METADATA)
+    note = inputs_of(assert_valid_view(view))[FieldId.MOVE_NOT_CLINICAL]
+    assert note["optional"] is True and "clinicians only" in note["label"]["text"]
+    escalated = make_claimed(status=Status.ESCALATED)
+    assert FieldId.MOVE_NOT_CLINICAL in inputs_of(move_payload(status=Status.ESCALATED))
+    retired = dataclasses.replace(escalated, status=Status.NEW, lane="refills")
+    assert FieldId.MOVE_NOT_CLINICAL in inputs_of(
+        assert_valid_view(move_modal(retired, LANES.values(), METADATA))
+    )
+
+
+def test_move_reads_the_not_clinical_note() -> None:
+    typed = {"type": "plain_text_input", "value": "  Asks only to reschedule  "}
+    assert move_note_from_view(submitted({FieldId.MOVE_NOT_CLINICAL: typed})) == (
+        "Asks only to reschedule"
+    )
+    assert move_note_from_view({}) == ""
 
 
 def test_move_reads_the_chosen_lane() -> None:

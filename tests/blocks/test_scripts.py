@@ -143,10 +143,31 @@ def test_scripts_render_in_a_sandboxed_strict_environment() -> None:
 def test_the_clinical_boundary_is_the_approved_sentence() -> None:
     text = render(Script.CLINICAL_BOUNDARY, lane="clinical")
     assert text.startswith(
-        "I'm not able to give medical advice, but I will get your question to our nurse today."
+        "I'm not able to give medical advice, but I am passing your question to our clinical "
+        "team now."
     )
     spanish = render(Script.CLINICAL_BOUNDARY, language="Spanish")
     assert spanish.startswith("No puedo darle consejo médico")
+
+
+@pytest.mark.parametrize(
+    ("language", "stay"), [("English", "stay on the line"), ("Spanish", "Me quedaré en la línea")]
+)
+def test_the_emergency_line_says_call_911_while_staff_stay_on_the_line(
+    language: str, stay: str
+) -> None:
+    # The practice's policy: tell the patient to call 911 now and stay on the line with them
+    # until they have; never "hang up and call 911".
+    text = render(Script.CLINICAL_BOUNDARY, language=language)
+    assert "911" in text and stay in text
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_no_shipped_script_says_hang_up_or_promises_a_nurse_today(name: str) -> None:
+    # Nothing pages a nurse or enforces a time, so no script may promise one.
+    source = (PACKAGED_TEMPLATES / name).read_text().lower()
+    for words in ("hang up", "cuelgue", "nurse today", "hoy mismo"):
+        assert words not in source, f"{name} says {words!r}"
 
 
 def test_the_opening_greets_by_first_name_and_asks_to_verify_identity() -> None:

@@ -62,6 +62,13 @@ REPRESENTATIVE_CONTEXT = {
     "urgency_label": "Immediate",
     "target": "provider on call",
     "template": "escalation_page",
+    # Clinical safety (issue 12): a merge that went the other way, a "Not clinical" move,
+    # a clinical request language routing kept, an unreachable clinical patient's review.
+    "kept": "CQ-1002",
+    "folded": "CQ-1001",
+    "not_clinical": True,
+    "clinician_mentions": "<@U0NURSE02>",
+    "clinical": True,
 }
 
 TEMPLATE_NAMES = sorted(path.name for path in PACKAGED_TEMPLATES.glob("*.j2"))

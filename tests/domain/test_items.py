@@ -475,6 +475,7 @@ KEEPS_OWNER = frozenset(
         Action.RESUME,
         Action.REPEAT_CONTACT,
         Action.SET_LANGUAGE,
+        Action.DISMISS_RED_FLAG,
     }
 )
 # Escalating and answering it never change who owns the item.

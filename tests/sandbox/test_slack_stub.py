@@ -215,6 +215,36 @@ async def test_users_info_knows_added_users_and_refuses_strangers(
     assert caught.value.response["error"] == "user_not_found"
 
 
+async def test_usergroups_users_list_answers_the_members_as_they_are_set(
+    stub: SlackStub, client: AsyncWebClient
+) -> None:
+    stub.add_usergroup("S0NURSES", "nurses", ["U0NURSE01", "U0NURSE02"])
+    before = await client.usergroups_users_list(usergroup="S0NURSES")
+    stub.set_usergroup_users("S0NURSES", ["U0NURSE02"])
+    after = await client.usergroups_users_list(usergroup="S0NURSES")
+    with pytest.raises(SlackApiError) as caught:
+        await client.usergroups_users_list(usergroup="S0NOGROUP")
+
+    assert before.data == {"ok": True, "users": ["U0NURSE01", "U0NURSE02"]}
+    assert after["users"] == ["U0NURSE02"]
+    assert caught.value.response["error"] == "no_such_subteam"
+
+
+async def test_a_disabled_usergroup_answers_only_with_include_disabled(
+    stub: SlackStub, client: AsyncWebClient
+) -> None:
+    stub.add_usergroup("S0OLD", "old-nurses", ["U0NURSE01"], disabled=True)
+
+    with pytest.raises(SlackApiError) as caught:
+        await client.usergroups_users_list(usergroup="S0OLD")
+    included = await client.usergroups_users_list(usergroup="S0OLD", include_disabled=True)
+    listed = await client.usergroups_list()
+
+    assert caught.value.response["error"] == "no_such_subteam"
+    assert included["users"] == ["U0NURSE01"]
+    assert listed["usergroups"] == []
+
+
 async def test_auth_test_names_the_bot(client: AsyncWebClient) -> None:
     answer = await client.auth_test()
 

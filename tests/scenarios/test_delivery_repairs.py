@@ -14,6 +14,7 @@ from blocks.ids import FieldId
 from bot.clock import ManualClock, SystemClock
 from bot.config import Practice
 from bot.deps import web_client
+from bot.domain.items import Refusal, RefusalCode
 from bot.outbox import Outbox, Pacing
 from bot.outbox.kinds import MESSAGE, OPS
 from bot.services import operations
@@ -143,11 +144,20 @@ async def test_a_lane_removed_from_the_practice_file_still_renders_and_its_items
         assert f"<@{FRONT_DESK}>" in str(card.blocks)
         assert claimed.item.owner == FRONT_DESK  # type: ignore[union-attr]
 
-        moved = await clinic.deps.work.move(item_key=key, actor=FRONT_DESK, lane="scheduling")
-        assert moved.item.lane == "scheduling"  # type: ignore[union-attr]
+        # A retired lane counts as clinical: front desk may move it into a clinical lane,
+        # not out of clinical handling (that is a clinician's "Not clinical" decision).
+        refused = await clinic.deps.work.move(item_key=key, actor=FRONT_DESK, lane="scheduling")
+        assert isinstance(refused, Refusal)
+        assert refused.code is RefusalCode.NEEDS_CLINICAL_DECISION
+        closed = await clinic.deps.services.close(
+            item_key=key, actor=FRONT_DESK, resolution="Resolved", told_patient="Handled"
+        )
+        assert isinstance(closed, Refusal) and closed.code is RefusalCode.NEEDS_CLINICAL_ACK
+        moved = await clinic.deps.work.move(item_key=key, actor=FRONT_DESK, lane="clinical")
+        assert moved.item.lane == "clinical"  # type: ignore[union-attr]
         report = await clinic.deliver()
         assert report.failed == 0, report.errors
-        assert [m.text.split(" ")[0] for m in clinic.cards("scheduling")] == [key]
+        assert [m.text.split(" ")[0] for m in clinic.cards("clinical")] == [key]
     finally:
         await stop_clinic(clinic, runner)
 

@@ -24,6 +24,11 @@ def unset(details: Details) -> set[str]:
     return {f.name for f in dataclasses.fields(details) if getattr(details, f.name) == f.default}
 
 
+# What intake records only when it applies: language routing kept it in a clinical lane, or
+# the summary held red-flag phrases (these requests have neither).
+KEPT_FOR_LANGUAGE = {"kept_for_language", "bilingual_clinicians", "red_flags"}
+
+
 def read_back(events: list[Event]) -> list[tuple[Action, set[str]]]:
     return [(event.action, unset(details_of(event))) for event in events]
 
@@ -84,8 +89,9 @@ async def test_every_event_of_a_worked_item_reads_back_with_what_its_use_case_kn
     )
 
     assert read_back(await services.history(key)) == [
-        # Nobody owns a new request, it was asked for in its own lane and was the first.
-        (Action.CREATE, {"owner", "routed_from", "related_key"}),
+        # Nobody owns a new request, it was asked for in its own lane and was the first,
+        # and language routing had no clinical request to keep in its lane.
+        (Action.CREATE, {"owner", "routed_from", "related_key", *KEPT_FOR_LANGUAGE}),
         (Action.CLAIM, set()),
         # The cadence goes on: no final step yet.
         (Action.LOG_ATTEMPT, {"final"}),
@@ -96,14 +102,15 @@ async def test_every_event_of_a_worked_item_reads_back_with_what_its_use_case_kn
         # Handed to a person, not to a lane.
         (Action.HANDOFF, {"lane"}),
         (Action.SET_LANGUAGE, set()),
-        (Action.MOVE, set()),
+        # Out of a non-clinical lane: no clinician's "Not clinical" decision to record.
+        (Action.MOVE, {"not_clinical"}),
         # The open item records what was merged in, not where it went.
         (Action.MERGE, {"into"}),
         (Action.CLAIM, set()),
         (Action.CLOSE, set()),
     ]
     assert read_back(await services.history(repeat)) == [
-        (Action.CREATE, {"owner", "routed_from"}),
+        (Action.CREATE, {"owner", "routed_from", *KEPT_FOR_LANGUAGE}),
         (Action.SET_LANGUAGE, {"also"}),  # it followed the patient from the other item
         (Action.MERGE, {"merged"}),
     ]

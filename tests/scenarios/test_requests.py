@@ -143,6 +143,7 @@ async def test_healthz_reports_database_outbox_and_slack(clinic: Clinic) -> None
         "database": "ok",
         "outbox": {"pending": 1, "dead": 0},
         "slack": "ok",
+        "user_groups": "none",  # the example practice names no user group
     }
     async with clinic.deps.uow() as tx:
         assert await tx.session.scalar(select(func.count()).select_from(ItemRow)) == 1

@@ -55,6 +55,8 @@ def lookup_by_email(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
 def usergroups_list(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     groups = []
     for group in ws.usergroups.values():
+        if group["disabled"] and not flag(args.get("include_disabled")):
+            continue
         entry = {"id": group["id"], "team_id": TEAM_ID, "handle": group["handle"]}
         entry["user_count"] = len(group["users"])
         if flag(args.get("include_users")):
@@ -64,8 +66,10 @@ def usergroups_list(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def usergroups_users_list(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+    """A group's member ids. A disabled group is found only with ``include_disabled``
+    ("allow results that involve disabled User Groups")."""
     group = ws.usergroups.get(str(args.get("usergroup")))
-    if group is None:
+    if group is None or (group["disabled"] and not flag(args.get("include_disabled"))):
         raise SlackError("no_such_subteam")
     return {"ok": True, "users": list(group["users"])}
 

@@ -1,0 +1,277 @@
+"""A clinical item never leaves clinical hands without a clinician's decision: not by a merge,
+a move, language routing or closing as unreachable (issue 12's four safety holes)."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+from collections.abc import AsyncIterator
+from types import MappingProxyType
+
+import pytest
+
+from blocks.ids import ActionId, FieldId, More, ViewId
+from bot.clock import ManualClock
+from bot.config import Practice
+from bot.domain.callbacks import FinalStep
+from bot.domain.handoff import HandoffNote
+from bot.domain.items import Action, Refusal, RefusalCode, Status
+from sandbox.side.wire import SlackResponse
+from sandbox.stub.server import SlackStub
+from tests.scenarios.conftest import FRONT_DESK, Clinic, start_clinic, stop_clinic
+from tests.scenarios.test_attempts import eastern, no_answer
+from tests.scenarios.test_waiting import claimed_item, open_more_form
+
+NURSE = "U0NURSE01"
+SPANISH_NURSE = "U0NURSE02"
+PATIENT = {FieldId.PATIENT_REF: "MRN-71003"}
+RESCHEDULE = "Needs to move Tuesday's appointment to later in the week"
+CHEST_PAIN = "Chest pain since last night, worse when climbing stairs"
+SYMPTOM = {
+    FieldId.LANE: "clinical",
+    FieldId.REQUEST_TYPE: "clinical|symptom question",
+    FieldId.SUMMARY: CHEST_PAIN,
+}
+
+
+@contextlib.asynccontextmanager
+async def running(
+    database_url: str, practice: Practice, clock: ManualClock, stub: SlackStub
+) -> AsyncIterator[Clinic]:
+    """A clinic on `practice` (the example with a change of the test's) for one test."""
+    clinic, runner = await start_clinic(database_url, practice, clock, stub)
+    try:
+        yield clinic
+    finally:
+        await stop_clinic(clinic, runner)
+
+
+async def move(
+    clinic: Clinic, user: str, key: str, lane: str, note: str | None = None, here: str = "clinical"
+) -> tuple[dict[str, object], SlackResponse]:
+    """`user` moves `key` with More ▸ Move; returns the modal and the answer to its submit."""
+    view = await open_more_form(clinic, user, key, More.MOVE, lane=here)
+    assert view["callback_id"] == ViewId.MOVE, view["callback_id"]
+    values: dict[str, object] = {FieldId.MOVE_LANE: lane}
+    if note is not None:
+        values[FieldId.MOVE_NOT_CLINICAL] = note
+    return view, await clinic.slack.submit_view(user, view["id"], values)
+
+
+# --- 1. merge ----------------------------------------------------------------------------
+
+
+async def test_merging_a_chest_pain_item_into_a_scheduling_item_keeps_the_clinical_one_open(
+    clinic: Clinic,
+) -> None:
+    reschedule = await clinic.log_request(**PATIENT, **{FieldId.SUMMARY: RESCHEDULE})
+    chest_pain = await clinic.log_request(**PATIENT, **SYMPTOM)
+    await clinic.deliver()
+    card = clinic.card_of("clinical", chest_pain)
+    assert f"Merge into {reschedule}" in json.dumps(card.blocks)
+
+    await clinic.then_wait_for(
+        "chat.postEphemeral",
+        clinic.slack.click_button(
+            FRONT_DESK, card.channel, card.ts, ActionId.MERGE, f"{chest_pain}|{reschedule}"
+        ),
+    )
+    await clinic.deliver()
+
+    clinical = await clinic.deps.services.get(chest_pain)
+    folded = await clinic.deps.services.get(reschedule)
+    assert clinical is not None and clinical.status is Status.NEW and clinical.lane == "clinical"
+    assert clinical.merged_into is None
+    assert CHEST_PAIN in clinical.summary and RESCHEDULE in clinical.summary
+    assert folded is not None and folded.status is Status.RESOLVED
+    assert folded.merged_into == chest_pain
+    (told,) = clinic.stub.ephemerals(FRONT_DESK)
+    assert f"{chest_pain} is clinical, so it stays open" in told.text
+    assert f"{reschedule} was merged into {chest_pain} instead" in told.text
+    clinical_card = json.dumps(clinic.card_of("clinical", chest_pain).blocks)
+    assert ActionId.CLAIM.value in clinical_card
+    assert ActionId.MERGE.value not in clinical_card  # nothing left to merge
+    assert [e.action for e in await clinic.deps.services.history(chest_pain)] == [
+        Action.CREATE,
+        Action.MERGE,
+    ]
+
+
+async def test_a_scheduling_item_still_merges_into_the_patients_clinical_item(
+    clinic: Clinic,
+) -> None:
+    chest_pain = await clinic.log_request(**PATIENT, **SYMPTOM)
+    reschedule = await clinic.log_request(**PATIENT, **{FieldId.SUMMARY: RESCHEDULE})
+    await clinic.deliver()
+    card = clinic.card_of("scheduling", reschedule)
+    await clinic.slack.click_button(
+        FRONT_DESK, card.channel, card.ts, ActionId.MERGE, f"{reschedule}|{chest_pain}"
+    )
+    await clinic.deliver()
+
+    kept = await clinic.deps.services.get(chest_pain)
+    merged = await clinic.deps.services.get(reschedule)
+    assert kept is not None and kept.status.is_open and RESCHEDULE in kept.summary
+    assert merged is not None and merged.merged_into == chest_pain
+    assert clinic.stub.ephemerals() == []
+
+
+# --- 2. move -----------------------------------------------------------------------------
+
+
+async def test_front_desk_cannot_move_a_clinical_item_to_scheduling(clinic: Clinic) -> None:
+    key = await claimed_item(clinic, **SYMPTOM)
+    _, response = await move(clinic, FRONT_DESK, key, "scheduling")
+
+    answer = response.json or {}
+    assert answer.get("response_action") == "errors", answer
+    refusal = answer["errors"][FieldId.MOVE_LANE]
+    assert "clinical request" in refusal and "only a clinician can decide" in refusal
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.lane == "clinical" and item.owner == FRONT_DESK
+    assert all(e.action is not Action.MOVE for e in await clinic.deps.services.history(key))
+    assert clinic.cards("scheduling") == []
+
+
+async def test_front_desk_can_still_move_a_request_into_the_clinical_lane(clinic: Clinic) -> None:
+    key = await claimed_item(clinic)
+    _, response = await move(clinic, FRONT_DESK, key, "clinical", here="scheduling")
+    assert "errors" not in (response.json or {}), response.body
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.lane == "clinical"
+
+
+async def test_a_clinician_moves_it_out_only_with_a_not_clinical_note(clinic: Clinic) -> None:
+    key = await clinic.log_request(**SYMPTOM)
+    await clinic.deliver()
+
+    view, response = await move(clinic, NURSE, key, "scheduling")
+    assert any(b.get("block_id") == FieldId.MOVE_NOT_CLINICAL for b in view["blocks"])  # type: ignore[attr-defined]
+    answer = response.json or {}
+    assert answer.get("response_action") == "errors", answer
+    assert "say why it is not clinical" in answer["errors"][FieldId.MOVE_NOT_CLINICAL]
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.lane == "clinical"
+
+    note = "Asks only to reschedule the follow-up visit; no symptoms today"
+    _, response = await move(clinic, NURSE, key, "scheduling", note=note)
+    assert "errors" not in (response.json or {}), response.body
+    await clinic.deliver()
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.lane == "scheduling" and item.status is Status.NEW
+    (moved,) = [e for e in await clinic.deps.services.history(key) if e.action is Action.MOVE]
+    assert moved.actor == NURSE and moved.after["not_clinical"] == note
+    entries = clinic.replies(clinic.card_of("scheduling", key))
+    assert any("Not clinical: a clinician's decision" in m.text for m in entries), entries
+    assert all(note not in m.text + json.dumps(m.blocks) for m in entries)  # privacy: none
+
+
+async def test_front_desk_cannot_hand_a_clinical_item_off_to_a_non_clinical_lane(
+    clinic: Clinic,
+) -> None:
+    key = await claimed_item(clinic, **SYMPTOM)
+    note = HandoffNote(
+        asked="Wants to book a follow-up",
+        unresolved="Whether the symptoms need a nurse",
+        next_lane="scheduling",
+    )
+    refused = await clinic.deps.work.handoff(item_key=key, actor=FRONT_DESK, note=note)
+    assert isinstance(refused, Refusal)
+    assert refused.code is RefusalCode.NEEDS_CLINICAL_DECISION
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.lane == "clinical"
+
+
+# --- 3. language routing -----------------------------------------------------------------
+
+
+async def test_a_spanish_symptom_question_stays_in_the_clinical_lane_and_asks_for_an_interpreter(
+    clinic: Clinic,
+) -> None:
+    assert clinic.practice.language_routing.value == "lane"
+    key = await clinic.log_request(**SYMPTOM, **{FieldId.LANGUAGE: "Spanish"})
+    await clinic.deliver()
+
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.lane == "clinical" and item.patient.language == "Spanish"
+    assert all(not m.text.startswith(f"{key} ") for m in clinic.cards("language"))
+    card = clinic.card_of("clinical", key)
+    assert "Spanish" in json.dumps(card.blocks)
+    (entry,) = clinic.replies(card)
+    shown = json.dumps(entry.blocks)
+    assert "stays in this clinical lane" in shown and "an interpreter is needed" in shown
+    assert "Spanish" not in entry.text  # the language stays out of the notification text
+    created = (await clinic.deps.services.history(key))[0]
+    assert created.after["kept_for_language"] == "Spanish"
+    assert "routed_from" not in created.after or created.after["routed_from"] is None
+
+
+@pytest.fixture
+async def bilingual_nurse_clinic(
+    database_url: str, example_practice: Practice, clock: ManualClock, stub: SlackStub
+) -> AsyncIterator[Clinic]:
+    roles = dataclasses.replace(
+        example_practice.roles,
+        bilingual=MappingProxyType({"Spanish": ("U0FRONT02", SPANISH_NURSE)}),
+    )
+    practice = dataclasses.replace(example_practice, roles=roles)
+    async with running(database_url, practice, clock, stub) as clinic:
+        yield clinic
+
+
+async def test_the_thread_names_the_bilingual_clinical_staff_for_the_language(
+    bilingual_nurse_clinic: Clinic,
+) -> None:
+    clinic = bilingual_nurse_clinic
+    key = await clinic.log_request(**SYMPTOM, **{FieldId.LANGUAGE: "Spanish"})
+    await clinic.deliver()
+
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.lane == "clinical"
+    (entry,) = clinic.replies(clinic.card_of("clinical", key))
+    shown = json.dumps(entry.blocks)
+    assert f"Bilingual clinical staff for Spanish: <@{SPANISH_NURSE}>" in shown
+    assert "<@U0FRONT02>" not in shown  # bilingual, but not clinical
+
+
+# --- 4. close as unreachable -------------------------------------------------------------
+
+
+@pytest.fixture
+async def old_config_clinic(
+    database_url: str, example_practice: Practice, clock: ManualClock, stub: SlackStub
+) -> AsyncIterator[Clinic]:
+    """A clinical lane set to close unreachable patients, as an older file (read before the
+    check existed) could say: the runtime must still send them to review."""
+    clinical = example_practice.lane("clinical")
+    cadence = dataclasses.replace(
+        clinical.cadence,
+        after_last=FinalStep.CLOSE_UNREACHABLE,
+        unreachable_resolution="patient given next step",
+    )
+    lanes = {**example_practice.lanes, "clinical": dataclasses.replace(clinical, cadence=cadence)}
+    practice = dataclasses.replace(example_practice, lanes=MappingProxyType(lanes))
+    async with running(database_url, practice, clock, stub) as clinic:
+        yield clinic
+
+
+async def test_three_unanswered_calls_send_a_clinical_patient_to_review_never_closed(
+    old_config_clinic: Clinic,
+) -> None:
+    clinic = old_config_clinic
+    key = await claimed_item(clinic, **SYMPTOM)
+    for hour in (9, 11, 14):
+        await no_answer(clinic, key, eastern(23, hour), lane="clinical")
+
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.status is Status.CLAIMED and item.attempts == 3
+    assert item.closed_at is None and item.resolution == ""
+    assert item.next_action == "Supervisor review: patient not reached"
+    history = await clinic.deps.services.history(key)
+    finals = [e.after["final"] for e in history if e.after.get("final")]
+    assert finals == ["supervisor_review"]
+    for channel in ("#cq-managers", "#cq-clinical"):
+        (review,) = clinic.stub.messages(channel)
+        assert key in review.text and "never closed as unreachable" in review.text
+        assert "Jane" not in review.text + json.dumps(review.blocks)
