@@ -31,6 +31,7 @@ from slack_sdk.models.blocks import (
     UserSelectElement,
 )
 
+from blocks.escalation import escalation_buttons, escalation_line, red_flag_line
 from blocks.ids import ActionId, More, card_actions_block_id, merge_value, more_value
 from blocks.limits import (
     CONTEXT_TEXT_MAX,
@@ -54,6 +55,7 @@ from blocks.text import (
     weekday_time,
 )
 from bot.domain import items
+from bot.domain.escalation import Escalation
 from bot.domain.handoff import Promise
 from bot.domain.items import Item, Status
 from bot.domain.lanes import BusinessCalendar, Lane, Privacy
@@ -239,6 +241,7 @@ _MORE_OPTIONS: tuple[tuple[More, str, items.Action], ...] = (
     (More.PROMISE, "Promise\u2026", items.Action.PROMISE),
     (More.MOVE, "Move to another lane\u2026", items.Action.MOVE),
     (More.LANGUAGE, "Language\u2026", items.Action.SET_LANGUAGE),
+    (More.ESCALATE, "Escalate\u2026", items.Action.ESCALATE),
 )
 
 
@@ -281,7 +284,7 @@ def _identify(item: Item) -> list[InteractiveElement]:
     return [_button("Identify caller", ActionId.IDENTIFY_CALLER, item)]
 
 
-def _actions(item: Item, promise: Promise | None) -> ActionsBlock:
+def _actions(item: Item, promise: Promise | None, escalation: Escalation | None) -> ActionsBlock:
     details = _button("Details", ActionId.DETAILS, item)
     kept, merge = _promise_kept(item, promise), [*_identify(item), *_merge(item)]
     elements: list[InteractiveElement]
@@ -311,18 +314,18 @@ def _actions(item: Item, promise: Promise | None) -> ActionsBlock:
             details,
         ]
     else:
-        # Escalated: only what the life-cycle table lets someone do in that state (no Claim:
-        # the table refuses every claim of an escalated item); its own buttons arrive with
-        # the escalation issue.
+        # Escalated: the people paged answer it here as on the page; nobody claims it, and
+        # only what the life-cycle table lets someone do in that state is offered.
         shown = [
             (items.Action.RELEASE, _button("Release", ActionId.RELEASE, item)),
             (
                 items.Action.REASSIGN,
                 UserSelectElement(action_id=ActionId.REASSIGN, placeholder="Reassign\u2026"),
             ),
-            (items.Action.CLOSE, _button("Close", ActionId.CLOSE, item, "primary")),
+            (items.Action.CLOSE, _button("Close", ActionId.CLOSE, item)),
         ]
-        elements = [e for action, e in shown if _allowed_in_state(item, action)] + [details]
+        allowed = [e for action, e in shown if _allowed_in_state(item, action)]
+        elements = [*escalation_buttons(item, escalation), *allowed, details]
     more = _more(item)
     if more is not None:
         elements.append(more)
@@ -358,6 +361,7 @@ def _card_blocks(
     cadence_attempts: int,
     history_link: str | None,
     calendar: BusinessCalendar,
+    escalation: tuple[Escalation | None, str],
 ) -> list[Block]:
     header = truncate(f"{item.key} · {item.request_type}", HEADER_TEXT_MAX)
     blocks: list[Block] = [
@@ -365,6 +369,8 @@ def _card_blocks(
         SectionBlock(fields=_fields(item, privacy, now, tz, calendar)),
     ]
     working = _working_lines(item, privacy, now, tz, promise, cadence_attempts)
+    line = escalation_line(escalation[0], escalation[1], item.status is Status.ESCALATED, tz)
+    working = [w for w in (red_flag_line(item, privacy), line) if w] + working
     if working:
         blocks.append(SectionBlock(text=app_mrkdwn("\n".join(working))))
     if privacy is Privacy.FULL:
@@ -378,7 +384,7 @@ def _card_blocks(
             blocks.append(SectionBlock(text=plain_text(f"Promised: {promised}")))
     if not item.status.is_open:
         blocks.extend(_resolution_blocks(item, privacy, tz, env))
-    blocks.append(_actions(item, promise))
+    blocks.append(_actions(item, promise, escalation[0]))
     blocks.append(_context(item, lane, history_link))
     return blocks
 
@@ -399,6 +405,8 @@ def item_card(
     cadence_attempts: int = 3,
     history_link: str | None = None,
     calendar: BusinessCalendar,
+    escalation: Escalation | None = None,
+    escalation_label: str = "",
 ) -> Message:
     """The card for `item` in its lane channel, edited in place as the item changes.
 
@@ -409,7 +417,10 @@ def item_card(
     it waits on and when to check back, the nearest open `promise`'s deadline, repeat
     contacts and a related or merged item. Patient detail
     only as `privacy` allows; the promise's words only at `full`. After a move,
-    `history_link` points to the card (and thread) in the previous lane.
+    `history_link` points to the card (and thread) in the previous lane. An `escalation`
+    (its reason `escalation_label`) adds who it is with and the acknowledgment deadline, who
+    acknowledged, or "no response"; an escalated card offers Acknowledge, Resolve and Not
+    clinical instead of Claim or Close.
 
     Buttons follow the state: Claim when new; Log call, Handoff, Close, Release, Reassign when
     claimed; Resume, Log call, Handoff, Close when waiting; Reopen when resolved; Details
@@ -433,6 +444,7 @@ def item_card(
             cadence_attempts,
             history_link,
             calendar,
+            (escalation, escalation_label),
         )
 
     blocks = build(summary_limit)

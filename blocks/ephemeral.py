@@ -38,6 +38,13 @@ _ACTION_VERBS: Mapping[Action, str] = {
     Action.MERGE: "merge",
     Action.SET_LANGUAGE: "set the language of",
     Action.IDENTIFY_CALLER: "identify the caller of",
+    Action.ESCALATE: "escalate",
+    Action.ACKNOWLEDGE: "acknowledge the escalation of",
+    Action.PAGE_NEXT: "page the next level for",
+    Action.NO_RESPONSE: "end the escalation of",
+    Action.RESOLVE_ESCALATION: "resolve the escalation of",
+    Action.NOT_CLINICAL: "mark as not clinical",
+    Action.DISMISS_RED_FLAG: "dismiss the red flag of",
 }
 
 

@@ -25,6 +25,14 @@ class ActionId(StrEnum):
     VIEW_ATTEMPT = "entry.view_attempt"  # on a thread entry; value "KEY|attempt number"
     VIEW_HANDOFF = "entry.view_handoff"  # on a thread entry; value "KEY|handoff id"
     HOME_REFRESH = "home.refresh"
+    # On an escalation page (DM or clinical channel) and on an escalated card; value KEY.
+    ESCALATION_VIEW = "escalation.view"
+    ESCALATION_ACKNOWLEDGE = "escalation.acknowledge"
+    ESCALATION_RESOLVE = "escalation.resolve"
+    ESCALATION_NOT_CLINICAL = "escalation.not_clinical"
+    # On the red-flag prompt the person who logged a request gets; value KEY.
+    RED_FLAG_ESCALATE = "red_flag.escalate"
+    RED_FLAG_DISMISS = "red_flag.dismiss"
 
 
 class ViewId(StrEnum):
@@ -43,11 +51,20 @@ class ViewId(StrEnum):
     IDENTIFY_CALLER = "view.identify_caller"
     ATTEMPT_NOTE = "view.attempt_note"
     HANDOFF_NOTE = "view.handoff_note"
+    ESCALATE = "view.escalate"
+    ESCALATION_RESOLVE = "view.escalation_resolve"  # Resolve and Not clinical (metadata says)
+    ESCALATION_CONTEXT = "view.escalation_context"
 
 
 # Views with no submit button: Slack never sends their submission, so nothing listens.
 READ_ONLY_VIEWS = frozenset(
-    {ViewId.DETAILS, ViewId.STATUS, ViewId.ATTEMPT_NOTE, ViewId.HANDOFF_NOTE}
+    {
+        ViewId.DETAILS,
+        ViewId.STATUS,
+        ViewId.ATTEMPT_NOTE,
+        ViewId.HANDOFF_NOTE,
+        ViewId.ESCALATION_CONTEXT,
+    }
 )
 
 
@@ -58,6 +75,7 @@ class More(StrEnum):
     PROMISE = "promise"
     MOVE = "move"
     LANGUAGE = "language"
+    ESCALATE = "escalate"
 
 
 def more_value(what: More, item_key: str) -> str:
@@ -150,6 +168,11 @@ class FieldId(StrEnum):
     LANGUAGE_CHOICE = "language.choice"
     CALLER_REF = "identify.patient_ref"
     CALLER_NAME = "identify.patient_name"
+    ESCALATION_RULE = "escalate.rule"
+    ESCALATION_CONTEXT = "escalate.context"
+    DECISION = "escalation.decision"
+    ESCALATION_TOLD = "escalation.told_patient"
+    APPROPRIATE = "escalation.appropriate"
 
 
 CARD_ACTIONS_PREFIX = "card.actions:"

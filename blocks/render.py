@@ -21,6 +21,8 @@ from blocks.ephemeral import (
     merged_into_clinical,
     refusal_message,
 )
+from blocks.escalation import TEMPLATES as ESCALATION_NOTICES
+from blocks.escalation import escalation_notice, rule_label
 from blocks.home import home_view
 from blocks.message import Message
 from blocks.modals.attempt import attempt_modal
@@ -65,11 +67,28 @@ class PracticeRenderer:
             cadence_attempts=self.practice.lane(item.lane).cadence.attempts,
             history_link=view.history_link,
             calendar=self.practice.calendar,
+            escalation=view.escalation,
+            escalation_label=(
+                rule_label(view.escalation.rule, self.practice.escalation.rules)
+                if view.escalation is not None
+                else ""
+            ),
         )
         return message.to_payload()
 
     def message(self, template: str, item: Item, params: dict[str, Any]) -> dict[str, Any]:
         lane = self.practice.lane(item.lane)
+        if template in ESCALATION_NOTICES:
+            return escalation_notice(
+                template,
+                item,
+                lane,
+                self.practice.escalation.rules,
+                params,
+                self.practice.privacy,
+                self.practice.timezone,
+                self.env,
+            )
         return notice_message(template, item, lane, params, self.practice.timezone, self.env)
 
     def operations_notice(self, template: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -38,10 +38,13 @@ from bot.domain.event_details import (
     Closed,
     Created,
     Details,
+    Escalated,
+    EscalationResolved,
     HandedOff,
     LanguageSet,
     Merged,
     Moved,
+    NextLevelPaged,
     PromiseMade,
     Reassigned,
     Reopened,
@@ -152,7 +155,12 @@ def _facts(details: Details) -> dict[str, Any]:
             return {"language": details.language}
         case CallerIdentified():
             return {"related_key": details.related_key}
-    return {}
+        case Escalated() | NextLevelPaged():
+            return {"rule": details.rule, "paged": details.paged, "ack_due": details.ack_due_at}
+        case EscalationResolved():
+            return {"rule": details.rule, "appropriate": details.appropriate}
+    rule = getattr(details, "rule", None)
+    return {"rule": rule} if isinstance(rule, str) else {}
 
 
 def _entry_context(
@@ -196,6 +204,10 @@ def _entry_context(
         "related_key": truncate(_clean(facts.get("related_key")), KEY_MAX),
         "waiting_on": truncate(_clean(facts.get("waiting_on")), WAITING_ON_MAX),
         "language": truncate(_clean(facts.get("language")), 100),
+        "rule": truncate(_clean(facts.get("rule")), 40).replace("_", " "),
+        "paged_mentions": ", ".join(mention(user) for user in facts.get("paged") or ()),
+        "ack_due": when(facts.get("ack_due")),
+        "appropriate": facts.get("appropriate"),
         "clinician_mentions": ", ".join(mention(p) for p in facts.get("clinicians") or ()),
         "not_clinical": facts.get("not_clinical") is True,
     }
@@ -244,6 +256,12 @@ def _full_lines(details: Details) -> list[str]:
         case PromiseMade():
             text = _clean(details.promise_text)
             return [f"Promised: {truncate(text, PROMISE_TEXT_MAX)}"] if text else []
+        case EscalationResolved():
+            decision, told = _clean(details.decision), _clean(details.patient_told)
+            lines = [f"Decision: {truncate(decision, CONFIRMED_MAX)}"] if decision else []
+            if told:
+                lines.append(f"Told patient: {truncate(told, TOLD_PATIENT_MAX)}")
+            return lines
         case Moved():
             note = _clean(details.not_clinical)
             return [f"Not clinical: {truncate(note, NOT_CLINICAL_MAX)}"] if note else []

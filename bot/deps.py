@@ -19,6 +19,7 @@ from bot.config import Practice, Settings, load_practice
 from bot.in_flight import InFlight
 from bot.outbox import Outbox, Pacing
 from bot.roles import RoleDirectory, group_ids
+from bot.services.escalations import EscalationServices
 from bot.services.intake_api import IntakeApiServices
 from bot.services.items import ItemServices
 from bot.services.queues import QueueQueries
@@ -47,6 +48,7 @@ class ListenerDeps:
     renderer: PracticeRenderer
     slack: SlackStatus
     after_ack: InFlight
+    escalations: EscalationServices
 
 
 @dataclass
@@ -70,6 +72,7 @@ class Deps:
     slack: SlackStatus  # the bot's identity and Slack's health, learned off the request path
     after_ack: InFlight  # button clicks still committing after Slack was answered
     intake_api: IntakeApiServices  # tokens and deliveries of the intake API (bot/api/)
+    escalations: EscalationServices
 
     @property
     def listeners(self) -> ListenerDeps:
@@ -84,6 +87,7 @@ class Deps:
             renderer=self.renderer,
             slack=self.slack,
             after_ack=self.after_ack,
+            escalations=self.escalations,
         )
 
     async def close(self) -> None:
@@ -143,6 +147,7 @@ def build_deps(
     )
     services = ItemServices(uow, practice, clock, on_enqueued=outbox.wake, roles=roles)
     work = WorkServices(uow, practice, clock, on_enqueued=outbox.wake, roles=roles)
+    escalations = EscalationServices(uow, practice, clock, on_enqueued=outbox.wake, roles=roles)
 
     def slack_answers_again() -> None:
         outbox.wake()
@@ -172,4 +177,5 @@ def build_deps(
         slack=slack,
         after_ack=InFlight(),
         intake_api=IntakeApiServices(uow, practice, clock, services, on_enqueued=outbox.wake),
+        escalations=escalations,
     )

@@ -1,10 +1,11 @@
 """Work CareQueue does by itself, on APScheduler's AsyncIOScheduler on the app's event loop.
 
-Today that is bringing waiting items back at their check-back time. The scheduled jobs to
-come (aging alerts, promise reminders, the digests, weekly metrics) join `Jobs` here, each
-claiming its period in the database before it posts anything, so two replicas or a
-restart never post twice. Check-backs need no claim: each resume is a version-checked
-change, so an item comes back once however many replicas run the job.
+Today that is bringing waiting items back at their check-back time and re-escalating
+escalations nobody acknowledged in time (every 30 s; windows are wall-clock minutes).
+The scheduled jobs to come (aging alerts, promise reminders, the digests, weekly metrics)
+join `Jobs` here, each claiming its period in the database before it posts anything, so
+two replicas or a restart never post twice. Check-backs and re-escalation need no claim:
+each step is a version-checked change, so it happens once however many replicas run it.
 
 The scheduler only says *when to look*; what is due is read from the app's clock
 (`deps.clock`), so a test or the sandbox that moves that clock calls `run_soon()` instead
@@ -29,6 +30,9 @@ CHECK_BACK_EVERY_SECONDS = 60.0
 CHECK_BACKS = "check_backs"
 DIGEST_EVERY_SECONDS = 60.0
 END_OF_DAY = "end_of_day_digest"
+# Escalation windows are minutes long: look twice a minute.
+ESCALATE_EVERY_SECONDS = 30.0
+RE_ESCALATION = "re_escalation"
 
 
 class Jobs:
@@ -40,7 +44,13 @@ class Jobs:
     blip must not end a job for good. Logs carry item keys only.
     """
 
-    def __init__(self, deps: Deps, *, check_back_every: float = CHECK_BACK_EVERY_SECONDS) -> None:
+    def __init__(
+        self,
+        deps: Deps,
+        *,
+        check_back_every: float = CHECK_BACK_EVERY_SECONDS,
+        escalate_every: float = ESCALATE_EVERY_SECONDS,
+    ) -> None:
         self.deps = deps
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
@@ -64,6 +74,13 @@ class Jobs:
             IntervalTrigger(seconds=DIGEST_EVERY_SECONDS, timezone=UTC),
             id=END_OF_DAY,
             name="post the end-of-day digest at closing time",
+            next_run_time=datetime.now(UTC),
+        )
+        self.scheduler.add_job(
+            self.re_escalation,
+            IntervalTrigger(seconds=escalate_every, timezone=UTC),
+            id=RE_ESCALATION,
+            name="page the next level of unacknowledged escalations",
             next_run_time=datetime.now(UTC),
         )
 
@@ -107,3 +124,15 @@ class Jobs:
             except Exception:
                 log.exception("end-of-day digest run failed; trying again on the next turn")
                 return None
+
+    async def re_escalation(self) -> list[str]:
+        """Page the next level of every escalation nobody acknowledged within its window (the
+        first recipient reminded once), or end it in a visible "no response"; the keys acted
+        on. Each step is version-checked, so replicas running this page a level once."""
+        async with self._running:
+            try:
+                flagged = await self.deps.escalations.run_red_flags()
+                return flagged + await self.deps.escalations.run_escalations()
+            except Exception:
+                log.exception("re-escalation run failed; trying again on the next turn")
+                return []

@@ -44,6 +44,8 @@ def group_ids(practice: Practice) -> tuple[str, ...]:
         named += level.members
     for staff in roles.bilingual.values():
         named += staff
+    for members in roles.teams.values():
+        named += members
     return tuple(sorted({slack_id for slack_id in named if is_group(slack_id)}))
 
 
@@ -85,6 +87,10 @@ class RoleDirectory:
     def clinical_members(self) -> tuple[str, ...]:
         """Everyone clinical, at any level, groups resolved."""
         return self._resolve(m for level in self.practice.roles.clinical for m in level.members)
+
+    def team(self, name: str) -> tuple[str, ...]:
+        """The members of a team an escalation rule pages (roles.teams), groups resolved."""
+        return self._resolve(self.practice.roles.teams.get(name, ()))
 
     def bilingual(self, language: str) -> tuple[str, ...]:
         """Staff who call back in `language`, in the file's order."""

@@ -32,13 +32,17 @@ def usage(prefix: str) -> str:
             " scheduling`)",
             f"• `{Command.CQ} log {key}`: log a call attempt and its outcome",
             f"• `{Command.CQ} handoff {key}`: write a handoff note",
+            f"• `{Command.CQ} escalate {key}`: escalate to the clinical team, a manager or"
+            " the team the reason names",
             f"• `{Command.CQ} queue [lane]`: the same as `{Command.QUEUE}`",
             f"• `{Command.CQ} help`: this list",
             "*On a card*",
             "• *Claim* a new item; once it is yours, *Log call*, *Handoff*, *Close*, *Release*"
             " or *Reassign…*; *Resume* a waiting item; *Promise kept* when you have kept one",
             "• the *⋯* menu: wait on someone, promise the patient an update, move to another"
-            " lane, set the language",
+            " lane, set the language, escalate",
+            "• on an escalated card or a page: *Acknowledge*, *Resolve*, *Not clinical*;"
+            " *View* on a page for the full context",
             "• *Details* for the full record; *Reopen* on a closed card; *Merge* a repeat"
             " request into the first one; *Identify caller* on a missed call once you know"
             " who it was",
@@ -60,7 +64,7 @@ async def on_cq_command(
     if verb == "queue":
         await answer_queue(ack, respond, deps, user, rest)
         return
-    if verb not in ("log", "handoff"):
+    if verb not in ("log", "handoff", "escalate"):
         await ack(**notice(usage(deps.practice.item_key_prefix)).to_payload())
         return
     prefix = deps.practice.item_key_prefix
@@ -75,6 +79,8 @@ async def on_cq_command(
     # import should not depend on theirs.
     if verb == "log":
         from handlers.attempts import open_attempt_modal as open_modal
+    elif verb == "escalate":
+        from handlers.escalation import open_escalate_form as open_modal
     else:
         from handlers.handoff import open_handoff_modal as open_modal
     # Each opens a loading modal first and then says, in the modal, if it cannot be done.

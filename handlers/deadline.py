@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.ephemeral import notice
 from bot.deps import ListenerDeps
 from bot.domain.items import Refusal
-from bot.services.base import Invalid, Result
+from bot.services.base import Done, Invalid, Result
 from handlers.errors import report_error
 
 log = logging.getLogger(__name__)
@@ -92,9 +92,11 @@ async def answer_card_action(
     client: AsyncWebClient,
     deps: ListenerDeps,
     work: Coroutine[Any, Any, Any],
+    then: Callable[[Done], Awaitable[None]] | None = None,
 ) -> None:
     """Ack at once, then commit, and show a refusal only to the person who clicked (an
-    error reference when it failed).
+    error reference when it failed); when it was done, `then` says what follows (guidance,
+    a confirmation) from the same task.
 
     Slack ignores what a block_actions ack says, so waiting for the commit first would only
     risk Slack's error mark when the database is slow. The card itself is edited by the
@@ -105,16 +107,22 @@ async def answer_card_action(
     walked them all while the event loop stood still.
     """
     clicked = {name: body[name] for name in ("type", "user", "channel") if name in body}
-    deps.after_ack.spawn(_after_ack(clicked, client, deps, work))
+    deps.after_ack.spawn(_after_ack(clicked, client, deps, work, then))
     await ack()
 
 
 async def _after_ack(
-    body: dict[str, Any], client: AsyncWebClient, deps: ListenerDeps, work: Awaitable[T]
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
+    work: Awaitable[T],
+    then: Callable[[Done], Awaitable[None]] | None = None,
 ) -> T | None:
     try:
         async with deps.after_ack.slot():  # a burst of clicks commits in turn, not all at once
             result = await work
+        if then is not None and isinstance(result, Done):
+            await then(result)
         message = None
         if isinstance(result, Refusal):
             message = deps.renderer.refusal(result)

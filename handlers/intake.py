@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from blocks.escalation import red_flag_prompt
 from blocks.ids import Command, Shortcut, ViewId
 from blocks.modals.intake import (
     contacted_at_from_view,
@@ -127,10 +128,13 @@ async def on_intake_submitted(
         done = future.result()
         lane = deps.practice.lane(done.item.lane)
         await ack(response_action="update", view=logged_modal(done.item, lane))
-        return
-    await ack(response_action="update", view=saving_modal())
-    done = await future
-    await client.chat_postMessage(
-        channel=user,
-        text=f"Logged {done.item.key} in {deps.practice.lane(done.item.lane).name}.",
-    )
+    else:
+        await ack(response_action="update", view=saving_modal())
+        done = await future
+        await client.chat_postMessage(
+            channel=user,
+            text=f"Logged {done.item.key} in {deps.practice.lane(done.item.lane).name}.",
+        )
+    if done.item.red_flags:
+        # Only the person who logged it: a DM, since a form has no channel to answer in.
+        await client.chat_postMessage(channel=user, **red_flag_prompt(done.item).to_payload())

@@ -86,6 +86,9 @@ def people_for(practice: Practice) -> list[Person]:
     for level in practice.roles.clinical:
         for member in level.members:
             add(member, level.level.replace("_", " ").capitalize())
+    for team, members in practice.roles.teams.items():
+        for member in members:
+            add(member, f"{team.replace('_', ' ').capitalize()} team")
     return cast
 
 

@@ -94,6 +94,9 @@ class ItemRow(Base):
     repeat_count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     related_key: Mapped[str | None] = mapped_column(String(16))
     merged_into: Mapped[str | None] = mapped_column(String(16))
+    # Red-flag phrases found at intake, one per line: a mark for a human, never a decision.
+    red_flags: Mapped[str] = mapped_column(Text, default="", server_default="")
+    red_flag_dismissed_by: Mapped[str | None] = mapped_column(String(32))
 
 
 class AttemptRow(Base):
@@ -210,6 +213,36 @@ class OutboxRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class EscalationRow(Base):
+    """One escalation of an item: its chain, who was paged, and how it ended."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (Index("ix_escalations_due", "state", "ack_due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    item_key: Mapped[str] = mapped_column(String(16))
+    lane: Mapped[str] = mapped_column(String(32))
+    rule: Mapped[str] = mapped_column(String(32))
+    chain: Mapped[list[str]] = mapped_column(JSON, default=list)
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    paged: Mapped[list[str]] = mapped_column(JSON, default=list)
+    state: Mapped[str] = mapped_column(String(16))
+    reminded: Mapped[bool] = mapped_column(Boolean, default=False)
+    context: Mapped[str] = mapped_column(Text, default="")
+    opened_by: Mapped[str] = mapped_column(String(32))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ack_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    acknowledged_by: Mapped[str | None] = mapped_column(String(32))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(String(32))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision: Mapped[str] = mapped_column(Text, default="")
+    told_patient: Mapped[str] = mapped_column(Text, default="")
+    appropriate: Mapped[bool | None] = mapped_column(Boolean)
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class PaceRow(Base):

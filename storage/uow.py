@@ -13,6 +13,7 @@ from storage.repositories.api import ApiDeliveryRepository, ApiTokenRepository
 from storage.repositories.attempts import AttemptRepository
 from storage.repositories.cards import CardRepository
 from storage.repositories.digest import DigestRepository
+from storage.repositories.escalations import EscalationRepository
 from storage.repositories.events import EventRepository
 from storage.repositories.handoffs import HandoffRepository
 from storage.repositories.items import ItemRepository
@@ -71,6 +72,7 @@ class UnitOfWork:
         self.api_deliveries = ApiDeliveryRepository(self._session)
         self.job_runs = JobRunRepository(self._session)
         self.digest = DigestRepository(self._session)
+        self.escalations = EscalationRepository(self._session)
         return self
 
     async def __aexit__(

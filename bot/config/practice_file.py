@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from bot.config.escalation_file import read_escalation
 from bot.config.problems import ConfigError, Loc, path_of, validate
 from bot.config.schema import (
     WEEKDAYS,
@@ -154,6 +155,7 @@ def _read(data: dict[Any, Any], base_dir: Path | None, problems: list[str]) -> P
         )
     templates_dir = _templates_dir(section("templates_dir", TemplatesDir), base_dir, problems)
     lanes = _read_lanes(data, problems)
+    escalation = read_escalation(data, problems)
     if info is not None and lanes is not None:
         problems.extend(_language_routing_problems(info, lanes))
     api: IntakeApiSection | None = section("intake_api", IntakeApiSection, IntakeApiSection())
@@ -195,6 +197,7 @@ def _read(data: dict[Any, Any], base_dir: Path | None, problems: list[str]) -> P
             bilingual=MappingProxyType(
                 {language: tuple(staff) for language, staff in roles.bilingual.items()}
             ),
+            teams=MappingProxyType({team: tuple(staff) for team, staff in roles.teams.items()}),
         ),
         red_flags=tuple(red_flags),
         privacy=privacy.channel_detail,
@@ -208,6 +211,7 @@ def _read(data: dict[Any, Any], base_dir: Path | None, problems: list[str]) -> P
             per_minute=api.rate_limit.per_minute,
             burst=api.rate_limit.burst,
         ),
+        escalation=escalation,
     )
 
 
@@ -241,10 +245,11 @@ def _read_lanes(data: dict[Any, Any], problems: list[str]) -> list[Lane] | None:
                 )
             channels.setdefault(channel, key or f"lanes[{index}]")
         target = _text_at(item, "escalation", "to")
-        if target and levels is not None and target not in {*levels, MANAGER_ESCALATION}:
+        rules = _escalation_rule_keys(data)
+        if target and levels is not None and target not in {*levels, MANAGER_ESCALATION, *rules}:
             problems.append(
-                f"{path_of((*loc, 'escalation', 'to'))}: {target!r} is not a clinical level "
-                f"or {MANAGER_ESCALATION!r}"
+                f"{path_of((*loc, 'escalation', 'to'))}: {target!r} is not a clinical level, "
+                f"{MANAGER_ESCALATION!r} or a rule of the escalation matrix"
             )
         if lane is not None and lane.clinical and levels == []:
             problems.append(
@@ -398,6 +403,15 @@ def _clinical_levels(data: dict[Any, Any]) -> list[str] | None:
     if not isinstance(clinical, list):
         return None
     return [level for entry in clinical if (level := _text_at(entry, "level"))]
+
+
+def _escalation_rule_keys(data: dict[Any, Any]) -> set[str]:
+    """The keys of escalation.rules (a lane's `escalation.to` may name its default rule)."""
+    escalation = data.get("escalation")
+    rules = escalation.get("rules") if isinstance(escalation, dict) else None
+    return {
+        key for rule in (rules if isinstance(rules, list) else []) if (key := _text_at(rule, "key"))
+    }
 
 
 def _languages(data: dict[Any, Any]) -> list[str] | None:

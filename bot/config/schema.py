@@ -27,8 +27,10 @@ from bot.config.values import (
     SlackIds,
     Slug,
     Text,
+    WallDuration,
     Zone,
 )
+from bot.domain.escalation import Urgency
 from bot.domain.lanes import NEXT_MORNING, FinalStep, LanguageRouting, Privacy, Wait
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -53,6 +55,7 @@ class Document(_Section):
     templates_dir: Any = None
     intake_api: Any = None
     lanes: Any
+    escalation: Any = None
 
 
 class PracticeSection(_Section):
@@ -100,11 +103,30 @@ class RolesSection(_Section):
     managers: SlackIds
     clinical: list[ClinicalLevelSection] = []
     bilingual: dict[Language, SlackIds] = {}
+    # Non-clinical owners an escalation rule may page by name (records, billing, ...).
+    teams: dict[Slug, SlackIds] = {}
 
 
 class EscalationSection(_Section):
     to: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
     after: OptionalDuration = None
+
+
+class EscalationRuleSection(_Section):
+    """One reason in the escalation matrix: whom it pages, in turn, and how fast."""
+
+    key: Slug
+    label: Label
+    urgency: Urgency
+    to: Annotated[list[Slug], Field(min_length=1)]
+    ack_within: WallDuration
+    guidance: Text
+    note: Text | None = None
+
+
+class EscalationMatrixSection(_Section):
+    rules: Annotated[list[Any], Field(min_length=1)]
+    after_hours: list[Slug] = []
 
 
 class CallbacksSection(_Section):

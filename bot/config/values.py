@@ -4,7 +4,7 @@ with the sentence a person reads (`'cq' must be 1 to 5 capital letters, like CQ`
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,6 +21,7 @@ _CHANNEL_NAME = re.compile(r"^#[a-z0-9_-]{1,80}$")
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{8,}$")
 _SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 _ITEM_KEY_PREFIX = re.compile(r"^[A-Z]{1,5}$")
+_WALL_DURATION = re.compile(r"^\s*(\d+)\s*(m|h)\s*$")
 _OPENING_HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 _CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
@@ -112,6 +113,16 @@ def _optional_duration(value: object) -> BusinessDuration | None:
     return None if value is None else _duration(value)
 
 
+def _wall_duration(value: object) -> timedelta:
+    match = _WALL_DURATION.match(value) if isinstance(value, str) else None
+    if not match or int(match[1]) <= 0:
+        raise ValueError(
+            "must be a wall-clock duration like 5m or 2h (escalation windows do not pause "
+            "outside opening hours)"
+        )
+    return timedelta(minutes=int(match[1]) * (60 if match[2] == "h" else 1))
+
+
 def _opening_hours(value: object) -> OpeningHours | None:
     # YAML reads `off` and `no` as false; both mean closed to the person who wrote them.
     if value is None or value is False:
@@ -166,6 +177,7 @@ ResponseTarget = Annotated[Target, PlainValidator(_target)]
 OriginName = Annotated[str, PlainValidator(_origin)]
 ClockTime = Annotated[time, PlainValidator(_clock_time)]
 OptionalDuration = Annotated[BusinessDuration | None, PlainValidator(_optional_duration)]
+WallDuration = Annotated[timedelta, PlainValidator(_wall_duration)]
 Hours = Annotated[OpeningHours | None, PlainValidator(_opening_hours)]
 CadenceWait = Annotated[Wait, PlainValidator(_wait)]
 PositiveInt = Annotated[int, Field(strict=True, ge=1)]

@@ -17,14 +17,16 @@ from bot.domain.lanes import Cadence, FinalStep, Lane
 
 def is_clinical_matter(item: Item | None, lane: Lane) -> bool:
     """Whether `item`, in `lane`, is in clinical hands: its lane is clinical (a retired lane
-    counts as clinical, since nothing says it was not) or it is escalated.
+    counts as clinical, since nothing says it was not), it is escalated (an open escalation
+    keeps it so), or a red flag was found at intake (a dismissed one too: a hit never
+    clears anything; a clinician's "Not clinical" decision does).
 
     `item` is None for a request that is not an item yet (intake routing): then the lane
     it was logged in decides.
     """
     if lane.clinical:
         return True
-    return item is not None and item.status is Status.ESCALATED
+    return item is not None and (item.status is Status.ESCALATED or bool(item.red_flags))
 
 
 def leaves_clinical_hands(item: Item, lane: Lane, to_lane: Lane) -> bool:

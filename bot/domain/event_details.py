@@ -104,6 +104,7 @@ class Created(Details):
     kept_for_language: str | None = field(default=None, metadata=WHEN_SET)
     bilingual_clinicians: tuple[str, ...] | None = field(default=None, metadata=WHEN_SET)
     related_key: str | None = None  # the patient's open item, for a repeat contact
+    red_flags: tuple[str, ...] | None = field(default=None, metadata=WHEN_SET)
 
 
 @dataclass(frozen=True)
@@ -251,6 +252,67 @@ class CallerIdentified(Details):
 
 
 @dataclass(frozen=True)
+class Escalated(Details):
+    action = Action.ESCALATE
+    escalation_id: int | None = None
+    rule: str = ""
+    chain: tuple[str, ...] | None = None
+    paged: tuple[str, ...] | None = None  # the user ids paged at the first level
+    ack_due_at: datetime | None = None
+    after_hours: bool = False
+
+
+@dataclass(frozen=True)
+class EscalationAcknowledged(Details):
+    action = Action.ACKNOWLEDGE
+    escalation_id: int | None = None
+    rule: str = ""
+
+
+@dataclass(frozen=True)
+class NextLevelPaged(Details):
+    action = Action.PAGE_NEXT
+    escalation_id: int | None = None
+    rule: str = ""
+    level: int | None = None  # the chain position now paged (0 is the first)
+    target: str = ""
+    paged: tuple[str, ...] | None = None
+    ack_due_at: datetime | None = None
+    reminded: str | None = field(default=None, metadata=WHEN_SET)  # the first target
+
+
+@dataclass(frozen=True)
+class NoResponse(Details):
+    action = Action.NO_RESPONSE
+    escalation_id: int | None = None
+    rule: str = ""
+
+
+@dataclass(frozen=True)
+class EscalationResolved(Details):
+    """Resolve and Not clinical record the same: the decision, what the patient was told,
+    and whether escalating was the right call."""
+
+    action = Action.RESOLVE_ESCALATION
+    escalation_id: int | None = None
+    rule: str = ""
+    decision: str = ""
+    patient_told: str = ""
+    appropriate: bool = False
+
+
+@dataclass(frozen=True)
+class MarkedNotClinical(EscalationResolved):
+    action = Action.NOT_CLINICAL
+
+
+@dataclass(frozen=True)
+class RedFlagDismissed(Details):
+    action = Action.DISMISS_RED_FLAG
+    red_flag_dismissed_by: str | None = field(default=None, metadata=CHANGED)
+
+
+@dataclass(frozen=True)
 class Unknown(Details):
     """An action this version does not know (from a newer one, or retired): no details."""
 
@@ -277,6 +339,13 @@ KINDS: Mapping[Action, type[Details]] = {
         Merged,
         LanguageSet,
         CallerIdentified,
+        Escalated,
+        EscalationAcknowledged,
+        NextLevelPaged,
+        NoResponse,
+        EscalationResolved,
+        MarkedNotClinical,
+        RedFlagDismissed,
     )
     if kind.action is not None
 }

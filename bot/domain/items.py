@@ -46,6 +46,15 @@ class Action(StrEnum):
     MERGE = "merge"
     SET_LANGUAGE = "set_language"
     IDENTIFY_CALLER = "identify_caller"
+    # Escalation (bot/domain/escalation.py): the item is with clinical staff, a manager or a
+    # team until they resolve it or say it is not clinical.
+    ESCALATE = "escalate"
+    ACKNOWLEDGE = "acknowledge"
+    PAGE_NEXT = "page_next"  # CareQueue pages the next level of the chain
+    NO_RESPONSE = "no_response"  # CareQueue: nobody in the chain acknowledged
+    RESOLVE_ESCALATION = "resolve_escalation"
+    NOT_CLINICAL = "not_clinical"
+    DISMISS_RED_FLAG = "dismiss_red_flag"  # "not an emergency": recorded, the mark stays
 
 
 SYSTEM = "UCAREQUEUE"  # the actor recorded for what CareQueue does by itself
@@ -138,6 +147,10 @@ class Item:
     repeat_count: int = 1
     related_key: str | None = None
     merged_into: str | None = None
+    # Red-flag phrases found at intake (bot/domain/red_flags.py): a mark for a human, never
+    # a decision. Dismissing one records who did; the mark stays.
+    red_flags: tuple[str, ...] = ()
+    red_flag_dismissed_by: str | None = None
 
     @property
     def caller_unknown(self) -> bool:
@@ -173,6 +186,10 @@ class RefusalCode(StrEnum):
     NOT_FOUND = "not_found"
     STALE = "stale"
     SAME_OWNER = "same_owner"
+    UNDER_ESCALATION = "under_escalation"
+    ESCALATION_NEEDS_CLINICIAN = "escalation_needs_clinician"
+    ESCALATION_NOT_PAGED = "escalation_not_paged"
+    NO_OPEN_ESCALATION = "no_open_escalation"
 
 
 @dataclass(frozen=True)
@@ -226,7 +243,8 @@ TRANSITIONS: Mapping[tuple[Status, Action], Rule] = {
     (Status.WAITING, Action.RELEASE): _rule(Status.NEW, *OWNER_OR_MANAGER),
     (Status.WAITING, Action.REASSIGN): _rule(Status.WAITING, *OWNER_OR_MANAGER),
     (Status.WAITING, Action.CLOSE): _rule(Status.RESOLVED, *OWNER_OR_MANAGER),
-    (Status.ESCALATED, Action.CLOSE): _rule(Status.RESOLVED, Who.CLINICAL, Who.MANAGER),
+    # An escalated item is in clinical hands: only a clinician closes it (SCOPE_GUARDED).
+    (Status.ESCALATED, Action.CLOSE): _rule(Status.RESOLVED, Who.CLINICAL),
     (Status.RESOLVED, Action.REOPEN): _rule(Status.CLAIMED, Who.ANYONE),
     # Working an item: its owner (or a manager) logs calls, hands off, promises, waits.
     (Status.CLAIMED, Action.LOG_ATTEMPT): _rule(Status.CLAIMED, *OWNER_OR_MANAGER),
@@ -257,7 +275,26 @@ TRANSITIONS: Mapping[tuple[Status, Action], Rule] = {
     (Status.NEW, Action.IDENTIFY_CALLER): _rule(Status.NEW, Who.ANYONE),
     (Status.CLAIMED, Action.IDENTIFY_CALLER): _rule(Status.CLAIMED, *OWNER_OR_MANAGER),
     (Status.WAITING, Action.IDENTIFY_CALLER): _rule(Status.WAITING, *OWNER_OR_MANAGER),
+    # Escalation. Anyone may escalate; who may answer depends on the rule (a clinician, or
+    # the manager or team it paged): bot.domain.escalation.may_answer decides that part.
+    (Status.NEW, Action.ESCALATE): _rule(Status.ESCALATED, Who.ANYONE),
+    (Status.CLAIMED, Action.ESCALATE): _rule(Status.ESCALATED, Who.ANYONE),
+    (Status.WAITING, Action.ESCALATE): _rule(Status.ESCALATED, Who.ANYONE),
+    (Status.ESCALATED, Action.ACKNOWLEDGE): _rule(Status.ESCALATED, Who.ANYONE),
+    (Status.ESCALATED, Action.PAGE_NEXT): _rule(Status.ESCALATED, Who.SYSTEM),
+    (Status.ESCALATED, Action.NO_RESPONSE): _rule(Status.ESCALATED, Who.SYSTEM),
+    (Status.ESCALATED, Action.RESOLVE_ESCALATION): _rule(Status.CLAIMED, Who.ANYONE),
+    (Status.ESCALATED, Action.NOT_CLINICAL): _rule(Status.CLAIMED, Who.ANYONE),
+    (Status.NEW, Action.DISMISS_RED_FLAG): _rule(Status.NEW, Who.ANYONE),
+    (Status.CLAIMED, Action.DISMISS_RED_FLAG): _rule(Status.CLAIMED, Who.ANYONE),
+    (Status.WAITING, Action.DISMISS_RED_FLAG): _rule(Status.WAITING, Who.ANYONE),
 }
+
+# Ending an escalation gives the item back to its owner, or to the lane when it has none.
+ENDS_ESCALATION = frozenset({Action.RESOLVE_ESCALATION, Action.NOT_CLINICAL})
+
+# While an item is escalated, what only a clinician may do to it: the refusal says why.
+SCOPE_GUARDED = frozenset({Action.CLOSE, Action.MOVE, Action.MERGE, Action.LOG_ATTEMPT})
 
 # Actions that need an owner: on a new item the refusal says to claim it first.
 NEEDS_OWNER = frozenset(
@@ -285,9 +322,13 @@ def decide(
     Refuses: claiming an owned item (naming the owner and since when), acting on
     another person's item without being a manager, closing an unclaimed item
     (claim it first), closing a clinical item without a clinical acknowledgment
-    unless the actor is clinical, and anything the table does not list.
+    unless the actor is clinical, anything the table does not list, and, while the item is
+    escalated, closing, moving, merging or logging calls by anyone not clinical (the
+    refusal says it is with the clinical team).
     """
     base = {"item_key": item.key, "action": action, "status": item.status}
+    if item.status is Status.ESCALATED and action in SCOPE_GUARDED and not actor.is_clinical:
+        return Refusal(RefusalCode.UNDER_ESCALATION, **base)
     rule = TRANSITIONS.get((item.status, action))
     if rule is None:
         if item.status is Status.RESOLVED:
@@ -310,6 +351,8 @@ def decide(
         and item.clinical_ack_by is None
     ):
         return Refusal(RefusalCode.NEEDS_CLINICAL_ACK, **base)
+    if action in ENDS_ESCALATION and item.owner is None:
+        return Allowed(to=Status.NEW)
     return Allowed(to=rule.to)
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+from bot.domain.escalation import EscalationMatrix
 from bot.domain.lanes import BusinessCalendar, Lane, LanguageRouting, Privacy, retired_lane
 
 
@@ -26,6 +28,8 @@ class Roles:
     managers: frozenset[str]
     clinical: tuple[ClinicalLevel, ...]  # in escalation order
     bilingual: Mapping[str, tuple[str, ...]]  # language -> staff who call back in it
+    # Non-clinical owners an escalation rule pages by name: records, billing, ...
+    teams: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ class Practice:
     language_routing: LanguageRouting = LanguageRouting.NONE
     language_lane: str | None = None
     intake_api: IntakeApi = field(default_factory=IntakeApi)
+    escalation: EscalationMatrix = field(default_factory=EscalationMatrix)
 
     @property
     def default_language(self) -> str:

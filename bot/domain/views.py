@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.domain.escalation import Escalation
 from bot.domain.handoff import Promise
 from bot.domain.items import Item
 
@@ -17,6 +18,7 @@ class CardView:
     promise: Promise | None = None
     moved_to_lane: str | None = None
     history_link: str | None = None
+    escalation: Escalation | None = None  # the open one, else the latest
 
 
 @dataclass(frozen=True)

@@ -102,11 +102,13 @@ class Delivery:
             card = await tx.cards.get(entry.card_id or 0)
             promises = await tx.promises.open_for(entry.item_id or 0)
             cards = await tx.cards.all_for(entry.item_id or 0)
+            escalation = await tx.escalations.current_for(entry.item_id or 0)
         if item is None or card is None:
             return Outcome(dead="card or item no longer exists")
         earlier = [c for c in cards if c.id < card.id and c.ts and c.channel_id]
         history = await self._permalink(earlier[-1]) if earlier else None
-        view = CardView(item, promises[0] if promises else None, card.moved_to_lane, history)
+        promise = promises[0] if promises else None
+        view = CardView(item, promise, card.moved_to_lane, history, escalation)
         message = self._renderer.card(view, now)
         if card.ts is None and entry.maybe_sent:
             found = await self.reconciler.posted_card(card)

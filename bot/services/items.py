@@ -33,6 +33,7 @@ from bot.domain.items import (
     reassign_refusal,
 )
 from bot.domain.lanes import LanguageRouting
+from bot.domain.red_flags import RedFlagMatcher
 from bot.outbox.kinds import CARD, THREAD
 from bot.services.base import (
     NOT_WAITING,
@@ -57,6 +58,14 @@ KEPT_FOR_LANGUAGE_ACTION = {
 class ItemServices(ServiceBase):
     """The item life cycle: intake, claim, release, reassign, close, reopen, details."""
 
+    _matcher: RedFlagMatcher | None = None
+
+    def red_flags_in(self, text: str) -> tuple[str, ...]:
+        """The practice's red-flag phrases found in `text`, each once, in the order found."""
+        if self._matcher is None:
+            self._matcher = RedFlagMatcher(self.practice.red_flags)
+        return tuple(dict.fromkeys(hit.phrase for hit in self._matcher.find(text)))
+
     async def log_request(
         self, request: IntakeRequest, *, actor: str, received_at: datetime | None = None
     ) -> Done:
@@ -70,6 +79,9 @@ class ItemServices(ServiceBase):
         request stays there, and its thread names the bilingual clinicians for the language
         (or says an interpreter is needed). A patient who already has an open item gets
         a repeat contact: the new item names the open one, whose count and thread say so.
+        Red-flag phrases in the summary are stored on the item (a mark for a human, never a
+        decision): unanswered for a few minutes, the item is escalated (bot/services/
+        escalations.py).
         """
         async with self._uow() as tx:
             done, _ = await self.log_in(tx, request, actor=actor, received_at=received_at)
@@ -136,6 +148,7 @@ class ItemServices(ServiceBase):
             source_link=request.source_link,
             created_by=actor,
             related_key=related[0].key if related else None,
+            red_flags=self.red_flags_in(request.summary),
             owner=owner,
             claimed_at=now if owner else None,
         )
@@ -158,6 +171,7 @@ class ItemServices(ServiceBase):
                 related_key=item.related_key,
                 kept_for_language=kept_for_language,
                 bilingual_clinicians=clinicians,
+                red_flags=item.red_flags or None,
             ).to_after(),
         )
         event_id = await tx.events.add(event, item_id=item_id)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.items import Item, Origin, Patient, Status
-from storage.models import CardRow, CounterRow, ItemRow
+from storage.models import CardRow, CounterRow, EscalationRow, ItemRow
 from storage.repositories.cards import Card, to_card
 from storage.repositories.dialect import insert_ignoring_conflict
 
@@ -52,6 +52,8 @@ def to_item(row: ItemRow) -> Item:
         repeat_count=row.repeat_count,
         related_key=row.related_key,
         merged_into=row.merged_into,
+        red_flags=tuple(line for line in (row.red_flags or "").split("\n") if line),
+        red_flag_dismissed_by=row.red_flag_dismissed_by,
     )
 
 
@@ -102,6 +104,7 @@ class ItemRepository:
             waiting_on=item.waiting_on,
             repeat_count=item.repeat_count,
             related_key=item.related_key,
+            red_flags="\n".join(item.red_flags),
         )
         self.session.add(row)
         await self.session.flush()
@@ -214,6 +217,19 @@ class ItemRepository:
         )
         count, item_id = result.one()
         return int(count), int(item_id)
+
+    async def red_flags_unanswered(self, before: datetime, *, limit: int = 100) -> list[Item]:
+        """Open items flagged at intake before `before` that nobody dismissed and that were
+        never escalated: the ones to escalate now."""
+        never_escalated = ~exists().where(EscalationRow.item_id == ItemRow.id)
+        return await self._open(
+            ItemRow.red_flags != "",
+            ItemRow.red_flag_dismissed_by.is_(None),
+            ItemRow.created_at <= before,
+            ItemRow.status.in_((Status.NEW.value, Status.CLAIMED.value, Status.WAITING.value)),
+            never_escalated,
+            limit=limit,
+        )
 
     async def claim(self, key: str, owner: str, now: datetime) -> bool:
         """Make `owner` the owner if nobody is; report whether this call won."""

@@ -79,7 +79,11 @@ def fields_of(payload: dict[str, Any]) -> dict[str, str]:
 def test_unclaimed_card_offers_claim_details_and_more_and_no_patient_data() -> None:
     payload = card(make_item())
     assert buttons_of(payload) == ["Claim", "Details"]
-    assert more_options(payload) == ["Move to another lane\u2026", "Language\u2026"]
+    assert more_options(payload) == [
+        "Move to another lane\u2026",
+        "Language\u2026",
+        "Escalate\u2026",
+    ]
     claim = actions_of(payload)[0]
     assert claim["action_id"] == ActionId.CLAIM
     assert claim["style"] == "primary"
@@ -158,6 +162,7 @@ def test_claimed_card_offers_log_call_handoff_close_release_reassign_details_and
         "Promise\u2026",
         "Move to another lane\u2026",
         "Language\u2026",
+        "Escalate\u2026",
     ]
     assert "Claim" not in buttons_of(payload)
 
@@ -488,9 +493,9 @@ def test_thread_entry_escapes_a_resolution_and_ignores_odd_event_values() -> Non
 
 
 def test_an_action_without_its_own_template_gets_a_generic_entry(wording: Environment) -> None:
-    event = Event(item_key="CQ-1042", action="escalate", actor="U1", at=NOW)  # type: ignore[arg-type]
+    event = Event(item_key="CQ-1042", action="from_the_future", actor="U1", at=NOW)  # type: ignore[arg-type]
     message = thread_entry(event, make_claimed(), Privacy.NONE, TZ, wording)
-    assert message.text == "Updated by <@U1> (escalate) · 10:54 AM"
+    assert message.text == "Updated by <@U1> (from the future) · 10:54 AM"
 
 
 # --- any text at all -------------------------------------------------------------------
@@ -621,6 +626,7 @@ def test_waiting_card_offers_resume_log_call_handoff_close_details_and_more() ->
         "Promise\u2026",
         "Move to another lane\u2026",
         "Language\u2026",
+        "Escalate\u2026",
     ]
     assert fields_of(payload)["Status"] == "Waiting"
 

@@ -54,6 +54,15 @@ REPRESENTATIVE_CONTEXT = {
     "into_key": "CQ-1001",
     "related_key": "CQ-1001",
     "language": "Spanish",
+    # Escalation (issue 12).
+    "rule": "emergency",
+    "paged_mentions": "<@U0NURSE01>, <@U0NURSE02>",
+    "ack_due": "Mon 10:47 AM",
+    "appropriate": True,
+    "rule_label": "Medical emergency",
+    "urgency_label": "Immediate",
+    "target": "provider on call",
+    "template": "escalation_page",
     # Clinical safety (issue 12): a merge that went the other way, a "Not clinical" move,
     # a clinical request language routing kept, an unreachable clinical patient's review.
     "kept": "CQ-1002",

@@ -136,3 +136,12 @@ def test_bilingual_clinicians_are_the_bilingual_staff_who_are_also_clinical() ->
     assert bilingual_clinicians(("U_FRONT2", "U_MD", "U_NURSE2"), clinical) == ("U_MD", "U_NURSE2")
     assert bilingual_clinicians((), clinical) == ()
     assert bilingual_clinicians(("U_FRONT2",), clinical) == ()
+
+
+def test_a_red_flag_makes_a_clinical_matter_and_dismissing_it_does_not_clear_that() -> None:
+    flagged = replace(item(), red_flags=("chest ... pain",))
+    dismissed = replace(flagged, red_flag_dismissed_by=FRONT_DESK.user_id)
+    assert is_clinical_matter(flagged, SCHEDULING)
+    assert is_clinical_matter(dismissed, SCHEDULING)
+    assert clinical_decision_refusal(dismissed, SCHEDULING, BILLING, FRONT_DESK) is not None
+    assert clinical_decision_refusal(dismissed, SCHEDULING, BILLING, NURSE) is None

@@ -20,13 +20,20 @@ from bot.domain.event_details import (
     Closed,
     Created,
     Details,
+    Escalated,
+    EscalationAcknowledged,
+    EscalationResolved,
     HandedOff,
     LanguageSet,
+    MarkedNotClinical,
     Merged,
     Moved,
+    NextLevelPaged,
+    NoResponse,
     PromiseKept,
     PromiseMade,
     Reassigned,
+    RedFlagDismissed,
     Released,
     Reopened,
     RepeatContact,
@@ -55,6 +62,7 @@ EXAMPLES: dict[Action, Details] = {
         owner="U2",
         routed_from="scheduling",
         related_key="CQ-1001",
+        red_flags=("chest ... pain",),
         kept_for_language="Spanish",
         bilingual_clinicians=("U0NURSE02",),
     ),
@@ -95,6 +103,40 @@ EXAMPLES: dict[Action, Details] = {
     Action.MERGE: Merged(into="CQ-1001", merged="CQ-1043"),
     Action.SET_LANGUAGE: LanguageSet(language="Spanish", also=("CQ-1044", "CQ-1045")),
     Action.IDENTIFY_CALLER: CallerIdentified(filled=("name", "reference"), related_key="CQ-1001"),
+    Action.ESCALATE: Escalated(
+        escalation_id=7,
+        rule="emergency",
+        chain=("nurse", "provider_on_call", "manager"),
+        paged=("U0NURSE01", "U0NURSE02"),
+        ack_due_at=DUE,
+        after_hours=True,
+    ),
+    Action.ACKNOWLEDGE: EscalationAcknowledged(escalation_id=7, rule="emergency"),
+    Action.PAGE_NEXT: NextLevelPaged(
+        escalation_id=7,
+        rule="emergency",
+        level=1,
+        target="provider_on_call",
+        paged=("U0DOC001",),
+        ack_due_at=LATER,
+        reminded="nurse",
+    ),
+    Action.NO_RESPONSE: NoResponse(escalation_id=7, rule="emergency"),
+    Action.RESOLVE_ESCALATION: EscalationResolved(
+        escalation_id=7,
+        rule="emergency",
+        decision="Sent to the ER",
+        patient_told="Go to the ER now",
+        appropriate=True,
+    ),
+    Action.DISMISS_RED_FLAG: RedFlagDismissed(red_flag_dismissed_by="U1"),
+    Action.NOT_CLINICAL: MarkedNotClinical(
+        escalation_id=7,
+        rule="same_day_symptoms",
+        decision="An appointment question",
+        patient_told="Scheduling will call",
+        appropriate=True,
+    ),
 }
 
 # The keys each kind's events hold, in `after` and `before`. Events are stored for years and
@@ -111,6 +153,7 @@ STORED_KEYS: dict[Action, tuple[set[str], set[str]]] = {
             "owner",
             "routed_from",
             "related_key",
+            "red_flags",
             "kept_for_language",
             "bilingual_clinicians",
         },
@@ -160,6 +203,25 @@ STORED_KEYS: dict[Action, tuple[set[str], set[str]]] = {
     Action.SET_LANGUAGE: ({"language", "also"}, set()),
     # Which patient fields were filled in, never their values.
     Action.IDENTIFY_CALLER: ({"filled", "related_key"}, set()),
+    Action.ESCALATE: (
+        {"escalation_id", "rule", "chain", "paged", "ack_due_at", "after_hours"},
+        set(),
+    ),
+    Action.ACKNOWLEDGE: ({"escalation_id", "rule"}, set()),
+    Action.PAGE_NEXT: (
+        {"escalation_id", "rule", "level", "target", "paged", "ack_due_at", "reminded"},
+        set(),
+    ),
+    Action.NO_RESPONSE: ({"escalation_id", "rule"}, set()),
+    Action.RESOLVE_ESCALATION: (
+        {"escalation_id", "rule", "decision", "patient_told", "appropriate"},
+        set(),
+    ),
+    Action.DISMISS_RED_FLAG: ({"red_flag_dismissed_by"}, set()),
+    Action.NOT_CLINICAL: (
+        {"escalation_id", "rule", "decision", "patient_told", "appropriate"},
+        set(),
+    ),
 }
 
 
@@ -268,5 +330,5 @@ def test_an_event_that_holds_nothing_reads_as_its_kind_with_nothing_set(action: 
 
 
 def test_an_action_this_version_does_not_know_reads_as_unknown() -> None:
-    event = Event(item_key="CQ-1042", action="escalate", actor="U1", at=AT, after={"x": 1})  # type: ignore[arg-type]
+    event = Event(item_key="CQ-1042", action="from_the_future", actor="U1", at=AT, after={"x": 1})  # type: ignore[arg-type]
     assert details_of(event) == Unknown()

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.items import (
+    ENDS_ESCALATION,
     TRANSITIONS,
     Action,
     Actor,
@@ -233,7 +234,31 @@ def test_clinical_ack_is_not_needed_outside_clinical_lanes() -> None:
 
 def test_escalated_item_owner_who_is_not_clinical_may_not_close_it() -> None:
     refusal = refused(decide(item(Status.ESCALATED, ALICE.user_id), Action.CLOSE, ALICE))
-    assert refusal.code is RefusalCode.NOT_OWNER
+    assert refusal.code is RefusalCode.UNDER_ESCALATION
+
+
+@pytest.mark.parametrize("action", [Action.CLOSE, Action.MOVE, Action.MERGE, Action.LOG_ATTEMPT])
+@pytest.mark.parametrize("actor", [ALICE, MANAGER], ids=lambda a: a.user_id)
+def test_while_escalated_no_one_but_a_clinician_closes_moves_merges_or_logs_calls(
+    action: Action, actor: Actor
+) -> None:
+    refusal = refused(decide(item(Status.ESCALATED, ALICE.user_id), action, actor))
+    assert refusal.code is RefusalCode.UNDER_ESCALATION
+
+
+def test_anyone_may_escalate_an_open_item() -> None:
+    for status in (Status.NEW, Status.CLAIMED, Status.WAITING):
+        assert decide(item(status, ALICE.user_id), Action.ESCALATE, BOB) == Allowed(
+            Status.ESCALATED
+        )
+    assert refused(decide(item(Status.RESOLVED), Action.ESCALATE, BOB))
+
+
+def test_ending_an_escalation_gives_the_item_back_to_its_owner_or_the_lane() -> None:
+    owned, unowned = item(Status.ESCALATED, ALICE.user_id), item(Status.ESCALATED)
+    for action in (Action.RESOLVE_ESCALATION, Action.NOT_CLINICAL):
+        assert decide(owned, action, CLINICIAN) == Allowed(Status.CLAIMED)
+        assert decide(unowned, action, CLINICIAN) == Allowed(Status.NEW)
 
 
 # --- resolved and reopen ---------------------------------------------------------------------
@@ -355,7 +380,9 @@ def test_every_decision_is_the_tables_target_or_a_reasoned_refusal(
 
     decision = decide(subject, action, actor, clinical_lane=clinical_lane)
 
-    if isinstance(decision, Allowed):
+    if isinstance(decision, Allowed) and action in ENDS_ESCALATION and subject.owner is None:
+        assert decision.to is Status.NEW  # nobody owned it: back to the lane
+    elif isinstance(decision, Allowed):
         assert decision.to == TRANSITIONS[(subject.status, action)].to
     else:
         assert isinstance(decision, Refusal)
@@ -431,6 +458,8 @@ def apply(subject: Item, action: Action, actor: Actor, to: Status, assignee: Act
         return replace(subject, status=to, merged_into="CQ-1")
     if action in KEEPS_OWNER:
         return replace(subject, status=to)
+    if action in ESCALATION_ACTIONS:
+        return replace(subject, status=to)
     raise AssertionError(f"{action} was allowed but has no effect to simulate")
 
 
@@ -447,6 +476,18 @@ KEEPS_OWNER = frozenset(
         Action.REPEAT_CONTACT,
         Action.SET_LANGUAGE,
         Action.IDENTIFY_CALLER,
+        Action.DISMISS_RED_FLAG,
+    }
+)
+# Escalating and answering it never change who owns the item.
+ESCALATION_ACTIONS = frozenset(
+    {
+        Action.ESCALATE,
+        Action.ACKNOWLEDGE,
+        Action.PAGE_NEXT,
+        Action.NO_RESPONSE,
+        Action.RESOLVE_ESCALATION,
+        Action.NOT_CLINICAL,
     }
 )
 
@@ -468,13 +509,17 @@ def test_any_sequence_of_allowed_actions_keeps_ownership_consistent(
 
         if current.status is Status.NEW:
             assert current.owner is None
+        elif current.status is Status.ESCALATED:
+            pass  # escalated with or without an owner; it goes back to either
         elif current.status.is_open:
             assert current.owner is not None, f"{current.status} item without an owner"
         if action is Action.CLOSE and before.status is Status.NEW:
             assert actor.is_manager, "only a manager closes an item nobody claimed"
         if action is Action.CLOSE and clinical_lane:
             assert actor.is_clinical, "an unacknowledged clinical item closed by a non-clinician"
-        if current.status is Status.RESOLVED and current.owner is None:
+        if action is Action.CLOSE and before.status is Status.ESCALATED:
+            assert actor.is_clinical, "an escalated item closed by someone not clinical"
+        elif current.status is Status.RESOLVED and current.owner is None:
             assert before.status is Status.NEW
             assert actor.is_manager or action is Action.MERGE
 

@@ -24,7 +24,9 @@ def unset(details: Details) -> set[str]:
     return {f.name for f in dataclasses.fields(details) if getattr(details, f.name) == f.default}
 
 
-KEPT_FOR_LANGUAGE = {"kept_for_language", "bilingual_clinicians"}
+# What intake records only when it applies: language routing kept it in a clinical lane, or
+# the summary held red-flag phrases (these requests have neither).
+KEPT_FOR_LANGUAGE = {"kept_for_language", "bilingual_clinicians", "red_flags"}
 
 
 def read_back(events: list[Event]) -> list[tuple[Action, set[str]]]:

@@ -1,0 +1,295 @@
+"""Escalation through Slack: the form, the guidance, the page ahead of queued cards, the
+acknowledgment on the card, re-escalation on wall-clock windows, and the scope guard."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from blocks.ids import ActionId, Command, FieldId, More, ViewId, more_value
+from bot.domain.escalation import EscalationState
+from bot.domain.items import Action, Status
+from bot.jobs import RE_ESCALATION, Jobs
+from bot.services.base import Done
+from storage.models import EscalationRow
+from tests.scenarios.conftest import FRONT_DESK, MANAGER, Clinic
+
+NURSES = ("U0NURSE01", "U0NURSE02")
+DOCTOR = "U0DOC001"
+# Sunday 22 November 2026, 23:00 in New York: the practice is closed.
+SUNDAY_NIGHT = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
+
+CHEST_PAIN = {
+    FieldId.LANE: "clinical",
+    FieldId.REQUEST_TYPE: "clinical|symptom question",
+    FieldId.SUMMARY: "Chest pain since last night, left arm numb",
+}
+
+
+@pytest.fixture(autouse=True)
+def _clinical_staff(clinic: Clinic) -> None:
+    for user, name in [("U0NURSE02", "rn.kim"), (DOCTOR, "dr.ortiz")]:
+        clinic.stub.add_user(user, name)
+
+
+async def chest_pain(clinic: Clinic) -> str:
+    key = await clinic.log_request(**CHEST_PAIN)
+    await clinic.deliver()
+    return key
+
+
+async def escalate_from_card(
+    clinic: Clinic, key: str, rule: str = "emergency", user: str = FRONT_DESK
+) -> Any:
+    card = clinic.card_of("clinical", key)
+    await clinic.then_wait_for(
+        "views.update",
+        clinic.slack.select_option(
+            user, card.channel, card.ts, ActionId.MORE, more_value(More.ESCALATE, key)
+        ),
+    )
+    view = clinic.stub.open_views(user)[-1]
+    assert view["callback_id"] == ViewId.ESCALATE, view
+    return await clinic.slack.submit_view(
+        user,
+        view["id"],
+        {FieldId.ESCALATION_RULE: rule, FieldId.ESCALATION_CONTEXT: "Pain 8/10, sweating"},
+    )
+
+
+def dm_texts(clinic: Clinic, user: str) -> list[str]:
+    return [m.text for m in clinic.stub.messages(user)]
+
+
+def clinical_posts(clinic: Clinic) -> list[str]:
+    return [m.text for m in clinic.stub.messages(clinic.practice.clinical_channel)]
+
+
+async def escalation_rows(clinic: Clinic) -> int:
+    async with clinic.deps.uow.read() as tx:
+        return int(await tx.session.scalar(select(func.count()).select_from(EscalationRow)) or 0)
+
+
+async def test_escalating_from_the_card_pages_the_nurses_and_shows_the_guidance(
+    clinic: Clinic,
+) -> None:
+    key = await chest_pain(clinic)
+    response = await escalate_from_card(clinic, key)
+    assert response.status == 200 and "errors" not in (response.json or {}), response.body
+    await clinic.stub.wait_for_call("chat.postEphemeral", timeout=10)
+
+    # The guidance, at once and only to the person who escalated.
+    (guidance,) = clinic.stub.ephemerals(FRONT_DESK)
+    assert "call 911 now and stay on the line" in str(guidance.blocks)
+    await clinic.deliver()
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.status is Status.ESCALATED
+
+    # Each nurse gets a DM, the clinical channel one post; their text names only the kind
+    # of escalation and the key, never the patient.
+    for nurse in NURSES:
+        assert dm_texts(clinic, nurse) == [f"Escalation: Medical emergency · {key}"]
+    assert clinical_posts(clinic) == [f"Escalation: Medical emergency · {key}"]
+    page = clinic.stub.messages(NURSES[0])[0]
+    assert "Jane" not in str(page.blocks) and "Chest pain" not in str(page.blocks)
+    actions = str(page.blocks)
+    for action in (ActionId.ESCALATION_VIEW, ActionId.ESCALATION_ACKNOWLEDGE):
+        assert action.value in actions
+
+    card = str(clinic.card_of("clinical", key).blocks)
+    assert "Escalated: *Medical emergency*" in card and "acknowledge by" in card
+    assert ActionId.CLAIM.value not in card
+
+
+async def test_acknowledging_shows_who_and_when_and_stops_the_timer(clinic: Clinic) -> None:
+    key = await chest_pain(clinic)
+    await escalate_from_card(clinic, key)
+    await clinic.deliver()
+    page = clinic.stub.messages(NURSES[1])[0]
+    clinic.clock.advance(timedelta(minutes=2))
+    await clinic.slack.click_button(
+        NURSES[1], page.channel, page.ts, ActionId.ESCALATION_ACKNOWLEDGE, key
+    )
+    await clinic.deliver()
+
+    card = str(clinic.card_of("clinical", key).blocks)
+    assert f"acknowledged by <@{NURSES[1]}>" in card
+    clinic.clock.advance(timedelta(hours=3))
+    assert await clinic.deps.escalations.run_escalations() == []
+    assert dm_texts(clinic, DOCTOR) == []
+
+
+async def test_unacknowledged_it_pages_level_two_once_then_the_manager_once_then_no_response(
+    clinic: Clinic,
+) -> None:
+    key = await chest_pain(clinic)
+    await escalate_from_card(clinic, key)
+    await clinic.deliver()
+    run = clinic.deps.escalations.run_escalations
+
+    clinic.clock.advance(timedelta(minutes=4, seconds=50))
+    assert await run() == []
+    clinic.clock.advance(timedelta(seconds=15))  # 5 minutes: the window has passed
+    assert await run() == [key]
+    assert await run() == []  # exactly once
+    await clinic.deliver()
+    assert dm_texts(clinic, DOCTOR) == [f"Escalation: Medical emergency · {key}"]
+    # The first recipients are reminded, once.
+    assert dm_texts(clinic, NURSES[0])[1:] == [f"Reminder: escalation {key} (Medical emergency)"]
+
+    clinic.clock.advance(timedelta(minutes=5))
+    assert await run() == [key]
+    assert await run() == []
+    await clinic.deliver()
+    assert dm_texts(clinic, MANAGER) == [f"Escalation: Medical emergency · {key}"]
+    assert len(dm_texts(clinic, NURSES[0])) == 2  # no second reminder
+
+    clinic.clock.advance(timedelta(minutes=5))
+    assert await run() == [key]
+    assert await run() == []
+    await clinic.deliver()
+    card = str(clinic.card_of("clinical", key).blocks)
+    assert "*No response*" in card
+    managers = [m.text for m in clinic.stub.messages(clinic.practice.managers_channel)]
+    assert f"No response: escalation {key} (Medical emergency)" in managers
+    thread = " ".join(m.text for m in clinic.replies(clinic.card_of("clinical", key)))
+    assert "Not acknowledged in time" in thread and "No response" in thread
+    # A late acknowledgment still counts.
+    result = await clinic.deps.escalations.acknowledge(item_key=key, actor=DOCTOR)
+    assert isinstance(result, Done)
+
+
+async def test_a_sunday_night_emergency_pages_the_provider_on_call_at_once(
+    clinic: Clinic,
+) -> None:
+    clinic.clock.set(SUNDAY_NIGHT)
+    key = await chest_pain(clinic)
+    await escalate_from_card(clinic, key)
+    await clinic.deliver()
+    assert dm_texts(clinic, DOCTOR) == [f"Escalation: Medical emergency · {key}"]
+    assert dm_texts(clinic, NURSES[0]) == []
+    # Five wall-clock minutes later, not Monday morning, the manager is paged.
+    clinic.clock.advance(timedelta(minutes=5))
+    assert await clinic.deps.escalations.run_escalations() == [key]
+    await clinic.deliver()
+    assert dm_texts(clinic, MANAGER) == [f"Escalation: Medical emergency · {key}"]
+
+
+async def test_the_page_goes_out_before_fifty_queued_card_posts(clinic: Clinic) -> None:
+    # The outbox looks at ten due rows at a time here (200 in production), so fifty queued
+    # cards are more than one look: only the page's priority puts it in the first.
+    outbox = clinic.deps.outbox
+    outbox.pacing = dataclasses.replace(outbox.pacing, batch=10)
+    for _ in range(50):
+        await clinic.log_request()  # 50 scheduling cards queued, not delivered
+    key = await clinic.log_request(**CHEST_PAIN)
+    result = await clinic.deps.escalations.escalate(
+        item_key=key, actor=FRONT_DESK, rule="emergency"
+    )
+    assert isinstance(result, Done)
+    await clinic.deliver()
+    posts = [c.args for c in clinic.stub.calls_to("chat.postMessage") if c.response.get("ok")]
+    pages = [i for i, args in enumerate(posts) if str(args.get("text")).startswith("Escalation")]
+    scheduling = clinic.channel("scheduling")
+    cards = [
+        i for i, args in enumerate(posts) if args.get("channel") in (scheduling, "#cq-scheduling")
+    ]
+    assert len(pages) == 3 and len(cards) == 50
+    # Every page was handed to Slack before the second of the fifty queued cards.
+    assert max(pages) < cards[1], [str(args.get("text"))[:30] for args in posts[:6]]
+
+
+async def test_front_desk_cannot_close_move_or_merge_an_escalated_item(clinic: Clinic) -> None:
+    key = await chest_pain(clinic)
+    await escalate_from_card(clinic, key)
+    await clinic.deliver()
+    services, work = clinic.deps.services, clinic.deps.work
+    close = await services.close(
+        item_key=key, actor=FRONT_DESK, resolution="patient given next step", told_patient="ok"
+    )
+    move = await work.move(item_key=key, actor=MANAGER, lane="scheduling")
+    for refused in (close, move):
+        assert not isinstance(refused, Done)
+        assert "escalated to the clinical team" in clinic.deps.renderer.refusal(refused).text
+    item = await services.get(key)
+    assert item is not None and item.status is Status.ESCALATED and item.lane == "clinical"
+
+
+async def test_resolving_records_the_decision_and_whether_it_was_the_right_call(
+    clinic: Clinic,
+) -> None:
+    key = await chest_pain(clinic)
+    await escalate_from_card(clinic, key)
+    await clinic.deliver()
+    page = clinic.stub.messages(NURSES[0])[0]
+    await clinic.then_wait_for(
+        "views.update",
+        clinic.slack.click_button(
+            NURSES[0], page.channel, page.ts, ActionId.ESCALATION_RESOLVE, key
+        ),
+    )
+    view = clinic.stub.open_views(NURSES[0])[-1]
+    assert view["callback_id"] == ViewId.ESCALATION_RESOLVE
+    response = await clinic.slack.submit_view(
+        NURSES[0],
+        view["id"],
+        {
+            FieldId.DECISION: "Sent to the ER by ambulance",
+            FieldId.ESCALATION_TOLD: "Called 911 with her on the line",
+            FieldId.APPROPRIATE: "yes",
+        },
+    )
+    assert response.status == 200 and "errors" not in (response.json or {}), response.body
+    await clinic.deliver()
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.status is Status.NEW  # nobody owned it: back to the lane
+    escalation = await clinic.deps.escalations.current(key)
+    assert escalation is not None and escalation.state is EscalationState.RESOLVED
+    assert escalation.appropriate is True and escalation.decision.startswith("Sent to the ER")
+    async with clinic.deps.uow.read() as tx:
+        (accuracy,) = await tx.escalations.accuracy()
+    assert (accuracy.lane, accuracy.rule, accuracy.answered, accuracy.appropriate) == (
+        "clinical",
+        "emergency",
+        1,
+        1,
+    )
+    history = [event.action for event in await clinic.deps.services.history(key)]
+    assert Action.ESCALATE in history and Action.RESOLVE_ESCALATION in history
+
+
+async def test_front_desk_cannot_resolve_a_clinical_escalation(clinic: Clinic) -> None:
+    key = await chest_pain(clinic)
+    await clinic.deps.escalations.escalate(item_key=key, actor=FRONT_DESK, rule="emergency")
+    refused = await clinic.deps.escalations.resolve(
+        item_key=key, actor=FRONT_DESK, decision="fine", told_patient="fine", appropriate=False
+    )
+    assert not isinstance(refused, Done)
+    assert "Only a clinician" in clinic.deps.renderer.refusal(refused).text
+
+
+async def test_cq_escalate_opens_the_form(clinic: Clinic) -> None:
+    key = await chest_pain(clinic)
+    await clinic.then_wait_for(
+        "views.update", clinic.slack.slash_command(FRONT_DESK, Command.CQ, text=f"escalate {key}")
+    )
+    assert clinic.stub.open_views(FRONT_DESK)[-1]["callback_id"] == ViewId.ESCALATE
+    assert await escalation_rows(clinic) == 0
+
+
+async def test_the_job_re_escalates_every_30_seconds_on_the_apps_clock(clinic: Clinic) -> None:
+    key = await chest_pain(clinic)
+    await clinic.deps.escalations.escalate(item_key=key, actor=FRONT_DESK, rule="emergency")
+    jobs = Jobs(clinic.deps)
+    job = jobs.scheduler.get_job(RE_ESCALATION)
+    assert job is not None and job.trigger.interval == timedelta(seconds=30)
+
+    assert await jobs.re_escalation() == []
+    clinic.clock.advance(timedelta(minutes=5))  # as the sandbox's clock control does
+    assert await jobs.re_escalation() == [key]
+    await clinic.deliver()
+    assert dm_texts(clinic, DOCTOR) == [f"Escalation: Medical emergency · {key}"]
