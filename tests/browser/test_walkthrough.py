@@ -360,7 +360,8 @@ async def test_logging_calls_refuses_an_empty_note_then_counts_attempts(
 
     # 5. A second call, not answered: attempt 2 of 3, and the cadence moves the due time.
     due = field(ana_card, "Due")
-    await expect(due).to_contain_text("Mon Nov 23 1:00 PM")  # received + 4 business hours
+    # A voicemail in Scheduling is called back the same day: due by Monday's close.
+    await expect(due).to_contain_text("Mon Nov 23 5:00 PM")
     due_before = await due.inner_text()
     modal = await open_log_call(ana, ana_card)
     await expect(modal).to_contain_text("Attempt 2 of 3")
