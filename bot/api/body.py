@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.domain.intake import IntakeDraft, IntakeField, IntakeRequest, validate_intake
+from bot.domain.intake import (
+    CONTACT_LOOKBACK,
+    IntakeDraft,
+    IntakeField,
+    IntakeRequest,
+    validate_intake,
+)
 from bot.domain.practice import Practice
 
 SOURCE_ID_MAX = 200
@@ -146,7 +152,16 @@ def _contacted_at(value: str, now: datetime, problems: list[Problem]) -> datetim
     if moment > now + CLOCK_SKEW:
         problems.append(Problem("contacted_at", "Is in the future."))
         return None
-    return moment
+    if moment < now - CONTACT_LOOKBACK:  # the modal's rule too (bot.domain.intake)
+        problems.append(
+            Problem(
+                "contacted_at",
+                f"Is more than {CONTACT_LOOKBACK.days} days ago: leave it out to log the request "
+                "as received now, and say when the patient contacted the practice in the summary.",
+            )
+        )
+        return None
+    return min(moment, now)  # a clock running a little ahead counts as now
 
 
 def read_idempotency_key(value: str | None) -> str | Problem:

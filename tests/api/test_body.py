@@ -3,7 +3,7 @@ field, never an exception (which would be a 500)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import given, settings
@@ -59,3 +59,24 @@ def test_the_bucket_allows_a_burst_then_one_per_refill() -> None:
     assert wait == 1.0 and retry_after(wait) == "1"
     assert limiter.take(2, NOW) == 0.0  # another token's own bucket
     assert limiter.take(1, NOW.replace(second=1)) == 0.0
+
+
+MISSED_CALL = {"callback_phone": "555 201 4477", "origin": "missed_call", "route": "appointments"}
+
+
+def test_contacted_at_is_the_patients_time_within_a_week_and_never_later_than_now() -> None:
+    six_days = read_delivery(
+        {**MISSED_CALL, "contacted_at": (NOW - timedelta(days=6)).isoformat()}, PRACTICE, NOW
+    )
+    assert isinstance(six_days, Delivery) and six_days.contacted_at == NOW - timedelta(days=6)
+    # A phone system's clock a few minutes ahead: received now, not in the future.
+    ahead = read_delivery(
+        {**MISSED_CALL, "contacted_at": (NOW + timedelta(minutes=3)).isoformat()}, PRACTICE, NOW
+    )
+    assert isinstance(ahead, Delivery) and ahead.contacted_at == NOW
+
+
+def test_contacted_at_more_than_a_week_ago_or_in_the_future_is_a_problem_by_field() -> None:
+    for moment in (NOW - timedelta(days=8), NOW + timedelta(hours=1)):
+        read = read_delivery({**MISSED_CALL, "contacted_at": moment.isoformat()}, PRACTICE, NOW)
+        assert isinstance(read, list) and [p.field for p in read] == ["contacted_at"]
