@@ -131,7 +131,7 @@ async def on_acknowledge_clicked(
     async def then(result: Done) -> None:
         if channel.startswith("D"):  # in a DM the page itself says so (the card shows everyone)
             text = f"You acknowledged {result.item.key}. Resolve it from the card or this page."
-            await client.chat_postEphemeral(channel=channel, user=user, **notice(text).to_payload())
+            await _tell(client, channel, user, text)
 
     await answer_card_action(ack, body, client, deps, work, then)
 
@@ -175,7 +175,7 @@ async def on_red_flag_dismiss(
 
     async def then(result: Done) -> None:
         text = f"Noted: {result.item.key} is not an emergency. The red-flag mark stays."
-        await client.chat_postEphemeral(channel=channel, user=user, **notice(text).to_payload())
+        await _tell(client, channel, user, text)
 
     await answer_card_action(ack, body, client, deps, work, then)
 
@@ -225,3 +225,8 @@ async def on_resolve_submitted(
         not_clinical=metadata_value(view, "kind") == NOT_CLINICAL,
     )
     await answer_submission(ack, body, client, deps, work, refused_under=FieldId.DECISION)
+
+
+async def _tell(client: AsyncWebClient, channel: str, user: str, text: str) -> None:
+    """A short confirmation only the person who clicked sees."""
+    await client.chat_postEphemeral(channel=channel, user=user, **notice(text).to_payload())
