@@ -47,13 +47,13 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Column, MetaData, String, Table, event, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from voicemails import voicemail
+from voicemails import bench_practice, voicemail
 
 from blocks.ids import ActionId
 from blocks.render import PracticeRenderer
 from bot.app import build_app
 from bot.clock import SystemClock
-from bot.config import EXAMPLE_PRACTICE, load_practice, settings_from_env
+from bot.config import settings_from_env
 from bot.deps import Deps, build_deps
 from bot.domain.views import CardView
 from bot.server import build_web_app, freeze_startup_heap
@@ -296,7 +296,7 @@ async def carequeue_claimed(deps: Deps) -> int:
 async def run_carequeue(
     url: str, stub: SlackStub, clicks: int, concurrency: int, pool: ProcessPoolExecutor
 ) -> tuple[Measured, list[str], list[str], float]:
-    practice = load_practice(EXAMPLE_PRACTICE)
+    practice = bench_practice()
     engine = create_engine(url)
     try:
         await upgrade(engine)

@@ -21,10 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from voicemails import voicemail
+from voicemails import bench_practice, voicemail
 
 from bot.clock import SystemClock
-from bot.config import EXAMPLE_PRACTICE, load_practice, settings_from_env
+from bot.config import settings_from_env
 from bot.deps import build_deps
 from bot.outbox import Pacing
 from sandbox.stub.server import SlackStub
@@ -48,7 +48,7 @@ def report(name: str, samples: list[float]) -> None:
 
 
 async def main(database_url: str) -> None:
-    practice = load_practice(EXAMPLE_PRACTICE)
+    practice = bench_practice()
     engine = create_engine(database_url)
     await upgrade(engine)
     await engine.dispose()

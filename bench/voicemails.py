@@ -1,8 +1,12 @@
 """The after-hours voicemail every benchmark logs: one new patient per number, spread over
-the practice's lanes. Imported by the scripts beside it (they run as `python bench/X.py`)."""
+the practice's lanes, and the practice they log into. Imported by the scripts beside it (they
+run as `python bench/X.py`)."""
 
 from __future__ import annotations
 
+import dataclasses
+
+from bot.config import EXAMPLE_PRACTICE, Practice, load_practice
 from bot.domain.intake import IntakeRequest
 from bot.domain.items import Origin
 from bot.domain.lanes import Lane
@@ -22,3 +26,10 @@ def voicemail(n: int, lane: Lane, *, run: str = "", language: str = "English") -
         summary="After-hours voicemail asking for a callback",
         language=language,
     )
+
+
+def bench_practice() -> Practice:
+    """The shipped example, without its roles.staff: the benches' invented people (UBENCH00,
+    U01, ...) are then staff in every lane, as in a practice file that names no staff."""
+    practice = load_practice(EXAMPLE_PRACTICE)
+    return dataclasses.replace(practice, roles=dataclasses.replace(practice.roles, staff=None))

@@ -16,53 +16,34 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    HeaderBlock,
-    InteractiveElement,
-    MarkdownTextObject,
-    Option,
-    OverflowMenuElement,
-    PlainTextObject,
-    SectionBlock,
-    UserSelectElement,
-)
+from slack_sdk.models.blocks import Block, MarkdownTextObject, PlainTextObject, SectionBlock
 
-from blocks.escalation import escalation_buttons, escalation_line, red_flag_line
-from blocks.ids import ActionId, More, card_actions_block_id, merge_value, more_value
-from blocks.limits import (
-    CONTEXT_TEXT_MAX,
-    HEADER_TEXT_MAX,
-    MESSAGE_BLOCKS_JSON_MAX,
-    SECTION_FIELD_TEXT_MAX,
-    SECTION_TEXT_MAX,
-)
+from blocks.card_actions import card_actions, closed_card_menu
+from blocks.escalation import escalation_line, red_flag_line
+from blocks.limits import HEADER_TEXT_MAX, MESSAGE_BLOCKS_JSON_MAX, SECTION_TEXT_MAX
 from blocks.message import Message
 from blocks.templating import render
 from blocks.text import (
+    DEFAULT_DATE_FORMAT,
     due_state_text,
     escape,
     escape_within,
+    local_date,
     mention,
     safe_link,
-    slack_ago,
     slack_date,
     status_label,
     truncate,
     weekday_time,
 )
-from bot.domain import items
 from bot.domain.escalation import Escalation
 from bot.domain.handoff import Promise
 from bot.domain.items import Item, Status
 from bot.domain.lanes import BusinessCalendar, Lane, Privacy
 from bot.domain.sla import due_state
+from bot.domain.waiting import waiting_phrase
 
-NEXT_ACTION_MAX = 500
-# The request type heads the card ("CQ-1042 · Reschedule"): never longer than a header holds.
+# The request type heads the card ("CQ-1042 · Scheduling · Reschedule"); a header's length.
 REQUEST_TYPE_MAX = HEADER_TEXT_MAX
 TOLD_PATIENT_MAX = 1000
 RESOLUTION_MAX = 300
@@ -72,6 +53,7 @@ WAITING_ON_MAX = 200
 LANE_NAME_MAX = 200
 KEY_MAX = 40
 SUMMARY_FLOOR = 100
+LINK_MAX = 600  # a longer source link is left to Details rather than cut in half
 
 _EMPTY = "-"
 
@@ -87,19 +69,12 @@ def app_mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> MarkdownTextObject:
     return MarkdownTextObject(text=truncate(text, limit) or _EMPTY, verbatim=True)
 
 
-def _field(label: str, value: str) -> MarkdownTextObject:
-    """One `*Label*` / value cell of the field grid; `value` is mrkdwn the caller made safe."""
-    return app_mrkdwn(f"*{label}*\n{value or _EMPTY}", SECTION_FIELD_TEXT_MAX)
+def _open_promise(promise: Promise | None) -> Promise | None:
+    return promise if promise is not None and promise.open else None
 
 
 def _is_overdue(item: Item, now: datetime) -> bool:
     return item.status.is_open and now > item.due_at
-
-
-def _allowed_in_state(item: Item, action: items.Action) -> bool:
-    """Whether the life-cycle table lets anyone do `action` in the item's state: a button for
-    something every click would refuse is only noise."""
-    return (item.status, action) in items.TRANSITIONS
 
 
 def notification_text(item: Item, tz: ZoneInfo, now: datetime, env: Environment) -> str:
@@ -116,41 +91,6 @@ def notification_text(item: Item, tz: ZoneInfo, now: datetime, env: Environment)
         due=weekday_time(item.due_at, tz),
         overdue=_is_overdue(item, now),
     )
-
-
-def _due(item: Item, now: datetime, tz: ZoneInfo, calendar: BusinessCalendar) -> str:
-    """The due time, and for an open item its state in business time ("due in 40 min", "due
-    soon", "overdue 1 h 15 min"); a waiting item's due time is its check-back time."""
-    due = slack_date(item.due_at, tz)
-    if item.status is Status.WAITING:
-        return f"{due} · :warning: *overdue*" if _is_overdue(item, now) else due
-    if not item.status.is_open:
-        return due
-    return f"{due}\n{due_state_text(due_state(item.received_at, item.due_at, now, calendar))}"
-
-
-def _fields(
-    item: Item, privacy: Privacy, now: datetime, tz: ZoneInfo, calendar: BusinessCalendar
-) -> list[MarkdownTextObject]:
-    received = slack_date(item.received_at, tz)
-    due = _due(item, now, tz, calendar)
-    fields = [
-        _field("Status", status_label(item.status)),
-        _field("Owner", mention(item.owner) if item.owner else "Unclaimed"),
-        _field("Origin", escape(item.origin.label)),
-        _field("Request type", escape_within(item.request_type, REQUEST_TYPE_MAX)),
-        _field("Received", f"{received} ({slack_ago(item.received_at, now)})"),
-        _field("Due", due),
-        _field("Next action", escape_within(item.next_action, NEXT_ACTION_MAX)),
-        _field("Language", escape_within(item.patient.language, 100)),
-    ]
-    if privacy is Privacy.INITIALS and item.patient.initials:
-        fields.append(_field("Patient", escape_within(item.patient.initials, 20)))
-    return fields
-
-
-def _open_promise(promise: Promise | None) -> Promise | None:
-    return promise if promise is not None and promise.open else None
 
 
 def area_code(phone: str) -> str:
@@ -175,178 +115,125 @@ def caller_line(item: Item, privacy: Privacy) -> str:
     return f"{escape(item.origin.label)} · caller not identified yet"
 
 
-def _working_lines(
+def _title_line(item: Item, lane: Lane, privacy: Privacy, history_link: str | None) -> str:
+    """`*CQ-1042* · Scheduling · Reschedule · Voicemail`: the origin links to the source
+    message when there is one. Then the patient's initials at `initials`, and after a move a
+    link to the previous lane's card. A caller nobody identified yet is said on the next line
+    (`caller_line`), so the origin is not said twice."""
+    parts = [
+        f"*{escape_within(item.key, KEY_MAX)}*",
+        escape_within(lane.name, LANE_NAME_MAX),
+        escape_within(item.request_type, REQUEST_TYPE_MAX),
+    ]
+    if not caller_line(item, privacy):
+        source = safe_link(item.source_link, item.origin.label)
+        fits = source is not None and len(source) <= LINK_MAX
+        parts.append(source if source is not None and fits else escape(item.origin.label))
+    if privacy is Privacy.INITIALS and item.patient.initials.strip():
+        parts.append(f"Patient {escape_within(item.patient.initials.strip(), 20)}")
+    earlier = safe_link(history_link or "", "earlier history")
+    if earlier is not None and len(earlier) <= LINK_MAX:
+        parts.append(earlier)
+    return " · ".join(parts)
+
+
+def waiting_text(item: Item, now: datetime, tz: ZoneInfo) -> str:
+    """Who a waiting item waits on and when to check back: "Waiting on the payer · check
+    back Tue 9:00 AM", marked when the check-back time has passed. Who, as a choice: staff's
+    own words beside it are free text, shown only at `full` (`_patient_blocks`)."""
+    text = f"Waiting on {waiting_phrase(item.waiting_for)}"
+    if item.check_back_at is not None:
+        text += f" · check back {slack_date(item.check_back_at, tz)}"
+    if _is_overdue(item, now):
+        text += " · :warning: *overdue*"
+    return text
+
+
+def _status_line(
     item: Item,
+    lane: Lane,
     privacy: Privacy,
     now: datetime,
     tz: ZoneInfo,
+    calendar: BusinessCalendar,
     promise: Promise | None,
     cadence_attempts: int,
-) -> list[str]:
-    """Where the work stands, one mrkdwn line each: an unidentified caller, attempts,
-    waiting, the promise's deadline, repeat contacts and related items. Only the caller line
-    depends on the level (see `caller_line`); nothing else here is patient data."""
-    lines: list[str] = []
+    default_language: str,
+) -> str:
+    """Who has it and how it stands: "Unclaimed · 🟢 due in 40 min", "@ana · 🔴 overdue 15
+    min", "@ana · Waiting on payer · check back …", then only what applies: an unidentified
+    caller, attempts, the promise's deadline, repeat contacts, a related or merged item, a
+    language other than the practice's default, a clinical lane's acknowledgment."""
+    parts = [mention(item.owner) if item.owner else "Unclaimed"]
+    if item.status is Status.WAITING:
+        parts.append(waiting_text(item, now, tz))
+    else:
+        parts.append(due_state_text(due_state(item.received_at, item.due_at, now, calendar)))
     caller = caller_line(item, privacy)
     if caller:
-        lines.append(caller)
+        parts.append(caller)
     if item.attempts > 0:
         of = f" of {cadence_attempts}" if item.attempts <= cadence_attempts else ""
-        lines.append(f"Attempt {item.attempts}{of}")
-    if item.status is Status.WAITING:
-        # Who the item waits on is staff text (a payer, a referral office): escaped, shown.
-        line = "Waiting"
-        if item.waiting_on.strip():
-            line += f" on {escape_within(item.waiting_on.strip(), WAITING_ON_MAX)}"
-        if item.check_back_at is not None:
-            line += f" · check back {slack_date(item.check_back_at, tz)}"
-        lines.append(line)
+        parts.append(f"Attempt {item.attempts}{of}")
     if promise is not None:
-        line = f"Promised by {slack_date(promise.due_at, tz)}"
-        if item.status.is_open and now > promise.due_at:
-            line += " · :warning: *overdue*"
-        lines.append(line)
+        promised = f"Promised by {slack_date(promise.due_at, tz)}"
+        parts.append(promised + (" :warning: *overdue*" if now > promise.due_at else ""))
     if item.repeat_count > 1:
-        lines.append(f"Repeat contact \u00d7{item.repeat_count}")
+        parts.append(f"Repeat contact \u00d7{item.repeat_count}")
     if item.merged_into:
-        lines.append(f"Merged into {escape_within(item.merged_into, KEY_MAX)}")
-    elif item.related_key and item.status.is_open:
-        lines.append(f"Relates to {escape_within(item.related_key, KEY_MAX)}")
-    return lines
-
-
-def _resolution_blocks(item: Item, privacy: Privacy, tz: ZoneInfo, env: Environment) -> list[Block]:
-    line = render(
-        env,
-        "card.resolved.j2",
-        closed_by_mention=mention(item.closed_by) if item.closed_by else "",
-        resolution=truncate(item.resolution, RESOLUTION_MAX),
-        closed_at=slack_date(item.closed_at, tz) if item.closed_at else "",
-    )
-    blocks: list[Block] = [SectionBlock(text=app_mrkdwn(f":white_check_mark: {line}"))]
-    if privacy is Privacy.FULL and item.told_patient.strip():
-        told = truncate(item.told_patient.strip(), TOLD_PATIENT_MAX)
-        blocks.append(SectionBlock(text=plain_text(f"Told patient: {told}")))
-    return blocks
-
-
-def _button(
-    text: str, action_id: ActionId, item: Item, style: str | None = None, value: str | None = None
-) -> ButtonElement:
-    return ButtonElement(text=text, action_id=action_id, value=value or item.key, style=style)
-
-
-_MORE_OPTIONS: tuple[tuple[More, str, items.Action], ...] = (
-    (More.WAIT, "Waiting on\u2026", items.Action.WAIT),
-    (More.PROMISE, "Promise\u2026", items.Action.PROMISE),
-    (More.MOVE, "Move to another lane\u2026", items.Action.MOVE),
-    (More.LANGUAGE, "Language\u2026", items.Action.SET_LANGUAGE),
-    (More.ESCALATE, "Escalate\u2026", items.Action.ESCALATE),
-)
-
-
-def _more(item: Item) -> OverflowMenuElement | None:
-    """The "More" menu: only what the item's state allows, and only if that is 2 or more."""
-    options = [
-        Option(text=label, value=more_value(what, item.key))
-        for what, label, action in _MORE_OPTIONS
-        if _allowed_in_state(item, action)
-    ]
-    if not item.status.is_open or len(options) < 2:
-        return None
-    return OverflowMenuElement(action_id=ActionId.MORE, options=options)
-
-
-def _promise_kept(item: Item, promise: Promise | None) -> list[InteractiveElement]:
-    if promise is None or not _allowed_in_state(item, items.Action.FULFIL_PROMISE):
-        return []
-    value = f"{item.key}|{promise.id}"
-    return [_button("Promise kept", ActionId.FULFIL_PROMISE, item, value=value)]
-
-
-def _merge(item: Item) -> list[InteractiveElement]:
-    related = item.related_key
-    if (
-        not related
-        or item.merged_into
-        or len(related) > KEY_MAX
-        or not _allowed_in_state(item, items.Action.MERGE)
-    ):
-        return []
-    return [
-        _button(f"Merge into {related}", ActionId.MERGE, item, value=merge_value(item.key, related))
-    ]
-
-
-def _identify(item: Item) -> list[InteractiveElement]:
-    if not item.caller_unknown or not _allowed_in_state(item, items.Action.IDENTIFY_CALLER):
-        return []
-    return [_button("Identify caller", ActionId.IDENTIFY_CALLER, item)]
-
-
-def _actions(item: Item, promise: Promise | None, escalation: Escalation | None) -> ActionsBlock:
-    details = _button("Details", ActionId.DETAILS, item)
-    kept, merge = _promise_kept(item, promise), [*_identify(item), *_merge(item)]
-    elements: list[InteractiveElement]
-    if not item.status.is_open:
-        elements = [_button("Reopen", ActionId.REOPEN, item), details]
-    elif item.status is Status.NEW:
-        elements = [_button("Claim", ActionId.CLAIM, item, "primary"), *merge, details]
-    elif item.status is Status.CLAIMED:
-        elements = [
-            _button("Log call", ActionId.LOG_CALL, item, "primary"),
-            *kept,
-            _button("Handoff", ActionId.HANDOFF, item),
-            _button("Close", ActionId.CLOSE, item),
-            _button("Release", ActionId.RELEASE, item),
-            UserSelectElement(action_id=ActionId.REASSIGN, placeholder="Reassign\u2026"),
-            *merge,
-            details,
-        ]
-    elif item.status is Status.WAITING:
-        elements = [
-            _button("Resume", ActionId.RESUME, item, "primary"),
-            _button("Log call", ActionId.LOG_CALL, item),
-            *kept,
-            _button("Handoff", ActionId.HANDOFF, item),
-            _button("Close", ActionId.CLOSE, item),
-            *merge,
-            details,
-        ]
-    else:
-        # Escalated: the people paged answer it here as on the page; nobody claims it, and
-        # only what the life-cycle table lets someone do in that state is offered.
-        shown = [
-            (items.Action.RELEASE, _button("Release", ActionId.RELEASE, item)),
-            (
-                items.Action.REASSIGN,
-                UserSelectElement(action_id=ActionId.REASSIGN, placeholder="Reassign\u2026"),
-            ),
-            (items.Action.CLOSE, _button("Close", ActionId.CLOSE, item)),
-        ]
-        allowed = [e for action, e in shown if _allowed_in_state(item, action)]
-        elements = [*escalation_buttons(item, escalation), *allowed, details]
-    more = _more(item)
-    if more is not None:
-        elements.append(more)
-    return ActionsBlock(block_id=card_actions_block_id(item.key), elements=elements)
-
-
-def _context(item: Item, lane: Lane, history_link: str | None = None) -> ContextBlock:
-    elements = [app_mrkdwn(f"Lane: {escape_within(lane.name, LANE_NAME_MAX)}", CONTEXT_TEXT_MAX)]
+        parts.append(f"Merged into {escape_within(item.merged_into, KEY_MAX)}")
+    elif item.related_key:
+        parts.append(f"Relates to {escape_within(item.related_key, KEY_MAX)}")
+    language = item.patient.language.strip()
+    if language and language.casefold() != default_language.strip().casefold():
+        parts.append(escape_within(language, 100))
     if lane.clinical:
         if item.clinical_ack_by:
-            note = f"Clinical lane · acknowledged by {mention(item.clinical_ack_by)}"
+            parts.append(f"Clinical · acknowledged by {mention(item.clinical_ack_by)}")
         else:
-            note = "Clinical lane · needs a clinician's acknowledgment before closing"
-        elements.append(app_mrkdwn(note, CONTEXT_TEXT_MAX))
-    link = safe_link(item.source_link, "Source message")
-    if link is not None and len(link) <= CONTEXT_TEXT_MAX:
-        elements.append(app_mrkdwn(link, CONTEXT_TEXT_MAX))
-    earlier = safe_link(history_link or "", "Earlier history (previous lane)")
-    if earlier is not None and len(earlier) <= CONTEXT_TEXT_MAX:
-        elements.append(app_mrkdwn(earlier, CONTEXT_TEXT_MAX))
-    return ContextBlock(elements=elements)
+            parts.append("Clinical · a clinician acknowledges before closing")
+    return " · ".join(parts)
+
+
+def _closed_line(item: Item, lane: Lane, now: datetime, tz: ZoneInfo, env: Environment) -> str:
+    """The one line a closed card keeps: "✅ *CQ-1042* · Scheduling · Reschedule ·
+    rescheduled · closed by @ana 10:42 AM" (the date too when not closed today)."""
+    closed_at = ""
+    if item.closed_at is not None:
+        same_day = local_date(item.closed_at, tz) == local_date(now, tz)
+        closed_at = slack_date(item.closed_at, tz, "{time}" if same_day else DEFAULT_DATE_FORMAT)
+    return render(
+        env,
+        "card.resolved.j2",
+        key=truncate(item.key, KEY_MAX),
+        lane_name=truncate(lane.name, LANE_NAME_MAX),
+        request_type=truncate(item.request_type, REQUEST_TYPE_MAX),
+        closed_by_mention=mention(item.closed_by) if item.closed_by else "",
+        resolution=truncate(item.resolution, RESOLUTION_MAX),
+        into_key=truncate(item.merged_into or "", KEY_MAX),
+        closed_at=closed_at,
+    )
+
+
+def _patient_blocks(
+    item: Item, privacy: Privacy, summary_limit: int, promise: Promise | None
+) -> list[Block]:
+    """At `full` only: name, summary, what was promised and staff's words about a wait, each
+    as plain_text."""
+    if privacy is not Privacy.FULL:
+        return []
+    name = truncate(item.patient.name.strip(), PATIENT_NAME_MAX) or _EMPTY
+    blocks: list[Block] = [SectionBlock(text=plain_text(f"Patient: {name}"))]
+    summary = truncate(item.summary.strip(), summary_limit)
+    if summary:
+        blocks.append(SectionBlock(text=plain_text(f"Summary: {summary}")))
+    if promise is not None and promise.text.strip():
+        promised = truncate(promise.text.strip(), PROMISE_TEXT_MAX)
+        blocks.append(SectionBlock(text=plain_text(f"Promised: {promised}")))
+    if item.status is Status.WAITING and item.waiting_on.strip():
+        words = truncate(item.waiting_on.strip(), WAITING_ON_MAX)
+        blocks.append(SectionBlock(text=plain_text(f"Waiting on: {words}")))
+    return blocks
 
 
 def _card_blocks(
@@ -362,31 +249,32 @@ def _card_blocks(
     history_link: str | None,
     calendar: BusinessCalendar,
     escalation: tuple[Escalation | None, str],
+    default_language: str,
 ) -> list[Block]:
-    header = truncate(f"{item.key} · {item.request_type}", HEADER_TEXT_MAX)
-    blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=header, emoji=False)),
-        SectionBlock(fields=_fields(item, privacy, now, tz, calendar)),
-    ]
-    working = _working_lines(item, privacy, now, tz, promise, cadence_attempts)
-    line = escalation_line(escalation[0], escalation[1], item.status is Status.ESCALATED, tz)
-    working = [w for w in (red_flag_line(item, privacy), line) if w] + working
-    if working:
-        blocks.append(SectionBlock(text=app_mrkdwn("\n".join(working))))
-    if privacy is Privacy.FULL:
-        name = truncate(item.patient.name.strip(), PATIENT_NAME_MAX) or _EMPTY
-        blocks.append(SectionBlock(text=plain_text(f"Patient: {name}")))
-        summary = truncate(item.summary.strip(), summary_limit)
-        if summary:
-            blocks.append(SectionBlock(text=plain_text(f"Summary: {summary}")))
-        if promise is not None and promise.text.strip():
-            promised = truncate(promise.text.strip(), PROMISE_TEXT_MAX)
-            blocks.append(SectionBlock(text=plain_text(f"Promised: {promised}")))
     if not item.status.is_open:
-        blocks.extend(_resolution_blocks(item, privacy, tz, env))
-    blocks.append(_actions(item, promise, escalation[0]))
-    blocks.append(_context(item, lane, history_link))
-    return blocks
+        line = f":white_check_mark: {_closed_line(item, lane, now, tz, env)}"
+        menu = closed_card_menu(item)
+        blocks: list[Block] = [SectionBlock(text=app_mrkdwn(line), accessory=menu)]
+        if privacy is Privacy.FULL and item.told_patient.strip():
+            told = truncate(item.told_patient.strip(), TOLD_PATIENT_MAX)
+            blocks.append(SectionBlock(text=plain_text(f"Told patient: {told}")))
+        return blocks
+    lines = [
+        _title_line(item, lane, privacy, history_link),
+        _status_line(
+            item, lane, privacy, now, tz, calendar, promise, cadence_attempts, default_language
+        ),
+    ]
+    marks = [
+        red_flag_line(item, privacy),
+        escalation_line(escalation[0], escalation[1], item.status is Status.ESCALATED, tz),
+    ]
+    lines += [mark for mark in marks if mark]
+    return [
+        SectionBlock(text=app_mrkdwn("\n".join(lines))),
+        *_patient_blocks(item, privacy, summary_limit, promise),
+        card_actions(item, promise, escalation[0]),
+    ]
 
 
 def _blocks_length(blocks: list[Block]) -> int:
@@ -407,26 +295,24 @@ def item_card(
     calendar: BusinessCalendar,
     escalation: Escalation | None = None,
     escalation_label: str = "",
+    default_language: str = "",
 ) -> Message:
-    """The card for `item` in its lane channel, edited in place as the item changes.
+    """The card for `item` in its lane channel, edited in place as the item changes: a few
+    lines that scan in a channel of cards, the full record one click away (Details).
 
-    Shows key, request type, status, owner, origin, received time and age (Slack keeps the
-    age current for each reader), due time with its state at `now` in the business time of
-    `calendar` (due in 40 min, due soon, overdue 1 h 15 min), next action and language;
-    then where the work stands: "Attempt 2 of 3" (`cadence_attempts` is the lane's), what
-    it waits on and when to check back, the nearest open `promise`'s deadline, repeat
-    contacts and a related or merged item. Patient detail
-    only as `privacy` allows; the promise's words only at `full`. After a move,
-    `history_link` points to the card (and thread) in the previous lane. An `escalation`
-    (its reason `escalation_label`) adds who it is with and the acknowledgment deadline, who
-    acknowledged, or "no response"; an escalated card offers Acknowledge, Resolve and Not
-    clinical instead of Claim or Close.
+    Open: `*CQ-1042* · Scheduling · Reschedule` (and the source message's link, or the
+    previous lane's card after a move, `history_link`); then who has it and its due state
+    at `now` in the business time of `calendar` ("Unclaimed · 🟢 due in 40 min", "@ana ·
+    🔴 overdue 15 min", or what a waiting item waits on), with only what applies: "Attempt 2
+    of 3" (`cadence_attempts` is the lane's), the nearest open `promise`'s deadline, repeat
+    contacts, a related item, a language other than `default_language`, a clinical lane's
+    acknowledgment. A red flag and an `escalation` (its reason `escalation_label`: who it is
+    with and the acknowledgment deadline, who acknowledged, or "no response") get a line
+    each. Closed: one line with the outcome, who closed it and when.
 
-    Buttons follow the state: Claim when new; Log call, Handoff, Close, Release, Reassign when
-    claimed; Resume, Log call, Handoff, Close when waiting; Reopen when resolved; Details
-    always; "Promise kept" and "Merge into …" when they apply; a "More" menu for waiting,
-    promises, moving and language on open items. If the blocks would be too long for Slack
-    the summary is shortened, never dropped silently from a card that shows it.
+    Patient detail only as `privacy` allows: initials at `initials`; name, summary and the
+    promise's words at `full`, as plain_text. Controls: blocks/card_actions.py. If the
+    blocks would be too long for Slack the summary is shortened, never dropped silently.
     """
     promise = _open_promise(promise)
     summary_limit = SECTION_TEXT_MAX - len("Summary: ")
@@ -445,6 +331,7 @@ def item_card(
             history_link,
             calendar,
             (escalation, escalation_label),
+            default_language,
         )
 
     blocks = build(summary_limit)

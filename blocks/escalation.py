@@ -31,8 +31,15 @@ from blocks.limits import SECTION_TEXT_MAX
 from blocks.message import Message
 from blocks.templating import render
 from blocks.text import escape_within, mention, slack_date, truncate
-from bot.domain.escalation import Escalation, EscalationNotice, EscalationRule, EscalationState
-from bot.domain.items import Item
+from bot.domain.escalation import (
+    RED_FLAG_PROMPT,
+    Escalation,
+    EscalationNotice,
+    EscalationRule,
+    EscalationState,
+    PromptAudience,
+)
+from bot.domain.items import Item, Status
 from bot.domain.lanes import Lane, Privacy
 
 TEMPLATES = frozenset(notice.value for notice in EscalationNotice)
@@ -104,16 +111,42 @@ def red_flag_line(item: Item, privacy: Privacy) -> str | None:
     return line
 
 
-def red_flag_prompt(item: Item) -> Message:
-    """To the person who logged the request, only: the words found and two buttons. The
-    notification text says only that the request may be urgent."""
-    text = (
-        f":triangular_flag_on_post: *{escape_within(item.key, 40)}*: possible emergency words: "
-        f"{escape_within(flag_words(item.red_flags), 500)}.\n"
-        "*Escalate now?* Unanswered, it is escalated in a few minutes."
-    )
-    buttons = ActionsBlock(
-        elements=[
+def red_flag_prompt(
+    item: Item,
+    params: Mapping[str, Any],
+    privacy: Privacy,
+    lane: Lane,
+    tz: ZoneInfo,
+    env: Environment,
+    rule: EscalationRule | None = None,
+) -> dict[str, Any]:
+    """The `chat.postMessage` arguments of the red-flag prompt: Escalate · Not an emergency,
+    naming the reason it would escalate under (`rule`, the most urgent the words name).
+
+    To whoever logged the request (audience `logger`, a DM): the words found, which they
+    typed or read. To the clinical channel (audience `channel`, a request an integration
+    posted): the words only at privacy `full`, with Details for the whole request. The
+    notification text says only that the item may be urgent. Rendered when it is sent: one
+    that waited out a Slack outage while the item was escalated or dismissed says so, with
+    no buttons left to press."""
+    in_channel = params.get("audience") == PromptAudience.CHANNEL
+    answered = _answered(item)
+    shown = not in_channel or privacy is Privacy.FULL
+    escalates_at = _time(params.get("escalates_at"))
+    context = {
+        "key": item.key,
+        "lane_name": truncate(lane.name, 200),
+        "in_channel": in_channel,
+        "flag_words": truncate(flag_words(item.red_flags), 500) if shown else "",
+        "escalates_at": slack_date(escalates_at, tz, _ACK_FORMAT) if escalates_at else "",
+        "answered": answered,
+        "dismissed_by_mention": mention(item.red_flag_dismissed_by or ""),
+        "rule_label": truncate(rule.label, RULE_LABEL_MAX) if rule is not None else "",
+    }
+    line = render(env, f"notice.{RED_FLAG_PROMPT}.j2", **context)
+    buttons: list[InteractiveElement] = []
+    if not answered:
+        buttons += [
             ButtonElement(
                 text="Escalate",
                 action_id=ActionId.RED_FLAG_ESCALATE,
@@ -124,9 +157,26 @@ def red_flag_prompt(item: Item) -> Message:
                 text="Not an emergency", action_id=ActionId.RED_FLAG_DISMISS, value=item.key
             ),
         ]
+    if in_channel:
+        buttons.append(ButtonElement(text="Details", action_id=ActionId.DETAILS, value=item.key))
+    section = SectionBlock(
+        text=MarkdownTextObject(text=truncate(line, SECTION_TEXT_MAX), verbatim=True)
     )
-    section = SectionBlock(text=MarkdownTextObject(text=text, verbatim=True))
-    return Message(text=f"{item.key} may be urgent: escalate now?", blocks=[section, buttons])
+    text = render(env, "notice.red_flag_text.j2", key=item.key)
+    blocks: list[Block] = [section]
+    if buttons:
+        blocks.append(ActionsBlock(elements=buttons))
+    return Message(text=truncate(text, SECTION_TEXT_MAX), blocks=blocks).to_payload()
+
+
+def _answered(item: Item) -> str:
+    """What became of the red flag before its prompt was sent: "escalated", "dismissed", or
+    "" while it still waits for a person."""
+    if item.red_flag_dismissed_by:
+        return "dismissed"
+    if item.status is Status.ESCALATED:
+        return "escalated"
+    return ""
 
 
 def escalation_buttons(item: Item, escalation: Escalation | None) -> list[InteractiveElement]:

@@ -21,10 +21,13 @@ class ActionId(StrEnum):
     MERGE = "card.merge"
     FULFIL_PROMISE = "card.fulfil_promise"
     IDENTIFY_CALLER = "card.identify_caller"  # a missed call: say who it was
-    MORE = "card.more"  # overflow: wait, promise, move, language (option value "what:KEY")
+    # The card's "More" menu (an overflow on older cards, a static select since the compact
+    # card); option value "what:KEY", `what` one of `More`.
+    MORE = "card.more"
     VIEW_ATTEMPT = "entry.view_attempt"  # on a thread entry; value "KEY|attempt number"
     VIEW_HANDOFF = "entry.view_handoff"  # on a thread entry; value "KEY|handoff id"
     HOME_REFRESH = "home.refresh"
+    HOME_CLAIM = "home.claim"  # "Needs an owner" on App Home; value KEY
     # On an escalation page (DM or clinical channel) and on an escalated card; value KEY.
     ESCALATION_VIEW = "escalation.view"
     ESCALATION_ACKNOWLEDGE = "escalation.acknowledge"
@@ -33,6 +36,8 @@ class ActionId(StrEnum):
     # On the red-flag prompt the person who logged a request gets; value KEY.
     RED_FLAG_ESCALATE = "red_flag.escalate"
     RED_FLAG_DISMISS = "red_flag.dismiss"
+    # On the weekly QA sample in the managers' channel; value KEY.
+    QA_REVIEW = "qa.review"
 
 
 class ViewId(StrEnum):
@@ -54,6 +59,8 @@ class ViewId(StrEnum):
     ESCALATE = "view.escalate"
     ESCALATION_RESOLVE = "view.escalation_resolve"  # Resolve and Not clinical (metadata says)
     ESCALATION_CONTEXT = "view.escalation_context"
+    REASSIGN = "view.reassign"  # the card menu's Reassign…: one user picker
+    QA_REVIEW = "view.qa_review"  # private_metadata: the item key
 
 
 # Views with no submit button: Slack never sends their submission, so nothing listens.
@@ -76,6 +83,14 @@ class More(StrEnum):
     MOVE = "move"
     LANGUAGE = "language"
     ESCALATE = "escalate"
+    # Since the compact card (at most three buttons), whatever does not fit its row:
+    RELEASE = "release"
+    REASSIGN = "reassign"
+    DETAILS = "details"
+    LOG_CALL = "log_call"
+    HANDOFF = "handoff"
+    CLOSE = "close"
+    REOPEN = "reopen"  # a closed card's one line: Reopen and Details in a ⋯ beside it
 
 
 def more_value(what: More, item_key: str) -> str:
@@ -157,7 +172,8 @@ class FieldId(StrEnum):
     NOT_TO_PROMISE = "handoff.not_to_promise"
     NEXT_OWNER = "handoff.next_owner"
     NEXT_LANE = "handoff.next_lane"
-    WAITING_ON = "wait.on"
+    WAITING_ON = "wait.on"  # staff's words, optional since the choice below
+    WAITING_FOR = "wait.for"  # who, as a choice (bot.domain.waiting.WaitingParty)
     CHECK_BACK_DATE = "wait.date"
     CHECK_BACK_TIME = "wait.time"
     PROMISE_TEXT = "promise.text"
@@ -173,6 +189,14 @@ class FieldId(StrEnum):
     DECISION = "escalation.decision"
     ESCALATION_TOLD = "escalation.told_patient"
     APPROPRIATE = "escalation.appropriate"
+    REASSIGN_TO = "reassign.to"
+    QA_GREETING = "qa.greeting"
+    QA_EMPATHY = "qa.empathy"
+    QA_ACCURACY = "qa.accuracy"
+    QA_ESCALATION = "qa.escalation_handling"
+    QA_CLOSING = "qa.closing"
+    QA_PRIVACY = "qa.privacy"
+    QA_NOTE = "qa.coaching_note"
 
 
 CARD_ACTIONS_PREFIX = "card.actions:"
@@ -187,3 +211,9 @@ def item_key_from_block_id(block_id: str) -> str | None:
     if block_id.startswith(CARD_ACTIONS_PREFIX):
         return block_id.removeprefix(CARD_ACTIONS_PREFIX)
     return None
+
+
+# Form inputs whose changes Slack sends at once (`dispatch_action`): each has a listener
+# (choosing a lane in the intake form brings that lane's request types; choosing a call's
+# outcome brings the scripts for it).
+DISPATCHED_FIELDS = frozenset({FieldId.LANE, FieldId.OUTCOME})

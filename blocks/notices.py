@@ -20,7 +20,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from blocks.card import LANE_NAME_MAX, WAITING_ON_MAX
+from blocks.card import LANE_NAME_MAX
 from blocks.ids import ActionId
 from blocks.limits import SECTION_TEXT_MAX
 from blocks.message import Message
@@ -29,9 +29,11 @@ from blocks.text import mention, truncate
 from blocks.thread import actor_name
 from bot.domain.items import Item
 from bot.domain.lanes import Lane
+from bot.domain.waiting import waiting_phrase
 
 SUPERVISOR_REVIEW = "supervisor_review"
 HANDOFF_DM = "handoff_dm"
+REASSIGN_DM = "reassign_dm"
 CHECK_BACK_DM = "check_back_dm"
 
 # Free text reaches a notice's blocks, never its notification text.
@@ -73,15 +75,22 @@ def _handoff_dm(item: Item, params: Mapping[str, Any]) -> tuple[dict[str, Any], 
     return context, [ActionsBlock(elements=[view])]
 
 
+def _reassign_dm(item: Item, params: Mapping[str, Any]) -> tuple[dict[str, Any], list[Block]]:
+    by = _text(params, "by")
+    return {"actor_mention": actor_name(by) if by else "Someone"}, []
+
+
 def _check_back_dm(item: Item, params: Mapping[str, Any]) -> tuple[dict[str, Any], list[Block]]:
-    # Rendered after the resume cleared the item's `waiting_on`: the params carry it.
-    waiting_on = _text(params, "waiting_on") or item.waiting_on.strip()
-    return {"waiting_on": truncate(waiting_on, WAITING_ON_MAX)}, []
+    # Rendered after the resume cleared the item's wait: the params carry who it was. Staff's
+    # words never reach a DM (a row queued before the choice existed says "an outside party").
+    waiting_for = _text(params, "waiting_for") or item.waiting_for
+    return {"waiting_on": waiting_phrase(waiting_for)}, []
 
 
 _NOTICES: Mapping[str, Callable[[Item, Mapping[str, Any]], tuple[dict[str, Any], list[Block]]]] = {
     SUPERVISOR_REVIEW: _supervisor_review,
     HANDOFF_DM: _handoff_dm,
+    REASSIGN_DM: _reassign_dm,
     CHECK_BACK_DM: _check_back_dm,
 }
 
@@ -98,7 +107,8 @@ def notice_message(
 
     `supervisor_review` (managers' channel): the item, its lane, how many attempts and its
     owner, with a Details button. `handoff_dm`: who handed the item over, pointing to the
-    note in the card's thread (a button opens it). `check_back_dm`: the item is back from
+    note in the card's thread (a button opens it). `reassign_dm`: who gave the item to the
+    new owner. `check_back_dm`: the item is back from
     waiting. Wording lives in `notice.<template>.j2`; `tz` is there for notices that show a
     time. Raises ValueError for a template it does not know, so a typo in a service fails
     loudly in tests rather than posting an empty message.

@@ -13,26 +13,36 @@ from typing import Any
 from jinja2 import Environment
 from slack_sdk.models.views import View
 
+from blocks.alerts import alert_message
 from blocks.card import item_card
-from blocks.digest import digest_message
+from blocks.chart import chart_filename, first_response_chart
+from blocks.digest import Audience, digest_message
 from blocks.ephemeral import (
     error_message,
     form_not_opened,
     merged_into_clinical,
+    outdated,
     refusal_message,
 )
 from blocks.escalation import TEMPLATES as ESCALATION_NOTICES
-from blocks.escalation import escalation_notice, rule_label
+from blocks.escalation import escalation_notice, red_flag_prompt, rule_label
 from blocks.home import home_view
 from blocks.message import Message
-from blocks.modals.attempt import attempt_modal
+from blocks.metrics import metrics_message, qa_sample_message
+from blocks.modals.attempt import AttemptDraft, attempt_modal
+from blocks.morning import morning_message
 from blocks.moved_card import moved_card
 from blocks.notices import notice_message, operations_notice
 from blocks.templating import build_environment
 from blocks.thread import thread_entry
+from bot.domain.aging import AlertNotice
 from bot.domain.digest import Digest
+from bot.domain.escalation import RED_FLAG_PROMPT
 from bot.domain.events import Event
+from bot.domain.item_history import Breakdown, Period, Times
 from bot.domain.items import Item, Refusal
+from bot.domain.metrics import MetricsReport
+from bot.domain.morning import MorningSummary
 from bot.domain.practice import Practice
 from bot.domain.views import CardView, HomeData
 
@@ -73,11 +83,17 @@ class PracticeRenderer:
                 if view.escalation is not None
                 else ""
             ),
+            default_language=self.practice.languages[0] if self.practice.languages else "",
         )
         return message.to_payload()
 
     def message(self, template: str, item: Item, params: dict[str, Any]) -> dict[str, Any]:
         lane = self.practice.lane(item.lane)
+        if template == RED_FLAG_PROMPT:
+            tz = self.practice.timezone
+            rule = self.practice.red_flag_rule(item.red_flags)
+            privacy = self.practice.privacy
+            return red_flag_prompt(item, params, privacy, lane, tz, self.env, rule)
         if template in ESCALATION_NOTICES:
             return escalation_notice(
                 template,
@@ -95,14 +111,38 @@ class PracticeRenderer:
         return operations_notice(template, params, self.env)
 
     def digest(self, digest: Digest, workspace_url: str | None) -> dict[str, Any]:
-        message = digest_message(
-            digest,
+        return digest_message(digest, self._audience(workspace_url)).to_payload()
+
+    def morning(self, summary: MorningSummary, workspace_url: str | None) -> dict[str, Any]:
+        return morning_message(summary, self._audience(workspace_url)).to_payload()
+
+    def _audience(self, workspace_url: str | None) -> Audience:
+        """The managers' summaries are written in the practice's lane names, privacy level,
+        time zone and escalation reasons."""
+        return Audience(
             self.practice.lanes,
             self.practice.privacy,
             self.practice.timezone,
-            workspace_url=workspace_url,
+            workspace_url,
+            {key: rule.label for key, rule in self.practice.escalation.rules.items()},
         )
+
+    def alert(self, notice: AlertNotice) -> dict[str, Any]:
+        return alert_message(
+            notice, self.practice.lane(notice.lane), self.practice.timezone, self.env
+        )
+
+    def metrics(self, report: MetricsReport) -> dict[str, Any]:
+        message = metrics_message(report, self.practice.lanes, self.practice.timezone)
         return message.to_payload()
+
+    def qa_sample(self, sample: list[tuple[str, str]]) -> dict[str, Any]:
+        return qa_sample_message(sample, self.practice.lanes).to_payload()
+
+    def chart(self, series: tuple[tuple[Period, Breakdown[Times]], ...]) -> tuple[bytes, str]:
+        """The first-response chart as PNG bytes, with its file name."""
+        png = first_response_chart(series, self.practice.lanes, self.practice.timezone)
+        return png, chart_filename(series[-1][0])
 
     def home(self, data: HomeData) -> dict[str, Any]:
         view = home_view(data, self.practice)
@@ -123,7 +163,26 @@ class PracticeRenderer:
 
     def refusal(self, refusal: Refusal) -> Message:
         """Why an action was not done, with times in the practice's zone."""
-        return refusal_message(refusal, self.practice.timezone, self.env)
+        return refusal_message(
+            refusal, self.practice.timezone, self.env, lane_name=self._lane_name(refusal)
+        )
+
+    def refusal_text(self, refusal: Refusal, owner_name: str | None = None) -> str:
+        """The same words as plain text, for a form's error: the owner as "@ana" (or not
+        named), times written out."""
+        message = refusal_message(
+            refusal,
+            self.practice.timezone,
+            self.env,
+            plain=True,
+            owner_name=owner_name,
+            lane_name=self._lane_name(refusal),
+        )
+        return message.text
+
+    def _lane_name(self, refusal: Refusal) -> str:
+        """The name of the lane a role refusal is about (empty for other refusals)."""
+        return self.practice.lane(refusal.lane).name if refusal.lane else ""
 
     def merged_into_clinical(self, kept: str, folded: str) -> Message:
         """A merge went the other way, so the clinical item stays open: say so."""
@@ -137,8 +196,15 @@ class PracticeRenderer:
         """Slack would not open a form: nothing was changed."""
         return form_not_opened(self.env)
 
-    def attempt_modal(self, item: Item, private_metadata: str) -> View:
-        """The Log call form, with the lane's scripts in the practice's words."""
+    def outdated(self, what: str) -> Message:
+        """A button, form, shortcut or command this version no longer knows."""
+        return outdated(what, self.env)
+
+    def attempt_modal(
+        self, item: Item, private_metadata: str, draft: AttemptDraft | None = None
+    ) -> View:
+        """The Log call form, with the lane's scripts in the practice's words for the moment
+        `draft` is at (before the outcome, or after the one chosen), keeping what it holds."""
         return attempt_modal(
             item,
             self.practice.lane(item.lane),
@@ -147,4 +213,6 @@ class PracticeRenderer:
             env=self.env,
             private_metadata=private_metadata,
             tz=self.practice.timezone,
+            callback_number=self.practice.callback_number,
+            draft=draft,
         )

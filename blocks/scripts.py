@@ -1,9 +1,10 @@
 """What staff say to patients: approved scripts per lane and language, as Jinja2 templates.
 
-A script reaches exactly two facts about the patient and the practice: the patient's first
-name and the practice's name. `render_script` passes nothing else, and the environment is
-strict, so a template (shipped or a practice's override) that asks for a date of birth, a
-phone number, the summary or the item fails loudly instead of saying it on a voicemail.
+A script reaches exactly three facts: the patient's first name, the practice's name and the
+practice's callback number (`practice.callback_number`, the number a voicemail gives).
+`render_script` passes nothing else, and the environment is strict, so a template (shipped or
+a practice's override) that asks for a date of birth, the patient's phone number, the summary
+or the item fails loudly instead of saying it on a voicemail.
 
 Lookup, first found wins, each path checked in the practice's folder before the packaged
 one: `scripts/<lane>/<language>/<name>.j2`, `scripts/default/<language>/<name>.j2`, then the
@@ -14,9 +15,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 
 from jinja2 import Environment, TemplateNotFound
+
+from bot.domain.call_scripts import Script
 
 SCRIPTS_FOLDER = "scripts"
 DEFAULT_FOLDER = "default"
@@ -24,17 +26,6 @@ DEFAULT_LANGUAGE = "English"
 
 _NOT_A_FOLDER_CHARACTER = re.compile(r"[^a-z0-9_-]+")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-
-
-class Script(StrEnum):
-    """The scripts every practice has, in every language it offers."""
-
-    OPENING = "opening"  # the first words of a callback
-    VOICEMAIL = "voicemail"  # left on an answering machine: no medical detail, ever
-    ACKNOWLEDGMENT = "acknowledgment"  # "we have your request"
-    MISSING_INFORMATION = "missing_information"  # asking for what the request lacks
-    FOLLOW_UP_EXPECTATION = "follow_up_expectation"  # when they will hear from us
-    CLINICAL_BOUNDARY = "clinical_boundary"  # front desk gives no medical advice
 
 
 @dataclass(frozen=True)
@@ -79,12 +70,14 @@ def find_script(
     language: str,
     first_name: str,
     practice_name: str,
+    callback_number: str = "",
     default_language: str = DEFAULT_LANGUAGE,
 ) -> ScriptText:
     """Render script `name` (a `Script` value) for `lane`, in the patient's `language` when it
     exists there, else in `default_language`.
 
-    The template sees `first_name` and `practice_name` and nothing else. The text is raw
+    The template sees `first_name`, `practice_name` and `callback_number` (the practice's,
+    empty when the practice file gives none) and nothing else. The text is raw
     (show it as plain_text, or escape it for mrkdwn); paragraphs are kept, and each
     paragraph's whitespace is collapsed so templates can be laid out for reading.
     Raises TemplateNotFound when neither language has the script, UndefinedError when a
@@ -95,7 +88,9 @@ def find_script(
             template = env.select_template(script_paths(name, lane=lane, language=candidate))
         except TemplateNotFound:
             continue
-        text = template.render(first_name=first_name, practice_name=practice_name)
+        text = template.render(
+            first_name=first_name, practice_name=practice_name, callback_number=callback_number
+        )
         paragraphs = (" ".join(p.split()) for p in _PARAGRAPH_BREAK.split(text))
         return ScriptText(text="\n\n".join(p for p in paragraphs if p), language=candidate)
     raise TemplateNotFound(f"{SCRIPTS_FOLDER}/*/{folder_name(default_language)}/{name}.j2")
@@ -109,6 +104,7 @@ def render_script(
     language: str,
     first_name: str,
     practice_name: str,
+    callback_number: str = "",
     default_language: str = DEFAULT_LANGUAGE,
 ) -> str:
     """The text of script `name` for `lane` in `language` (see `find_script`)."""
@@ -119,5 +115,6 @@ def render_script(
         language=language,
         first_name=first_name,
         practice_name=practice_name,
+        callback_number=callback_number,
         default_language=default_language,
     ).text

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.items import Origin, Status
@@ -94,6 +94,11 @@ def safe_link(url: str, label: str) -> str | None:
 def _as_aware(at: datetime) -> datetime:
     # Storage returns aware UTC times; a naive time can only have come from UTC too.
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def local_date(at: datetime, tz: ZoneInfo) -> date:
+    """The calendar day `at` falls on in the practice's zone."""
+    return _as_aware(at).astimezone(tz).date()
 
 
 def clock_time(at: datetime, tz: ZoneInfo) -> str:

@@ -57,6 +57,7 @@ from bot.domain.event_details import (
 from bot.domain.events import Event
 from bot.domain.items import INTEGRATION_ACTOR_PREFIX, SYSTEM, Item
 from bot.domain.lanes import Lane, Privacy
+from bot.domain.waiting import waiting_phrase
 
 CONFIRMED_MAX = 1000
 NEXT_STEP_MAX = 300
@@ -138,9 +139,13 @@ def _facts(details: Details) -> dict[str, Any]:
         case PromiseMade():
             return {"promise_due": details.promise_due_at}
         case Waited():
-            return {"waiting_on": details.waiting_on, "check_back": details.check_back_at}
+            # Who, as the app words the choice; staff's words come at `full` (_full_lines).
+            return {
+                "waiting_on": waiting_phrase(details.waiting_for),
+                "check_back": details.check_back_at,
+            }
         case Resumed():
-            return {"waiting_on": details.waiting_on}
+            return {"waiting_on": waiting_phrase(details.waiting_for)}
         case Moved():
             return {
                 "lane": details.lane,
@@ -262,6 +267,9 @@ def _full_lines(details: Details) -> list[str]:
             if told:
                 lines.append(f"Told patient: {truncate(told, TOLD_PATIENT_MAX)}")
             return lines
+        case Waited():
+            words = _clean(details.waiting_on)
+            return [f"Waiting on: {truncate(words, WAITING_ON_MAX)}"] if words else []
         case Moved():
             note = _clean(details.not_clinical)
             return [f"Not clinical: {truncate(note, NOT_CLINICAL_MAX)}"] if note else []

@@ -21,13 +21,19 @@ from handlers import (
     handoff,
     home,
     identify,
+    inbound,
     intake,
     language,
+    metrics,
     moves,
+    outdated,
     promises,
+    qa,
     queue,
+    redeliveries,
     waiting,
 )
+from storage import log_scrub
 
 FEATURES = (
     intake,
@@ -44,14 +50,19 @@ FEATURES = (
     escalation,
     queue,
     home,
+    qa,
+    metrics,
     cq,
     errors,
+    outdated,  # last: what no listener above answers
 )
 
 
 def quiet_slack_loggers() -> None:
     """At DEBUG, slack_sdk and slack_bolt log whole requests and aiosqlite logs every SQL
-    statement with its parameters: patient text, all of it. Keep them above DEBUG."""
+    statement with its parameters: patient text, all of it. Keep them above DEBUG. And
+    a database error's own words may quote patient text: scrubbed from every record."""
+    log_scrub.install()
     logging.getLogger("slack_sdk").setLevel(logging.WARNING)
     logging.getLogger("aiosqlite").setLevel(logging.WARNING)
     # Bolt's "unhandled request" warning quotes the payload; errors are all we want.
@@ -98,8 +109,11 @@ def build_app(deps: Deps) -> AsyncApp:
         context["deps"] = listeners
         return await next()
 
+    app.use(inbound.drop_nul_characters)
     app.use(provide_deps)
     app.use(errors.note_verified)
+    app.use(redeliveries.once_per_event)
+    app.use(redeliveries.once_per_view)
     for feature in FEATURES:
         feature.register(app)
     return app

@@ -1,4 +1,5 @@
-"""The `carequeue` command: run, sandbox, check-config, db upgrade, outbox, tokens, export."""
+"""The `carequeue` command: run, sandbox, check-config, db upgrade, outbox, tokens, export,
+purge."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from aiohttp import web
 
 from bot.config import ConfigError, Settings, check_practice_file, load_practice, settings_from_env
 from bot.services.audit import ExportFormat, export_events
+from bot.structured_logs import configure_logging
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -85,6 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("--since", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
     events.add_argument("--format", choices=[f.value for f in ExportFormat], default="csv")
     events.add_argument("--output", type=Path, help="file to write (default: standard output)")
+
+    purge = commands.add_parser(
+        "purge", help="remove patient text from items closed longer than retention_days"
+    )
+    _wiring_flags(purge)
+    purge.add_argument(
+        "--dry-run", action="store_true", help="count what would go, per lane; change nothing"
+    )
     return parser
 
 
@@ -107,10 +117,7 @@ def _print_problems(title: str, problems: Sequence[str]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    configure_logging(os.environ)
     try:
         if args.command == "check-config":
             return _check_config(args.file)
@@ -127,6 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_outbox(settings, args))
         if args.command == "tokens":
             return asyncio.run(_tokens(settings, args))
+        if args.command == "purge":
+            return asyncio.run(_purge(settings, dry_run=args.dry_run))
     except ConfigError as err:
         _print_problems("CareQueue cannot start: the configuration has problems:", err.problems)
         return EXIT_CONFIG
@@ -262,6 +271,21 @@ async def _tokens(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     finally:
         await deps.close()
+
+
+async def _purge(settings: Settings, *, dry_run: bool) -> int:
+    """Redact closed items past the practice's retention period (or, dry, count them)."""
+    from bot.deps import build_deps
+    from bot.services.retention import purge
+
+    await _prepare_database(settings)
+    deps = build_deps(settings)
+    try:
+        report = await purge(deps.uow, deps.practice, deps.clock.now(), dry_run=dry_run)
+    finally:
+        await deps.close()
+    print("\n".join(report.lines(dry_run=dry_run)))
+    return 0
 
 
 async def _sandbox(settings: Settings, *, demo: bool) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 
@@ -65,3 +66,42 @@ class OffsetClock:
             raise ValueError("OffsetClock.set needs a timezone-aware time")
         self._offset = at.astimezone(UTC) - datetime.now(UTC)
         return self.now()
+
+
+class FileClock:
+    """Real time plus the offset (seconds) written in a file, re-read by `refresh()`:
+    `CAREQUEUE_CLOCK_FILE`, for simulations only. Every process given the same file sees
+    the same moved clock, as the sandbox's clock control moves one process's clock; time
+    keeps flowing between moves, so the outbox's pacing and leases work as in production.
+    A missing or unreadable file leaves the offset as it was (zero at first).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._offset = timedelta(0)
+        self._seen: int | None = None
+        self.refresh()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def refresh(self) -> bool:
+        """Read the file if it changed since the last look; True when the offset moved."""
+        try:
+            stamp = self.path.stat().st_mtime_ns
+            if stamp == self._seen:
+                return False
+            offset = timedelta(seconds=float(self.path.read_text().strip()))
+        except (OSError, ValueError):
+            return False
+        self._seen = stamp
+        moved, self._offset = offset != self._offset, offset
+        return moved
+
+    @staticmethod
+    def write(path: Path, at: datetime) -> None:
+        """Move every FileClock reading `path` to `at` (aware), atomically."""
+        offset = (at.astimezone(UTC) - datetime.now(UTC)).total_seconds()
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(f"{offset:.6f}\n")
+        temporary.replace(path)

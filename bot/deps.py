@@ -14,15 +14,19 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from blocks.render import PracticeRenderer
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, FileClock, SystemClock
 from bot.config import Practice, Settings, load_practice
 from bot.in_flight import InFlight
 from bot.outbox import Outbox, Pacing
+from bot.people import PeopleNames
+from bot.prometheus import Metrics
 from bot.roles import RoleDirectory, group_ids
 from bot.services.escalations import EscalationServices
 from bot.services.intake_api import IntakeApiServices
 from bot.services.items import ItemServices
+from bot.services.metrics import MetricsServices
 from bot.services.queues import QueueQueries
+from bot.services.redeliveries import Redeliveries
 from bot.services.work import WorkServices
 from bot.slack_status import SlackStatus, configured_identity
 from bot.user_groups import UserGroups
@@ -49,6 +53,9 @@ class ListenerDeps:
     slack: SlackStatus
     after_ack: InFlight
     escalations: EscalationServices
+    people: PeopleNames  # staff names for plain text (a form's errors)
+    metrics: MetricsServices
+    redeliveries: Redeliveries  # what Slack delivers twice (retried events, replayed forms)
 
 
 @dataclass
@@ -73,6 +80,10 @@ class Deps:
     after_ack: InFlight  # button clicks still committing after Slack was answered
     intake_api: IntakeApiServices  # tokens and deliveries of the intake API (bot/api/)
     escalations: EscalationServices
+    people: PeopleNames
+    metrics: MetricsServices  # the weekly metrics, `/cq metrics` and QA reviews
+    prometheus: Metrics  # this app's own Prometheus registry (served at /metrics)
+    redeliveries: Redeliveries
 
     @property
     def listeners(self) -> ListenerDeps:
@@ -88,20 +99,27 @@ class Deps:
             slack=self.slack,
             after_ack=self.after_ack,
             escalations=self.escalations,
+            people=self.people,
+            metrics=self.metrics,
+            redeliveries=self.redeliveries,
         )
 
     async def close(self) -> None:
+        await self.intake_api.close()  # deliveries handed in are committed first
         await self.engine.dispose()
 
 
-def web_client(settings: Settings, *, for_outbox: bool) -> AsyncWebClient:
+def web_client(
+    settings: Settings, *, for_outbox: bool, prometheus: Metrics | None = None
+) -> AsyncWebClient:
     """A Web API client. Direct replies retry one 429 and one dropped connection. The
     outbox's client retries nothing itself: a retry inside one call is invisible to the
     outbox's "did this post already land?" check, so a post Slack processed before a
-    disconnect would go twice. The outbox owns every retry (see bot/outbox/)."""
-    handlers: list[AsyncRetryHandler] = []
+    disconnect would go twice. The outbox owns every retry (see bot/outbox/). With
+    `prometheus`, every failed call is counted first (it never retries anything itself)."""
+    handlers: list[AsyncRetryHandler] = [prometheus.slack_observer()] if prometheus else []
     if not for_outbox:
-        handlers = [
+        handlers += [
             AsyncConnectionErrorRetryHandler(max_retry_count=1),
             AsyncRateLimitErrorRetryHandler(max_retry_count=1),
         ]
@@ -123,7 +141,9 @@ def build_deps(
     pacing: Pacing | None = None,
 ) -> Deps:
     practice = practice or load_practice(settings.practice_file)
-    clock = clock or SystemClock()
+    if clock is None:
+        clock = FileClock(settings.clock_file) if settings.clock_file else SystemClock()
+    prometheus = Metrics()
     engine = create_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,
@@ -131,14 +151,16 @@ def build_deps(
     )
     uow = UnitOfWorkFactory(session_factory(engine))
     # A client that never sleeps on a 429: the refresh defers itself by Retry-After.
-    groups = UserGroups(web_client(settings, for_outbox=True), group_ids(practice))
+    groups = UserGroups(
+        web_client(settings, for_outbox=True, prometheus=prometheus), group_ids(practice)
+    )
     roles = RoleDirectory(practice, groups)
     queues = QueueQueries(uow, practice, clock, roles=roles)
     # One renderer: what the outbox sends and what listeners answer speak the same words.
     renderer = PracticeRenderer(practice)
     outbox = Outbox(
         uow,
-        web_client(settings, for_outbox=True),
+        web_client(settings, for_outbox=True, prometheus=prometheus),
         renderer,
         clock,
         pacing=pacing or Pacing(post_interval=settings.post_interval),
@@ -155,11 +177,12 @@ def build_deps(
 
     slack = SlackStatus(
         # A client that never sleeps on a 429: the check defers itself by Retry-After.
-        web_client(settings, for_outbox=True),
+        web_client(settings, for_outbox=True, prometheus=prometheus),
         configured=configured_identity(settings),
         on_recovered=slack_answers_again,
     )
     outbox.on_slack_trouble = slack.saw_failure
+    queues.workspace_url = lambda: slack.workspace_url
     return Deps(
         settings=settings,
         practice=practice,
@@ -173,9 +196,13 @@ def build_deps(
         queues=queues,
         outbox=outbox,
         renderer=renderer,
-        client=web_client(settings, for_outbox=False),
+        client=web_client(settings, for_outbox=False, prometheus=prometheus),
         slack=slack,
         after_ack=InFlight(),
         intake_api=IntakeApiServices(uow, practice, clock, services, on_enqueued=outbox.wake),
         escalations=escalations,
+        people=PeopleNames(web_client(settings, for_outbox=True, prometheus=prometheus)),
+        metrics=MetricsServices(uow, practice, clock, on_enqueued=outbox.wake, roles=roles),
+        prometheus=prometheus,
+        redeliveries=Redeliveries(uow, practice, clock, services, on_enqueued=outbox.wake),
     )

@@ -47,7 +47,13 @@ class InFlight:
         self._tasks.add(task)  # the loop keeps only a weak reference to a task
         task.add_done_callback(self._finished)
 
-    def _finished(self, task: asyncio.Task[Any]) -> None:
+    def follow(self, running: asyncio.Future[Any]) -> None:
+        """Count work already running (a submission's commit that outlived the ack budget:
+        the person was told it is being saved) until it is done."""
+        self._count += 1
+        running.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Future[Any]) -> None:
         self._tasks.discard(task)
         self._count -= 1
         notifying = asyncio.ensure_future(self._notify())

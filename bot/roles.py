@@ -1,5 +1,6 @@
-"""Who is a manager, a clinician or bilingual staff: the one place a Slack user id becomes an
-Actor with roles, and the one place that says who holds a role.
+"""Who is staff (in which lanes), an assistant, a manager, a clinician or bilingual staff:
+the one place a Slack user id becomes an Actor with roles, and the one place that says who
+holds a role.
 
 The practice file names people by user id (U…/W…) or by user group (S…). A group stands for
 its members as Slack last reported them (`usergroups.users.list`, asked in the background
@@ -14,6 +15,7 @@ from typing import Protocol
 
 from bot.config import MANAGER_ESCALATION, Practice
 from bot.domain.items import Actor, Role
+from bot.domain.practice import ALL_LANES
 
 
 class GroupMembers(Protocol):
@@ -46,6 +48,9 @@ def group_ids(practice: Practice) -> tuple[str, ...]:
         named += staff
     for members in roles.teams.values():
         named += members
+    for by_lane in (roles.staff or {}, roles.assistants):
+        for members in by_lane.values():
+            named += members
     return tuple(sorted({slack_id for slack_id in named if is_group(slack_id)}))
 
 
@@ -62,14 +67,31 @@ class RoleDirectory:
         self.groups: GroupMembers = groups or NoGroups()
 
     def actor_for(self, user_id: str) -> Actor:
-        """Everyone in the workspace is staff; the practice file names managers and
-        clinicians, directly or through a user group."""
-        roles = {Role.STAFF}
-        if self._named(user_id, self.practice.roles.managers):
+        """The person's roles and the lanes they work, from the practice file, directly or
+        through a user group: staff and assistants per lane (`all` for every lane),
+        managers, clinicians. A file without roles.staff makes everyone in the workspace
+        (but its assistants) staff in every lane; with it, someone it names nowhere has no
+        role."""
+        named = self.practice.roles
+        roles: set[Role] = set()
+        lanes: set[str] = set()
+        for role, by_lane in ((Role.STAFF, named.staff or {}), (Role.ASSISTANT, named.assistants)):
+            worked = {lane for lane, people in by_lane.items() if self._named(user_id, people)}
+            if worked:
+                roles.add(role)
+                lanes |= worked
+        if named.staff is None and Role.ASSISTANT not in roles:
+            roles.add(Role.STAFF)
+            lanes.add(ALL_LANES)
+        if self._named(user_id, named.managers):
             roles.add(Role.MANAGER)
-        if any(self._named(user_id, level.members) for level in self.practice.roles.clinical):
+        if any(self._named(user_id, level.members) for level in named.clinical):
             roles.add(Role.CLINICAL)
-        return Actor(user_id=user_id, roles=frozenset(roles))
+        return Actor(
+            user_id=user_id,
+            roles=frozenset(roles),
+            lanes=None if ALL_LANES in lanes else frozenset(lanes),
+        )
 
     def members(self, level: str) -> tuple[str, ...]:
         """The user ids to page at an escalation target: a clinical level's name, or

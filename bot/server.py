@@ -1,6 +1,6 @@
 """The one aiohttp application: /slack/events (HTTP mode), the intake API (/api/v1, always),
-/healthz, the outbox worker, the scheduled jobs, the background Slack check and the user
-groups' refresh."""
+/healthz, /metrics (Prometheus), the outbox worker, the scheduled jobs, the background Slack
+check and the user groups' refresh."""
 
 from __future__ import annotations
 
@@ -12,13 +12,18 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.api.routes import add_routes
+from bot.clock import FileClock
 from bot.deps import Deps
 from bot.jobs import Jobs
+from bot.prometheus import CONTENT_TYPE
+from bot.services.operations import QueueHealth, queue_health
+from handlers.inbound import is_well_formed
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +43,14 @@ def build_web_app(
     the same event loop for the app's lifetime; the Slack check and the refresh of the user
     groups' members (every replica decides roles) always do.
     """
-    web_app = web.Application()
+    web_app = web.Application(middlewares=[deps.prometheus.middleware()])
     web_app[DEPS_KEY] = deps
     web_app[BOLT_KEY] = bolt
     if http_events:
         web_app[VERIFIER_KEY] = SignatureVerifier(deps.settings.slack_signing_secret or "")
         web_app.router.add_post("/slack/events", _slack_events)
     web_app.router.add_get("/healthz", _healthz)
+    web_app.router.add_get("/metrics", _metrics)
     add_routes(web_app, deps)
     web_app.cleanup_ctx.append(_slack_check)
     web_app.cleanup_ctx.append(_user_groups)
@@ -53,6 +59,7 @@ def build_web_app(
         web_app[JOBS_KEY] = Jobs(deps)
         web_app.cleanup_ctx.append(_outbox_worker)
         web_app.cleanup_ctx.append(_scheduled_jobs)
+    web_app.cleanup_ctx.append(_late_writes)  # last in, so first out: before the outbox stops
     return web_app
 
 
@@ -77,12 +84,34 @@ async def _slack_events(request: web.Request) -> web.Response:
     naming any user. Bolt still verifies again (defence in depth).
     """
     bolt = request.app[BOLT_KEY]
-    bolt_request = await to_bolt_request(request)
-    if not _signed_by_slack(request, bolt_request.raw_body):
+    try:
+        raw = (await request.read()).decode("utf-8")
+    except UnicodeDecodeError:
+        raw = None  # Slack sends UTF-8: nothing else can carry its signature
+    if raw is None or not _signed_by_slack(request, raw):
         log.warning("rejected a request to /slack/events that Slack did not sign")
         return web.Response(status=401)
+    bolt_request = _bolt_request(request, raw)
+    if bolt_request is None or not is_well_formed(bolt_request.body):
+        log.warning("refused a signed request whose payload lacks who acted or on what")
+        return web.Response(status=400)
     bolt_response = await bolt.async_dispatch(bolt_request)
     return await to_aiohttp_response(bolt_response)
+
+
+def _bolt_request(request: web.Request, raw: str) -> AsyncBoltRequest | None:
+    """Bolt's request for `raw`, or None when Bolt cannot even read it: building it reads
+    the team and the user out of the payload and fails on shapes Slack never sends (a
+    user id that is a number, an event that is not an object)."""
+    try:
+        bolt_request = AsyncBoltRequest(
+            body=raw,
+            query=request.query_string,
+            headers=request.headers,  # type: ignore[arg-type]
+        )
+    except Exception:  # whatever Bolt raised, the payload is malformed: a 400, not a 500
+        return None
+    return bolt_request if isinstance(bolt_request.body, dict) else None
 
 
 def _signed_by_slack(request: web.Request, body: str) -> bool:
@@ -98,20 +127,31 @@ def _signed_by_slack(request: web.Request, body: str) -> bool:
         return False
 
 
-async def _healthz(request: web.Request) -> web.Response:
-    deps = request.app[DEPS_KEY]
+async def _queue_health(deps: Deps) -> QueueHealth | None:
+    """The queue's health now, or None (logged) when the database does not answer."""
     try:
-        async with deps.uow.read() as tx:
-            counts = await tx.outbox.counts()  # also proves the database answers
+        return await queue_health(deps.uow, deps.practice, deps.clock.now())
     except Exception:
         log.exception("health check: database unreachable")
+        return None
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    deps = request.app[DEPS_KEY]
+    health = await _queue_health(deps)
+    if health is None:
         return web.json_response({"status": "error", "database": "unreachable"}, status=503)
     return web.json_response(
         {
             "status": "ok",
             "database": "ok",
-            # dead: Slack writes held back until someone requeues them (`carequeue outbox`).
-            "outbox": {"pending": counts.get("pending", 0), "dead": counts.get("dead", 0)},
+            # dead: Slack writes held back until someone requeues them (`carequeue outbox`);
+            # oldest_pending_seconds: how long the oldest undelivered write has waited.
+            "outbox": {
+                "pending": health.outbox_pending,
+                "dead": health.outbox_dead,
+                "oldest_pending_seconds": round(health.outbox_oldest_age_seconds, 1),
+            },
             # From the background check, not asked now: Slack being down is no reason to
             # restart a process that still stores every request.
             "slack": deps.slack.health.value,
@@ -121,15 +161,37 @@ async def _healthz(request: web.Request) -> web.Response:
     )
 
 
+async def _metrics(request: web.Request) -> web.Response:
+    """Prometheus's scrape: the counters so far and the queue's gauges read now. Answers
+    even when the database does not (`carequeue_database_up 0`)."""
+    deps = request.app[DEPS_KEY]
+    body = deps.prometheus.render(await _queue_health(deps))
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
+# On stop, Slack calls in flight get the Web API client's own timeout to be answered and
+# recorded; the worker gets a little more to finish (see Outbox.run).
+OUTBOX_FINISH_SECONDS = 10.0
+OUTBOX_STOP_SECONDS = OUTBOX_FINISH_SECONDS + 5.0
+
+
 async def _outbox_worker(web_app: web.Application) -> AsyncIterator[None]:
+    """Deliver for the app's lifetime. A stop never loses a row: one whose call was not
+    answered in time stays pending (its lease runs out) and the next start sends it,
+    looking in Slack first; so a slow Slack is a warning, not a failed exit."""
     deps = web_app[DEPS_KEY]
     stop = asyncio.Event()
-    task = asyncio.create_task(deps.outbox.run(stop), name="outbox")
+    task = asyncio.create_task(
+        deps.outbox.run(stop, finish_within=OUTBOX_FINISH_SECONDS), name="outbox"
+    )
     yield
     stop.set()
     deps.outbox.wake()
-    with contextlib.suppress(asyncio.CancelledError):
-        await asyncio.wait_for(task, timeout=10)
+    try:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, timeout=OUTBOX_STOP_SECONDS)
+    except TimeoutError:
+        log.warning("outbox stopped with Slack calls unanswered; their rows go at the next start")
 
 
 def _in_background(
@@ -153,12 +215,33 @@ _slack_check = _in_background("slack-check", lambda deps: deps.slack.run())
 _user_groups = _in_background("user-groups", lambda deps: deps.groups.run())
 
 
+# How often a process on a FileClock looks whether its clock file was moved.
+CLOCK_FILE_EVERY_SECONDS = 0.05
+
+
 async def _scheduled_jobs(web_app: web.Application) -> AsyncIterator[None]:
-    """Check-backs, and the jobs to come, on APScheduler (see bot/jobs.py)."""
+    """Check-backs, the digests and the rest, on APScheduler (see bot/jobs.py); on a
+    FileClock, a moved clock makes them look at once, as the sandbox's clock control does."""
     jobs = web_app[JOBS_KEY]
     jobs.start()
+    deps = web_app[DEPS_KEY]
+    watcher = None
+    if isinstance(deps.clock, FileClock):
+        watcher = asyncio.create_task(_follow_clock_file(deps.clock, jobs, deps))
     yield
+    if watcher is not None:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
     await asyncio.wait_for(jobs.stop(), timeout=10)
+
+
+async def _follow_clock_file(clock: FileClock, jobs: Jobs, deps: Deps) -> None:
+    while True:
+        if clock.refresh():
+            deps.outbox.wake()
+            jobs.run_soon()
+        await asyncio.sleep(CLOCK_FILE_EVERY_SECONDS)
 
 
 # How long a stopping server waits for button clicks it already answered to commit.
@@ -173,3 +256,11 @@ async def _finish_clicks(web_app: web.Application) -> None:
         await asyncio.wait_for(deps.after_ack.idle(), timeout=FINISH_CLICKS_SECONDS)
     except TimeoutError:
         log.warning("stopping with button clicks still committing after %ss", FINISH_CLICKS_SECONDS)
+
+
+async def _late_writes(web_app: web.Application) -> AsyncIterator[None]:
+    """Wait for answered work again once the server has finished the requests in hand: a
+    submission still in hand at SIGTERM may outlive its ack budget after `_finish_clicks`
+    ran ("Still saving" told to the person), and is counted only then."""
+    yield
+    await _finish_clicks(web_app)

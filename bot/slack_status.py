@@ -43,6 +43,7 @@ class BotIdentity:
     user_id: str
     bot_id: str | None = None
     team_id: str | None = None
+    workspace_url: str | None = None  # `https://team.slack.com/`, as auth.test says it
 
 
 def configured_identity(settings: Settings) -> BotIdentity | None:
@@ -83,6 +84,12 @@ class SlackStatus:
         return self._configured or self._learned
 
     @property
+    def workspace_url(self) -> str | None:
+        """The workspace's address (to link an item key to its card); None until Slack
+        answered auth.test."""
+        return self._learned.workspace_url if self._learned else None
+
+    @property
     def health(self) -> SlackHealth:
         return self._health
 
@@ -107,6 +114,7 @@ class SlackStatus:
                 user_id=str(answer.get("user_id")),
                 bot_id=answer.get("bot_id"),
                 team_id=answer.get("team_id"),
+                workspace_url=answer.get("url"),
             )
             if self._configured and self._configured.user_id != self._learned.user_id:
                 log.warning(

@@ -3,15 +3,19 @@ submission records the call; a thread entry's View button opens one call note in
 
 from __future__ import annotations
 
+import contextlib
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.ids import ActionId, FieldId, ViewId, parse_entry_value
+from blocks.ids import ActionId, FieldId, More, ViewId, parse_entry_value
 from blocks.modals.attempt import (
     AttemptFormIncomplete,
+    attempt_draft_from_view,
     attempt_errors,
     attempt_note_from_view,
     attempt_note_modal,
@@ -23,12 +27,15 @@ from bot.domain.callbacks import attempt_problems
 from bot.domain.items import Action, Item, Refusal
 from handlers.deadline import answer_submission
 from handlers.forms import FormTrigger, open_item_form, open_modal
+from handlers.menu import card_menu
 
 
 def register(app: AsyncApp) -> None:
     app.action(ActionId.LOG_CALL)(on_log_call_clicked)
     app.view(ViewId.ATTEMPT)(on_attempt_submitted)
+    app.action(FieldId.OUTCOME)(on_outcome_chosen)
     app.action(ActionId.VIEW_ATTEMPT)(on_view_attempt_clicked)
+    card_menu(app).add(More.LOG_CALL, open_attempt_modal)
 
 
 async def on_log_call_clicked(
@@ -61,6 +68,28 @@ async def open_attempt_modal(
     await open_item_form(client, deps, trigger, item_key, Action.LOG_ATTEMPT, form)
 
 
+async def on_outcome_chosen(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: ListenerDeps
+) -> None:
+    """An outcome was chosen in the open Log call form: rebuild it with the scripts for that
+    outcome, keeping everything filled in so far. The person already opened this form (and
+    that view was recorded), so this reads the item and records nothing."""
+    await ack()
+    view = body.get("view") or {}
+    if view.get("callback_id") != ViewId.ATTEMPT:
+        return
+    item = await deps.services.get(metadata_key(view))
+    if item is None:
+        return
+    form = deps.renderer.attempt_modal(
+        item, private_metadata=view.get("private_metadata", ""), draft=attempt_draft_from_view(view)
+    )
+    # The hash makes Slack refuse the update if the form changed meanwhile (a later choice
+    # wins); nothing to do then.
+    with contextlib.suppress(SlackApiError):
+        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=form)
+
+
 async def on_attempt_submitted(
     ack: AsyncAck,
     body: dict[str, Any],
@@ -77,17 +106,17 @@ async def on_attempt_submitted(
     except AttemptFormIncomplete as incomplete:
         await ack(response_action="errors", errors=incomplete.errors())
         return
-    problems = attempt_problems(note, now)
+    problems = attempt_problems(note, now, deps.practice.calendar)
     if problems:
         await ack(response_action="errors", errors=attempt_errors(problems))
         return
 
     def still_incomplete() -> dict[str, str]:
         # The clock moved past the chosen next-due time between the check and the save.
-        errors = attempt_errors(attempt_problems(note, deps.clock.now()))
+        errors = attempt_errors(attempt_problems(note, deps.clock.now(), deps.practice.calendar))
         return errors or {FieldId.NEXT_DATE: "Try again."}
 
-    work = deps.work.log_attempt(item_key=key, actor=user, note=note)
+    work = partial(deps.work.log_attempt, item_key=key, actor=user, note=note)
     await answer_submission(
         ack, body, client, deps, work, refused_under=FieldId.OUTCOME, incomplete=still_incomplete
     )

@@ -52,7 +52,7 @@ async def on_claim_command(
         await ack(**notice(usage).to_payload())
         return
     future, in_time = await within_ack_budget(
-        deps.services.claim(item_key=key, actor=command["user_id"])
+        deps.services.claim(item_key=key, actor=command["user_id"]), in_flight=deps.after_ack
     )
     if not in_time:
         await ack(text=f"Claiming {key}…")

@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.ids import ActionId, FieldId, ViewId
+from blocks.ids import ActionId, FieldId, More, ViewId
 from blocks.modals.close import close_errors, close_form_from_view, close_modal
 from blocks.modals.form import item_metadata, metadata_key
-from blocks.modals.status import notice_modal
 from bot.deps import ListenerDeps
-from bot.domain.items import Status
+from bot.domain.items import Action, Item
 from handlers.deadline import answer_submission
-from handlers.forms import FormTrigger, open_modal
+from handlers.forms import FormTrigger, open_item_form
+from handlers.menu import card_menu
 
 
 def register(app: AsyncApp) -> None:
     app.action(ActionId.CLOSE)(on_close_clicked)
     app.view(ViewId.CLOSE)(on_close_submitted)
+    card_menu(app).add(More.CLOSE, open_close_form)
 
 
 async def on_close_clicked(
@@ -31,19 +33,19 @@ async def on_close_clicked(
     deps: ListenerDeps,
 ) -> None:
     await ack()
-    key = action["value"]
+    await open_close_form(client, deps, FormTrigger.of(body), action["value"])
 
-    async def view() -> View:
-        # Only a closed or missing item is turned away here: who may close it (the owner, a
-        # manager; a clinician's acknowledgment first in a clinical lane) is said on submit.
-        item = await deps.services.get(key)
-        if item is None or item.status is Status.RESOLVED:
-            return notice_modal(
-                key, f"{key} is already closed." if item else f"There is no item {key}."
-            )
+
+async def open_close_form(
+    client: AsyncWebClient, deps: ListenerDeps, trigger: FormTrigger, key: str
+) -> None:
+    def form(item: Item) -> View:
         return close_modal(item, deps.practice.lane(item.lane), item_metadata(key))
 
-    await open_modal(client, deps, FormTrigger.of(body), key, view)
+    # Who may close (the owner or a manager; in a clinical lane a clinician or a clinician's
+    # acknowledgment first; nobody but a clinician while it is escalated) is said at the
+    # click, before anyone fills in the form; the service decides again on submit.
+    await open_item_form(client, deps, trigger, key, Action.CLOSE, form)
 
 
 async def on_close_submitted(
@@ -59,11 +61,15 @@ async def on_close_submitted(
         await ack(response_action="errors", errors={FieldId.RESOLUTION: f"There is no item {key}."})
         return
     resolution, told = close_form_from_view(view)
-    errors = close_errors(resolution, told, deps.practice.lane(item.lane))
+    errors = close_errors(item, resolution, told, deps.practice.lane(item.lane))
     if errors:
         await ack(response_action="errors", errors=errors)
         return
-    work = deps.services.close(
-        item_key=key, actor=body["user"]["id"], resolution=resolution, told_patient=told
+    work = partial(
+        deps.services.close,
+        item_key=key,
+        actor=body["user"]["id"],
+        resolution=resolution,
+        told_patient=told,
     )
     await answer_submission(ack, body, client, deps, work, refused_under=FieldId.RESOLUTION)

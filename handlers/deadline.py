@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
@@ -18,7 +18,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.ephemeral import notice
 from bot.deps import ListenerDeps
 from bot.domain.items import Refusal
-from bot.services.base import Done, Invalid, Result
+from bot.in_flight import InFlight
+from bot.services.base import Done, Invalid, Once, Result
 from handlers.errors import report_error
 
 log = logging.getLogger(__name__)
@@ -29,19 +30,44 @@ T = TypeVar("T")
 ACK_BUDGET_SECONDS = 2.0
 
 
+class SubmissionWork(Protocol):
+    """A form's use case with everything but the submission it answers, which it records
+    beside its change so that the form acts once (`functools.partial(deps.work.log_attempt,
+    item_key=..., actor=..., note=...)`)."""
+
+    def __call__(self, *, once: Once | None) -> Awaitable[Result]: ...
+
+
+def submission_of(body: dict[str, Any]) -> Once | None:
+    """The submitted view's id and hash; None for a payload without a view id (never from
+    Slack), which then acts without the once-per-view record."""
+    view = body.get("view")
+    view_id = view.get("id") if isinstance(view, dict) else None
+    if not isinstance(view_id, str) or not view_id:
+        return None
+    return Once(view_id, str(view.get("hash") or ""))
+
+
 async def within_ack_budget(
-    work: Awaitable[T], budget: float = ACK_BUDGET_SECONDS
+    work: Awaitable[T],
+    budget: float = ACK_BUDGET_SECONDS,
+    *,
+    in_flight: InFlight | None = None,
 ) -> tuple[asyncio.Future[T], bool]:
     """Start `work` and wait for it up to `budget` seconds.
 
     Returns the running future and whether it finished in time. When it did, the handler
     acks knowing the outcome (durable before acknowledged); when not, it acks anyway and
-    awaits the future afterwards, telling the person the outcome in a follow-up.
+    awaits the future afterwards, telling the person the outcome in a follow-up. A write
+    that is late is counted in `in_flight`, so a stopping server waits for it: the person
+    was told it is being saved.
     """
     future = asyncio.ensure_future(work)
     done, _ = await asyncio.wait({future}, timeout=budget)
     if not done:
         log.warning("database slower than the ack budget (%.1fs); acking first", budget)
+        if in_flight is not None:
+            in_flight.follow(future)
     return future, bool(done)
 
 
@@ -50,7 +76,7 @@ async def answer_submission(
     body: dict[str, Any],
     client: AsyncWebClient,
     deps: ListenerDeps,
-    work: Awaitable[Result],
+    work: SubmissionWork,
     *,
     refused_under: str,
     incomplete: str | Callable[[], Mapping[str, str]] | None = None,
@@ -59,13 +85,19 @@ async def answer_submission(
     under `refused_under`. When the database is slower than the budget the modal closes
     first and a refusal arrives as a direct message.
 
+    `work` is given the submission (its view id): the use case acts once per view, so a
+    replay of a submission already acted on is Duplicate and closes the modal as the first
+    did, changing nothing.
+
     The form was checked before `work` started; if the service still finds it Invalid (a
     deadline passed meanwhile), `incomplete` says so: a sentence shown under
     `refused_under`, or a function giving the errors by input block then; without it, the
     service's own words. When late, the person gets the sentence as a direct message.
     Returns what `work` returned.
     """
-    future, in_time = await within_ack_budget(work)
+    future, in_time = await within_ack_budget(
+        work(once=submission_of(body)), in_flight=deps.after_ack
+    )
     if not in_time:
         await ack()
     result = await future
@@ -76,7 +108,9 @@ async def answer_submission(
             return result
         problem = incomplete if isinstance(incomplete, str) else result.text
     if isinstance(result, Refusal):
-        problem = deps.renderer.refusal(result).text
+        # Under an input Slack shows plain text: name the owner readably, not as `<@U…>`.
+        owner_name = await deps.people.name(result.owner) if result.owner else None
+        problem = deps.renderer.refusal_text(result, owner_name)
     if in_time and problem is not None:
         await ack(response_action="errors", errors={refused_under: problem})
     elif in_time:
@@ -128,10 +162,12 @@ async def _after_ack(
             message = deps.renderer.refusal(result)
         elif isinstance(result, Invalid):
             message = notice(result.text)
-        if message is not None:
+        if message is not None and "channel" in body:
             await client.chat_postEphemeral(
                 channel=body["channel"]["id"], user=body["user"]["id"], **message.to_payload()
             )
+        elif message is not None:  # a button on App Home: no channel to answer in
+            await client.chat_postMessage(channel=body["user"]["id"], **message.to_payload())
     except Exception as error:
         # Not raised: Bolt loses an ack already sent when its listener fails within moments
         # of acking, and Slack then shows the click as failed 3 s later. Listeners run only

@@ -5,6 +5,7 @@ escalated card's) buttons: View the full context, Acknowledge, Resolve, Not clin
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -24,7 +25,7 @@ from blocks.modals.escalate import (
     resolve_modal,
 )
 from blocks.modals.form import item_metadata, metadata_key, metadata_value
-from blocks.modals.status import notice_modal
+from blocks.modals.status import message_modal, notice_modal
 from bot.deps import ListenerDeps
 from bot.domain.items import Action, Item, Refusal
 from bot.services.base import Done
@@ -78,7 +79,7 @@ async def on_escalate_submitted(
         return
     user = body["user"]["id"]
     key = metadata_key(view)
-    work = deps.escalations.escalate(item_key=key, actor=user, rule=rule, context=context)
+    work = partial(deps.escalations.escalate, item_key=key, actor=user, rule=rule, context=context)
     result = await answer_submission(
         ack, body, client, deps, work, refused_under=FieldId.ESCALATION_RULE
     )
@@ -110,7 +111,9 @@ async def on_view_clicked(
     async def form() -> View:
         escalation = await deps.escalations.current(key)
         item = await deps.services.view_details(item_key=key, actor=user)
-        if isinstance(item, Refusal) or escalation is None:
+        if isinstance(item, Refusal):
+            return message_modal(key, deps.renderer.refusal(item))
+        if escalation is None:
             return notice_modal(key, f"{key} has no escalation to show.")
         label = rule_label(escalation.rule, deps.practice.escalation.rules)
         return context_modal(item, escalation, label, deps.practice.timezone)
@@ -149,10 +152,12 @@ async def on_red_flag_escalate(
     work = deps.escalations.confirm_red_flag(item_key=key, actor=user)
 
     async def then(result: Done) -> None:
-        rule = deps.practice.escalation.red_flag_rule()
+        escalation = await deps.escalations.current(key)
+        rule = deps.practice.red_flag_rule(result.item.red_flags)
+        if escalation is not None:
+            rule = deps.practice.escalation.rule(escalation.rule) or rule
         if rule is None:
             return
-        escalation = await deps.escalations.current(key)
         paged = escalation.paged if escalation is not None else ()
         message = guidance_message(result.item, rule, paged).to_payload()
         await client.chat_postEphemeral(channel=channel, user=user, **message)
@@ -216,7 +221,8 @@ async def on_resolve_submitted(
         await ack(response_action="errors", errors=errors)
         return
     assert appropriate is not None
-    work = deps.escalations.resolve(
+    work = partial(
+        deps.escalations.resolve,
         item_key=metadata_key(view),
         actor=body["user"]["id"],
         decision=decision,

@@ -24,7 +24,7 @@ from blocks.message import Message
 from blocks.modals.status import loading_modal, message_modal
 from bot.deps import ListenerDeps
 from bot.domain.items import Action as ItemAction
-from bot.domain.items import Item, Refusal, RefusalCode, decide
+from bot.domain.items import Item, Refusal, RefusalCode
 
 log = logging.getLogger(__name__)
 
@@ -113,21 +113,17 @@ def _slack_side(err: Exception) -> bool:
     return True
 
 
-def refusal_before_form(
+async def refusal_before_form(
     deps: ListenerDeps, item: Item | None, item_key: str, user: str, action: ItemAction
 ) -> Message | None:
     """Why `user` could not submit this form for the item, said before they write it; None if
-    they can. The service decides again on submit: this only spares them a wasted note."""
+    they can. The service decides again on submit: this only spares them a wasted note (and
+    records a refusal for want of a role, as every such refusal is)."""
     if item is None:
-        refusal = Refusal(RefusalCode.NOT_FOUND, item_key=item_key)
-        return deps.renderer.refusal(refusal)
-    lane = deps.practice.lanes.get(item.lane)
-    decision = decide(
-        item, action, deps.roles.actor_for(user), clinical_lane=bool(lane and lane.clinical)
-    )
-    if isinstance(decision, Refusal):
-        return deps.renderer.refusal(decision)
-    return None
+        refusal: Refusal | None = Refusal(RefusalCode.NOT_FOUND, item_key=item_key)
+    else:
+        refusal = await deps.services.refusal_for(item_key=item_key, actor=user, action=action)
+    return deps.renderer.refusal(refusal) if refusal is not None else None
 
 
 async def open_item_form(
@@ -144,7 +140,7 @@ async def open_item_form(
 
     async def view() -> ModalView:
         item = await deps.services.get(item_key)
-        why_not = refusal_before_form(deps, item, item_key, trigger.user, action)
+        why_not = await refusal_before_form(deps, item, item_key, trigger.user, action)
         if why_not is not None:
             return message_modal(item_key, why_not)
         assert item is not None  # a missing item is refused above

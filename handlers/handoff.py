@@ -5,6 +5,7 @@ button shows the whole note."""
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -15,6 +16,7 @@ from blocks.ids import (
     ActionId,
     Command,
     FieldId,
+    More,
     Shortcut,
     ViewId,
     item_key_from_block_id,
@@ -33,6 +35,7 @@ from bot.domain.handoff import handoff_problems
 from bot.domain.items import Action, Item, Refusal
 from handlers.deadline import answer_submission
 from handlers.forms import FormTrigger, open_item_form, open_modal, open_view
+from handlers.menu import card_menu
 
 NOT_A_CARD = (
     "Use Handoff note on a request's card in its lane channel (the message with the "
@@ -48,6 +51,7 @@ def register(app: AsyncApp) -> None:
     app.shortcut(Shortcut.HANDOFF)(on_handoff_shortcut)
     app.view(ViewId.HANDOFF)(on_handoff_submitted)
     app.action(ActionId.VIEW_HANDOFF)(on_view_handoff_clicked)
+    card_menu(app).add(More.HANDOFF, open_handoff_modal)
 
 
 async def open_handoff_modal(
@@ -120,12 +124,13 @@ async def on_handoff_submitted(
         deps.clock.now(),
         lanes=frozenset(deps.practice.lanes),
         current_lane=item.lane,
+        current_owner=item.owner,
     )
     errors = handoff_errors(view, note, problems)
     if errors:
         await ack(response_action="errors", errors=errors)
         return
-    work = deps.work.handoff(item_key=key, actor=body["user"]["id"], note=note)
+    work = partial(deps.work.handoff, item_key=key, actor=body["user"]["id"], note=note)
     await answer_submission(
         ack, body, client, deps, work, refused_under=FieldId.ASKED, incomplete=NOT_HANDED_OFF
     )

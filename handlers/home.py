@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ids import ActionId
 from bot.deps import ListenerDeps
+from handlers.deadline import answer_card_action
 
 HOME_OPENED = "app_home_opened"
 
@@ -19,6 +20,7 @@ HOME_OPENED = "app_home_opened"
 def register(app: AsyncApp) -> None:
     app.event(HOME_OPENED)(on_home_opened)
     app.action(ActionId.HOME_REFRESH)(on_home_refresh)
+    app.action(ActionId.HOME_CLAIM)(on_home_claim)
 
 
 async def on_home_opened(event: dict[str, Any], client: AsyncWebClient, deps: ListenerDeps) -> None:
@@ -33,6 +35,22 @@ async def on_home_refresh(
 ) -> None:
     await ack()
     await publish_home(client, deps, body["user"]["id"])
+
+
+async def on_home_claim(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    deps: ListenerDeps,
+) -> None:
+    """Claim from "Needs an owner": the same use case as the card's Claim button. The card
+    and this Home are republished by the outbox; a refusal (someone was quicker) comes as a
+    direct message, since Home has no channel to answer in."""
+    user = body["user"]["id"]
+    await answer_card_action(
+        ack, body, client, deps, deps.services.claim(item_key=action["value"], actor=user)
+    )
 
 
 async def publish_home(client: AsyncWebClient, deps: ListenerDeps, user: str) -> None:

@@ -3,6 +3,7 @@ modal, where whoever reached the caller says who it was."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -54,7 +55,8 @@ async def on_identify_submitted(
     if problems:
         await ack(response_action="errors", errors=caller_errors(problems))
         return
-    work = deps.services.identify_caller(
+    work = partial(
+        deps.services.identify_caller,
         item_key=metadata_key(view),
         actor=body["user"]["id"],
         patient_ref=reference,

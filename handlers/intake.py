@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.escalation import red_flag_prompt
-from blocks.ids import Command, Shortcut, ViewId
+from blocks.ids import Command, FieldId, Shortcut, ViewId
 from blocks.modals.intake import (
     contacted_at_from_view,
     intake_draft_from_view,
@@ -22,7 +24,7 @@ from blocks.modals.status import logged_modal, saving_modal
 from bot.deps import ListenerDeps
 from bot.domain.intake import FieldProblem, IntakeDraft, received_time, validate_intake
 from handlers.deadline import within_ack_budget
-from handlers.forms import FormTrigger, open_view
+from handlers.forms import SLACK_FAILURES, FormTrigger, open_view
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ def register(app: AsyncApp) -> None:
     app.shortcut(Shortcut.NEW_REQUEST)(on_new_request_shortcut)
     app.shortcut(Shortcut.LOG_MESSAGE)(on_log_message_shortcut)
     app.view(ViewId.INTAKE)(on_intake_submitted)
+    app.action(FieldId.LANE)(on_lane_chosen)
 
 
 def _lane_named(deps: ListenerDeps, text: str, channel_id: str = "", channel_name: str = "") -> str:
@@ -101,6 +104,35 @@ async def on_log_message_shortcut(
     )
 
 
+async def on_lane_chosen(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: ListenerDeps
+) -> None:
+    """A lane was chosen in the open intake form: rebuild it with that lane's request types,
+    keeping everything typed so far (a type from another lane is dropped)."""
+    await ack()
+    view = body.get("view") or {}
+    if view.get("callback_id") != ViewId.INTAKE:
+        return
+    draft = intake_draft_from_view(view)
+    lane = deps.practice.lanes.get(draft.lane)
+    if lane is None:
+        return
+    if draft.request_type not in lane.request_types:
+        draft = replace(draft, request_type="")
+    form = intake_modal(
+        list(deps.practice.lanes.values()),
+        deps.practice.languages,
+        draft,
+        private_metadata=view.get("private_metadata", ""),
+        now=deps.clock.now(),
+        tz=deps.practice.timezone,
+    )
+    # The hash makes Slack refuse the update if the form changed meanwhile (a later choice
+    # wins); nothing to do then.
+    with contextlib.suppress(SlackApiError):
+        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=form)
+
+
 async def on_intake_submitted(
     ack: AsyncAck,
     body: dict[str, Any],
@@ -121,8 +153,16 @@ async def on_intake_submitted(
             problems = [*problems, received]
         await ack(response_action="errors", errors=intake_errors(problems))
         return
+    # Once per view: a replayed submission answers the item the first one made.
     future, in_time = await within_ack_budget(
-        deps.services.log_request(checked, actor=user, received_at=received)
+        deps.redeliveries.log_submitted_intake(
+            checked,
+            actor=user,
+            received_at=received,
+            view_id=str(view.get("id", "")),
+            view_hash=str(view.get("hash", "")),
+        ),
+        in_flight=deps.after_ack,
     )
     if in_time:
         done = future.result()
@@ -131,10 +171,13 @@ async def on_intake_submitted(
     else:
         await ack(response_action="update", view=saving_modal())
         done = await future
-        await client.chat_postMessage(
-            channel=user,
-            text=f"Logged {done.item.key} in {deps.practice.lane(done.item.lane).name}.",
-        )
-    if done.item.red_flags:
-        # Only the person who logged it: a DM, since a form has no channel to answer in.
-        await client.chat_postMessage(channel=user, **red_flag_prompt(done.item).to_payload())
+        # A courtesy: the item is stored and its card queued whatever Slack says now.
+        try:
+            await client.chat_postMessage(
+                channel=user,
+                text=f"Logged {done.item.key} in {deps.practice.lane(done.item.lane).name}.",
+            )
+        except SLACK_FAILURES:
+            log.warning(
+                "could not tell the person %s was logged; its card is queued", done.item.key
+            )

@@ -3,6 +3,7 @@ patient to every open item)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -50,8 +51,11 @@ async def on_language_submitted(
     if errors:
         await ack(response_action="errors", errors=errors)
         return
-    work = deps.work.set_language(
-        item_key=metadata_key(view), actor=body["user"]["id"], language=language
+    work = partial(
+        deps.work.set_language,
+        item_key=metadata_key(view),
+        actor=body["user"]["id"],
+        language=language,
     )
     await answer_submission(
         ack, body, client, deps, work, refused_under=FieldId.LANGUAGE_CHOICE, incomplete=NOT_SET

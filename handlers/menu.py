@@ -1,5 +1,7 @@
-"""The card's "More" overflow menu: one listener, and a small table of what each choice
-opens, filled by each feature's register(app) (waiting, promises, moves, language)."""
+"""The card's "More" menu: one listener, and a small table of what each choice does, filled
+by each feature's register(app): a form to open (waiting, promises, moves, language, log
+call, handoff, close, reassign, details), or an action done at once (release). Both the
+overflow of older cards and the static select of compact cards send `selected_option`."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ log = logging.getLogger(__name__)
 
 # (client, deps, what asked for the form, item key) -> opens that choice's form
 OpenForm = Callable[[AsyncWebClient, ListenerDeps, FormTrigger, str], Awaitable[None]]
+# (ack, body, client, deps, item key) -> does it and acks, as the same button would
+DoNow = Callable[[AsyncAck, dict[str, Any], AsyncWebClient, ListenerDeps, str], Awaitable[None]]
 
 
 class CardMenu:
@@ -26,11 +30,20 @@ class CardMenu:
 
     def __init__(self) -> None:
         self._forms: dict[More, OpenForm] = {}
+        self._now: dict[More, DoNow] = {}
 
     def add(self, what: More, open_form: OpenForm) -> None:
-        if what in self._forms:
-            raise ValueError(f"the More menu already has {what.value!r}")
+        self._check_new(what)
         self._forms[what] = open_form
+
+    def add_action(self, what: More, do_now: DoNow) -> None:
+        """A choice that acts at once (Release): `do_now` acks, as its button's listener does."""
+        self._check_new(what)
+        self._now[what] = do_now
+
+    def _check_new(self, what: More) -> None:
+        if what in self._forms or what in self._now:
+            raise ValueError(f"the More menu already has {what.value!r}")
 
     async def on_chosen(
         self,
@@ -40,9 +53,13 @@ class CardMenu:
         client: AsyncWebClient,
         deps: ListenerDeps,
     ) -> None:
-        await ack()
         option = action.get("selected_option") or {}
         chosen = parse_more_value(str(option.get("value", "")))
+        do_now = self._now.get(chosen[0]) if chosen is not None else None
+        if chosen is not None and do_now is not None:
+            await do_now(ack, body, client, deps, chosen[1])
+            return
+        await ack()
         open_form = self._forms.get(chosen[0]) if chosen is not None else None
         if chosen is None or open_form is None:
             log.warning("more menu: unknown option on %s", action.get("block_id", "?"))

@@ -4,6 +4,7 @@ Merge button that folds a repeat request into the patient's open item."""
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -61,7 +62,8 @@ async def on_move_submitted(
     if errors:
         await ack(response_action="errors", errors=errors)
         return
-    work = deps.work.move(
+    work = partial(
+        deps.work.move,
         item_key=metadata_key(view),
         actor=body["user"]["id"],
         lane=lane,

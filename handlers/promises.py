@@ -3,6 +3,7 @@ its deadline; the card's "Promise kept" button marks it fulfilled."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -58,8 +59,9 @@ async def on_promise_submitted(
     if errors or draft.due_at is None:
         await ack(response_action="errors", errors=errors)
         return
-    work = deps.work.add_promise(
-        item_key=metadata_key(view), actor=body["user"]["id"], text=draft.text, due_at=draft.due_at
+    key, user = metadata_key(view), body["user"]["id"]
+    work = partial(
+        deps.work.add_promise, item_key=key, actor=user, text=draft.text, due_at=draft.due_at
     )
     await answer_submission(
         ack, body, client, deps, work, refused_under=FieldId.PROMISE_TEXT, incomplete=NOT_TRACKED

@@ -3,6 +3,7 @@ the item until a check-back time, and the card's Resume button brings it back.""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -60,15 +61,17 @@ async def on_wait_submitted(
     form = wait_form_from_view(view)
     errors = wait_errors(form, deps.clock.now(), deps.practice.calendar)
     check_back_at = form.check_back_at(deps.practice.calendar)
-    if errors or check_back_at is None:
+    if errors or check_back_at is None or form.waiting_for is None:
         await ack(response_action="errors", errors=errors)
         return
-    work = deps.work.wait_on(
+    work = partial(
+        deps.work.wait_on,
         item_key=metadata_key(view),
         actor=body["user"]["id"],
+        waiting_for=form.waiting_for,
         waiting_on=form.waiting_on,
         check_back_at=check_back_at,
     )
     await answer_submission(
-        ack, body, client, deps, work, refused_under=FieldId.WAITING_ON, incomplete=NOT_WAITING
+        ack, body, client, deps, work, refused_under=FieldId.WAITING_FOR, incomplete=NOT_WAITING
     )

@@ -30,7 +30,7 @@ from bot.clock import OffsetClock
 from bot.config import Practice, Settings, settings_from_env
 from bot.deps import Deps, build_deps
 from bot.domain import sla
-from bot.jobs import Jobs
+from bot.jobs import MORNING, Jobs
 from bot.roles import group_ids, is_group
 from bot.server import JOBS_KEY, build_web_app
 from sandbox.demo import DEMO_INTEGRATION, seed_demo
@@ -81,6 +81,13 @@ def people_for(practice: Practice) -> list[Person]:
     for language, members in practice.roles.bilingual.items():
         for member in members:
             add(member, f"Front desk ({language})")
+    for title, by_lane in (
+        ("Front desk", practice.roles.staff or {}),
+        ("Assistant", practice.roles.assistants),
+    ):
+        for members in by_lane.values():
+            for member in members:
+                add(member, title)
     for manager in sorted(practice.roles.managers):
         add(manager, "Practice manager")
     for level in practice.roles.clinical:
@@ -106,6 +113,12 @@ def closing_time(practice: Practice, now: datetime) -> datetime:
     hours = practice.calendar.hours[local.weekday()]
     closes = datetime.combine(local.date(), hours.closes, tzinfo=practice.timezone)
     return max(closes, now)
+
+
+def next_opening_time(practice: Practice, now: datetime) -> datetime:
+    """The next time the practice opens after the current open period (or now, if closed)."""
+    after = now if not sla.is_open(now, practice.calendar) else closing_time(practice, now)
+    return sla.next_opening(after, practice.calendar)
 
 
 def tomorrow_at_eight(practice: Practice, now: datetime) -> datetime:
@@ -196,6 +209,7 @@ class Workspace:
             "is_bot": bool(message.bot_id),
             "text": message.text,
             "blocks": message.blocks,
+            "files": message.files,
             "edited": bool(message.edited),
             "thread_ts": message.thread_ts,
             "replies": thread,
@@ -387,6 +401,8 @@ class Workspace:
             self.clock.advance(timedelta(minutes=minutes))
         elif action == "closing":
             self.clock.advance(closing_time(self.practice, now) - now)
+        elif action == "opening":
+            self.clock.advance(next_opening_time(self.practice, now) - now)
         elif action == "tomorrow_8":
             self.clock.advance(tomorrow_at_eight(self.practice, now) - now)
         else:
@@ -449,6 +465,9 @@ async def run_sandbox(
         workspace.deps = deps
         web_app = build_web_app(deps, build_app(deps), http_events=True)
         workspace.jobs = web_app[JOBS_KEY]
+        if demo:
+            # The morning summary waits for the demo's night to arrive, so that it shows it.
+            workspace.jobs.scheduler.pause_job(MORNING)
         runner = web.AppRunner(web_app)
         await runner.setup()
         site = web.TCPSite(runner, LOOPBACK, 0)
@@ -466,6 +485,8 @@ async def run_sandbox(
                 keys[0],
                 keys[-1],
             )
+            workspace.jobs.scheduler.resume_job(MORNING)
+            workspace.jobs.run_soon()
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

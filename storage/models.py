@@ -75,7 +75,7 @@ class ItemRow(Base):
     callback_window: Mapped[str] = mapped_column(String(200), default="")
     summary: Mapped[str] = mapped_column(Text)
     source_link: Mapped[str] = mapped_column(String(500), default="")
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     next_action: Mapped[str] = mapped_column(String(200))
     resolution: Mapped[str] = mapped_column(String(60), default="")
@@ -89,6 +89,8 @@ class ItemRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     waiting_on: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Who it waits on, as a choice (bot.domain.waiting.WaitingParty's value): what channels show.
+    waiting_for: Mapped[str] = mapped_column(String(32), default="", server_default="")
     check_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     sla_remaining_minutes: Mapped[float | None] = mapped_column(Float)
     repeat_count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
@@ -97,6 +99,13 @@ class ItemRow(Base):
     # Red-flag phrases found at intake, one per line: a mark for a human, never a decision.
     red_flags: Mapped[str] = mapped_column(Text, default="", server_default="")
     red_flag_dismissed_by: Mapped[str | None] = mapped_column(String(32))
+    # Aging (bot/services/aging.py): when the aging job must look at this item next (set to
+    # now by every change; None when nothing will change without one), and the card stage
+    # it last saw, so a card is re-rendered once per threshold, not every minute.
+    aging_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    aging_stage: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    # When the retention purge removed its patient text (bot/services/retention.py).
+    redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AttemptRow(Base):
@@ -152,7 +161,8 @@ class HandoffRow(Base):
 
 
 class EventRow(Base):
-    """Append-only: rows are inserted, never updated or deleted by the app."""
+    """Append-only: rows are inserted, never deleted, and updated only by the retention
+    purge, which replaces the patient text in `before`/`after` with "redacted"."""
 
     __tablename__ = "events"
 
@@ -304,3 +314,68 @@ class JobRunRow(Base):
     job: Mapped[str] = mapped_column(String(64))
     period: Mapped[str] = mapped_column(String(64))
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ItemAlertRow(Base):
+    """One aging or promise alert about one item: unique per (item, kind, subject), so it
+    is raised once whichever process or run gets there. `subject` names the deadline it is
+    about (`due:<iso>` or `promise:<id>`); cleared once it is no longer true."""
+
+    __tablename__ = "item_alerts"
+    __table_args__ = (
+        UniqueConstraint("item_id", "kind", "subject", name="uq_item_alerts_item_kind_subject"),
+        Index("ix_item_alerts_active", "item_id", "cleared_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    owner: Mapped[str | None] = mapped_column(String(32))
+    promise_id: Mapped[int | None] = mapped_column(Integer)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cleared_reason: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    cleared_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class ItemAlertMessageRow(Base):
+    """Where one alert was (or will be) posted: the card's thread, a DM or the managers'
+    channel; `channel_id`/`ts` once posted, so a cleared alert is edited in place."""
+
+    __tablename__ = "item_alert_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("item_alerts.id"), index=True)
+    target: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(80))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+
+
+class SeenEventRow(Base):
+    """An Events API delivery already taken: Slack redelivers an event (same `event_id`,
+    `X-Slack-Retry-Num`) when the first answer was slow, and a redelivery must do nothing.
+    Kept a day (Slack retries within minutes), then pruned."""
+
+    __tablename__ = "seen_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ViewSubmissionRow(Base):
+    """A modal submission that acted (made an item, or changed one), once per view: a
+    captured, validly signed submission replayed within Slack's five minutes finds this row
+    and changes nothing. Written in the same transaction as what it did; kept a day."""
+
+    __tablename__ = "view_submissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    view_id: Mapped[str] = mapped_column(String(64), unique=True)
+    view_hash: Mapped[str] = mapped_column(String(128), default="")
+    # Set in the same transaction as the claim; empty only while that transaction runs.
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -9,6 +9,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import READ_ONLY
+from storage.repositories.alerts import AlertRepository
 from storage.repositories.api import ApiDeliveryRepository, ApiTokenRepository
 from storage.repositories.attempts import AttemptRepository
 from storage.repositories.cards import CardRepository
@@ -18,8 +19,13 @@ from storage.repositories.events import EventRepository
 from storage.repositories.handoffs import HandoffRepository
 from storage.repositories.items import ItemRepository
 from storage.repositories.job_runs import JobRunRepository
+from storage.repositories.metrics import MetricsRepository
+from storage.repositories.morning import MorningRepository
+from storage.repositories.once import OnceRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.promises import PromiseRepository
+from storage.repositories.retention import RetentionRepository
+from storage.repositories.worklist import WorkListRepository
 
 
 class ReadOnlyUnitOfWork(RuntimeError):
@@ -44,6 +50,9 @@ class UnitOfWork:
         self._writer = writer
         self._session: AsyncSession | None = None
         self.read_only = read_only
+        # What one use case read that the next in the same transaction may reuse (a group
+        # commit runs several): gone with the transaction.
+        self.memo: dict[object, object] = {}
 
     async def __aenter__(self) -> UnitOfWork:
         if self._writer is not None:
@@ -72,7 +81,13 @@ class UnitOfWork:
         self.api_deliveries = ApiDeliveryRepository(self._session)
         self.job_runs = JobRunRepository(self._session)
         self.digest = DigestRepository(self._session)
+        self.morning = MorningRepository(self._session)
         self.escalations = EscalationRepository(self._session)
+        self.worklist = WorkListRepository(self._session)
+        self.alerts = AlertRepository(self._session)
+        self.metrics = MetricsRepository(self._session)
+        self.retention = RetentionRepository(self._session)
+        self.once = OnceRepository(self._session)
         return self
 
     async def __aexit__(

@@ -55,6 +55,18 @@ def test_check_config_refuses_closing_a_clinical_lanes_unreachable_patients(
     assert "lanes[5].callbacks.after_last: a clinical lane never closes an unreachable" in err
 
 
+def test_check_config_refuses_a_callback_number_nobody_can_dial(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = EXAMPLE_PRACTICE.read_text()
+    path = tmp_path / "practice.yml"
+    written = 'callback_number: "(555) 201-0000"'
+    path.write_text(text.replace(written, 'callback_number: "201-0000"'))
+    assert main(["check-config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "practice.callback_number: '201-0000' is not a phone number" in err
+
+
 def test_run_refuses_an_invalid_practice_file_with_the_same_list(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

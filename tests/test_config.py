@@ -95,10 +95,37 @@ def test_shipped_example_reads_into_domain_values() -> None:
     assert practice.default_language == "English"
     assert practice.roles.managers == frozenset({"U0MANAGER1"})
     assert practice.roles.bilingual["Spanish"] == ("U0FRONT02",)
-    assert {"chest ... pain", "suicide", "abogado"} <= set(practice.red_flags)
+    assert {"chest ... pain", "suicide|suicidal|suicida", "abogado"} <= set(practice.red_flags)
+    assert practice.red_flag_rules["abogado"] == "legal_threat"
+    assert practice.red_flag_rules["chest ... pain"] == "emergency"
     assert practice.privacy is Privacy.NONE
     assert practice.retention_days == 2555
     assert practice.templates_dir is None
+
+
+def test_shipped_example_gives_the_voicemails_callback_number() -> None:
+    assert load_practice(EXAMPLE_PRACTICE).callback_number == "(555) 201-0000"
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("555.201.0000", "(555) 201-0000"),
+        (5552010000, "(555) 201-0000"),
+        ("+1 555 201 0000 ext. 12", "(555) 201-0000 ext. 12"),
+        ("+44 20 7946 0000", "+442079460000"),
+    ],
+)
+def test_the_callback_number_is_read_as_patients_dial_it(written: object, read: str) -> None:
+    data = example()
+    data["practice"]["callback_number"] = written
+    assert parse_practice(yaml.safe_dump(data)).callback_number == read
+
+
+def test_a_practice_file_without_a_callback_number_is_still_valid() -> None:
+    data = example()
+    del data["practice"]["callback_number"]
+    assert parse_practice(yaml.safe_dump(data)).callback_number == ""
 
 
 def test_every_lane_in_the_example_has_types_resolutions_and_a_definition_of_done() -> None:
@@ -268,9 +295,9 @@ def test_misspelt_section_and_weekday_get_suggestions() -> None:
 
 def test_unknown_setting_without_a_close_match_has_no_suggestion() -> None:
     def edit(data: dict[str, Any]) -> None:
-        data["practice"]["fax_number"] = "555-0100"
+        data["practice"]["parking_spaces"] = 12
 
-    assert problems_after(edit) == ["practice.fax_number: unknown setting"]
+    assert problems_after(edit) == ["practice.parking_spaces: unknown setting"]
 
 
 def test_missing_required_setting_is_reported() -> None:
@@ -308,6 +335,16 @@ def test_unquoted_channel_explains_the_yaml_comment_trap() -> None:
         (
             lambda d: d["practice"].update(first_item_number="lots"),
             "practice.first_item_number: must be a whole number, not 'lots'",
+        ),
+        (
+            lambda d: d["practice"].update(callback_number="call the front desk"),
+            "practice.callback_number: 'call the front desk' is not a phone number: write it as"
+            ' patients dial it, like "(555) 201-0000" or "+44 20 7946 0000"',
+        ),
+        (
+            lambda d: d["practice"].update(callback_number="(055) 201-0000"),
+            "practice.callback_number: '(055) 201-0000' is not a phone number: write it as"
+            ' patients dial it, like "(555) 201-0000" or "+44 20 7946 0000"',
         ),
         (
             lambda d: d["privacy"].update(channel_detail="everything"),
@@ -498,3 +535,45 @@ def test_the_example_practice_routes_intake_api_hints_to_its_lanes() -> None:
     assert practice.intake_api.routes["appointments"] == "scheduling"
     assert practice.intake_api.max_body_bytes == 65_536
     assert (practice.intake_api.per_minute, practice.intake_api.burst) == (600, 60)
+
+
+# --- staff and assistants by lane (issue 14) ----------------------------------------------
+
+
+def test_shipped_example_names_staff_for_every_lane_and_assistants_by_lane() -> None:
+    practice = load_practice(EXAMPLE_PRACTICE)
+
+    assert practice.roles.staff is not None and "UFRONT01" in practice.roles.staff["all"]
+    assert "UASSIST01" in practice.roles.assistants["scheduling"]
+    assert "complaints" not in practice.roles.assistants
+
+
+def test_staff_of_a_lane_the_file_lacks_is_reported() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["roles"]["staff"]["schedulng"] = ["U0FRONT09"]
+
+    assert problems_after(edit) == [
+        "roles.staff.schedulng: no lane has the key 'schedulng' (use a lane's key, or 'all' "
+        "for every lane)"
+    ]
+
+
+def test_a_lane_may_not_be_called_all() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["lanes"][lane_index(data, "billing")]["key"] = "all"
+        data["roles"]["assistants"].pop("billing")
+        data["intake_api"]["routes"].pop("billing")
+
+    assert problems_after(edit) == [
+        f"lanes[{lane_index(example(), 'billing')}].key: 'all' is kept for roles.staff and "
+        "roles.assistants, where it means every lane: choose another key"
+    ]
+
+
+def test_a_practice_file_without_staff_still_loads() -> None:
+    data = copy.deepcopy(example())
+    del data["roles"]["staff"], data["roles"]["assistants"]
+
+    practice = parse_practice(yaml.safe_dump(data, sort_keys=False))
+
+    assert practice.roles.staff is None and dict(practice.roles.assistants) == {}

@@ -100,3 +100,28 @@ def test_target_mistakes_are_reported_with_their_path(
         data["lanes"][lane_index(data, "billing")].update(settings)
 
     assert problems_after(edit) == expected
+
+
+# --- warn_at: when aging alerts warn, as a share of the target ------------------------------
+
+
+def test_warn_at_is_a_share_of_the_target_and_defaults_to_75_percent() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["lanes"][lane_index(data, "billing")]["warn_at"] = "50%"
+
+    practice = practice_after(edit)
+    assert practice.lane("billing").warn_at == 0.5
+    assert practice.lane("referrals").warn_at == 0.75
+    assert load_practice(EXAMPLE_PRACTICE).lane("scheduling").warn_at == 0.75
+
+
+@pytest.mark.parametrize("value", ["150%", "0%", "0.75", 75, "soon"])
+def test_a_warn_at_that_is_not_a_share_of_the_target_is_reported_with_its_path(
+    value: object,
+) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["lanes"][2]["warn_at"] = value
+
+    assert problems_after(edit) == [
+        'lanes[2].warn_at: must be a share of the response target from 1% to 99%, like "75%"'
+    ]

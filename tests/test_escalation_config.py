@@ -67,10 +67,14 @@ def test_a_duplicate_rule_key_and_an_after_hours_team_are_reported() -> None:
         data["escalation"]["rules"][1]["key"] = "emergency"
         data["escalation"]["after_hours"] = ["records"]
 
-    assert problems_after(edit) == [
+    problems = problems_after(edit)
+
+    assert problems[:2] == [
         "escalation.rules[1].key: duplicate rule key 'emergency'",
         "escalation.after_hours[0]: 'records' is not a clinical level in roles.clinical",
     ]
+    # The red-flag phrases grouped under the renamed rule now name a rule that is gone.
+    assert [p.split(":")[0] for p in problems[2:]] == ["red_flags.self_harm"]
 
 
 def test_an_unknown_urgency_and_a_team_named_like_a_level_are_reported() -> None:

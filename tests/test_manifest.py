@@ -63,8 +63,12 @@ SCOPES_OF_METHOD: dict[str, frozenset[str]] = {
     "views.open": frozenset(),
     "views.publish": frozenset(),
     "views.update": frozenset(),
+    "users.info": frozenset({"users:read"}),
+    # files_upload_v2: files.getUploadURLExternal and files.completeUploadExternal
+    "files.upload.v2": frozenset({"files:write"}),
 }
-CLIENT_CALL = re.compile(r"\bclient\.([a-z]+(?:_[A-Za-z]+)+)\(")
+# `client.chat_postMessage(`, `self._client.…(`, `delivery._client.…(`
+CLIENT_CALL = re.compile(r"(?:\b|_)client\.([a-z]+(?:_[A-Za-z0-9]+)+)\(")
 
 
 def web_api_methods_called() -> set[str]:

@@ -8,6 +8,7 @@ import dataclasses
 import pytest
 
 from bot.config import Practice
+from bot.domain.items import Role
 from bot.domain.practice import ClinicalLevel, Roles
 from bot.roles import RoleDirectory, group_ids
 
@@ -101,3 +102,58 @@ def test_a_change_in_the_groups_members_changes_the_role(practice: Practice) -> 
     groups.members["S0NURSES"] = frozenset()
 
     assert not roles.actor_for("U0NURSE01").is_clinical
+
+
+# --- staff and assistants, by lane (issue 14) ---------------------------------------------
+
+
+def with_lanes(practice: Practice, **sections: object) -> Practice:
+    return dataclasses.replace(practice, roles=dataclasses.replace(practice.roles, **sections))
+
+
+def test_staff_work_the_lanes_the_file_gives_them(practice: Practice) -> None:
+    staffed = with_lanes(
+        practice,
+        staff={"scheduling": ("U0SCHED1", "S0BILLERS"), "all": ("U0LEAD01",)},
+        assistants={"telehealth": ("U0VA0001",)},
+    )
+    roles = RoleDirectory(staffed, KnownGroups(S0BILLERS=["U0BILL01"]))
+
+    scheduler = roles.actor_for("U0SCHED1")
+    assert scheduler.works_in("scheduling") and not scheduler.works_in("billing")
+    assert roles.actor_for("U0BILL01").works_in("scheduling")  # through the group
+    assert roles.actor_for("U0LEAD01").works_in("billing")  # `all`: every lane
+    va = roles.actor_for("U0VA0001")
+    assert va.is_assistant and va.works_in("telehealth") and not va.works_in("scheduling")
+
+
+def test_with_staff_named_someone_named_nowhere_has_no_role(practice: Practice) -> None:
+    roles = RoleDirectory(with_lanes(practice, staff={"scheduling": ("U0SCHED1",)}))
+
+    stranger = roles.actor_for("U0STRANGER")
+    assert stranger.roles == frozenset()
+    assert not stranger.works_in("scheduling")
+
+
+def test_without_staff_in_the_file_everyone_works_every_lane(practice: Practice) -> None:
+    roles = RoleDirectory(with_lanes(practice, staff=None, assistants={"billing": ("U0VA0001",)}))
+
+    anyone = roles.actor_for("U0ANYONE")
+    assert Role.STAFF in anyone.roles and anyone.works_in("billing")
+    # An assistant stays an assistant, and only in their lanes.
+    va = roles.actor_for("U0VA0001")
+    assert va.is_assistant and not va.works_in("scheduling")
+
+
+def test_a_manager_or_clinician_who_is_also_an_assistant_is_not_held_back(
+    practice: Practice,
+) -> None:
+    roles = RoleDirectory(with_lanes(practice, staff={}, assistants={"all": ("U0MANAGER1",)}))
+
+    assert not roles.actor_for("U0MANAGER1").is_assistant
+
+
+def test_group_ids_include_the_lanes_groups(practice: Practice) -> None:
+    staffed = with_lanes(practice, staff={"all": ("S0FRONT",)}, assistants={"billing": ("S0VA",)})
+
+    assert group_ids(staffed) == ("S0FRONT", "S0MANAGERS", "S0NURSES", "S0SPANISH", "S0VA")

@@ -14,6 +14,7 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
 from blocks import ids
 from bot.app import FEATURES
+from handlers import outdated
 
 ROOT = Path(__file__).resolve().parents[1]
 PROVIDED_BY_MIDDLEWARE = {"deps"}
@@ -37,7 +38,7 @@ class RegistrationRecorder:
         return register
 
     def __getattr__(self, kind: str) -> Any:
-        if kind in {"action", "view", "command", "shortcut", "event"}:
+        if kind in {"action", "view", "view_closed", "command", "shortcut", "event", "options"}:
             return self._kind(kind)
         raise AttributeError(kind)
 
@@ -61,11 +62,22 @@ def test_every_id_has_exactly_one_listener() -> None:
         + [("command", c.value) for c in ids.Command]
         + [("shortcut", s.value) for s in ids.Shortcut]
         + [("event", "app_home_opened")]
+        + [("action", f.value) for f in ids.DISPATCHED_FIELDS]
     )
     for key in expected:
         assert counts[key] == 1, f"{key} has {counts[key]} listeners"
-    extra = set(counts) - set(expected) - {("error", "")}
+    catch_all = {(kind, str(outdated.ANY_ID)) for kind, _, _ in recorder.listeners}
+    extra = set(counts) - set(expected) - {("error", "")} - catch_all
     assert not extra, f"listeners for ids not in blocks/ids.py: {extra}"
+
+
+def test_what_no_listener_answers_is_answered_by_the_catch_all_registered_last() -> None:
+    """Bolt takes the first listener that matches: a catch-all before a feature would
+    swallow its clicks."""
+    kinds = [(kind, constraint) for kind, constraint, _ in registered().listeners]
+    catch_all = [i for i, (_, constraint) in enumerate(kinds) if constraint == str(outdated.ANY_ID)]
+    assert catch_all == list(range(len(kinds) - len(catch_all), len(kinds)))
+    assert {kinds[i][0] for i in catch_all} >= {"action", "view", "shortcut", "command", "event"}
 
 
 def test_every_listener_asks_only_for_arguments_that_exist() -> None:
@@ -75,7 +87,7 @@ def test_every_listener_asks_only_for_arguments_that_exist() -> None:
             names
             - BOLT_ARGUMENTS
             - PROVIDED_BY_MIDDLEWARE
-            - ({"error"} if kind == "error" else set())
+            - ({"error", "response"} if kind == "error" else set())
         )
         assert not unknown, f"{kind} {constraint}: {listener.__name__} asks for {unknown}"
 
@@ -96,3 +108,15 @@ def test_no_id_is_written_as_a_literal_outside_ids_module() -> None:
                 if pattern.search(line):
                     offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+def test_every_form_that_changes_an_item_answers_through_the_once_per_view_path() -> None:
+    """A form's submission acts once per view only if its use case is given the view id:
+    `answer_submission` hands it over. Intake has its own (the item it makes is the answer);
+    the catch-all changes nothing."""
+    own_path = {ids.ViewId.INTAKE.value, str(outdated.ANY_ID)}
+    for kind, constraint, listener in registered().listeners:
+        if kind != "view" or constraint in own_path:
+            continue
+        source = inspect.getsource(listener)
+        assert "answer_submission(" in source, f"{constraint}: {listener.__name__}"

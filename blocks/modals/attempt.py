@@ -7,6 +7,7 @@ free text appear here as plain_text, never in a channel.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,6 +33,7 @@ from blocks.limits import (
     HEADER_TEXT_MAX,
     SECTION_FIELD_TEXT_MAX,
 )
+from blocks.modals.call_scripts import call_script_blocks
 from blocks.modals.form import (
     ERROR_MAX,
     form_modal,
@@ -42,14 +44,16 @@ from blocks.modals.form import (
     labelled_field,
     option,
     patient_field,
+    picked_date,
+    picked_time,
     plain,
     read_only_modal,
     select_input,
     selected_value,
     submitted_values,
     text_input,
+    utc_moment,
 )
-from blocks.scripts import Script, find_script, first_name_of
 from blocks.text import escape_within, mention, slack_date, truncate
 from bot.domain.callbacks import (
     CONFIRMED_MAX,
@@ -65,9 +69,6 @@ from bot.domain.lanes import Lane
 
 IDENTITY_VERIFIED = "verified"
 IDENTITY_LABEL = "Name and date of birth verified"
-
-# What the caller reads: the opening, and what to leave if the patient does not pick up.
-SCRIPTS_SHOWN = ((Script.OPENING, "Opening"), (Script.VOICEMAIL, "If you reach voicemail"))
 
 # Where each problem the domain finds is shown: a next-due problem sits under the date.
 FIELD_OF_PROBLEM: Mapping[AttemptField, FieldId] = {
@@ -91,6 +92,42 @@ class AttemptFormIncomplete(ValueError):
         return {self.field: self.message}
 
 
+@dataclass(frozen=True)
+class AttemptDraft:
+    """What has been filled in so far, read unchecked from the open form (an outcome just
+    chosen rebuilds the form with its scripts and keeps all of this)."""
+
+    outcome: Outcome | None = None
+    identity_verified: bool = False
+    confirmed: str = ""
+    next_step: str = ""
+    next_date: date | None = None
+    next_time: time | None = None
+
+
+def attempt_draft_from_view(view: Mapping[str, Any]) -> AttemptDraft:
+    """The open Log call form's state as it stands; nothing in it is refused here."""
+    values = submitted_values(view)
+    try:
+        outcome: Outcome | None = Outcome(selected_value(values, FieldId.OUTCOME))
+    except ValueError:
+        outcome = None
+    return AttemptDraft(
+        outcome=outcome,
+        identity_verified=_identity_verified(values),
+        confirmed=_typed(values, FieldId.CONFIRMED),
+        next_step=_typed(values, FieldId.NEXT_STEP),
+        next_date=picked_date(values, FieldId.NEXT_DATE),
+        next_time=picked_time(values, FieldId.NEXT_TIME),
+    )
+
+
+def _typed(values: Mapping[str, Any], field: FieldId) -> str:
+    """A text input's value exactly as typed (kept whole when the form is rebuilt)."""
+    value = input_state(values, field).get("value")
+    return value if isinstance(value, str) else ""
+
+
 def attempt_number_text(number: int, of: int) -> str:
     """`Attempt 2 of 3`; past the lane's cadence (a supervisor asked for more), `Attempt 4`."""
     return f"Attempt {number} of {of}" if number <= of else f"Attempt {number}"
@@ -105,14 +142,18 @@ def attempt_modal(
     env: Environment,
     private_metadata: str,
     tz: ZoneInfo | None = None,
+    callback_number: str = "",
+    draft: AttemptDraft | None = None,
 ) -> View:
     """The form for logging one call on `item`: who to call and when they prefer, the
-    lane's approved opening (and voicemail) script in the patient's language, then the
-    outcome, identity check, what was confirmed, the next step and when it is due.
+    lane's approved scripts for this moment in the patient's language (the opening and the
+    voicemail; once `draft` has an outcome, what to say for it), then the outcome, identity
+    check, what was confirmed, the next step and when it is due, filled in from `draft`.
 
     `private_metadata` is the caller's (the item key; never patient data). Scripts see only
-    the patient's first name and the practice's name.
+    the patient's first name and the practice's name and `callback_number`.
     """
+    draft = draft or AttemptDraft()
     patient = item.patient
     number = item.attempts + 1
     blocks: list[Block] = [
@@ -139,20 +180,15 @@ def attempt_modal(
         ),
         DividerBlock(),
     ]
-    for script, label in SCRIPTS_SHOWN:
-        found = find_script(
-            env,
-            script,
-            lane=lane.key,
-            language=patient.language or default_language,
-            first_name=first_name_of(patient.name),
-            practice_name=practice_name,
-            default_language=default_language,
-        )
-        language = found.language
-        if patient.language.strip() and found.language != patient.language:
-            language = f"in {found.language}: none written in {patient.language} yet"
-        blocks.append(SectionBlock(text=plain(f"{label} ({language}):\n{found.text}")))
+    blocks += call_script_blocks(
+        item,
+        lane,
+        draft.outcome,
+        env=env,
+        practice_name=practice_name,
+        callback_number=callback_number,
+        default_language=default_language,
+    )
     blocks += [
         ContextBlock(
             elements=[
@@ -165,32 +201,39 @@ def attempt_modal(
             ]
         ),
         DividerBlock(),
-        *_inputs(tz),
+        *_inputs(tz, draft),
     ]
     return form_modal(ViewId.ATTEMPT, f"Log call {item.key}", "Log call", blocks, private_metadata)
 
 
-def _inputs(tz: ZoneInfo | None) -> list[Block]:
+def _inputs(tz: ZoneInfo | None, draft: AttemptDraft) -> list[Block]:
+    verified = Option(text=IDENTITY_LABEL, value=IDENTITY_VERIFIED)
     return [
         select_input(
             FieldId.OUTCOME,
             "Outcome",
             "What happened on the call?",
             [option(o.label, o.value) for o in Outcome],
+            initial_value=draft.outcome.value if draft.outcome else None,
+            hint="Choosing one shows what to say for it.",
+            # The form follows the outcome: its scripts change with it.
+            dispatch_action=True,
         ),
         input_block(
             FieldId.IDENTITY,
-            "Identity",
+            "Identity (needed if you reached the patient)",
             CheckboxesElement(
                 action_id=FieldId.IDENTITY,
-                options=[Option(text=IDENTITY_LABEL, value=IDENTITY_VERIFIED)],
+                options=[verified],
+                initial_options=[verified] if draft.identity_verified else None,
             ),
             optional=True,
         ),
         text_input(
             FieldId.CONFIRMED,
-            "What was confirmed",
+            "What was confirmed (needed if you reached the patient)",
             max_length=CONFIRMED_MAX,
+            initial=draft.confirmed,
             multiline=True,
             optional=True,
             placeholder="e.g. Chose Tue 10:30 AM with Dr. Rivera; confirmation text sent.",
@@ -198,17 +241,23 @@ def _inputs(tz: ZoneInfo | None) -> list[Block]:
         ),
         text_input(
             FieldId.NEXT_STEP,
-            "Next step",
+            "Next step (needed if you reached the patient or had a wrong number)",
             max_length=NEXT_STEP_MAX,
+            initial=draft.next_step,
             optional=True,
             placeholder="e.g. None, ready to close / Nurse to call back by 3 PM",
         ),
         input_block(
             FieldId.NEXT_DATE,
             "Next attempt or update due: date",
-            DatePickerElement(action_id=FieldId.NEXT_DATE, placeholder="Choose a day"),
+            DatePickerElement(
+                action_id=FieldId.NEXT_DATE,
+                placeholder="Choose a day",
+                initial_date=draft.next_date.isoformat() if draft.next_date else None,
+            ),
             optional=True,
-            hint="Leave empty to follow the lane's callback cadence.",
+            hint="Leave empty to follow the lane's callback cadence. A time you choose must"
+            " fall in the practice's opening hours.",
         ),
         input_block(
             FieldId.NEXT_TIME,
@@ -216,6 +265,7 @@ def _inputs(tz: ZoneInfo | None) -> list[Block]:
             TimePickerElement(
                 action_id=FieldId.NEXT_TIME,
                 placeholder="Choose a time",
+                initial_time=draft.next_time.strftime("%H:%M") if draft.next_time else None,
                 timezone=tz.key if tz is not None else None,
             ),
             optional=True,
@@ -254,7 +304,7 @@ def _next_due(values: Mapping[str, Any], tz: ZoneInfo, today: date | None) -> da
         raise AttemptFormIncomplete(FieldId.NEXT_TIME, "Choose a time on that day as well.")
     if day is None:
         raise AttemptFormIncomplete(FieldId.NEXT_DATE, "Choose a day for that time as well.")
-    return datetime.combine(day, at, tzinfo=tz)
+    return utc_moment(day, at, tz)
 
 
 def attempt_note_from_view(

@@ -30,6 +30,7 @@ from blocks.modals.form import (
     text_input,
 )
 from blocks.text import escape_within, truncate
+from bot.domain.closing import RESOLUTION, TOLD_PATIENT, close_problems
 from bot.domain.items import Item
 from bot.domain.lanes import Lane
 
@@ -96,18 +97,20 @@ def close_form_from_view(view: Mapping[str, Any]) -> tuple[str, str]:
     return selected_value(values, FieldId.RESOLUTION), input_text(values, FieldId.TOLD_PATIENT)
 
 
-def close_errors(resolution: str, told: str, lane: Lane) -> dict[str, str]:
+def close_errors(item: Item, resolution: str, told: str, lane: Lane) -> dict[str, str]:
     """What is wrong with a Close submission, by input block_id; empty when it can be closed.
 
-    Refuses a resolution that is not in the lane's list and an empty or over-long
-    account of what the patient was told.
+    Refuses what bot/domain/closing.py refuses (a resolution not in the lane's list, one
+    that claims more calls than were logged, words to the patient that say nothing) and an
+    over-long account of what the patient was told.
     """
+    problems = close_problems(item, lane, resolution, told)
     errors: dict[str, str] = {}
-    if resolution not in lane.resolutions:
-        errors[FieldId.RESOLUTION] = f"Choose a resolution from the {lane.name} list."
+    if RESOLUTION in problems:
+        errors[FieldId.RESOLUTION] = problems[RESOLUTION]
     told = told.strip()
-    if not told:
-        errors[FieldId.TOLD_PATIENT] = "Write what the patient was told."
+    if TOLD_PATIENT in problems:
+        errors[FieldId.TOLD_PATIENT] = problems[TOLD_PATIENT]
     elif len(told) > TOLD_PATIENT_MAX:
         errors[FieldId.TOLD_PATIENT] = (
             f"Keep it under {TOLD_PATIENT_MAX:,} characters ({len(told):,} now)."

@@ -91,10 +91,17 @@ def input_block(
     *,
     optional: bool = False,
     hint: str | None = None,
+    dispatch_action: bool = False,
 ) -> InputBlock:
-    """One input of a form; its block_id is `field` (the element's action_id should be too)."""
+    """One input of a form; its block_id is `field` (the element's action_id should be too).
+    With `dispatch_action`, Slack tells the app when it changes (the form can follow it)."""
     return InputBlock(
-        block_id=field, label=label, element=element, optional=optional or None, hint=hint
+        block_id=field,
+        label=label,
+        element=element,
+        optional=optional or None,
+        hint=hint,
+        dispatch_action=dispatch_action or None,
     )
 
 
@@ -135,6 +142,7 @@ def select_input(
     initial_value: str | None = None,
     optional: bool = False,
     hint: str | None = None,
+    dispatch_action: bool = False,
 ) -> InputBlock:
     """A static_select of the first SELECT_OPTIONS_MAX `options`; the one whose value is
     `initial_value` starts chosen."""
@@ -143,7 +151,9 @@ def select_input(
     element = StaticSelectElement(
         action_id=field, placeholder=placeholder, options=options, initial_option=initial
     )
-    return input_block(field, label, element, optional=optional, hint=hint)
+    return input_block(
+        field, label, element, optional=optional, hint=hint, dispatch_action=dispatch_action
+    )
 
 
 def date_time_inputs(
@@ -244,7 +254,19 @@ def read_datetime(
     at = picked_time(values, time_field)
     if day is None or at is None:
         return None
-    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+    return utc_moment(day, at, tz)
+
+
+def utc_moment(day: date, at: time, tz: ZoneInfo) -> datetime:
+    """`day` at `at` on `tz`'s clocks, in UTC. A datepicker offers any year: near year 9999
+    or year 1 the conversion overflows, and such a moment reads as the latest or earliest
+    UTC time there is, which every form's "in the future" and "within a year" rules refuse
+    by name."""
+    try:
+        return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+    except OverflowError:
+        extreme = datetime.max if day.year > 1 else datetime.min
+        return extreme.replace(tzinfo=UTC)
 
 
 def half_picked(

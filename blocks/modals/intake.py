@@ -94,6 +94,9 @@ def intake_metadata(source_link: str) -> str:
 
 
 def _request_type_select(lanes: Sequence[Lane], prefill: IntakeDraft) -> StaticSelectElement:
+    """The request types of the chosen lane; before a lane is chosen, every lane's, grouped."""
+    chosen = [lane for lane in lanes if lane.key == prefill.lane and lane.request_types]
+    lanes = chosen or lanes
     groups: list[OptionGroup] = []
     initial: Option | None = None
     for lane in lanes[:SELECT_OPTIONS_MAX]:
@@ -127,8 +130,9 @@ def intake_modal(
     """The form staff fill in to log a patient request.
 
     Every input starts from `prefill` (the message shortcut prefills the summary and the
-    source link; a lane's own command preselects the lane). The request type list is
-    grouped by lane; the lane chosen in the lane field is the one that counts. When
+    source link; a lane's own command preselects the lane). The request type list holds the
+    chosen lane's types (every lane's, grouped, before one is chosen); choosing a lane
+    rebuilds the form with its types (handlers/intake.py). When
     `private_metadata` is empty it carries the prefill's source link, so the link survives
     to the submission. When the patient contacted the practice starts at `now` (shown in
     the practice's zone `tz`); staff set it back for a voicemail left overnight.
@@ -136,11 +140,15 @@ def intake_modal(
     blocks: list[Block] = []
     link = safe_link(prefill.source_link, "source message")
     if link is not None:
-        blocks.append(
-            ContextBlock(
-                elements=[MarkdownTextObject(text=f"From a Slack message: {link}", verbatim=True)]
+        said = f"From a Slack message: {link}"
+        if len(prefill.summary) > SUMMARY_MAX:
+            # Said, never done silently: the rest stays one click away in the message.
+            said += (
+                f"\nThe message is {len(prefill.summary):,} characters; the summary below keeps"
+                f" the first {SUMMARY_MAX:,}. The link to the whole message is kept with the"
+                " request."
             )
-        )
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=said, verbatim=True)]))
     blocks += [
         text_input(
             FieldId.PATIENT_REF,
@@ -179,6 +187,7 @@ def intake_modal(
             "Choose a lane",
             [_option(lane.name, lane.key) for lane in lanes],
             initial_value=prefill.lane,
+            dispatch_action=True,  # the request types follow the lane chosen
         ),
         input_block(
             FieldId.REQUEST_TYPE,

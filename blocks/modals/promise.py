@@ -31,6 +31,8 @@ from blocks.modals.form import (
 from blocks.text import practice_time, truncate
 from bot.domain.handoff import PROMISE_MAX, Promise
 from bot.domain.items import Item
+from bot.domain.sla import FAR_AHEAD
+from bot.domain.sla import PLANNING_HORIZON as HORIZON
 
 SHOWN_PROMISES_MAX = 5
 
@@ -112,4 +114,6 @@ def promise_errors(view: Mapping[str, Any], draft: PromiseDraft, now: datetime) 
         errors[FieldId.PROMISE_DATE] = "By when? Pick a date and a time."
     elif draft.due_at <= now:
         errors[FieldId.PROMISE_DATE] = "Choose a day and time in the future."
+    elif draft.due_at > now + HORIZON:
+        errors[FieldId.PROMISE_DATE] = FAR_AHEAD
     return {block_id: truncate(message, ERROR_MAX) for block_id, message in errors.items()}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
@@ -20,15 +20,20 @@ from blocks.modals.form import (
     date_time_inputs,
     form_modal,
     input_text,
+    option,
     picked_date,
     picked_time,
+    select_input,
+    selected_value,
     submitted_values,
     text_input,
+    utc_moment,
 )
 from blocks.text import clock_time, escape_within, truncate
 from bot.domain import sla
 from bot.domain.items import Item, Status
 from bot.domain.lanes import BusinessCalendar
+from bot.domain.waiting import WaitingParty, party, waiting_phrase
 
 WAITING_ON_MAX = 200
 CHECK_BACK_HORIZON = timedelta(days=366)  # further out is almost surely a typo in the year
@@ -41,6 +46,7 @@ class WaitForm:
     """What the person entered, read but not checked (see `wait_errors`)."""
 
     waiting_on: str
+    waiting_for: WaitingParty | None
     check_back_date: date | None
     check_back_time: time | None
 
@@ -48,8 +54,7 @@ class WaitForm:
         """The check-back moment, in UTC, of a date and time read on the practice's clocks."""
         if self.check_back_date is None or self.check_back_time is None:
             return None
-        local = datetime.combine(self.check_back_date, self.check_back_time, tzinfo=calendar.tz)
-        return local.astimezone(UTC)
+        return utc_moment(self.check_back_date, self.check_back_time, calendar.tz)
 
 
 def default_check_back(now: datetime, calendar: BusinessCalendar) -> datetime:
@@ -99,9 +104,9 @@ def wait_modal(
     tz = calendar.tz
     check_back = item.check_back_at or default_check_back(now, calendar)
     key = escape_within(item.key, 100)
-    if item.status is Status.WAITING and item.waiting_on:
+    if item.status is Status.WAITING:
         intro = (
-            f"*{key}* is waiting on {escape_within(item.waiting_on, WAITING_ON_MAX + 50)}. "
+            f"*{key}* is waiting on {waiting_phrase(item.waiting_for)}. "
             "Change who it waits on or when to check back."
         )
     else:
@@ -115,13 +120,23 @@ def wait_modal(
                 text=f"{intro} {_clock_text(item, now, calendar)}", verbatim=True
             )
         ),
+        select_input(
+            FieldId.WAITING_FOR,
+            "Waiting on",
+            "Who must answer?",
+            [option(each.label, each.value) for each in WaitingParty],
+            initial_value=item.waiting_for or None,
+            hint="This is what the card, its thread and App Home show.",
+        ),
         text_input(
             FieldId.WAITING_ON,
-            "Waiting on",
+            "Who exactly",
             max_length=WAITING_ON_MAX,
             initial=item.waiting_on,
-            placeholder="e.g. referral office, payer, provider review, records",
-            hint="Who or what must answer before this can move. No patient details.",
+            optional=True,
+            placeholder="e.g. Dr. Patel's office, Aetna prior-auth desk",
+            hint="Optional. Shown in the channel only where the practice allows free text; "
+            "no patient details.",
         ),
         *date_time_inputs(
             FieldId.CHECK_BACK_DATE,
@@ -150,6 +165,7 @@ def wait_form_from_view(view: Mapping[str, Any]) -> WaitForm:
     values = submitted_values(view)
     return WaitForm(
         waiting_on=input_text(values, FieldId.WAITING_ON),
+        waiting_for=party(selected_value(values, FieldId.WAITING_FOR)),
         check_back_date=picked_date(values, FieldId.CHECK_BACK_DATE),
         check_back_time=picked_time(values, FieldId.CHECK_BACK_TIME),
     )
@@ -158,13 +174,13 @@ def wait_form_from_view(view: Mapping[str, Any]) -> WaitForm:
 def wait_errors(form: WaitForm, now: datetime, calendar: BusinessCalendar) -> dict[str, str]:
     """What is wrong with a Waiting submission, by input block_id; empty when it can wait.
 
-    Refuses: nobody to wait on or more than WAITING_ON_MAX characters of it; a missing
+    Refuses: no choice of who it waits on, more than WAITING_ON_MAX characters of words; a missing
     date or time; a check-back that is not in the future, or more than a year out.
     """
     errors: dict[str, str] = {}
-    if not form.waiting_on:
-        errors[FieldId.WAITING_ON] = "Say who or what the item is waiting on."
-    elif len(form.waiting_on) > WAITING_ON_MAX:
+    if form.waiting_for is None:
+        errors[FieldId.WAITING_FOR] = "Choose who the item is waiting on."
+    if len(form.waiting_on) > WAITING_ON_MAX:
         errors[FieldId.WAITING_ON] = f"Keep it under {WAITING_ON_MAX} characters."
     if form.check_back_date is None:
         errors[FieldId.CHECK_BACK_DATE] = "Pick the day to check back."

@@ -14,6 +14,8 @@ from typing import Any
 
 from bot.domain.intake import (
     CONTACT_LOOKBACK,
+    UNSTORABLE,
+    UNSTORABLE_MESSAGE,
     IntakeDraft,
     IntakeField,
     IntakeRequest,
@@ -84,7 +86,9 @@ def read_delivery(body: object, practice: Practice, now: datetime) -> Delivery |
     lane = _lane(text, practice, problems)
     contacted_at = _contacted_at(text.get("contacted_at", ""), now, problems)
     source_id = text.get("source_id", "").strip()
-    if len(source_id) > SOURCE_ID_MAX:
+    if UNSTORABLE in source_id:
+        problems.append(Problem("source_id", UNSTORABLE_MESSAGE))
+    elif len(source_id) > SOURCE_ID_MAX:
         problems.append(Problem("source_id", f"Keep it under {SOURCE_ID_MAX} characters."))
     draft = IntakeDraft(
         patient_ref=text.get("patient_reference", ""),

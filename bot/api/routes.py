@@ -21,7 +21,7 @@ from bot.api.limits import RateLimiter, retry_after
 from bot.deps import Deps
 from bot.domain.integrations import ApiToken
 from bot.domain.items import Item
-from bot.services.intake_api import Delivered
+from bot.services.intake_api import Delivered, TokenRevoked
 
 log = logging.getLogger(__name__)
 
@@ -60,23 +60,30 @@ def _authenticated(handler: Handler) -> Callable[[web.Request], Awaitable[web.Re
         if scheme.lower() == "bearer" and secret.strip():
             token = await deps.intake_api.authenticate(secret.strip())
         if token is None:
-            log.warning("intake API: refused a request without a valid token")
-            response = error(
-                401,
-                "unauthorized",
-                "Send a valid token: Authorization: Bearer <token> (carequeue tokens create).",
-            )
-            response.headers["WWW-Authenticate"] = "Bearer"
-            return response
+            return _unauthorized()
         wait = request.app[_LIMITER].take(token.id, deps.clock.now())
         if wait > 0:
             log.warning("intake API: token=%s over its rate", token.id)
             response = error(429, "rate_limited", "Too many requests for this token: slow down.")
             response.headers["Retry-After"] = retry_after(wait)
             return response
-        return await handler(request, token)
+        try:
+            return await handler(request, token)
+        except TokenRevoked:  # revoked after it was checked: nothing was stored
+            return _unauthorized()
 
     return checked
+
+
+def _unauthorized() -> web.Response:
+    log.warning("intake API: refused a request without a valid token")
+    response = error(
+        401,
+        "unauthorized",
+        "Send a valid token: Authorization: Bearer <token> (carequeue tokens create).",
+    )
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 async def _body(request: web.Request, limit: int) -> bytes | None:
@@ -152,7 +159,8 @@ def _created(deps: Deps, delivered: Delivered) -> web.Response:
 async def _get_request(request: web.Request, token: ApiToken) -> web.Response:
     deps = request.app[_DEPS]
     key = request.match_info["key"]
-    item = await deps.intake_api.status(token, key)
+    # No key holds a NUL, and PostgreSQL refuses one even in a query: not found, not a 500.
+    item = None if "\x00" in key else await deps.intake_api.status(token, key)
     if item is None:
         return error(404, "not_found", "No request with that key was delivered with this token.")
     return web.json_response(status_of(deps, item))

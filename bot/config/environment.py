@@ -41,6 +41,9 @@ class Settings:
     # The bot's own identity, so requests never wait for Slack's auth.test to learn it.
     slack_bot_user_id: str | None = None
     slack_bot_id: str | None = None
+    # For simulations and training only: a file holding seconds to add to the real time
+    # (bot/clock.py's FileClock), so several processes share one moved clock.
+    clock_file: Path | None = None
 
     @property
     def socket_mode(self) -> bool:
@@ -68,6 +71,7 @@ _ENV_VARS: Mapping[str, str] = {
     "post_interval": "CAREQUEUE_POST_INTERVAL",
     "slack_bot_user_id": "SLACK_BOT_USER_ID",
     "slack_bot_id": "SLACK_BOT_ID",
+    "clock_file": "CAREQUEUE_CLOCK_FILE",
 }
 _BOT_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _BOT_ID = re.compile(r"^B[A-Z0-9]{2,}$")
@@ -148,8 +152,9 @@ def settings_from_env(env: Mapping[str, str], **overrides: object) -> Settings:
     if "slack_api_url" in values:
         url = str(values["slack_api_url"])
         values["slack_api_url"] = url if url.endswith("/") else f"{url}/"
-    if "practice_file" in values:
-        values["practice_file"] = Path(str(values["practice_file"])).expanduser()
+    for name in ("practice_file", "clock_file"):
+        if name in values:
+            values[name] = Path(str(values[name])).expanduser()
     return Settings(**values)  # type: ignore[arg-type]
 
 

@@ -12,6 +12,7 @@ import yaml
 
 from bot.config.escalation_file import read_escalation
 from bot.config.problems import ConfigError, Loc, path_of, validate
+from bot.config.red_flags_file import read_red_flags
 from bot.config.schema import (
     WEEKDAYS,
     BusinessHoursSection,
@@ -21,9 +22,9 @@ from bot.config.schema import (
     IntakeApiSection,
     LaneList,
     LaneSection,
+    MetricsSection,
     PracticeSection,
     PrivacySection,
-    RedFlags,
     RolesSection,
     TemplatesDir,
 )
@@ -39,8 +40,7 @@ from bot.domain.lanes import (
     SameDay,
     Target,
 )
-from bot.domain.practice import ClinicalLevel, IntakeApi, Practice, Roles
-from bot.domain.red_flags import phrase_problems
+from bot.domain.practice import ALL_LANES, ClinicalLevel, IntakeApi, Practice, Roles, WeeklyReports
 
 
 def parse_practice(text: str, *, base_dir: Path | None = None) -> Practice:
@@ -147,18 +147,15 @@ def _read(data: dict[Any, Any], base_dir: Path | None, problems: list[str]) -> P
     privacy: PrivacySection | None = section("privacy", PrivacySection, PrivacySection())
     roles: RolesSection | None = section("roles", RolesSection)
     _check_roles(data, problems)
-    red_flags: list[str] | None = section("red_flags", RedFlags, [])
-    if red_flags:
-        problems.extend(
-            f"{path_of(('red_flags', index))}: {red_flags[index]!r} {problem}"
-            for index, problem in phrase_problems(red_flags)
-        )
     templates_dir = _templates_dir(section("templates_dir", TemplatesDir), base_dir, problems)
     lanes = _read_lanes(data, problems)
     escalation = read_escalation(data, problems)
+    red_flags = read_red_flags(data, problems)
     if info is not None and lanes is not None:
         problems.extend(_language_routing_problems(info, lanes))
+    problems.extend(_lane_membership_problems(data, lanes))
     api: IntakeApiSection | None = section("intake_api", IntakeApiSection, IntakeApiSection())
+    reports: MetricsSection | None = section("metrics", MetricsSection, MetricsSection())
     if api is not None and lanes and len(lanes) == len(data["lanes"]):
         # Only when every lane read well: a route to a lane with a mistake of its own
         # would only repeat that mistake.
@@ -172,7 +169,7 @@ def _read(data: dict[Any, Any], base_dir: Path | None, problems: list[str]) -> P
     if problems:
         return None
     assert info and hours and holidays is not None and privacy and roles and red_flags is not None
-    assert lanes is not None and api is not None
+    assert lanes is not None and api is not None and reports is not None
     return Practice(
         name=info.name,
         timezone=info.timezone,
@@ -198,13 +195,17 @@ def _read(data: dict[Any, Any], base_dir: Path | None, problems: list[str]) -> P
                 {language: tuple(staff) for language, staff in roles.bilingual.items()}
             ),
             teams=MappingProxyType({team: tuple(staff) for team, staff in roles.teams.items()}),
+            staff=_by_lane(roles.staff) if roles.staff is not None else None,
+            assistants=_by_lane(roles.assistants),
         ),
-        red_flags=tuple(red_flags),
+        red_flags=red_flags[0],
+        red_flag_rules=red_flags[1],
         privacy=privacy.channel_detail,
         retention_days=privacy.retention_days,
         templates_dir=templates_dir,
         language_routing=info.language_routing,
         language_lane=info.language_lane,
+        callback_number=info.callback_number or "",
         intake_api=IntakeApi(
             routes=MappingProxyType(dict(api.routes)),
             max_body_bytes=api.max_body_bytes,
@@ -212,6 +213,12 @@ def _read(data: dict[Any, Any], base_dir: Path | None, problems: list[str]) -> P
             burst=api.rate_limit.burst,
         ),
         escalation=escalation,
+        reports=WeeklyReports(
+            weekday=reports.weekly[0],
+            at=reports.weekly[1],
+            qa_sample=reports.qa_sample,
+            chart_weeks=reports.chart_weeks,
+        ),
     )
 
 
@@ -354,6 +361,7 @@ def _lane(lane: LaneSection) -> Lane:
             else EscalationRule()
         ),
         cadence=_cadence(lane.callbacks),
+        warn_at=lane.warn_at,
     )
 
 
@@ -390,6 +398,40 @@ def _check_roles(data: dict[Any, Any], problems: list[str]) -> None:
                 problems.append(
                     f"{path_of(('roles', 'bilingual', language))}: not one of practice.languages"
                 )
+
+
+def _by_lane(members: dict[str, list[str]]) -> MappingProxyType[str, tuple[str, ...]]:
+    return MappingProxyType({lane: tuple(people) for lane, people in members.items()})
+
+
+def _lane_membership_problems(data: dict[Any, Any], lanes: list[Lane] | None) -> list[str]:
+    """roles.staff and roles.assistants name lanes the file has (or `all`), checked only when
+    every lane read well (a lane with a mistake of its own would only repeat it); a lane
+    may not be called `all`, which they use for every lane."""
+    raw = data.get("lanes")
+    if not lanes or not isinstance(raw, list) or len(lanes) != len(raw):
+        return []
+    keys = {lane.key for lane in lanes}
+    if len(keys) != len(lanes):
+        return []  # a duplicate key is reported on its lane
+    problems = [
+        f"{path_of(('lanes', index, 'key'))}: {ALL_LANES!r} is kept for roles.staff and "
+        "roles.assistants, where it means every lane: choose another key"
+        for index, lane in enumerate(lanes)
+        if lane.key == ALL_LANES
+    ]
+    roles = data.get("roles")
+    for section in ("staff", "assistants"):
+        named = roles.get(section) if isinstance(roles, dict) else None
+        if not isinstance(named, dict):
+            continue
+        problems.extend(
+            f"{path_of(('roles', section, lane))}: no lane has the key {lane!r} "
+            f"(use a lane's key, or {ALL_LANES!r} for every lane)"
+            for lane in named
+            if isinstance(lane, str) and lane.strip() not in {*keys, ALL_LANES}
+        )
+    return problems
 
 
 def _clinical_levels(data: dict[Any, Any]) -> list[str] | None:

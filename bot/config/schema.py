@@ -3,7 +3,7 @@ of bot/config/values.py. bot/config/practice_file.py reads a file through them."
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -22,12 +22,15 @@ from bot.config.values import (
     Languages,
     OptionalDuration,
     OriginName,
+    PhoneNumber,
     PositiveInt,
     ResponseTarget,
+    ShareOfTarget,
     SlackIds,
     Slug,
     Text,
     WallDuration,
+    WeeklyTime,
     Zone,
 )
 from bot.domain.escalation import Urgency
@@ -56,6 +59,7 @@ class Document(_Section):
     intake_api: Any = None
     lanes: Any
     escalation: Any = None
+    metrics: Any = None
 
 
 class PracticeSection(_Section):
@@ -68,6 +72,8 @@ class PracticeSection(_Section):
     clinical_channel: Channel
     language_routing: LanguageRouting = LanguageRouting.NONE
     language_lane: Slug | None = None
+    # The number a voicemail asks the patient to call back on (the practice's, never theirs).
+    callback_number: PhoneNumber = None
 
 
 class BusinessHoursSection(_Section):
@@ -105,6 +111,11 @@ class RolesSection(_Section):
     bilingual: dict[Language, SlackIds] = {}
     # Non-clinical owners an escalation rule may page by name (records, billing, ...).
     teams: dict[Slug, SlackIds] = {}
+    # Who works which lanes: a lane key (or `all`) -> people. Left out, everyone in the
+    # workspace is staff in every lane.
+    staff: dict[Slug, SlackIds] | None = None
+    # The same for assistants (never close a clinical item).
+    assistants: dict[Slug, SlackIds] = {}
 
 
 class EscalationSection(_Section):
@@ -153,6 +164,9 @@ class LaneSection(_Section):
     # business day's opening (default: the lane's response_target when that is a duration).
     cutoff: ClockTime | None = None
     after_cutoff: Duration | None = None
+    # Aging alerts: the owner (or, unowned, the card's thread) is warned at this share of
+    # the response target.
+    warn_at: ShareOfTarget = 0.75
     request_types: Labels
     resolutions: Labels
     definition_of_done: Text
@@ -178,7 +192,20 @@ class IntakeApiSection(_Section):
     rate_limit: RateLimitSection = RateLimitSection()
 
 
+class MetricsSection(_Section):
+    """The weekly metrics and QA sample to the managers' channel: when, how many items the
+    sample holds (0: no sample), how many weeks the first-response chart shows."""
+
+    weekly: WeeklyTime = (0, time(8, 0))
+    qa_sample: Annotated[int, Field(strict=True, ge=0, le=40)] = 5
+    chart_weeks: Annotated[int, Field(strict=True, ge=1, le=26)] = 8
+
+
 Holidays = list[date]
 RedFlags = list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]]
+# rule key (escalation.rules) -> its phrases
+RedFlagGroups = dict[
+    Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)], RedFlags
+]
 TemplatesDir = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] | None
 LaneList = Annotated[list[Any], Field(min_length=1)]

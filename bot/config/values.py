@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field, PlainValidator, StringConstraints
 
+from bot.domain.intake import normalize_phone
 from bot.domain.items import Origin
 from bot.domain.lanes import BusinessDuration, OpeningHours, Target, Wait, parse_target
 
@@ -24,6 +25,7 @@ _ITEM_KEY_PREFIX = re.compile(r"^[A-Z]{1,5}$")
 _WALL_DURATION = re.compile(r"^\s*(\d+)\s*(m|h)\s*$")
 _OPENING_HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 _CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+_PERCENT = re.compile(r"^\s*(\d{1,2})\s*%\s*$")
 
 
 def _slug(value: str) -> str:
@@ -73,6 +75,20 @@ def _channel(value: object) -> str:
     )
 
 
+def _phone_number(value: object) -> str | None:
+    if value is None:
+        return None
+    # An unquoted 5552010000 reads as a number in YAML: it is still a phone number.
+    written = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    readable = normalize_phone(written)
+    if readable is None:
+        raise ValueError(
+            f"{written or value!r} is not a phone number: write it as patients dial it, "
+            'like "(555) 201-0000" or "+44 20 7946 0000"'
+        )
+    return readable
+
+
 def _zone(value: object) -> ZoneInfo:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must be a time zone name like America/New_York")
@@ -107,6 +123,30 @@ def _clock_time(value: object) -> time:
         return time(int(match[1]), int(match[2]))
     except ValueError:
         raise ValueError(f"{value!r} is not a time of day: use 24-hour HH:MM") from None
+
+
+def _share_of_target(value: object) -> float:
+    """`warn_at: 75%`: the share of a lane's response target after which its owner is warned."""
+    match = _PERCENT.match(value) if isinstance(value, str) else None
+    if not match or not 1 <= int(match[1]) <= 99:
+        raise ValueError('must be a share of the response target from 1% to 99%, like "75%"')
+    return int(match[1]) / 100
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _weekly_time(value: object) -> tuple[int, time]:
+    """ "Mon 08:00" -> (0, 08:00): a weekday (its first three letters) and a time of day."""
+    day, _, at = value.strip().partition(" ") if isinstance(value, str) else ("", "", "")
+    if day[:3].casefold() not in _WEEKDAYS or not at.strip():
+        raise ValueError('must be a weekday and a time of day in quotes, like "Mon 08:00"')
+    try:
+        return _WEEKDAYS.index(day[:3].casefold()), _clock_time(at.strip())
+    except ValueError:
+        raise ValueError(
+            f'{value!r} is not a weekday and a time of day: use "Mon 08:00" (24-hour HH:MM)'
+        ) from None
 
 
 def _optional_duration(value: object) -> BusinessDuration | None:
@@ -172,10 +212,13 @@ SlackId = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidato
 SlackIds = Annotated[list[SlackId], Field(min_length=1)]
 Channel = Annotated[str, PlainValidator(_channel)]
 Zone = Annotated[ZoneInfo, PlainValidator(_zone)]
+PhoneNumber = Annotated[str | None, PlainValidator(_phone_number)]
 Duration = Annotated[BusinessDuration, PlainValidator(_duration)]
 ResponseTarget = Annotated[Target, PlainValidator(_target)]
 OriginName = Annotated[str, PlainValidator(_origin)]
 ClockTime = Annotated[time, PlainValidator(_clock_time)]
+ShareOfTarget = Annotated[float, PlainValidator(_share_of_target)]
+WeeklyTime = Annotated[tuple[int, time], PlainValidator(_weekly_time)]
 OptionalDuration = Annotated[BusinessDuration | None, PlainValidator(_optional_duration)]
 WallDuration = Annotated[timedelta, PlainValidator(_wall_duration)]
 Hours = Annotated[OpeningHours | None, PlainValidator(_opening_hours)]

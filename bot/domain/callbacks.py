@@ -12,6 +12,8 @@ from enum import StrEnum
 
 from bot.domain import sla
 from bot.domain.lanes import NEXT_MORNING, BusinessCalendar, Cadence, FinalStep, Wait
+from bot.domain.sla import FAR_AHEAD
+from bot.domain.sla import PLANNING_HORIZON as HORIZON
 
 __all__ = ["NEXT_MORNING", "Cadence", "FinalStep", "Wait"]
 
@@ -141,12 +143,16 @@ def says_nothing(text: str) -> bool:
     return len(words) < 4 or words in _EMPTY_NOTES
 
 
-def attempt_problems(note: AttemptNote, now: datetime) -> list[AttemptProblem]:
+def attempt_problems(
+    note: AttemptNote, now: datetime, calendar: BusinessCalendar | None = None
+) -> list[AttemptProblem]:
     """What is missing from a call note before it may be saved.
 
     A reached patient needs identity verified (name and date of birth, per policy), what
     was confirmed and what happens next, each saying something ("called patient" and
-    "lvm" are refused with a hint). A next-attempt time, when given, is in the future.
+    "lvm" are refused with a hint). A next-attempt time, when given, is in the future and,
+    with the practice's `calendar`, when the practice is open (not a holiday, not Sunday at
+    11 PM): the problem says when it opens next.
     """
     problems: list[AttemptProblem] = []
     if note.outcome.reached:
@@ -188,8 +194,21 @@ def attempt_problems(note: AttemptNote, now: datetime) -> list[AttemptProblem]:
         problems.append(
             AttemptProblem(AttemptField.NEXT_STEP, f"Keep this under {NEXT_STEP_MAX} characters.")
         )
-    if note.next_due is not None and note.next_due <= now:
+    due = note.next_due
+    if due is not None and due <= now:
         problems.append(AttemptProblem(AttemptField.NEXT_DUE, "Choose a time in the future."))
+    elif due is not None and due > now + HORIZON:
+        problems.append(AttemptProblem(AttemptField.NEXT_DUE, FAR_AHEAD))
+    elif due is not None and calendar is not None and not sla.is_open(due, calendar):
+        opens = sla.next_opening(due, calendar).astimezone(calendar.tz)
+        when = f"{opens:%a %b} {opens.day}, {opens.hour % 12 or 12}:{opens:%M %p}"
+        problems.append(
+            AttemptProblem(
+                AttemptField.NEXT_DUE,
+                f"The practice is closed then. Choose a time in opening hours; it opens"
+                f" next {when}.",
+            )
+        )
     return problems
 
 

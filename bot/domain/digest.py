@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from bot.domain.escalation import EscalationState
+
 
 @dataclass(frozen=True)
 class DigestItem:
@@ -26,6 +28,41 @@ class DigestItem:
 
 
 @dataclass(frozen=True)
+class DigestPromise:
+    """A promise to a patient due today and not kept. `text` is staff's free text: a
+    builder shows it only where the privacy level allows a summary."""
+
+    item: DigestItem
+    due_at: datetime
+    text: str
+
+
+@dataclass(frozen=True)
+class DigestWaiting:
+    """An item parked on an outside party (`waiting_for`, the choice: "referral_office")
+    since `since` (the latest Waiting on…; None when no such event is recorded). Staff's
+    own words about the wait never reach the digest."""
+
+    item: DigestItem
+    waiting_for: str
+    since: datetime | None
+    check_back_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DigestEscalation:
+    """An escalation not yet resolved: unacknowledged (`OPEN`, `NO_RESPONSE`) or
+    acknowledged and still open."""
+
+    item: DigestItem
+    rule: str
+    state: EscalationState
+    opened_at: datetime
+    ack_due_at: datetime
+    acknowledged_by: str | None
+
+
+@dataclass(frozen=True)
 class LaneDigest:
     lane: str
     open: int
@@ -37,8 +74,9 @@ class LaneDigest:
 class Digest:
     """The practice at `now` on business day `day`: the header numbers, then the detail.
 
-    `overdue_items`, `unclaimed_items` and `resolved_items` hold at most the query's cap
-    each; `overdue`, `unclaimed` and `resolved_today` are the full counts.
+    `overdue_items`, `unclaimed_items`, `resolved_items`, `promises_due`, `waiting_items`
+    and `escalations` hold at most the query's cap each; `overdue`, `unclaimed`,
+    `resolved_today`, `promises_missed`, `waiting` and `escalations_open` are the full counts.
     """
 
     day: date
@@ -54,3 +92,19 @@ class Digest:
     overdue_items: tuple[DigestItem, ...]
     unclaimed_items: tuple[DigestItem, ...]
     resolved_items: tuple[DigestItem, ...]
+    promises_due: tuple[DigestPromise, ...] = ()
+    waiting: int = 0
+    waiting_items: tuple[DigestWaiting, ...] = ()
+    escalations: tuple[DigestEscalation, ...] = ()
+
+    def listed(self) -> tuple[DigestItem, ...]:
+        """Every item the digest names, in every list (to learn the workspace's address
+        from any one posted card)."""
+        return (
+            *self.overdue_items,
+            *self.unclaimed_items,
+            *self.resolved_items,
+            *(p.item for p in self.promises_due),
+            *(w.item for w in self.waiting_items),
+            *(e.item for e in self.escalations),
+        )

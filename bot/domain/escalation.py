@@ -8,17 +8,47 @@ does not wait for Monday. Outside opening hours a clinical rule pages the matrix
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.domain import sla
-from bot.domain.items import Actor
+from bot.domain.items import INTEGRATION_ACTOR_PREFIX, SYSTEM, Actor
 from bot.domain.lanes import BusinessCalendar
 
 # A chain target naming roles.managers (the others are clinical levels or roles.teams).
 MANAGER = "manager"
+# A red flag at intake nobody confirmed or dismissed escalates after this long (wall clock).
+RED_FLAG_WAIT = timedelta(minutes=3)
+# The outbox template of the red-flag prompt: stored in outbox rows, never rename.
+RED_FLAG_PROMPT = "red_flag_prompt"
+
+
+class PromptAudience(StrEnum):
+    """Who the red-flag prompt asks; stored in outbox rows, never rename."""
+
+    LOGGER = "logger"  # a DM to the person who logged the request
+    CHANNEL = "channel"  # the channel it would page: no person logged it (an integration did)
+
+
+@dataclass(frozen=True)
+class RedFlagAsk:
+    """Where the red-flag prompt goes: a user id (a DM) or a channel."""
+
+    channel: str
+    audience: PromptAudience
+
+
+def who_is_asked(created_by: str, channel: str) -> RedFlagAsk:
+    """The first person who read the flagged words decides first: whoever logged the request,
+    in a DM. A request an integration posted (or CareQueue itself logged) was read by nobody,
+    so `channel` is asked (the one its escalation would page: clinical, or the managers'),
+    where someone qualified can confirm or dismiss it; either way, unanswered within
+    RED_FLAG_WAIT it escalates by itself."""
+    if created_by == SYSTEM or created_by.startswith(INTEGRATION_ACTOR_PREFIX):
+        return RedFlagAsk(channel, PromptAudience.CHANNEL)
+    return RedFlagAsk(created_by, PromptAudience.LOGGER)
 
 
 class Urgency(StrEnum):
@@ -57,9 +87,27 @@ class EscalationMatrix:
     def rule(self, key: str) -> EscalationRule | None:
         return self.rules.get(key)
 
-    def red_flag_rule(self) -> EscalationRule | None:
-        """The rule a red flag at intake escalates under when confirmed or left unanswered:
-        `emergency`, else the first immediate clinical rule."""
+    def red_flag_rule(self, keys: Iterable[str | None] = ()) -> EscalationRule | None:
+        """The rule a red flag at intake escalates under when confirmed or left unanswered.
+
+        `keys` are the rules the flags found name (None for a phrase that names none): the
+        most urgent of those the matrix has wins (immediate first, then the shortest
+        acknowledgment window, then file order), so "lawyer" with "chest pain" pages as an
+        emergency. A flag naming no rule, or a rule the matrix lacks, counts as the default:
+        `emergency`, else the first immediate clinical rule, so nothing flagged goes unpaged."""
+        wanted = tuple(keys)
+        named = [self.rules[key] for key in wanted if key is not None and key in self.rules]
+        if len(named) < len(wanted) or not wanted:
+            default = self._default_red_flag_rule()
+            named += [default] if default is not None else []
+        order = list(self.rules)
+        return min(
+            named,
+            key=lambda r: (r.urgency is not Urgency.IMMEDIATE, r.ack_within, order.index(r.key)),
+            default=None,
+        )
+
+    def _default_red_flag_rule(self) -> EscalationRule | None:
         found = self.rules.get("emergency")
         if found is not None:
             return found

@@ -193,7 +193,8 @@ class PromiseKept(Details):
 @dataclass(frozen=True)
 class Waited(Details):
     action = Action.WAIT
-    waiting_on: str | None = field(default=None, metadata=CHANGED)
+    waiting_on: str | None = field(default=None, metadata=CHANGED)  # staff's words
+    waiting_for: str | None = field(default=None, metadata=CHANGED)  # a WaitingParty value
     check_back_at: datetime | None = field(default=None, metadata=CHANGED)
 
 
@@ -202,6 +203,7 @@ class Resumed(Details):
     action = Action.RESUME
     # A resume clears what the item waited on: the event's `before` still has it.
     waiting_on: str | None = field(default=None, metadata=CHANGED_BEFORE)
+    waiting_for: str | None = field(default=None, metadata=CHANGED_BEFORE)
 
 
 @dataclass(frozen=True)
@@ -313,6 +315,38 @@ class RedFlagDismissed(Details):
 
 
 @dataclass(frozen=True)
+class QaReviewed(Details):
+    """A manager's review of a closed item from the QA sample: five scores from 1 to 5,
+    whether the privacy check passed, and a coaching note for the person who worked it."""
+
+    action = Action.QA_REVIEW
+    greeting: int | None = None
+    empathy: int | None = None
+    accuracy: int | None = None
+    escalation_handling: int | None = None
+    closing: int | None = None
+    privacy_ok: bool = True
+    coaching_note: str = ""
+
+    @property
+    def scores(self) -> tuple[int, ...]:
+        """The scores given, in the form's order (a missing one is left out)."""
+        given = (self.greeting, self.empathy, self.accuracy, self.escalation_handling)
+        return tuple(s for s in (*given, self.closing) if s is not None)
+
+
+@dataclass(frozen=True)
+class RoleRefused(Details):
+    """Someone tried what their role does not allow: what they tried, why not (a RefusalCode
+    value) and the role that would have let them. Nothing about the item changed."""
+
+    action = Action.REFUSED
+    attempted: str = ""
+    reason: str = ""
+    needed: str = ""
+
+
+@dataclass(frozen=True)
 class Unknown(Details):
     """An action this version does not know (from a newer one, or retired): no details."""
 
@@ -346,6 +380,8 @@ KINDS: Mapping[Action, type[Details]] = {
         EscalationResolved,
         MarkedNotClinical,
         RedFlagDismissed,
+        QaReviewed,
+        RoleRefused,
     )
     if kind.action is not None
 }

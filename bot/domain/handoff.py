@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bot.domain.sla import FAR_AHEAD
+from bot.domain.sla import PLANNING_HORIZON as HORIZON
+
 FIELD_MAX = 1000
 PROMISE_MAX = 300
 
@@ -41,14 +44,20 @@ class HandoffProblem:
 
 
 def handoff_problems(
-    note: HandoffNote, now: datetime, *, lanes: frozenset[str], current_lane: str
+    note: HandoffNote,
+    now: datetime,
+    *,
+    lanes: frozenset[str],
+    current_lane: str,
+    current_owner: str | None = None,
 ) -> list[HandoffProblem]:
     """What a handoff note still needs.
 
     Refuses: no account of what the patient asked; a promise without a deadline or a
     deadline without a promise (a promise is tracked by its deadline); a deadline in the
-    past; nobody next, or both a person and a lane; an unknown lane or the item's own lane;
-    any field over FIELD_MAX characters (a promise over PROMISE_MAX).
+    past; nobody next, or both a person and a lane; the person who owns it already (a
+    handoff to yourself hands nothing over); an unknown lane or the item's own lane; any
+    field over FIELD_MAX characters (a promise over PROMISE_MAX).
     """
     problems: list[HandoffProblem] = []
     if not note.asked.strip():
@@ -63,9 +72,18 @@ def handoff_problems(
         problems.append(HandoffProblem(HandoffField.PROMISED, "Say what was promised."))
     if note.promised_by is not None and note.promised_by <= now:
         problems.append(HandoffProblem(HandoffField.PROMISED_BY, "Choose a time in the future."))
+    elif note.promised_by is not None and note.promised_by > now + HORIZON:
+        problems.append(HandoffProblem(HandoffField.PROMISED_BY, FAR_AHEAD))
     if (note.next_owner is None) == (note.next_lane is None):
         problems.append(
             HandoffProblem(HandoffField.NEXT, "Choose who is next: a person or another lane.")
+        )
+    elif note.next_owner is not None and note.next_owner == current_owner:
+        problems.append(
+            HandoffProblem(
+                HandoffField.NEXT,
+                "That is who owns it now: choose the person (or lane) who takes it next.",
+            )
         )
     elif note.next_lane is not None and note.next_lane not in lanes:
         problems.append(HandoffProblem(HandoffField.NEXT, "Choose one of the practice's lanes."))

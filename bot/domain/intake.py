@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -40,6 +40,10 @@ class IntakeField(StrEnum):
     CALLBACK_WINDOW = "callback_window"
     SOURCE_LINK = "source_link"
     CONTACTED_AT = "contacted_at"
+
+
+UNSTORABLE = "\x00"
+UNSTORABLE_MESSAGE = "Contains a NUL character (U+0000), which cannot be stored: remove it."
 
 
 @dataclass(frozen=True)
@@ -186,9 +190,10 @@ def validate_intake(
 ) -> IntakeRequest | list[FieldProblem]:
     """Check a draft request; return the clean request or every problem, each with its field.
 
-    Refuses: a missing reference, name or summary; a phone number that is not one; an
-    unknown origin, lane or language; a request type not in the lane's list; text over
-    its limit (the summary's is SUMMARY_MAX characters).
+    Refuses: a NUL character in any field (PostgreSQL text cannot hold one); a missing
+    reference, name or summary; a phone number that is not one; an unknown origin, lane or
+    language; a request type not in the lane's list; text over its limit (the summary's is
+    SUMMARY_MAX characters).
 
     A missed call is a request with only a phone number: with that origin the phone is
     all it needs. Reference, name, summary and request type may be left blank (the
@@ -199,7 +204,12 @@ def validate_intake(
     types) a request without one reads as its origin ("Portal message") until staff
     work it.
     """
-    problems: list[FieldProblem] = []
+    # PostgreSQL text cannot hold a NUL; nobody types one: say where it is.
+    problems: list[FieldProblem] = [
+        FieldProblem(IntakeField(field.name), UNSTORABLE_MESSAGE)
+        for field in fields(draft)
+        if UNSTORABLE in getattr(draft, field.name)
+    ]
     missed_call = draft.origin == Origin.MISSED_CALL.value
 
     reference, name, who = check_caller(

@@ -55,6 +55,10 @@ class Action(StrEnum):
     RESOLVE_ESCALATION = "resolve_escalation"
     NOT_CLINICAL = "not_clinical"
     DISMISS_RED_FLAG = "dismiss_red_flag"  # "not an emergency": recorded, the mark stays
+    QA_REVIEW = "qa_review"  # a manager scored a closed item from the weekly QA sample
+    # Someone tried what their role does not allow (bot/domain/permissions.py): recorded,
+    # nothing changed.
+    REFUSED = "refused"
 
 
 SYSTEM = "UCAREQUEUE"  # the actor recorded for what CareQueue does by itself
@@ -64,6 +68,7 @@ INTEGRATION_ACTOR_PREFIX = "api:"
 
 class Role(StrEnum):
     STAFF = "staff"
+    ASSISTANT = "assistant"  # works lanes like staff; never closes a clinical item
     MANAGER = "manager"
     CLINICAL = "clinical"
     SYSTEM = "system"  # CareQueue itself: scheduled check-backs, intake linking
@@ -141,7 +146,8 @@ class Item:
     created_by: str = ""
     version: int = 1
     attempts: int = 0
-    waiting_on: str = ""
+    waiting_on: str = ""  # staff's words: shown only where the privacy level allows
+    waiting_for: str = ""  # who, as a choice (bot.domain.waiting.WaitingParty's value)
     check_back_at: datetime | None = None
     sla_remaining_minutes: float | None = None
     repeat_count: int = 1
@@ -165,6 +171,23 @@ class Actor:
 
     user_id: str
     roles: frozenset[Role] = field(default_factory=lambda: frozenset({Role.STAFF}))
+    # The lanes they work as staff or assistant; None: every lane.
+    lanes: frozenset[str] | None = None
+
+    def works_in(self, lane: str) -> bool:
+        """Staff or assistant of `lane` (managers work every lane: see bot.domain.permissions)."""
+        if not self.roles & {Role.STAFF, Role.ASSISTANT}:
+            return False
+        return self.lanes is None or lane in self.lanes
+
+    @property
+    def is_assistant(self) -> bool:
+        """An assistant and nothing more senior: never closes a clinical item."""
+        return Role.ASSISTANT in self.roles and not self.roles & {
+            Role.STAFF,
+            Role.MANAGER,
+            Role.CLINICAL,
+        }
 
     @property
     def is_manager(self) -> bool:
@@ -190,6 +213,26 @@ class RefusalCode(StrEnum):
     ESCALATION_NEEDS_CLINICIAN = "escalation_needs_clinician"
     ESCALATION_NOT_PAGED = "escalation_not_paged"
     NO_OPEN_ESCALATION = "no_open_escalation"
+    # Role refusals (bot/domain/permissions.py): each names the role that would do.
+    NO_ROLE = "no_role"
+    NOT_IN_LANE = "not_in_lane"
+    ASSISTANT_CLINICAL = "assistant_clinical"
+    DETAILS_RESTRICTED = "details_restricted"
+    SYSTEM_ONLY = "system_only"
+    MANAGER_ONLY = "manager_only"
+
+
+# Refusals for want of a role: recorded as events (who tried what, and the role needed).
+ROLE_REFUSALS = frozenset(
+    {
+        RefusalCode.NO_ROLE,
+        RefusalCode.NOT_IN_LANE,
+        RefusalCode.ASSISTANT_CLINICAL,
+        RefusalCode.DETAILS_RESTRICTED,
+        RefusalCode.SYSTEM_ONLY,
+        RefusalCode.MANAGER_ONLY,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -202,6 +245,10 @@ class Refusal:
     status: Status | None = None
     owner: str | None = None
     since: datetime | None = None
+    # A role refusal's: the role that would do, the item's lane, and whether it is clinical.
+    needed: Role | None = None
+    lane: str | None = None
+    clinical: bool = False
 
 
 @dataclass(frozen=True)
@@ -288,6 +335,8 @@ TRANSITIONS: Mapping[tuple[Status, Action], Rule] = {
     (Status.NEW, Action.DISMISS_RED_FLAG): _rule(Status.NEW, Who.ANYONE),
     (Status.CLAIMED, Action.DISMISS_RED_FLAG): _rule(Status.CLAIMED, Who.ANYONE),
     (Status.WAITING, Action.DISMISS_RED_FLAG): _rule(Status.WAITING, Who.ANYONE),
+    # The weekly QA sample: a manager scores how a closed item was handled.
+    (Status.RESOLVED, Action.QA_REVIEW): _rule(Status.RESOLVED, Who.MANAGER),
 }
 
 # Ending an escalation gives the item back to its owner, or to the lane when it has none.

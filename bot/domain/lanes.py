@@ -168,6 +168,8 @@ class Lane:
     cadence: Cadence = field(default_factory=Cadence)
     # (origin value, target) pairs: e.g. portal messages 4h, voicemails same day.
     origin_targets: tuple[tuple[str, Target], ...] = ()
+    # Aging alerts warn at this share of the item's response target (bot/domain/aging.py).
+    warn_at: float = 0.75
 
     @property
     def first_action(self) -> str:

@@ -16,6 +16,9 @@ How a phrase matches, so a practice manager can predict it:
   separates may come in either order with up to four other words between them
   ("chest ... pain" matches "chest and left arm pain" and "pain in my chest").
 - `|` offers choices for one word: "chest ... pain|hurts|tight" matches "chest hurts".
+- One typo is forgiven in a word of five letters or more that starts with the right letter:
+  a letter added, dropped or changed, or two neighbours swapped ("cheast", "suicdal",
+  "breth" match "chest", "suicidal", "breath"); "paint" never matches "faint".
 """
 
 from __future__ import annotations
@@ -67,10 +70,13 @@ _SUFFIXES = tuple(
     )
 )
 _MIN_STEM = 4
+_TYPO_MIN = 5  # letters in both words before one typo is forgiven
+_NEAR_CACHE_MAX = 20_000  # words remembered with the stems they stand for
 
 
 _Pattern = tuple[tuple[frozenset[str], ...], ...]  # runs of word slots; a slot: stems it accepts
-_Stems = tuple[list[str], dict[str, list[int]]]  # a text's stems, and where each stands
+# The stems each word of a text stands for (its own, and any a typo away), and where each is.
+_Stems = tuple[list[frozenset[str]], dict[str, list[int]]]
 
 
 @dataclass(frozen=True)
@@ -141,21 +147,69 @@ class RedFlagMatcher:
             raise ValueError("; ".join(f"{phrases[i]!r}: {problem}" for i, problem in problems))
         self.phrases = phrases
         self._patterns = tuple((phrase, _compile(phrase)) for phrase in phrases)
+        # A phrase can match only where its first word does: each stem its first slot
+        # accepts -> the phrases (by index) that start so, so that a text is tried only
+        # against the few phrases its words can begin.
+        self._starting: dict[str, list[int]] = {}
+        for index, (_, pattern) in enumerate(self._patterns):
+            for first in pattern[0][0]:
+                self._starting.setdefault(first, []).append(index)
+        # Each phrase word as written -> its stem, by (first letter, length). Typos are
+        # forgiven between whole words, never stems: stems differ by endings already.
+        self._forms: dict[tuple[str, int], dict[str, str]] = {}
+        for phrase in phrases:
+            for word in normalise(phrase.replace(_OR, " ")).split():
+                if len(word) >= _TYPO_MIN:
+                    self._forms.setdefault((word[0], len(word)), {})[word] = stem(word)
+        self._near: dict[str, frozenset[str]] = {}
 
     def find(self, text: str) -> tuple[RedFlagHit, ...]:
         """Each phrase found in `text`, at its first place, in text order; empty when none."""
         words = _words(text)
-        stems = [stem(word.text) for word in words]
+        stems = [self._stands_for(word.text) for word in words]
         where: dict[str, list[int]] = {}
-        for at, word_stem in enumerate(stems):
-            where.setdefault(word_stem, []).append(at)
+        for at, word_stems in enumerate(stems):
+            for word_stem in word_stems:
+                where.setdefault(word_stem, []).append(at)
         hits = []
-        for phrase, pattern in self._patterns:
+        tried = sorted(
+            {index for word_stem in where for index in self._starting.get(word_stem, ())}
+        )
+        for phrase, pattern in (self._patterns[index] for index in tried):
             found = _first_match(pattern, (stems, where))
             if found is not None:
                 first, last = found
                 hits.append(RedFlagHit(phrase, words[first].start, words[last].end))
         return tuple(sorted(hits, key=lambda hit: (hit.start, hit.end)))
+
+    def _stands_for(self, word: str) -> frozenset[str]:
+        """The stems a text word matches: its own, and a phrase word's one typo away."""
+        found = self._near.get(word)
+        if found is None:
+            stems = {stem(word)}
+            if len(word) >= _TYPO_MIN:
+                for size in (len(word) - 1, len(word), len(word) + 1):
+                    known = self._forms.get((word[0], size), {})
+                    stems.update(s for k, s in known.items() if _one_typo_apart(word, k))
+            if len(self._near) >= _NEAR_CACHE_MAX:
+                self._near.clear()  # patients' words are unbounded; the phrases' are not
+            found = self._near[word] = frozenset(stems)
+        return found
+
+
+def _one_typo_apart(a: str, b: str) -> bool:
+    """Equal, or one letter added, dropped or changed, or two neighbours swapped."""
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diffs) == 2:
+            i, j = diffs
+            return j == i + 1 and a[i] == b[j] and a[j] == b[i]
+        return len(diffs) <= 1
+    short, long = sorted((a, b), key=len)
+    if len(long) - len(short) != 1:
+        return False
+    first = next((i for i in range(len(short)) if short[i] != long[i]), len(short))
+    return short[first:] == long[first + 1 :]
 
 
 def _words(text: str) -> list[_Word]:
@@ -242,10 +296,10 @@ def _first_match(pattern: _Pattern, text: _Stems) -> tuple[int, int] | None:
 def _run_starts(run: tuple[frozenset[str], ...], text: _Stems) -> list[int]:
     """Every word where `run` starts, in order."""
     stems, where = text
-    candidates = sorted(at for first in run[0] for at in where.get(first, ()))
+    candidates = sorted({at for first in run[0] for at in where.get(first, ())})
     return [
         at
         for at in candidates
         if at + len(run) <= len(stems)
-        and all(stems[at + offset] in slot for offset, slot in enumerate(run[1:], 1))
+        and all(stems[at + offset] & slot for offset, slot in enumerate(run[1:], 1))
     ]

@@ -16,6 +16,11 @@ _HORIZON_DAYS = 2 * 366 + 7
 _ONE_DAY = timedelta(days=1)
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
+# A promise, a check-back or a next attempt further out than this is a typo in the year
+# (a datepicker offers 9999-12-31): refused by name rather than stored.
+PLANNING_HORIZON = timedelta(days=366)
+FAR_AHEAD = "Pick a day within the next year."
+
 
 def is_open(at: datetime, cal: BusinessCalendar) -> bool:
     """Say whether the practice is open at `at`: inside [opens, closes) on a non-holiday.
@@ -124,13 +129,29 @@ def last_closing(
 ) -> tuple[date, datetime] | None:
     """The latest business day whose closing time is at or before `at`, with that closing
     time (UTC); None when no business day closed in the `within` before `at`."""
+    return _last_boundary(at, cal, within, 1)
+
+
+def last_opening(
+    at: datetime, cal: BusinessCalendar, *, within: timedelta = timedelta(days=7)
+) -> tuple[date, datetime] | None:
+    """The latest business day whose opening time is at or before `at`, with that opening
+    time (UTC); None when no business day opened in the `within` before `at`."""
+    return _last_boundary(at, cal, within, 0)
+
+
+def _last_boundary(
+    at: datetime, cal: BusinessCalendar, within: timedelta, end: int
+) -> tuple[date, datetime] | None:
+    """The latest business day whose opening (`end` 0) or closing (`end` 1) is at or before
+    `at` and no earlier than `within` before it, with that moment."""
     _require_aware(at, "at")
     day = _local_date(at, cal) + _ONE_DAY
     earliest = at - within
     while True:
         interval = _open_interval(day, cal)
-        if interval is not None and interval[1] <= at:
-            return (day, interval[1]) if interval[1] >= earliest else None
+        if interval is not None and interval[end] <= at:
+            return (day, interval[end]) if interval[end] >= earliest else None
         if datetime.combine(day, time(0), tzinfo=cal.tz) < earliest - _ONE_DAY:
             return None
         day -= _ONE_DAY
@@ -158,6 +179,25 @@ def business_minutes_between(start: datetime, end: datetime, cal: BusinessCalend
     return total / timedelta(minutes=1)
 
 
+def clinic_day(
+    received: datetime, cal: BusinessCalendar, cutoff: time | None = None
+) -> tuple[datetime, datetime, bool]:
+    """The clinic day a request received at `received` is answered on: (when its clock
+    starts, that day's closing time, whether it arrived before the day's cut-off). The day is
+    the one of the next opening at or after `received` (an overnight voicemail belongs to the
+    morning); the cut-off is `cutoff` local time, or the closing time when None.
+
+    Refuses (ValueError) a naive datetime and a calendar that never opens.
+    """
+    _require_aware(received, "received")
+    start, day = _next_open(received, cal)
+    interval = _open_interval(day, cal)
+    assert interval is not None  # _next_open only returns open days
+    closes = interval[1]
+    limit = closes if cutoff is None else min(closes, _first_instant_at_or_after(day, cutoff, cal))
+    return start, closes, start < limit
+
+
 def _add_open_time(start: datetime, amount: timedelta, cal: BusinessCalendar) -> datetime:
     start = start.astimezone(UTC)
     remaining = amount
@@ -174,15 +214,8 @@ def _add_open_time(start: datetime, amount: timedelta, cal: BusinessCalendar) ->
 
 
 def _same_day_due(received: datetime, rule: SameDay, cal: BusinessCalendar) -> datetime:
-    _require_aware(received, "received")
-    start, day = _next_open(received, cal)
-    interval = _open_interval(day, cal)
-    assert interval is not None  # _next_open only returns open days
-    closes = interval[1]
-    cutoff = closes
-    if rule.cutoff is not None:
-        cutoff = min(closes, _first_instant_at_or_after(day, rule.cutoff, cal))
-    if start < cutoff:
+    _, closes, before_cutoff = clinic_day(received, cal, rule.cutoff)
+    if before_cutoff:
         return closes
     # From the closing time, business time resumes at the next business day's opening.
     return add_business_time(closes, rule.after_cutoff, cal)

@@ -14,22 +14,33 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
+from bot.domain.aging import AlertNotice, Cleared
 from bot.domain.digest import Digest
 from bot.domain.events import Event
+from bot.domain.item_history import Breakdown, Period, Times
 from bot.domain.items import Item
+from bot.domain.metrics import MetricsReport
+from bot.domain.morning import MorningSummary
+from bot.domain.practice import Practice
 from bot.domain.views import CardView, HomeData
 from bot.outbox.errors import Outcome
 from bot.outbox.kinds import (
+    ALERT,
     CARD,
     CARD_METADATA,
+    CHART,
     DIGEST,
     ENTRY_METADATA,
     HOME,
     MESSAGE,
+    METRICS,
+    MORNING,
     OPS,
+    QA_SAMPLE,
     THREAD,
 )
 from bot.outbox.reconcile import Reconciler
+from bot.outbox.reports import ReportDelivery
 from storage.repositories import Card, OutboxEntry
 from storage.uow import UnitOfWorkFactory
 
@@ -38,6 +49,8 @@ log = logging.getLogger(__name__)
 
 class Renderer(Protocol):
     """Turns domain state into Slack message arguments (implemented in blocks/)."""
+
+    practice: Practice
 
     def card(self, view: CardView, now: datetime) -> dict[str, Any]: ...
 
@@ -50,6 +63,15 @@ class Renderer(Protocol):
     def operations_notice(self, template: str, params: dict[str, Any]) -> dict[str, Any]: ...
 
     def digest(self, digest: Digest, workspace_url: str | None) -> dict[str, Any]: ...
+
+    def morning(self, summary: MorningSummary, workspace_url: str | None) -> dict[str, Any]: ...
+
+    def alert(self, notice: AlertNotice) -> dict[str, Any]: ...
+    def metrics(self, report: MetricsReport) -> dict[str, Any]: ...
+
+    def qa_sample(self, sample: list[tuple[str, str]]) -> dict[str, Any]: ...
+
+    def chart(self, series: tuple[tuple[Period, Breakdown[Times]], ...]) -> tuple[bytes, str]: ...
 
 
 class Delivery:
@@ -69,6 +91,7 @@ class Delivery:
         self.reconciler = Reconciler(client)
         self._permalinks: dict[str, str | None] = {}
         self._send_at: dict[int, datetime | None] = {}
+        self.reports = ReportDelivery(self)
 
     async def deliver(
         self, entry: OutboxEntry, now: datetime, send_at: datetime | None = None
@@ -94,6 +117,12 @@ class Delivery:
             return await self._operations_notice(entry)
         if entry.kind == DIGEST:
             return await self._digest(entry)
+        if entry.kind == MORNING:
+            return await self._morning(entry)
+        if entry.kind == ALERT:
+            return await self._alert(entry)
+        if entry.kind in (METRICS, CHART, QA_SAMPLE):
+            return await self.reports.deliver(entry)
         return Outcome(dead=f"unknown outbox kind {entry.kind!r}")
 
     async def _card(self, entry: OutboxEntry, now: datetime) -> Outcome:
@@ -113,7 +142,12 @@ class Delivery:
         if card.ts is None and entry.maybe_sent:
             found = await self.reconciler.posted_card(card)
             if found is not None:
-                log.info("card found already posted key=%s card=%s", item.key, card.id)
+                log.info(
+                    "card found already posted key=%s card=%s",
+                    item.key,
+                    card.id,
+                    extra={"item": item.key},
+                )
                 card = await self._remember_card(card, found[0], found[1])
         if card.ts is None:
             response = await self._post(
@@ -121,7 +155,12 @@ class Delivery:
             )
             answered = self._clock.now()
             await self._remember_card(card, str(response["channel"]), str(response["ts"]))
-            log.info("card posted key=%s channel=%s", item.key, response["channel"])
+            log.info(
+                "card posted key=%s channel=%s",
+                item.key,
+                response["channel"],
+                extra={"item": item.key},
+            )
             return Outcome(sent=True, ts=str(response["ts"]), answered_at=answered)
         await self._wait_for_pace(entry)
         await self._client.chat_update(channel=card.channel_id, ts=card.ts, **message)
@@ -178,6 +217,22 @@ class Delivery:
         async with self._uow.read() as tx:
             digest = await tx.digest.digest(day, since=since, now=self._clock.now())
         message = self._renderer.digest(digest, await self._workspace_url(digest))
+        return await self._post_summary(entry, message)
+
+    async def _morning(self, entry: OutboxEntry) -> Outcome:
+        """The morning summary, its numbers read now, as the digest's are."""
+        day = date.fromisoformat(str(entry.payload.get("day")))
+        since = datetime.fromisoformat(str(entry.payload.get("since")))
+        clinical = [str(lane) for lane in entry.payload.get("clinical") or ()]
+        async with self._uow.read() as tx:
+            summary = await tx.morning.summary(
+                day, since=since, now=self._clock.now(), clinical_lanes=clinical
+            )
+        message = self._renderer.morning(summary, await self._workspace_url(summary))
+        return await self._post_summary(entry, message)
+
+    async def _post_summary(self, entry: OutboxEntry, message: dict[str, Any]) -> Outcome:
+        """Post a managers' summary once: a row that may have been sent is looked for first."""
         if entry.maybe_sent and await self.reconciler.message_exists(entry):
             return Outcome(sent=True)
         response = await self._post(
@@ -185,11 +240,66 @@ class Delivery:
         )
         return Outcome(sent=True, ts=str(response["ts"]))
 
-    async def _workspace_url(self, digest: Digest) -> str | None:
-        """`https://team.slack.com`, learned from one card's permalink, so the digest links
+    async def _alert(self, entry: OutboxEntry) -> Outcome:
+        """An aging or promise alert: posted once (never when it is no longer true by the time
+        it would go), then edited in place from its current state once it is cleared."""
+        message_id = int(entry.payload.get("message", 0))
+        async with self._uow.read() as tx:
+            message = await tx.alerts.message(message_id)
+            item = await tx.items.get_by_id(message.item_id) if message else None
+            card = await tx.cards.current_for(message.item_id) if message else None
+        if message is None or item is None:
+            return Outcome(dead="alert for an item that no longer exists")
+        cleared = Cleared(message.cleared_reason) if message.cleared_at else None
+        link = None
+        if message.target != "thread" and cleared is None and card and card.ts:
+            link = await self._permalink(card)
+        notice = AlertNotice(
+            kind=message.alert.kind,
+            item_key=item.key,
+            lane=item.lane,
+            target=message.target,
+            due_at=message.alert.due_at,
+            owner=item.owner,
+            card_channel_id=card.channel_id if card else None,
+            card_link=link,
+            cleared=cleared,
+            cleared_by=message.cleared_by,
+            cleared_at=message.cleared_at,
+            now_due_at=item.due_at if cleared is Cleared.UPDATED else None,
+        )
+        rendered = self._renderer.alert(notice)
+        if message.ts is not None and message.channel_id is not None:
+            await self._wait_for_pace(entry)
+            await self._client.chat_update(channel=message.channel_id, ts=message.ts, **rendered)
+            return Outcome(sent=True, ts=message.ts, answered_at=self._clock.now())
+        if cleared is not None:
+            return Outcome(sent=True)  # no longer true before it went: never post it
+        in_thread = message.target == "thread"
+        if in_thread and entry.card_ts is None:
+            return Outcome(retry_after=5, error="card not posted yet")
+        if entry.maybe_sent:
+            look = self.reconciler
+            if await (look.thread_entry_exists if in_thread else look.message_exists)(entry):
+                return Outcome(sent=True)
+        response = await self._post(
+            entry,
+            (entry.card_channel_id or entry.channel) if in_thread else entry.channel,
+            ENTRY_METADATA,
+            {"item": item.key, "outbox": entry.id},
+            {**rendered, "thread_ts": entry.card_ts} if in_thread else rendered,
+        )
+        async with self._uow() as tx:
+            await tx.alerts.record_posted(
+                message.id, channel_id=str(response["channel"]), ts=str(response["ts"])
+            )
+            await tx.commit()
+        return Outcome(sent=True, ts=str(response["ts"]), answered_at=self._clock.now())
+
+    async def _workspace_url(self, summary: Digest | MorningSummary) -> str | None:
+        """`https://team.slack.com`, learned from one card's permalink, so a summary links
         every key to its card without asking Slack once per item."""
-        listed = (*digest.overdue_items, *digest.unclaimed_items, *digest.resolved_items)
-        posted = next((i for i in listed if i.card_channel_id and i.card_ts), None)
+        posted = next((i for i in summary.listed() if i.card_channel_id and i.card_ts), None)
         if posted is None:
             return None
         card = Card(0, 0, posted.lane, "", posted.card_channel_id, posted.card_ts)

@@ -8,7 +8,20 @@ THREAD = "thread"
 MESSAGE = "message"  # a templated post to a channel, or a DM when the channel is a user id
 HOME = "home"  # publish one person's App Home (channel "home:<user>")
 OPS = "ops"  # a notice about CareQueue itself to the managers' channel (dead letters)
+ALERT = "alert"  # an aging or promise alert, posted or edited (payload: message id)
 DIGEST = "digest"  # the end-of-day digest to the managers' channel (payload: day, since)
+# The morning summary to the managers' channel (payload: day, since, clinical lane keys)
+MORNING = "morning"
+# The weekly metrics (payload: end, days), their chart as an uploaded image (payload: end,
+# weeks), and the QA sample with its Review buttons (payload: keys); to the managers'
+# channel, or a DM when the channel is a user id (`/cq metrics`).
+METRICS = "metrics"
+CHART = "chart"
+QA_SAMPLE = "qa_sample"
+
+# Outbox priority (lower goes first): clinical pages and red-flag prompts go ahead of the
+# card posts and edits queued before them (the default, 100).
+URGENT_PRIORITY = 10
 
 CARD_METADATA = "carequeue_card"
 ENTRY_METADATA = "carequeue_entry"

@@ -318,6 +318,7 @@ class Outbox:
                 entry.id,
                 entry.item_key,
                 type(err).__name__,
+                extra={"item": entry.item_key},
             )
         return outcome
 
@@ -407,6 +408,7 @@ class Outbox:
                         entry.kind,
                         outcome.error,
                         delay,
+                        extra={"item": entry.item_key},
                     )
             # The pace counts from Slack's answer, not from when the row was picked up.
             await tx.outbox.hold_key(key, next_at)
@@ -424,6 +426,7 @@ class Outbox:
             entry.item_key,
             entry.kind,
             error,
+            extra={"item": entry.item_key},
         )
         if entry.kind == OPS or not self._managers_channel:
             return

@@ -11,9 +11,10 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.domain.clinical import is_clinical_matter
-from bot.domain.event_details import KINDS, Details
+from bot.domain.event_details import KINDS, Details, RoleRefused
 from bot.domain.events import Event
 from bot.domain.items import (
+    ROLE_REFUSALS,
     SYSTEM,
     Action,
     Actor,
@@ -25,10 +26,12 @@ from bot.domain.items import (
     Status,
     decide,
 )
+from bot.domain.permissions import check
 from bot.domain.practice import Practice
-from bot.outbox.kinds import CARD, HOME, THREAD
+from bot.outbox.kinds import CARD, HOME, MESSAGE, THREAD
 from bot.roles import RoleDirectory
 from storage.repositories import Card
+from storage.repositories.outbox import DEFAULT_PRIORITY
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -58,8 +61,32 @@ class Invalid:
         return " ".join(self.problems.values())
 
 
-# Every use case answers with one of these: done, refused with a reason, or invalid.
-Result = Done | Refusal | Invalid
+@dataclass(frozen=True)
+class Once:
+    """The form submission a use case answers, to act on once: Slack's view id (and hash).
+    A captured, validly signed submission replayed within Slack's five minutes carries
+    the same view id; so does the same form submitted twice at once."""
+
+    view_id: str
+    view_hash: str = ""
+
+    def __post_init__(self) -> None:
+        # The column's widths; Slack's ids are far shorter.
+        object.__setattr__(self, "view_id", self.view_id[:64])
+        object.__setattr__(self, "view_hash", self.view_hash[:128])
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """The form was submitted before and that submission was acted on: this one changed
+    nothing. Answered like the first (the modal closes); `item_key` is the item asked for."""
+
+    item_key: str
+
+
+# Every use case answers with one of these: done, refused with a reason, or invalid; one
+# given a form submission (`once`) may also answer that it was acted on already.
+Result = Done | Refusal | Invalid | Duplicate
 
 
 class Rejected(Exception):
@@ -90,6 +117,7 @@ KEPT_OUT_OF_EVENTS = frozenset({"patient_ref", "patient_name"})
 # Leaving the waiting state by any road (resume, release, close, move) clears the wait.
 NOT_WAITING: dict[str, Any] = {
     "waiting_on": "",
+    "waiting_for": "",
     "check_back_at": None,
     "sla_remaining_minutes": None,
 }
@@ -146,6 +174,63 @@ class ServiceBase:
         lane counts as clinical, since nothing says it was not."""
         return is_clinical_matter(item, self.practice.lane(item.lane))
 
+    def _decide(
+        self, item: Item, action: Action, who: Actor, *, paged: bool = False
+    ) -> Allowed | Refusal:
+        """The role rule (bot/domain/permissions.py) first, then the life-cycle table."""
+        clinical = self._clinical(item)
+        refused = check(who, action, item, clinical=clinical, paged=paged)
+        if refused is not None:
+            return refused
+        return decide(item, action, who, clinical_lane=clinical)
+
+    async def _refused(self, tx: UnitOfWork, refusal: Refusal, actor: str) -> Refusal:
+        """Record a role refusal as an event in `tx` (who tried what, and the role that would
+        do) and commit; any other refusal is returned untouched, unrecorded."""
+        if refusal.code not in ROLE_REFUSALS or not refusal.item_key:
+            return refusal
+        item_id = await tx.items.id_of(refusal.item_key)
+        if item_id is None:
+            return refusal
+        details = RoleRefused(
+            attempted=refusal.action.value if refusal.action else "",
+            reason=refusal.code.value,
+            needed=refusal.needed.value if refusal.needed else "",
+        )
+        event = Event(
+            item_key=refusal.item_key,
+            action=Action.REFUSED,
+            actor=actor,
+            at=self.clock.now(),
+            after=details.to_after(),
+        )
+        await tx.events.add(event, item_id=item_id)
+        await tx.commit()
+        log.info(
+            "item refused key=%s action=%s by=%s reason=%s",
+            refusal.item_key,
+            details.attempted,
+            actor,
+            refusal.code.value,
+        )
+        return refusal
+
+    async def refusal_for(self, *, item_key: str, actor: str, action: Action) -> Refusal | None:
+        """Why `actor` may not do `action` to the item now (None if they may), asked before a
+        form opens so nobody writes a note for nothing; a role refusal is recorded as an
+        event then and there. The use case decides again on submit."""
+        async with self._uow.read() as tx:
+            item = await tx.items.get(item_key)
+        if item is None:
+            return Refusal(RefusalCode.NOT_FOUND, item_key=item_key)
+        decision = self._decide(item, action, self._actor(actor))
+        if not isinstance(decision, Refusal):
+            return None
+        if decision.code in ROLE_REFUSALS:
+            async with self._uow() as tx:
+                await self._refused(tx, decision, actor)
+        return decision
+
     async def _transition(
         self,
         item_key: str,
@@ -155,6 +240,7 @@ class ServiceBase:
         details: Details | Also,
         *,
         thread: bool = True,
+        once: Once | None = None,
     ) -> Result:
         """Read, decide with the life-cycle table, write only if nobody changed the item
         meanwhile; on a lost race, read again and decide again.
@@ -163,10 +249,16 @@ class ServiceBase:
         event's, of the action's kind; or a function that runs in the same transaction after
         the change (rows of its own, extra outbox messages), answers them and may raise
         Rejected to abandon it all.
+
+        With `once` (a form's submission), the view id is recorded in the same transaction
+        as the change, so a crash keeps both or neither; a submission of a view already
+        recorded answers Duplicate before deciding anything and changes nothing. A refused
+        or invalid submission records nothing: the person can correct the form and submit
+        it again. Two at once: the unique view id lets one commit, the other is Duplicate.
         """
         try:
             return await self._transition_once_won(
-                item_key, actor, action, changes_for, details, thread=thread
+                item_key, actor, action, changes_for, details, thread=thread, once=once
             )
         except Rejected as rejected:
             return rejected.result
@@ -180,24 +272,33 @@ class ServiceBase:
         details: Details | Also,
         *,
         thread: bool,
+        once: Once | None,
     ) -> Result:
         who = self._actor(actor)
         for _ in range(MAX_RACE_RETRIES):
             now = self.clock.now()
             async with self._uow() as tx:
+                if replayed := await self._replayed(tx, once, item_key, action):
+                    return replayed
                 item = await tx.items.get(item_key)
                 if item is None:
                     return Refusal(RefusalCode.NOT_FOUND, item_key=item_key)
-                decision = decide(item, action, who, clinical_lane=self._clinical(item))
+                decision = self._decide(item, action, who)
                 if isinstance(decision, Refusal):
-                    return decision
+                    if replayed := await self._replayed(tx, once, item_key, action):
+                        return replayed
+                    return await self._refused(tx, decision, actor)
                 assert isinstance(decision, Allowed)
                 changes = changes_for(item, decision.to, now)
                 if isinstance(changes, Refusal | Invalid):
+                    if replayed := await self._replayed(tx, once, item_key, action):
+                        return replayed
                     return changes
                 item_id = await tx.items.change(item, changes, now)
                 if item_id is None:
                     continue
+                if once is not None and not await self._claim(tx, once, item_id, now):
+                    return self._duplicate(once, item_key, action)
                 said = details
                 if not isinstance(said, Details):
                     said = await said(tx, item, apply_changes(item, changes), item_id, now)
@@ -205,10 +306,60 @@ class ServiceBase:
                     tx, item, action, actor, now, changes, said, item_id, thread=thread
                 )
                 await tx.commit()
-            log.info("item %s key=%s by=%s", action.value, item_key, actor)
+            log.info(
+                "item %s key=%s by=%s", action.value, item_key, actor, extra={"item": item_key}
+            )
             self._on_enqueued()
             return done
         return Refusal(RefusalCode.STALE, item_key=item_key, action=action)
+
+    async def _replayed(
+        self, tx: UnitOfWork, once: Once | None, item_key: str, action: Action
+    ) -> Duplicate | None:
+        """Duplicate when the submission `once` was acted on already. Asked again before a
+        refusal: a simultaneous copy may have committed between the first check and the
+        item read (on PostgreSQL each statement sees the latest commit), and the item it
+        changed would refuse this copy, which is a replay and must say so."""
+        if once is not None and await tx.once.view_submitted(once.view_id):
+            return self._duplicate(once, item_key, action)
+        return None
+
+    async def _claim(self, tx: UnitOfWork, once: Once, item_id: int, now: datetime) -> bool:
+        """Record the submission `once` in `tx`, beside the change it made; False when a
+        simultaneous submission of the same view committed first (its row won)."""
+        claimed = await tx.once.claim_view(once.view_id, once.view_hash, now, item_id)
+        return claimed is not None
+
+    def _duplicate(self, once: Once, item_key: str, action: Action) -> Duplicate:
+        log.info(
+            "form submission replayed, ignored: action=%s key=%s view=%s",
+            action.value,
+            item_key,
+            once.view_id,
+            extra={"item": item_key},
+        )
+        return Duplicate(item_key=item_key)
+
+    async def _message(
+        self,
+        tx: UnitOfWork,
+        channel: str,
+        template: str,
+        item_id: int,
+        at: datetime,
+        priority: int = DEFAULT_PRIORITY,
+        **params: Any,
+    ) -> None:
+        """Queue a templated message (a channel post, or a DM when `channel` is a user id);
+        a page goes at a higher `priority` (a lower number), ahead of queued card posts."""
+        await tx.outbox.enqueue(
+            kind=MESSAGE,
+            channel=channel,
+            item_id=item_id,
+            payload={"template": template, "params": params},
+            priority=priority,
+            now=at,
+        )
 
     async def _record(
         self,
@@ -284,7 +435,7 @@ class ServiceBase:
         item = await tx.items.get(item_key)
         if item is None:
             return Refusal(RefusalCode.NOT_FOUND, item_key=item_key)
-        decision = decide(item, action, actor, clinical_lane=self._clinical(item))
+        decision = self._decide(item, action, actor)
         if isinstance(decision, Refusal):
             return decision
         return Refusal(RefusalCode.STALE, item_key=item_key, action=action)

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.domain.escalation import (
     MANAGER,
+    RED_FLAG_WAIT,
     Escalation,
     EscalationNotice,
     EscalationRule,
@@ -34,18 +35,16 @@ from bot.domain.event_details import (
     RedFlagDismissed,
 )
 from bot.domain.items import SYSTEM, Action, Item, Refusal, RefusalCode, Status
-from bot.outbox.kinds import MESSAGE
-from bot.services.base import Done, Invalid, Rejected, Result, ServiceBase
+from bot.outbox.kinds import URGENT_PRIORITY
+from bot.services.base import Done, Invalid, Once, Rejected, Result, ServiceBase
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 # Outbox priority of a page: lower goes first, and card posts are 100.
-PAGE_PRIORITY = 10
+PAGE_PRIORITY = URGENT_PRIORITY
 PAGE, REMINDER = EscalationNotice.PAGE.value, EscalationNotice.REMINDER.value
 NO_RESPONSE_NOTICE = EscalationNotice.NO_RESPONSE.value
-# A red flag at intake nobody confirmed or dismissed escalates after this long.
-RED_FLAG_WAIT = timedelta(minutes=3)
 # A rule that left the practice file still gets re-escalated, on this window.
 FALLBACK_WINDOW = timedelta(minutes=5)
 DECISION_MAX = 1800  # what the forms accept (blocks/modals/escalate.py)
@@ -83,7 +82,15 @@ class EscalationServices(ServiceBase):
 
     # -- use cases ----------------------------------------------------------------------
 
-    async def escalate(self, *, item_key: str, actor: str, rule: str, context: str = "") -> Result:
+    async def escalate(
+        self,
+        *,
+        item_key: str,
+        actor: str,
+        rule: str,
+        context: str = "",
+        once: Once | None = None,
+    ) -> Result:
         """Escalate an open item for one of the matrix's reasons: page the first level of its
         chain (outside opening hours, the after-hours chain) and start its wall-clock window.
         Invalid for a reason the practice file does not list; refused for a closed item or
@@ -124,7 +131,7 @@ class EscalationServices(ServiceBase):
                 after_hours=chain != chosen.to,
             )
 
-        return await self._transition(item_key, actor, Action.ESCALATE, changes, also)
+        return await self._transition(item_key, actor, Action.ESCALATE, changes, also, once=once)
 
     async def acknowledge(self, *, item_key: str, actor: str) -> Result:
         """The person paged says they have it: the re-escalation timer stops, and the card
@@ -165,6 +172,7 @@ class EscalationServices(ServiceBase):
         told_patient: str,
         appropriate: bool,
         not_clinical: bool = False,
+        once: Once | None = None,
     ) -> Result:
         """End the escalation with what was decided and what the patient was told, and
         whether escalating was the right call (counted per lane and rule). The item goes
@@ -208,14 +216,27 @@ class EscalationServices(ServiceBase):
                 appropriate=appropriate,
             )
 
-        return await self._transition(item_key, actor, action, changes, also)
+        return await self._transition(item_key, actor, action, changes, also, once=once)
 
     async def confirm_red_flag(self, *, item_key: str, actor: str) -> Result:
-        """ "Escalate" on the red-flag prompt: escalate under the red-flag rule now."""
-        rule = self.practice.escalation.red_flag_rule()
+        """ "Escalate" on the red-flag prompt: escalate now under the most urgent rule the
+        flags name (the default red-flag rule for a phrase naming none)."""
+        flags = await self._flags_of(item_key)
+        rule = self.practice.red_flag_rule(flags)
         if rule is None:
             return Invalid({"rule": "The practice file lists no immediate clinical reason."})
-        context = "Possible emergency words at intake: " + ", ".join(await self._flags_of(item_key))
+        earlier = await self._escalation_of(item_key)
+        if earlier is not None and not earlier.state.is_open:
+            # A prompt still on someone's screen after the clinical team decided: a click
+            # on it must not page them again by accident. Escalating again stays one
+            # deliberate step away.
+            return Invalid(
+                {
+                    "red_flag": f"{item_key} was escalated already and the escalation has"
+                    " ended. To escalate it again, use More ▸ Escalate… on its card."
+                }
+            )
+        context = "Possible emergency words at intake: " + ", ".join(flags)
         return await self.escalate(item_key=item_key, actor=actor, rule=rule.key, context=context)
 
     async def dismiss_red_flag(self, *, item_key: str, actor: str) -> Result:
@@ -232,14 +253,15 @@ class EscalationServices(ServiceBase):
 
     async def run_red_flags(self) -> list[str]:
         """Escalate, as CareQueue, every item flagged at intake that nobody confirmed or
-        dismissed within RED_FLAG_WAIT; the keys escalated."""
-        rule = self.practice.escalation.red_flag_rule()
-        if rule is None:
-            return []
+        dismissed within RED_FLAG_WAIT, under the most urgent rule its flags name; the keys
+        escalated."""
         async with self._uow.read() as tx:
             due = await tx.items.red_flags_unanswered(self.clock.now() - RED_FLAG_WAIT)
         escalated = []
         for item in due:
+            rule = self.practice.red_flag_rule(item.red_flags)
+            if rule is None:
+                continue
             context = "Unanswered red flag at intake: " + ", ".join(item.red_flags)
             result = await self.escalate(
                 item_key=item.key, actor=SYSTEM, rule=rule.key, context=context
@@ -249,6 +271,12 @@ class EscalationServices(ServiceBase):
         if escalated:
             log.info("red flags escalated %d item(s): %s", len(escalated), " ".join(escalated))
         return escalated
+
+    async def _escalation_of(self, item_key: str) -> Escalation | None:
+        """The item's open escalation, else its latest; None if it never had one."""
+        async with self._uow.read() as tx:
+            item_id = await tx.items.id_of(item_key)
+            return None if item_id is None else await tx.escalations.current_for(item_id)
 
     async def _flags_of(self, item_key: str) -> tuple[str, ...]:
         item = await self.get(item_key)
@@ -379,19 +407,17 @@ class EscalationServices(ServiceBase):
         now: datetime,
         paged: tuple[str, ...] = (),
     ) -> None:
-        params = {
-            "escalation_id": escalation.id,
-            "rule": escalation.rule,
-            "level": escalation.level,
-            "target": escalation.target,
-            "ack_due_at": escalation.ack_due_at.isoformat(),
-            "paged": list(paged),
-        }
-        await tx.outbox.enqueue(
-            kind=MESSAGE,
-            channel=channel,
-            item_id=item_id,
-            payload={"template": template, "params": params},
+        await self._message(
+            tx,
+            channel,
+            template,
+            item_id,
+            now,
             priority=PAGE_PRIORITY,
-            now=now,
+            escalation_id=escalation.id,
+            rule=escalation.rule,
+            level=escalation.level,
+            target=escalation.target,
+            ack_due_at=escalation.ack_due_at.isoformat(),
+            paged=list(paged),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,10 +17,23 @@ from bot.domain.integrations import ApiToken
 from bot.domain.items import INTEGRATION_ACTOR_PREFIX, Item
 from bot.domain.practice import Practice
 from bot.services.base import ServiceBase
-from bot.services.items import ItemServices
-from storage.uow import UnitOfWorkFactory
+from bot.services.group_commit import GroupCommit
+from bot.services.items import Intake, ItemServices
+from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 TOKEN_PREFIX = "cq_"
+# How long a token found active is trusted before it is read again (a revocation still
+# stops the next delivery at once: its transaction checks).
+AUTH_CACHE_SECONDS = 5.0
+AUTH_CACHE_MAX = 1000
+
+
+class TokenRevoked(Exception):
+    """The token was revoked after the request was authenticated: nothing was stored."""
+
+    def __init__(self, token_id: int) -> None:
+        super().__init__(f"token {token_id} was revoked")
+        self.token_id = token_id
 
 
 def token_hash(secret: str) -> str:
@@ -41,6 +55,17 @@ class Delivered:
     created: bool
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One delivery handed to the group commit: what to log, and the key it is stored under."""
+
+    token: ApiToken
+    request: IntakeRequest
+    received_at: datetime | None
+    key: str
+    source_id: str
+
+
 class IntakeApiServices(ServiceBase):
     """Tokens and deliveries of the intake API."""
 
@@ -54,6 +79,8 @@ class IntakeApiServices(ServiceBase):
     ) -> None:
         super().__init__(uow, practice, clock, on_enqueued)
         self._items = items
+        self._group: GroupCommit[Delivery, Delivered] = GroupCommit(uow, self._deliver_all)
+        self._active: dict[str, tuple[ApiToken, float]] = {}  # token hash -> (token, when)
 
     async def create_token(self, name: str) -> tuple[ApiToken, str]:
         """A new token for the integration `name`; the secret is returned once, never stored."""
@@ -72,15 +99,32 @@ class IntakeApiServices(ServiceBase):
         async with self._uow() as tx:
             revoked = await tx.api_tokens.revoke(token_id, self.clock.now())
             await tx.commit()
+        self._active.clear()  # this process forgets it now; every other checks in its writes
         return revoked
 
     async def authenticate(self, secret: str) -> ApiToken | None:
-        """The active token `secret` belongs to; None for an unknown or revoked one."""
+        """The active token `secret` belongs to; None for an unknown or revoked one.
+
+        A token found active is remembered for AUTH_CACHE_SECONDS, so a burst of
+        deliveries does not read it each time; a delivery still checks, in the transaction
+        that writes its item, that the token was not revoked meanwhile (TokenRevoked).
+        """
         if not secret.startswith(TOKEN_PREFIX):
             return None
+        digest = token_hash(secret)
+        now = time.monotonic()
+        cached = self._active.get(digest)
+        if cached is not None and now - cached[1] < AUTH_CACHE_SECONDS:
+            return cached[0]
         async with self._uow.read() as tx:
-            token = await tx.api_tokens.by_hash(token_hash(secret))
-        return token if token is not None and token.active else None
+            token = await tx.api_tokens.by_hash(digest)
+        if token is None or not token.active:
+            self._active.pop(digest, None)
+            return None
+        if len(self._active) >= AUTH_CACHE_MAX:
+            self._active.clear()
+        self._active[digest] = (token, now)
+        return token
 
     async def deliver(
         self,
@@ -97,28 +141,81 @@ class IntakeApiServices(ServiceBase):
         With an idempotency key (or the source system's id in its place), a delivery
         whose key this token used before makes nothing and answers the item the first
         one made: retries and simultaneous duplicates give one item (a unique constraint
-        decides, on SQLite and PostgreSQL alike).
+        decides, on SQLite and PostgreSQL alike). Deliveries that arrive together share
+        one transaction (group commit); each still stands alone in what it writes, and one
+        that fails is run again alone. A token revoked since it was checked stores nothing
+        (TokenRevoked).
         """
         # Without either, every delivery is new; its row still says which token made the item.
         key = idempotency_key or (f"source:{source_id}" if source_id else f"once:{uuid4()}")
-        async with self._uow() as tx:
-            delivery_id = await tx.api_deliveries.claim(token.id, key, source_id, self.clock.now())
-            if delivery_id is None:
-                existing = await tx.api_deliveries.item_key(token.id, key)
-                item = await tx.items.get(existing or "")
-                if item is None:  # the claim and its item commit together: never
-                    raise RuntimeError("a delivery was claimed without its item")
-                return Delivered(item=item, created=False)
-            done, item_id = await self._items.log_in(
-                tx, request, actor=integration_actor(token), received_at=received_at
+        # Deliveries that arrive together share a transaction (bot/services/group_commit.py).
+        delivered = await self._group.run(Delivery(token, request, received_at, key, source_id))
+        if delivered.created:
+            self._items.logged(delivered.item)
+        return delivered
+
+    async def _deliver_all(self, tx: UnitOfWork, deliveries: list[Delivery]) -> list[Delivered]:
+        """Store deliveries that arrived together, in `tx`, with one statement per table:
+        claim their idempotency keys (one INSERT … ON CONFLICT DO NOTHING per token), log
+        the new ones through the one intake path (`log_many_in`) and record their items.
+        A key claimed earlier answers its item; the same key twice in the batch, the item
+        the first made."""
+        now = self.clock.now()
+        firsts: dict[tuple[int, str], Delivery] = {}
+        for delivery in deliveries:
+            firsts.setdefault((delivery.token.id, delivery.key), delivery)
+        claimed: dict[tuple[int, str], int] = {}
+        earlier: dict[tuple[int, str], Item] = {}
+        for token in {delivery.token.id: delivery.token for delivery in deliveries}.values():
+            if not await self._still_active(tx, token):
+                raise TokenRevoked(token.id)
+            mine = [d for d in firsts.values() if d.token.id == token.id]
+            held = await tx.api_deliveries.claim_many(
+                token.id, [(d.key, d.source_id) for d in mine], now
             )
-            await tx.api_deliveries.settle(delivery_id, item_id)
-            await tx.commit()
-        self._items.logged(done.item)
-        return Delivered(item=done.item, created=True)
+            claimed.update({(token.id, key): delivery_id for key, delivery_id in held.items()})
+            taken = [d.key for d in mine if d.key not in held]
+            if taken:
+                found = await tx.api_deliveries.items_of(token.id, taken)
+                if len(found) != len(taken):  # a claim and its item commit together: never
+                    raise RuntimeError("a delivery was claimed without its item")
+                earlier.update({(token.id, key): item for key, item in found.items()})
+        new = [firsts[which] for which in firsts if which in claimed]
+        logged = await self._items.log_many_in(
+            tx,
+            [Intake(d.request, integration_actor(d.token), d.received_at) for d in new],
+        )
+        await tx.api_deliveries.settle_many(
+            [
+                (claimed[(d.token.id, d.key)], item_id)
+                for d, (_, item_id) in zip(new, logged, strict=True)
+            ]
+        )
+        made = {(d.token.id, d.key): done.item for d, (done, _) in zip(new, logged, strict=True)}
+        answers: list[Delivered] = []
+        for delivery in deliveries:
+            which = (delivery.token.id, delivery.key)
+            if which in made and firsts[which] is delivery:
+                answers.append(Delivered(item=made[which], created=True))
+            else:
+                answers.append(Delivered(item=made.get(which) or earlier[which], created=False))
+        return answers
+
+    async def _still_active(self, tx: UnitOfWork, token: ApiToken) -> bool:
+        """Whether `token` is still active, read once per transaction."""
+        memo_key = ("api_token_active", token.id)
+        if memo_key not in tx.memo:
+            tx.memo[memo_key] = await tx.api_tokens.is_active(token.id)
+        return bool(tx.memo[memo_key])
+
+    async def close(self) -> None:
+        """Finish the deliveries already handed in (a stopping process)."""
+        await self._group.close()
 
     async def status(self, token: ApiToken, item_key: str) -> Item | None:
         """The item `item_key`, if this token delivered it: an integration sees what it
         sent, never the rest of the queue (keys are a counter, easy to walk)."""
         async with self._uow.read() as tx:
+            if not await tx.api_tokens.is_active(token.id):
+                raise TokenRevoked(token.id)
             return await tx.api_deliveries.delivered(token.id, item_key)

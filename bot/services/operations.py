@@ -1,9 +1,11 @@
 """What the practice's IT person asks of a running CareQueue: the outbox's dead letters,
-sending them again, and open items whose lane left the practice file."""
+sending them again, open items whose lane left the practice file, and the queue's health
+(for /healthz and /metrics)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.practice import Practice
@@ -33,3 +35,30 @@ async def unconfigured_lanes(uow: UnitOfWorkFactory, practice: Practice) -> dict
     return {
         lane: count for lane, (count, _) in sorted(summary.items()) if lane not in practice.lanes
     }
+
+
+@dataclass(frozen=True)
+class QueueHealth:
+    """The queue as the database has it now: a few aggregate queries, cheap to ask often."""
+
+    open_items: dict[str, int]  # per lane: every configured lane, and any with open items
+    outbox_pending: int
+    outbox_dead: int
+    outbox_oldest_age_seconds: float  # how long the oldest undelivered write has waited
+
+
+async def queue_health(uow: UnitOfWorkFactory, practice: Practice, now: datetime) -> QueueHealth:
+    """Open items per lane and the outbox's depth, lag and dead letters. Raises whatever the
+    database raises when it does not answer."""
+    async with uow.read() as tx:
+        summary = await tx.items.lane_summary()
+        counts = await tx.outbox.counts()
+        oldest = await tx.outbox.oldest_pending()
+    open_items = dict.fromkeys(practice.lanes, 0)
+    open_items.update({lane: count for lane, (count, _) in summary.items()})
+    return QueueHealth(
+        open_items=open_items,
+        outbox_pending=counts.get("pending", 0),
+        outbox_dead=counts.get("dead", 0),
+        outbox_oldest_age_seconds=max((now - oldest).total_seconds(), 0.0) if oldest else 0.0,
+    )

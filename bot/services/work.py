@@ -34,11 +34,13 @@ from bot.domain.event_details import (
 from bot.domain.handoff import HandoffNote, handoff_problems
 from bot.domain.items import Action, Item, Refusal, RefusalCode, Status
 from bot.domain.lanes import BusinessCalendar, BusinessDuration, Unit
-from bot.outbox.kinds import CARD, MESSAGE
+from bot.domain.waiting import WaitingParty, waiting_phrase
+from bot.outbox.kinds import CARD
 from bot.services.base import (
     NOT_WAITING,
     SYSTEM,
     Invalid,
+    Once,
     Rejected,
     Result,
     ServiceBase,
@@ -67,7 +69,9 @@ class WorkServices(ServiceBase):
 
     # -- call attempts -------------------------------------------------------------------
 
-    async def log_attempt(self, *, item_key: str, actor: str, note: AttemptNote) -> Result:
+    async def log_attempt(
+        self, *, item_key: str, actor: str, note: AttemptNote, once: Once | None = None
+    ) -> Result:
         """Record one callback try and move the item along its lane's cadence.
 
         Unreached: the next attempt is due on the lane's cadence (in business hours), and the
@@ -78,8 +82,9 @@ class WorkServices(ServiceBase):
         a note that says nothing is Invalid.
         """
         now = self.clock.now()
-        if attempt_problems(note, now):
-            return Invalid({"note": "The call note is incomplete: say what happened."})
+        problems = attempt_problems(note, now, self.practice.calendar)
+        if problems:
+            return Invalid({"note": " ".join(problem.message for problem in problems)})
         outcome: dict[str, Any] = {}
 
         def changes(item: Item, to: Status, at: datetime) -> dict[str, Any]:
@@ -143,7 +148,7 @@ class WorkServices(ServiceBase):
                 final=outcome["final"].value if outcome["final"] else None,
             )
 
-        return await self._transition(item_key, actor, Action.LOG_ATTEMPT, changes, also)
+        return await self._transition(item_key, actor, Action.LOG_ATTEMPT, changes, also, once=once)
 
     async def attempts(self, item_key: str) -> list[AttemptRecord]:
         async with self._uow.read() as tx:
@@ -152,7 +157,9 @@ class WorkServices(ServiceBase):
 
     # -- handoff and promises ------------------------------------------------------------
 
-    async def handoff(self, *, item_key: str, actor: str, note: HandoffNote) -> Result:
+    async def handoff(
+        self, *, item_key: str, actor: str, note: HandoffNote, once: Once | None = None
+    ) -> Result:
         """Post a structured handoff and give the item to who is next.
 
         To a person: they become the owner and get a DM with a link (no patient data in
@@ -160,18 +167,20 @@ class WorkServices(ServiceBase):
         lane's response target and a new card. A promise in the note is tracked by its
         deadline. Refuses what the table refuses (owner or manager, claimed items).
         """
-        now = self.clock.now()
-        current = await self.get(item_key)
-        if current is None:
-            return Refusal(RefusalCode.NOT_FOUND, item_key=item_key)
-        if handoff_problems(
-            note, now, lanes=frozenset(self.practice.lanes), current_lane=current.lane
-        ):
-            return Invalid({"note": "The handoff note is incomplete."})
-
         who = self._actor(actor)
 
-        def changes(item: Item, to: Status, at: datetime) -> dict[str, Any] | Refusal:
+        def changes(item: Item, to: Status, at: datetime) -> dict[str, Any] | Refusal | Invalid:
+            # Checked against the item as this transaction reads it: a replay of a handoff
+            # already made is Duplicate first, not "that is who owns it now".
+            problems = handoff_problems(
+                note,
+                at,
+                lanes=frozenset(self.practice.lanes),
+                current_lane=item.lane,
+                current_owner=item.owner,
+            )
+            if problems:
+                return Invalid({"note": " ".join(problem.message for problem in problems)})
             if note.next_lane is not None:
                 here, there = self.practice.lane(item.lane), self.practice.lane(note.next_lane)
                 refused = clinical_decision_refusal(item, here, there, who, Action.HANDOFF)
@@ -202,14 +211,14 @@ class WorkServices(ServiceBase):
                 promise_due_at=note.promised_by,
             )
 
-        return await self._transition(item_key, actor, Action.HANDOFF, changes, also)
+        return await self._transition(item_key, actor, Action.HANDOFF, changes, also, once=once)
 
     async def handoff_note(self, handoff_id: int) -> tuple[HandoffNote, str, datetime] | None:
         async with self._uow.read() as tx:
             return await tx.handoffs.get(handoff_id)
 
     async def add_promise(
-        self, *, item_key: str, actor: str, text: str, due_at: datetime
+        self, *, item_key: str, actor: str, text: str, due_at: datetime, once: Once | None = None
     ) -> Result:
         """Track an update the patient was told to expect, by its deadline."""
         if not text.strip() or due_at <= self.clock.now():
@@ -226,7 +235,7 @@ class WorkServices(ServiceBase):
             )
 
         return await self._transition(
-            item_key, actor, Action.PROMISE, lambda item, to, at: {"status": to}, also
+            item_key, actor, Action.PROMISE, lambda item, to, at: {"status": to}, also, once=once
         )
 
     async def fulfil_promise(self, *, item_key: str, actor: str, promise_id: int) -> Result:
@@ -251,17 +260,25 @@ class WorkServices(ServiceBase):
     # -- waiting on an outside party -----------------------------------------------------
 
     async def wait_on(
-        self, *, item_key: str, actor: str, waiting_on: str, check_back_at: datetime
+        self,
+        *,
+        item_key: str,
+        actor: str,
+        waiting_for: WaitingParty,
+        check_back_at: datetime,
+        waiting_on: str = "",
+        once: Once | None = None,
     ) -> Result:
         """Park an item on an outside party until a check-back time.
 
-        The response clock pauses: the business time left until the due time is kept and
-        given back on resume. Refuses a check-back time in the past.
+        `waiting_for` is who, as a choice: what the card, its thread and App Home say at
+        every privacy level (and the next action). `waiting_on` is staff's own words beside
+        it, optional, shown only where the level allows free text. The response clock
+        pauses: the business time left until the due time is kept and given back on resume.
+        Refuses a check-back time in the past.
         """
-        if not waiting_on.strip() or check_back_at <= self.clock.now():
-            return Invalid(
-                {"check_back_at": "Waiting needs who it waits on and a check-back time to come."}
-            )
+        if check_back_at <= self.clock.now():
+            return Invalid({"check_back_at": "Waiting needs a check-back time to come."})
 
         def changes(item: Item, to: Status, at: datetime) -> dict[str, Any]:
             remaining = item.sla_remaining_minutes if item.status is Status.WAITING else None
@@ -269,14 +286,15 @@ class WorkServices(ServiceBase):
                 remaining = sla.business_minutes_between(at, item.due_at, self.practice.calendar)
             return {
                 "status": to,
+                "waiting_for": waiting_for.value,
                 "waiting_on": waiting_on.strip(),
                 "check_back_at": check_back_at,
                 "sla_remaining_minutes": remaining,
-                "next_action": f"Check back: waiting on {waiting_on.strip()}",
+                "next_action": f"Check back: waiting on {waiting_for.phrase}",
                 "due_at": check_back_at,
             }
 
-        return await self._transition(item_key, actor, Action.WAIT, changes, Waited())
+        return await self._transition(item_key, actor, Action.WAIT, changes, Waited(), once=once)
 
     async def resume(self, *, item_key: str, actor: str) -> Result:
         """End the wait: the response clock runs again from the time it had left."""
@@ -286,10 +304,8 @@ class WorkServices(ServiceBase):
             due = after_business_minutes(at, remaining, self.practice.calendar)
             return {
                 "status": to,
-                "waiting_on": "",
-                "check_back_at": None,
-                "sla_remaining_minutes": None,
-                "next_action": f"Follow up: {item.waiting_on} was to answer",
+                **NOT_WAITING,
+                "next_action": f"Follow up: {waiting_phrase(item.waiting_for)} was to answer",
                 "due_at": due,
             }
 
@@ -298,7 +314,12 @@ class WorkServices(ServiceBase):
         ) -> Resumed:
             if actor == SYSTEM and before.owner:
                 await self._message(
-                    tx, before.owner, "check_back_dm", item_id, at, waiting_on=before.waiting_on
+                    tx,
+                    before.owner,
+                    "check_back_dm",
+                    item_id,
+                    at,
+                    waiting_for=before.waiting_for,
                 )
             return Resumed()
 
@@ -317,7 +338,8 @@ class WorkServices(ServiceBase):
             try:
                 result = await self.resume(item_key=item.key, actor=SYSTEM)
             except Exception:
-                log.exception("check-back failed key=%s", item.key)  # the others still run
+                # The others still run.
+                log.exception("check-back failed key=%s", item.key, extra={"item": item.key})
                 continue
             if not isinstance(result, Refusal):
                 resumed.append(item.key)
@@ -325,7 +347,9 @@ class WorkServices(ServiceBase):
 
     # -- moving, merging, language -------------------------------------------------------
 
-    async def move(self, *, item_key: str, actor: str, lane: str, note: str = "") -> Result:
+    async def move(
+        self, *, item_key: str, actor: str, lane: str, note: str = "", once: Once | None = None
+    ) -> Result:
         """Move an item to another lane: unowned there, with that lane's response target.
 
         The old card is edited to point to the new one; a new card appears in the new
@@ -358,7 +382,7 @@ class WorkServices(ServiceBase):
             await self._new_card(tx, before, lane, item_id, at)
             return Moved(from_lane=before.lane, not_clinical=decided.get("note"))
 
-        return await self._transition(item_key, actor, Action.MOVE, changes, also)
+        return await self._transition(item_key, actor, Action.MOVE, changes, also, once=once)
 
     async def merge(self, *, item_key: str, actor: str, into: str) -> Result:
         """Merge a repeat request into the patient's open item: one item keeps both summaries;
@@ -427,7 +451,9 @@ class WorkServices(ServiceBase):
 
         return await self._transition(item_key, actor, Action.MERGE, changes, also)
 
-    async def set_language(self, *, item_key: str, actor: str, language: str) -> Result:
+    async def set_language(
+        self, *, item_key: str, actor: str, language: str, once: Once | None = None
+    ) -> Result:
         """Set the patient's language preference; it follows the patient to every open item."""
         if language not in self.practice.languages:
             return Invalid({"language": "Choose one of the languages the practice offers."})
@@ -449,7 +475,9 @@ class WorkServices(ServiceBase):
                     )
             return LanguageSet(language, also=tuple(o.key for o in others))
 
-        return await self._transition(item_key, actor, Action.SET_LANGUAGE, changes, also)
+        return await self._transition(
+            item_key, actor, Action.SET_LANGUAGE, changes, also, once=once
+        )
 
     # -- shared steps --------------------------------------------------------------------
 
@@ -479,22 +507,4 @@ class WorkServices(ServiceBase):
         card = await tx.cards.add(item_id=item_id, lane=lane_key, channel=lane.channel, now=at)
         await tx.outbox.enqueue(
             kind=CARD, channel=lane.channel, item_id=item_id, card_id=card.id, now=at
-        )
-
-    async def _message(
-        self,
-        tx: UnitOfWork,
-        channel: str,
-        template: str,
-        item_id: int,
-        at: datetime,
-        **params: Any,
-    ) -> None:
-        """Queue a templated message (a channel post, or a DM when `channel` is a user id)."""
-        await tx.outbox.enqueue(
-            kind=MESSAGE,
-            channel=channel,
-            item_id=item_id,
-            payload={"template": template, "params": params},
-            now=at,
         )

@@ -612,6 +612,8 @@ function renderOverflow(element, block, ctx) {
 // --------------------------------------------------------------------------- modal inputs
 
 let controlSeq = 0;
+// Input elements whose `dispatch_action` the page sends (the kinds SlackSide can act on).
+const DISPATCHED_KINDS = new Set(["static_select", "users_select"]);
 
 /** One input block in a modal: label, control, hint, error. Registers a control in ctx. */
 function renderInput(block, ctx) {
@@ -639,6 +641,14 @@ function renderInput(block, ctx) {
     block.hint ? h("div.input-hint", {}, renderPlain(block.hint)) : null,
     error,
   );
+  if (block.dispatch_action && DISPATCHED_KINDS.has(element.type) && ctx.act) {
+    // Slack sends a dispatched input's change at once, with what is entered so far (the
+    // form may follow it); the carried values are restored when the app rebuilds the form.
+    control.node.addEventListener("change", () => {
+      const value = control.get();
+      if (!control.empty(value)) ctx.act(block, element, element.type, value);
+    });
+  }
   if (control.get) {
     ctx.controls.set(blockId, {
       ...control,
@@ -868,6 +878,8 @@ function renderModal() {
       "data-testid": "modal",
       "data-callback-id": top.callback_id ?? "",
       "data-view-id": top.id,
+      // Changes with every views.update: a test waits on it after a dispatched choice.
+      "data-view-hash": top.hash ?? "",
     },
     h(
       "div.modal-header",
@@ -1025,16 +1037,29 @@ function messageContext(message, channelId) {
   };
 }
 
+/** As Slack groups them: a message from the same author within five minutes of the one
+ * above it shows without its avatar and name (its time appears in the gutter on hover). */
+const GROUP_SECONDS = 5 * 60;
+
+function continues(previous, message) {
+  if (!previous) return false;
+  const sameAuthor = previous.user === message.user && !previous.is_bot === !message.is_bot;
+  return sameAuthor && Number(message.ts) - Number(previous.ts) < GROUP_SECONDS;
+}
+
 /**
- * One message. options: {ephemeral, inThread, parent (the thread's parent in the pane)}.
+ * One message. options: {ephemeral, inThread, parent (the thread's parent in the pane),
+ * continued (grouped under the message above: no avatar or name)}.
  */
 function renderMessage(message, channelId, options = {}) {
-  const { ephemeral = false, inThread = false, parent = false } = options;
+  const { ephemeral = false, inThread = false, parent = false, continued = false } = options;
   const author = authorOf(message);
   const testid = ephemeral ? "ephemeral" : parent ? "thread-parent" : "message";
-  const avatar = message.is_bot || ephemeral
-    ? h("div.avatar.avatar-bot", { "aria-hidden": "true" }, "CQ")
-    : h("div.avatar", { "aria-hidden": "true", style: `background:${colorFor(message.user)}` }, initials(author));
+  const avatar = continued
+    ? h("div.avatar-gutter", { "aria-hidden": "true" }, formatTime(message.ts))
+    : message.is_bot || ephemeral
+      ? h("div.avatar.avatar-bot", { "aria-hidden": "true" }, "CQ")
+      : h("div.avatar", { "aria-hidden": "true", style: `background:${colorFor(message.user)}` }, initials(author));
 
   const head = h(
     "div.message-head",
@@ -1050,6 +1075,16 @@ function renderMessage(message, channelId, options = {}) {
     : h("div.message-text", {}, renderMrkdwn(message.text ?? "", lookups()));
 
   const body = h("div.message-body", {}, head, content);
+  for (const file of message.files ?? []) {
+    body.append(
+      h(
+        "figure.message-file",
+        { "data-testid": "file" },
+        h("img", { src: file.url_private, alt: file.title ?? file.name, style: "max-width:100%" }),
+        h("figcaption", {}, file.title ?? file.name),
+      ),
+    );
+  }
   if (message.edited) body.append(h("span.edited", { "data-testid": "edited" }, "(edited)"));
 
   const replies = message.replies ?? [];
@@ -1092,7 +1127,7 @@ function renderMessage(message, channelId, options = {}) {
   }
 
   const node = h(
-    `div.message${ephemeral ? ".message-ephemeral" : ""}`,
+    `div.message${ephemeral ? ".message-ephemeral" : ""}${continued ? ".message-continued" : ""}`,
     { "data-testid": testid, "data-ts": message.ts },
     avatar,
     body,
@@ -1206,13 +1241,17 @@ function renderTimeline() {
       ),
     );
     let day = null;
+    let previous = null;
     for (const { m, ephemeral } of items) {
       const thisDay = formatDay(m.ts);
       if (thisDay !== day) {
         container.append(h("div.day-divider", {}, h("span", {}, thisDay)));
         day = thisDay;
+        previous = null;
       }
-      container.append(renderMessage(m, channel.id, { ephemeral }));
+      const continued = !ephemeral && continues(previous, m);
+      container.append(renderMessage(m, channel.id, { ephemeral, continued }));
+      previous = ephemeral ? null : m;
     }
   });
 }

@@ -17,6 +17,7 @@ const EMOJI = {
   hourglass: "⌛",
   warning: "⚠️",
   rotating_light: "🚨",
+  triangular_flag_on_post: "🚩",
   x: "❌",
   no_entry: "⛔",
   no_entry_sign: "🚫",

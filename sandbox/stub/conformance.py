@@ -16,6 +16,8 @@ from blocks.validate import message_problems, view_problems
 
 WEB_API_REQUIRED_PARAMS = Path(__file__).parents[1] / "conformance" / "web_api_required_params.json"
 """Every method in Slack's Web API spec with the arguments it requires (see its README)."""
+NEWER_METHODS = WEB_API_REQUIRED_PARAMS.with_name("newer_methods.json")
+"""Methods newer than that spec, with the arguments Slack's documentation requires."""
 
 TEXT_REQUIRED_WITH_BLOCKS = frozenset(
     {"chat.postMessage", "chat.update", "chat.postEphemeral", "chat.scheduleMessage"}
@@ -25,8 +27,10 @@ _VIEW_TYPE_BY_METHOD = {"views.publish": "home", "views.open": "modal", "views.p
 
 @lru_cache(maxsize=1)
 def load_required_params() -> dict[str, tuple[str, ...]]:
-    """Method name -> arguments Slack's spec marks required (token aside)."""
-    table = json.loads(WEB_API_REQUIRED_PARAMS.read_text(encoding="utf-8"))
+    """Method name -> arguments Slack's spec marks required (token aside), plus the methods
+    newer than the spec."""
+    newer = json.loads(NEWER_METHODS.read_text(encoding="utf-8"))
+    table = {**newer, **json.loads(WEB_API_REQUIRED_PARAMS.read_text(encoding="utf-8"))}
     return {method: tuple(names) for method, names in table.items()}
 
 

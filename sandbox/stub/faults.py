@@ -1,5 +1,6 @@
 """Failures a test asks the stub for: errors and rate limits on chosen calls, answers
-withheld or dropped after the call was applied, and Slack's per-channel post limit."""
+withheld or dropped after the call was applied, Slack's per-channel post limit and its
+per-workspace method limits (chat.update's Tier 3)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ class Faults:
         self._drops: dict[str, int] = {}
         self._post_limit: float | None = None
         self._last_post_at: dict[str, float] = {}
+        self._method_limits: dict[str, tuple[int, float]] = {}
+        self._accepted_at: dict[str, deque[float]] = {}
         self.down = False
 
     def fail_next(
@@ -65,6 +68,16 @@ class Faults:
         by the wall clock; None lifts the limit. Slack's own limit is about one a second."""
         self._post_limit = seconds
         self._last_post_at.clear()
+
+    def limit_calls(self, method: str, calls: int | None, seconds: float = 60.0) -> None:
+        """Answer ``method`` 429 (Retry-After, whole seconds) when ``calls`` calls to it were
+        already accepted within the last ``seconds`` by the wall clock, as Slack's method
+        tiers limit a workspace (chat.update is Tier 3: about 50 a minute); None lifts it."""
+        if calls is None:
+            self._method_limits.pop(method, None)
+        else:
+            self._method_limits[method] = (calls, seconds)
+        self._accepted_at.pop(method, None)
 
     def hold(self, method: str) -> None:
         """Apply and record calls to ``method`` but withhold the HTTP answer until release."""
@@ -116,15 +129,32 @@ class Faults:
             return fault.status, {"ok": False, "error": text}, {}
         return fault.status, {"ok": False, "error": fault.error}, {}
 
-    def post_rate_limited(self, method: str, args: dict[str, Any]) -> Answer | None:
-        """A 429 when this post comes too soon after the last one to its channel."""
-        if method != "chat.postMessage" or self._post_limit is None:
-            return None
-        channel = str(args.get("channel", ""))
+    def rate_limited(self, method: str, args: dict[str, Any]) -> Answer | None:
+        """A 429 when this call comes too soon: a post after the last one to its channel,
+        or a call over its method's limit; a call let through counts against both."""
         now = time.monotonic()
-        last = self._last_post_at.get(channel)
-        if last is not None and now - last < self._post_limit:
-            wait = max(1, math.ceil(self._post_limit - (now - last)))
-            return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)}
-        self._last_post_at[channel] = now
+        wait = max(self._post_wait(method, args, now), self._method_wait(method, now))
+        if wait > 0:
+            retry_after = max(1, math.ceil(wait))
+            return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
+        if method == "chat.postMessage" and self._post_limit is not None:
+            self._last_post_at[str(args.get("channel", ""))] = now
+        if method in self._method_limits:
+            self._accepted_at.setdefault(method, deque()).append(now)
         return None
+
+    def _post_wait(self, method: str, args: dict[str, Any], now: float) -> float:
+        if method != "chat.postMessage" or self._post_limit is None:
+            return 0.0
+        last = self._last_post_at.get(str(args.get("channel", "")))
+        return 0.0 if last is None else self._post_limit - (now - last)
+
+    def _method_wait(self, method: str, now: float) -> float:
+        limit = self._method_limits.get(method)
+        if limit is None:
+            return 0.0
+        calls, seconds = limit
+        accepted = self._accepted_at.setdefault(method, deque())
+        while accepted and now - accepted[0] >= seconds:
+            accepted.popleft()
+        return seconds - (now - accepted[0]) if len(accepted) >= calls else 0.0

@@ -63,6 +63,7 @@ class StoredMessage:
     bot_id: str | None = BOT_ID
     edited_ts: str | None = None
     reply_broadcast: bool = False
+    files: list[dict[str, Any]] = field(default_factory=list)  # shared with the message
 
     @property
     def is_reply(self) -> bool:

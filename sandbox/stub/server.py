@@ -18,7 +18,7 @@ from aiohttp import web
 
 from sandbox.stub.conformance import load_required_params, payload_problems, spec_problems
 from sandbox.stub.faults import Faults
-from sandbox.stub.methods import Handler, bind, chat, conversations, users, views
+from sandbox.stub.methods import Handler, bind, chat, conversations, files, users, views
 from sandbox.stub.records import Answer, Call, SlackError
 from sandbox.stub.response_urls import ResponseUrls
 from sandbox.stub.socket_mode import APP_TOKEN_METHODS, SOCKET_ACK_TIMEOUT_SECONDS, SocketMode
@@ -65,6 +65,7 @@ class SlackStub:
             time_source=time_source, strict_channels=strict_channels, add_problem=self.add_problem
         )
         self.surfaces = Surfaces(self.workspace)
+        self.files = files.Files(self.workspace, lambda fid: f"{self.root_url}/upload/{fid}")
         self.response_urls = ResponseUrls(self.workspace)
         self.faults = Faults()
         self.socket_mode = SocketMode(
@@ -73,12 +74,15 @@ class SlackStub:
         self.app.router.add_route("*", "/api/{method}", self._handle_api)
         self.app.router.add_post("/response_url/{rid}", self._handle_response_url)
         self.app.router.add_get("/socket/{ticket}", self.socket_mode.handle)
+        self.app.router.add_route("*", "/upload/{file_id}", self._handle_upload)
+        self.app.router.add_get("/files/{file_id}", self.files.handle_download)
         self._handlers: dict[str, Handler] = {
             "apps.connections.open": lambda _: self.socket_mode.open_connection(self.socket_url),
             **bind(chat.METHODS, self.workspace),
             **bind(conversations.METHODS, self.workspace),
             **bind(users.METHODS, self.workspace),
             **bind(views.METHODS, self.surfaces),
+            **bind(files.METHODS, self.files),
         }
 
         # The stub's own API for tests and the sandbox, answered by the part that owns it.
@@ -96,6 +100,7 @@ class SlackStub:
         self.ephemerals = self.workspace.ephemerals
         self.ephemeral = self.workspace.ephemeral
         self.message_payload = self.workspace.message_payload
+        self.files_in = self.files.shared_in
         self.open_views = self.surfaces.open_views
         self.view = self.surfaces.view
         self.view_owner = self.surfaces.view_owner
@@ -109,6 +114,7 @@ class SlackStub:
         self.clear_faults = self.faults.clear
         self.drop_after_apply = self.faults.drop_after_apply
         self.limit_posts_per_channel = self.faults.limit_posts_per_channel
+        self.limit_calls = self.faults.limit_calls
         self.set_outage = self.faults.set_outage
         self.hold = self.faults.hold
         self.release = self.faults.release
@@ -255,6 +261,21 @@ class SlackStub:
             return web.Response(status=200)
         return await self._finish(method, args, status, body, headers)
 
+    async def _handle_upload(self, request: web.Request) -> web.StreamResponse:
+        """An upload URL files.getUploadURLExternal gave out: recorded as a call to "upload"
+        and refused while an outage is on, like the rest of Slack."""
+        fault = self.faults.take("upload")
+        if fault is not None:
+            status, body, _ = fault
+            response: web.StreamResponse = web.Response(status=status, text=str(body))
+        else:
+            response = await self.files.handle_upload(request)
+        self.calls.append(
+            Call("upload", {"file_id": request.match_info["file_id"]}, self._now(), {}, 200)
+        )
+        await self._notify()
+        return response
+
     async def _handle_response_url(self, request: web.Request) -> web.StreamResponse:
         rid = request.match_info["rid"]
         try:
@@ -337,7 +358,7 @@ class SlackStub:
         fault = self.faults.take(method)
         if fault is not None:
             return fault
-        limited = self.faults.post_rate_limited(method, args)
+        limited = self.faults.rate_limited(method, args)
         if limited is not None:
             return limited
         problems, error = spec_problems(method, args, self._required)

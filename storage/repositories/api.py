@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.integrations import ApiToken
 from bot.domain.items import Item
 from storage.models import ApiDeliveryRow, ApiTokenRow, ItemRow
-from storage.repositories.dialect import insert_ignoring_conflict
+from storage.repositories.dialect import insert_for
 from storage.repositories.items import to_item
 
 
@@ -35,6 +35,15 @@ class ApiTokenRepository:
         )
         return _token(row) if row is not None else None
 
+    async def is_active(self, token_id: int) -> bool:
+        """True while the token exists and has not been revoked."""
+        found = await self.session.scalar(
+            select(ApiTokenRow.id).where(
+                ApiTokenRow.id == token_id, ApiTokenRow.revoked_at.is_(None)
+            )
+        )
+        return found is not None
+
     async def all(self) -> list[ApiToken]:
         rows = await self.session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id))
         return [_token(row) for row in rows]
@@ -54,32 +63,61 @@ class ApiDeliveryRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def claim(
-        self, token_id: int, idempotency_key: str, source_id: str, now: datetime
-    ) -> int | None:
-        """Claim the key for this token: the new row's id, or None when a delivery holds it.
-
-        One INSERT ... ON CONFLICT DO NOTHING: on PostgreSQL a second claim of the same key
-        waits for the first transaction and then finds its row (or, had it rolled back,
-        takes the key itself); on SQLite writers take turns.
-        """
-        values = {
-            "token_id": token_id,
-            "idempotency_key": idempotency_key,
-            "source_id": source_id,
-            "created_at": now,
-        }
-        statement = insert_ignoring_conflict(
-            self.session, ApiDeliveryRow, values, ["token_id", "idempotency_key"]
-        ).returning(ApiDeliveryRow.id)
-        result = await self.session.execute(statement)
-        return result.scalar_one_or_none()
-
-    async def settle(self, delivery_id: int, item_id: int) -> None:
-        """Record the item a claimed delivery made."""
-        await self.session.execute(
-            update(ApiDeliveryRow).where(ApiDeliveryRow.id == delivery_id).values(item_id=item_id)
+    async def claim_many(
+        self, token_id: int, keys: list[tuple[str, str]], now: datetime
+    ) -> dict[str, int]:
+        """Claim idempotency keys (with their source ids) for one token, in one INSERT …
+        ON CONFLICT DO NOTHING: the new rows' ids by key; a key a delivery already holds is
+        not in the answer. On PostgreSQL a claim of a key another transaction holds waits
+        for it and then finds its row (or, had it rolled back, takes the key itself); on
+        SQLite writers take turns."""
+        values = [
+            {
+                "token_id": token_id,
+                "idempotency_key": key,
+                "source_id": source_id,
+                "created_at": now,
+            }
+            # In key order: two processes claiming overlapping keys lock them in the same
+            # order on PostgreSQL, so they wait for each other instead of deadlocking.
+            for key, source_id in sorted(keys)
+        ]
+        if not values:
+            return {}
+        table = ApiDeliveryRow.__table__
+        statement = (
+            insert_for(self.session)(table)
+            .on_conflict_do_nothing(index_elements=["token_id", "idempotency_key"])
+            .returning(table.c.id, table.c.idempotency_key)
         )
+        # An executemany, sent as one multi-row INSERT from a statement compiled once.
+        result = await self.session.execute(statement, values)
+        return {str(key): int(row_id) for row_id, key in result.all()}
+
+    async def settle_many(self, settled: list[tuple[int, int]]) -> None:
+        """Record the item each claimed delivery made, as (delivery id, item id) pairs, in
+        one executemany."""
+        if not settled:
+            return
+        table = ApiDeliveryRow.__table__
+        await self.session.execute(
+            update(table)
+            .where(table.c.id == bindparam("delivery"))
+            .values(item_id=bindparam("item")),
+            [{"delivery": delivery, "item": item} for delivery, item in settled],
+        )
+
+    async def items_of(self, token_id: int, keys: list[str]) -> dict[str, Item]:
+        """The items made by this token's deliveries holding `keys`, by key."""
+        rows = await self.session.execute(
+            select(ApiDeliveryRow.idempotency_key, ItemRow)
+            .join(ItemRow, ApiDeliveryRow.item_id == ItemRow.id)
+            .where(
+                ApiDeliveryRow.token_id == token_id,
+                ApiDeliveryRow.idempotency_key.in_(keys),
+            )
+        )
+        return {str(key): to_item(row) for key, row in rows.all()}
 
     async def delivered(self, token_id: int, item_key: str) -> Item | None:
         """The item `item_key` if this token's delivery made it (else None)."""
@@ -89,14 +127,3 @@ class ApiDeliveryRepository:
             .where(ApiDeliveryRow.token_id == token_id, ItemRow.key == item_key)
         )
         return to_item(row) if row is not None else None
-
-    async def item_key(self, token_id: int, idempotency_key: str) -> str | None:
-        """The key of the item made by the delivery holding this idempotency key."""
-        return await self.session.scalar(
-            select(ItemRow.key)
-            .join(ApiDeliveryRow, ApiDeliveryRow.item_id == ItemRow.id)
-            .where(
-                ApiDeliveryRow.token_id == token_id,
-                ApiDeliveryRow.idempotency_key == idempotency_key,
-            )
-        )

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import CardRow
+from storage.repositories.dialect import insert_many
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,23 @@ class CardRepository:
         self.session = session
 
     async def add(self, *, item_id: int, lane: str, channel: str, now: datetime) -> Card:
-        row = CardRow(item_id=item_id, lane=lane, channel=channel, created_at=now)
-        self.session.add(row)
-        await self.session.flush()
-        return to_card(row)
+        return (await self.add_many([(item_id, lane, channel)], now=now))[0]
+
+    async def add_many(self, cards: list[tuple[int, str, str]], *, now: datetime) -> list[Card]:
+        """New cards, not yet posted (item row id, lane, channel each), in one statement."""
+        ids = await insert_many(
+            self.session,
+            CardRow.__table__,
+            [
+                {"item_id": item_id, "lane": lane, "channel": channel, "created_at": now}
+                for item_id, lane, channel in cards
+            ],
+            match="item_id",
+        )
+        return [
+            Card(card_id, item_id, lane, channel, None, None, None)
+            for card_id, (item_id, lane, channel) in zip(ids, cards, strict=True)
+        ]
 
     async def current_for(self, item_id: int) -> Card | None:
         """The card in the item's current lane (the newest; older ones point to it)."""

@@ -3,20 +3,33 @@ today's closed and promised ones), so its cost follows the open items, not the h
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.digest import Digest, DigestItem, LaneDigest
-from bot.domain.items import Status
-from storage.models import CardRow, ItemRow, PromiseRow
+from bot.domain.digest import (
+    Digest,
+    DigestEscalation,
+    DigestItem,
+    DigestPromise,
+    DigestWaiting,
+    LaneDigest,
+)
+from bot.domain.escalation import EscalationState
+from bot.domain.items import Action, Status
+from storage.models import CardRow, EscalationRow, EventRow, ItemRow, PromiseRow
+from storage.repositories.escalations import OPEN_STATES
 
 # How many items each list of the digest names; the counts beside them are exact.
 DIGEST_LIST_CAP = 40
 
-_OPEN = ItemRow.status != Status.RESOLVED.value
+# "Not resolved" spelled as the open states, so the status index serves it however many
+# resolved items the history holds.
+OPEN_STATUSES = tuple(s.value for s in Status if s.is_open)
+_OPEN = ItemRow.status.in_(OPEN_STATUSES)
 
 
 class DigestRepository:
@@ -36,7 +49,7 @@ class DigestRepository:
                     func.count(),
                     func.count(case((ItemRow.owner.is_(None), 1))),
                     func.count(case((overdue, 1))),
-                    func.count(case((ItemRow.status == Status.ESCALATED.value, 1))),
+                    func.count(case((ItemRow.status == Status.WAITING.value, 1))),
                 ).where(_OPEN)
             )
         ).one()
@@ -58,22 +71,25 @@ class DigestRepository:
             .order_by(func.count().desc(), ItemRow.owner)
             .limit(DIGEST_LIST_CAP)
         )
-        resolved = and_(ItemRow.status == Status.RESOLVED.value, ItemRow.closed_at >= since)
-        missed = await self.session.scalar(
-            select(func.count()).where(
-                PromiseRow.fulfilled_at.is_(None),
-                PromiseRow.due_at >= since,
-                PromiseRow.due_at <= now,
-            )
+        # closed_at is set exactly while an item is resolved (reopening clears it): read
+        # through its index alone, as a status test would send SQLite through every
+        # resolved item in the history.
+        resolved = ItemRow.closed_at >= since
+        missed = and_(
+            PromiseRow.fulfilled_at.is_(None), PromiseRow.due_at >= since, PromiseRow.due_at <= now
         )
+        escalated = EscalationRow.state.in_(OPEN_STATES)
         return Digest(
             day=day,
             now=now,
             open=counts[0],
             unclaimed=counts[1],
             overdue=counts[2],
-            escalations_open=counts[3],
-            promises_missed=int(missed or 0),
+            escalations_open=int(
+                await self.session.scalar(select(func.count()).where(escalated)) or 0
+            ),
+            promises_missed=int(await self.session.scalar(select(func.count()).where(missed)) or 0),
+            waiting=counts[3],
             resolved_today=int(
                 await self.session.scalar(select(func.count()).where(resolved)) or 0
             ),
@@ -84,32 +100,117 @@ class DigestRepository:
                 and_(_OPEN, ItemRow.owner.is_(None)), ItemRow.received_at
             ),
             resolved_items=await self._items(resolved, ItemRow.closed_at),
+            promises_due=await self._promises(missed),
+            waiting_items=await self._waiting(),
+            escalations=await self.escalations(escalated),
         )
 
-    async def _items(self, condition: Any, order: Any) -> tuple[DigestItem, ...]:
-        current_card = (
-            select(func.max(CardRow.id))
-            .where(CardRow.item_id == ItemRow.id, CardRow.moved_to_lane.is_(None))
+    async def _promises(self, missed: Any) -> tuple[DigestPromise, ...]:
+        rows = await self.listed(
+            missed,
+            PromiseRow.due_at,
+            (PromiseRow.due_at, PromiseRow.text),
+            join=(PromiseRow, PromiseRow.item_id == ItemRow.id),
+        )
+        return tuple(DigestPromise(item, due_at, text) for item, (due_at, text) in rows)
+
+    async def _waiting(self) -> tuple[DigestWaiting, ...]:
+        """Waiting items, longest parked first: since their latest Waiting on… (an indexed
+        lookup per listed item, at most DIGEST_LIST_CAP of them)."""
+        since = (
+            select(func.max(EventRow.at))
+            .where(EventRow.item_id == ItemRow.id, EventRow.action == Action.WAIT.value)
             .correlate(ItemRow)
             .scalar_subquery()
         )
-        rows = await self.session.execute(
-            select(ItemRow, CardRow.channel_id, CardRow.ts)
-            .outerjoin(CardRow, CardRow.id == current_card)
-            .where(condition)
-            .order_by(order, ItemRow.id)
-            .limit(DIGEST_LIST_CAP)
+        rows = await self.listed(
+            ItemRow.status == Status.WAITING.value,
+            ItemRow.received_at,
+            (ItemRow.waiting_for, since, ItemRow.check_back_at),
         )
         return tuple(
-            DigestItem(
-                key=row.key,
-                lane=row.lane,
-                received_at=row.received_at,
-                due_at=row.due_at,
-                owner=row.owner,
-                patient_name=row.patient_name,
-                card_channel_id=channel_id,
-                card_ts=ts,
-            )
-            for row, channel_id, ts in rows
+            DigestWaiting(item, waiting_for, at, check_back)
+            for item, (waiting_for, at, check_back) in rows
         )
+
+    async def escalations(self, escalated: Any) -> tuple[DigestEscalation, ...]:
+        """Escalations matching `escalated`, unacknowledged first, then the oldest."""
+        unacknowledged = case((EscalationRow.acknowledged_at.is_(None), 0), else_=1)
+        rows = await self.listed(
+            escalated,
+            (unacknowledged, EscalationRow.opened_at),
+            (
+                EscalationRow.rule,
+                EscalationRow.state,
+                EscalationRow.opened_at,
+                EscalationRow.ack_due_at,
+                EscalationRow.acknowledged_by,
+            ),
+            join=(EscalationRow, EscalationRow.item_id == ItemRow.id),
+        )
+        return tuple(
+            DigestEscalation(item, rule, EscalationState(state), opened, ack_due, by)
+            for item, (rule, state, opened, ack_due, by) in rows
+        )
+
+    async def _items(self, condition: Any, order: Any) -> tuple[DigestItem, ...]:
+        return tuple(item for item, _ in await self.listed(condition, order, ()))
+
+    async def listed(
+        self,
+        condition: Any,
+        order: Any,
+        extra: Sequence[Any],
+        *,
+        join: tuple[Any, Any] | None = None,
+    ) -> list[tuple[DigestItem, tuple[Any, ...]]]:
+        """The first DIGEST_LIST_CAP items matching `condition` in `order`, each with its
+        current card and the `extra` columns (from the `join`ed table, if any).
+
+        The cards are looked up for the listed items only, in a second read: joined in the
+        first, they would be looked up for every match before the sort and the limit."""
+        columns = (
+            ItemRow.id,
+            ItemRow.key,
+            ItemRow.lane,
+            ItemRow.received_at,
+            ItemRow.due_at,
+            ItemRow.owner,
+            ItemRow.patient_name,
+        )
+        statement = select(*columns, *extra)
+        if join is not None:
+            statement = statement.join(*join)
+        ordering = order if isinstance(order, tuple) else (order,)
+        rows = (
+            await self.session.execute(
+                statement.where(condition).order_by(*ordering, ItemRow.id).limit(DIGEST_LIST_CAP)
+            )
+        ).all()
+        cards: dict[int, tuple[str | None, str | None]] = {}
+        if rows:
+            found = await self.session.execute(
+                select(CardRow.item_id, CardRow.channel_id, CardRow.ts)
+                .where(
+                    CardRow.item_id.in_({row[0] for row in rows}),
+                    CardRow.moved_to_lane.is_(None),
+                )
+                .order_by(CardRow.id)
+            )
+            cards = {item_id: (channel_id, ts) for item_id, channel_id, ts in found}
+        return [
+            (
+                DigestItem(
+                    key=key,
+                    lane=lane,
+                    received_at=received_at,
+                    due_at=due_at,
+                    owner=owner,
+                    patient_name=patient_name,
+                    card_channel_id=cards.get(item_id, (None, None))[0],
+                    card_ts=cards.get(item_id, (None, None))[1],
+                ),
+                tuple(more),
+            )
+            for item_id, key, lane, received_at, due_at, owner, patient_name, *more in rows
+        ]

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.items import Item, Origin, Patient, Status
 from storage.models import CardRow, CounterRow, EscalationRow, ItemRow
 from storage.repositories.cards import Card, to_card
-from storage.repositories.dialect import insert_ignoring_conflict
+from storage.repositories.dialect import insert_for, insert_many
 
 ITEM_COUNTER = "item"
 
@@ -47,6 +47,7 @@ def to_item(row: ItemRow) -> Item:
         version=row.version,
         attempts=row.attempts,
         waiting_on=row.waiting_on,
+        waiting_for=row.waiting_for,
         check_back_at=row.check_back_at,
         sla_remaining_minutes=row.sla_remaining_minutes,
         repeat_count=row.repeat_count,
@@ -57,58 +58,78 @@ def to_item(row: ItemRow) -> Item:
     )
 
 
+def _new_row(item: Item, number: int, now: datetime) -> dict[str, Any]:
+    """A new item's column values."""
+    return {
+        "key": item.key,
+        "number": number,
+        "lane": item.lane,
+        "request_type": item.request_type,
+        "origin": item.origin.value,
+        "status": item.status.value,
+        "owner": item.owner,
+        "claimed_at": item.claimed_at,
+        "patient_ref": item.patient.reference,
+        "patient_name": item.patient.name,
+        "phone": item.patient.phone,
+        "language": item.patient.language,
+        "callback_window": item.patient.callback_window,
+        "summary": item.summary,
+        "source_link": item.source_link,
+        "received_at": item.received_at,
+        "due_at": item.due_at,
+        "next_action": item.next_action,
+        "created_by": item.created_by,
+        "version": item.version,
+        "created_at": now,
+        "updated_at": now,
+        "attempts": item.attempts,
+        "waiting_on": item.waiting_on,
+        "waiting_for": item.waiting_for,
+        "repeat_count": item.repeat_count,
+        "related_key": item.related_key,
+        "red_flags": "\n".join(item.red_flags),
+        "aging_at": now,  # the aging job looks at every new item
+    }
+
+
+async def row_with_card(
+    session: AsyncSession, condition: Any
+) -> tuple[ItemRow, CardRow | None] | None:
+    """The item row matching `condition` with its current card row, in one query (for the
+    repositories: the layers above get domain objects)."""
+    result = await session.execute(
+        select(ItemRow, CardRow)
+        .outerjoin(CardRow, and_(CardRow.item_id == ItemRow.id, CardRow.moved_to_lane.is_(None)))
+        .where(condition)
+        .order_by(CardRow.id.desc())
+        .limit(1)
+    )
+    found = result.first()
+    return (found[0], found[1]) if found is not None else None
+
+
 class ItemRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def next_number(self, first: int) -> int:
-        """Take the next item number with one conditional statement (safe under concurrency)."""
-        await self.session.execute(
-            insert_ignoring_conflict(
-                self.session, CounterRow, {"name": ITEM_COUNTER, "value": first - 1}, ["name"]
-            )
+    async def next_numbers(self, count: int, first: int) -> int:
+        """Take `count` consecutive item numbers with one statement, safe under concurrency:
+        an upsert that starts the counter at `first` or moves it on by `count`; the first
+        of the numbers taken."""
+        statement = insert_for(self.session)(CounterRow).values(
+            name=ITEM_COUNTER, value=first + count - 1
         )
-        result = await self.session.execute(
-            update(CounterRow)
-            .where(CounterRow.name == ITEM_COUNTER)
-            .values(value=CounterRow.value + 1)
-            .returning(CounterRow.value)
-        )
-        return int(result.scalar_one())
+        statement = statement.on_conflict_do_update(
+            index_elements=["name"], set_={"value": CounterRow.value + count}
+        ).returning(CounterRow.value)
+        last = int((await self.session.execute(statement)).scalar_one())
+        return last - count + 1
 
-    async def add(self, item: Item, *, number: int, now: datetime) -> int:
-        row = ItemRow(
-            key=item.key,
-            number=number,
-            lane=item.lane,
-            request_type=item.request_type,
-            origin=item.origin.value,
-            status=item.status.value,
-            owner=item.owner,
-            claimed_at=item.claimed_at,
-            patient_ref=item.patient.reference,
-            patient_name=item.patient.name,
-            phone=item.patient.phone,
-            language=item.patient.language,
-            callback_window=item.patient.callback_window,
-            summary=item.summary,
-            source_link=item.source_link,
-            received_at=item.received_at,
-            due_at=item.due_at,
-            next_action=item.next_action,
-            created_by=item.created_by,
-            version=item.version,
-            created_at=now,
-            updated_at=now,
-            attempts=item.attempts,
-            waiting_on=item.waiting_on,
-            repeat_count=item.repeat_count,
-            related_key=item.related_key,
-            red_flags="\n".join(item.red_flags),
-        )
-        self.session.add(row)
-        await self.session.flush()
-        return row.id
+    async def add_many(self, items: list[tuple[Item, int]], *, now: datetime) -> list[int]:
+        """Insert new items (each with its number) in one statement; their row ids, in order."""
+        rows = [_new_row(item, number, now) for item, number in items]
+        return await insert_many(self.session, ItemRow.__table__, rows, match="key")
 
     async def get(self, key: str) -> Item | None:
         row = await self.session.scalar(select(ItemRow).where(ItemRow.key == key))
@@ -122,16 +143,7 @@ class ItemRepository:
     async def get_with_card(self, key: str) -> tuple[Item, int, Card | None] | None:
         """The item, its row id and its current card (as CardRepository.current_for) in one
         query: a claim's only read."""
-        result = await self.session.execute(
-            select(ItemRow, CardRow)
-            .outerjoin(
-                CardRow, and_(CardRow.item_id == ItemRow.id, CardRow.moved_to_lane.is_(None))
-            )
-            .where(ItemRow.key == key)
-            .order_by(CardRow.id.desc())
-            .limit(1)
-        )
-        found = result.first()
+        found = await row_with_card(self.session, ItemRow.key == key)
         if found is None:
             return None
         row, card = found
@@ -185,6 +197,38 @@ class ItemRepository:
             .order_by(ItemRow.id)
         )
         return [to_item(row) for row in rows]
+
+    async def patient_contexts(
+        self, patient_refs: list[str]
+    ) -> dict[str, tuple[str | None, list[Item]]]:
+        """What intake needs to know of each patient, in one query: the language on their
+        most recent item, open or closed (their last known preference), and their open
+        items, oldest first (as `open_for_patient`). A patient never seen is not in the
+        answer."""
+        refs = sorted(set(patient_refs))
+        latest = (
+            select(func.max(ItemRow.id))
+            .where(ItemRow.patient_ref.in_(refs))
+            .group_by(ItemRow.patient_ref)
+        )
+        rows = await self.session.scalars(
+            select(ItemRow)
+            .where(
+                ItemRow.patient_ref.in_(refs),
+                or_(ItemRow.status != Status.RESOLVED.value, ItemRow.id.in_(latest)),
+            )
+            .order_by(ItemRow.id)
+        )
+        found: dict[str, list[ItemRow]] = {}
+        for row in rows:
+            found.setdefault(row.patient_ref, []).append(row)
+        return {
+            ref: (
+                str(mine[-1].language) if mine[-1].language else None,
+                [to_item(row) for row in mine if row.status != Status.RESOLVED.value],
+            )
+            for ref, mine in found.items()
+        }
 
     async def check_backs_due(self, now: datetime, *, limit: int = 100) -> list[Item]:
         """Waiting items whose check-back time has come."""
@@ -242,6 +286,7 @@ class ItemRepository:
                 claimed_at=now,
                 version=ItemRow.version + 1,
                 updated_at=now,
+                aging_at=now,
             )
             .returning(ItemRow.id)
         )
@@ -250,7 +295,8 @@ class ItemRepository:
     async def change(self, item: Item, changes: dict[str, Any], now: datetime) -> int | None:
         """Apply `changes` only if nobody changed the item since it was read (version check).
 
-        Returns the item's row id when the change was made, None when it was not.
+        Returns the item's row id when the change was made, None when it was not. A changed
+        item is looked at again by the aging job (its alerts may no longer be true).
         """
         values = {
             ("status" if k == "status" else k): (v.value if isinstance(v, Status) else v)
@@ -259,7 +305,7 @@ class ItemRepository:
         result = await self.session.execute(
             update(ItemRow)
             .where(ItemRow.key == item.key, ItemRow.version == item.version)
-            .values(**values, version=ItemRow.version + 1, updated_at=now)
+            .values(**values, version=ItemRow.version + 1, updated_at=now, aging_at=now)
             .returning(ItemRow.id)
         )
         return result.scalar_one_or_none()

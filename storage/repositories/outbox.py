@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import CardRow, ItemRow, OutboxRow, PaceRow
-from storage.repositories.dialect import insert_for, is_postgres
+from storage.repositories.dialect import insert_for, insert_many, is_postgres
+
+# Lower goes first: an ordinary card post or edit; pages go at a lower number.
+DEFAULT_PRIORITY = 100
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ class OutboxRepository:
         item_id: int | None = None,
         card_id: int | None = None,
         payload: dict[str, Any] | None = None,
-        priority: int = 100,
+        priority: int = DEFAULT_PRIORITY,
         not_before: datetime | None = None,
     ) -> Queued:
         """Queue one Slack write in this transaction. Not written here: a use case's rows
@@ -107,12 +110,8 @@ class OutboxRepository:
         queued, self._queued = self._queued, []
         if not queued:
             return
-        table = OutboxRow.__table__
-        result = await self.session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True),
-            [values for _, values in queued],
-        )
-        for (handle, _), row_id in zip(queued, result.scalars().all(), strict=True):
+        ids = await insert_many(self.session, OutboxRow.__table__, [row for _, row in queued])
+        for (handle, _), row_id in zip(queued, ids, strict=True):
             handle.id = row_id
 
     def _entries_query(self) -> Any:

@@ -343,3 +343,15 @@ def test_the_next_time_picker_is_in_the_practices_time_zone() -> None:
     view = modal(tz=ZoneInfo("America/New_York"))
     picker = next(b for b in view["blocks"] if b.get("block_id") == FieldId.NEXT_TIME)["element"]
     assert picker["timezone"] == "America/New_York"
+
+
+def test_inputs_optional_for_an_unanswered_call_say_when_they_are_needed() -> None:
+    labels = {
+        block["block_id"]: block["label"]["text"]
+        for block in modal()["blocks"]
+        if block["type"] == "input"
+    }
+
+    assert labels[FieldId.IDENTITY] == "Identity (needed if you reached the patient)"
+    assert labels[FieldId.CONFIRMED] == "What was confirmed (needed if you reached the patient)"
+    assert "needed if you reached the patient" in labels[FieldId.NEXT_STEP]

@@ -12,6 +12,7 @@ from blocks.modals.close import close_errors, close_form_from_view, close_modal
 from tests.blocks.conftest import assert_valid_view, make_claimed, make_lane, text_of
 
 LANE = make_lane()
+ITEM = make_claimed()
 METADATA = json.dumps({"item_key": "CQ-1042", "channel": "C1", "ts": "1700000000.000100"})
 
 
@@ -87,14 +88,18 @@ def test_a_submitted_close_reads_as_resolution_and_what_was_told() -> None:
 
 
 def test_a_complete_close_has_no_errors() -> None:
-    assert close_errors("appointment booked", "Booked Tue 9:30 AM.", LANE) == {}
+    assert close_errors(ITEM, "appointment booked", "Booked Tue 9:30 AM.", LANE) == {}
 
 
 @pytest.mark.parametrize(
     ("resolution", "told", "errors"),
     [
-        ("", "Told", {FieldId.RESOLUTION: "Choose a resolution from the Scheduling list."}),
-        ("made up", "Told", {FieldId.RESOLUTION: "Choose a resolution from the Scheduling list."}),
+        ("", "Told them", {FieldId.RESOLUTION: "Choose a resolution from the Scheduling list."}),
+        (
+            "made up",
+            "Told them",
+            {FieldId.RESOLUTION: "Choose a resolution from the Scheduling list."},
+        ),
         ("rescheduled", "   ", {FieldId.TOLD_PATIENT: "Write what the patient was told."}),
         (
             "rescheduled",
@@ -106,4 +111,39 @@ def test_a_complete_close_has_no_errors() -> None:
 def test_a_close_without_a_listed_resolution_or_an_account_is_refused(
     resolution: str, told: str, errors: dict[str, str]
 ) -> None:
-    assert close_errors(resolution, told, LANE) == errors
+    assert close_errors(ITEM, resolution, told, LANE) == errors
+
+
+UNREACHABLE = "unable to reach patient after 3 attempts"
+UNREACHABLE_LANE = make_lane(resolutions=("appointment booked", UNREACHABLE))
+
+
+@pytest.mark.parametrize(
+    ("attempts", "problem"),
+    [
+        (0, "This resolution says 3 attempts, and no call is logged."),
+        (1, "This resolution says 3 attempts, and only 1 call is logged."),
+        (2, "This resolution says 3 attempts, and only 2 calls are logged."),
+        (3, None),
+    ],
+)
+def test_a_resolution_that_claims_attempts_needs_them_logged(
+    attempts: int, problem: str | None
+) -> None:
+    item = make_claimed(attempts=attempts)
+
+    errors = close_errors(
+        item, UNREACHABLE, "Left two voicemails asking for a call back.", UNREACHABLE_LANE
+    )
+
+    if problem is None:
+        assert errors == {}
+    else:
+        assert errors[FieldId.RESOLUTION].startswith(problem)
+
+
+@pytest.mark.parametrize("told", ["x", "ok", "n/a", "Done", "...", "12345", " - "])
+def test_words_to_the_patient_must_say_something(told: str) -> None:
+    errors = close_errors(ITEM, "appointment booked", told, LANE)
+
+    assert "Say what the patient was told in a few words" in errors[FieldId.TOLD_PATIENT]

@@ -9,8 +9,16 @@ from typing import Any
 
 import pytest
 
-from blocks.digest import digest_message
-from bot.domain.digest import Digest, DigestItem, LaneDigest
+from blocks.digest import Audience, digest_message
+from bot.domain.digest import (
+    Digest,
+    DigestEscalation,
+    DigestItem,
+    DigestPromise,
+    DigestWaiting,
+    LaneDigest,
+)
+from bot.domain.escalation import EscalationState
 from bot.domain.lanes import Privacy
 from tests.blocks.conftest import (
     HOSTILE_NAME,
@@ -38,7 +46,10 @@ def item(n: int, *, owner: str | None = None, name: str = "Jane Doe") -> DigestI
     )
 
 
-def digest(open_items: int, *, name: str = "Jane Doe") -> Digest:
+STATES = (EscalationState.OPEN, EscalationState.ACKNOWLEDGED, EscalationState.NO_RESPONSE)
+
+
+def digest(open_items: int, *, name: str = "Jane Doe", promise: str = "call back") -> Digest:
     items = tuple(item(n, name=name) for n in range(open_items))
     return Digest(
         day=NOW.date(),
@@ -47,7 +58,7 @@ def digest(open_items: int, *, name: str = "Jane Doe") -> Digest:
         unclaimed=open_items,
         overdue=open_items,
         promises_missed=min(open_items, 2),
-        escalations_open=min(open_items, 1),
+        escalations_open=min(open_items, 3),
         resolved_today=open_items,
         lanes=(
             LaneDigest("scheduling", open_items // 2, open_items // 2, items[0].received_at)
@@ -59,11 +70,32 @@ def digest(open_items: int, *, name: str = "Jane Doe") -> Digest:
         overdue_items=items,
         unclaimed_items=items,
         resolved_items=tuple(item(n, owner="U1") for n in range(open_items)),
+        promises_due=tuple(
+            DigestPromise(i, NOW - timedelta(hours=2), f"{promise} {n}")
+            for n, i in enumerate(items[:2])
+        ),
+        waiting=open_items,
+        waiting_items=tuple(
+            DigestWaiting(i, "referral_office", NOW - timedelta(days=3, hours=1), None)
+            for i in items
+        ),
+        escalations=tuple(
+            DigestEscalation(
+                i,
+                "emergency",
+                STATES[n % 3],
+                NOW - timedelta(minutes=50),
+                NOW - timedelta(minutes=45),
+                "URNKIM" if STATES[n % 3] is EscalationState.ACKNOWLEDGED else None,
+            )
+            for n, i in enumerate(items[:3])
+        ),
     )
 
 
 def build(d: Digest, privacy: Privacy = Privacy.NONE) -> dict[str, Any]:
-    return assert_valid_message(digest_message(d, LANES, privacy, TZ, workspace_url=WORKSPACE))
+    audience = Audience(LANES, privacy, TZ, WORKSPACE, {"emergency": "Emergency"})
+    return assert_valid_message(digest_message(d, audience))
 
 
 @pytest.mark.parametrize("open_items", [0, 1, 50, 800])
@@ -72,7 +104,7 @@ def test_the_digest_fits_slacks_limits_at_any_volume(open_items: int) -> None:
 
     assert len(payload["blocks"]) <= 12
     size = len(json.dumps(payload["blocks"], ensure_ascii=False))
-    assert size < 9_000, size
+    assert size < 10_000, size
 
 
 def test_the_header_gives_the_numbers_a_manager_reads_first() -> None:
@@ -85,7 +117,7 @@ def test_the_header_gives_the_numbers_a_manager_reads_first() -> None:
         "*Unclaimed*\n3",
         "*Overdue*\n3",
         "*Promises missed today*\n2",
-        "*Escalations open*\n1",
+        "*Escalations open*\n3",
         "*Resolved today*\n3",
     ]
     assert payload["text"] == "End-of-day digest: 3 open, 3 unclaimed, 3 overdue"
@@ -106,7 +138,7 @@ def test_every_key_links_to_its_card() -> None:
 
 
 def test_without_the_workspace_address_keys_are_shown_unlinked() -> None:
-    message = digest_message(digest(1), LANES, Privacy.NONE, TZ)
+    message = digest_message(digest(1), Audience(LANES, Privacy.NONE, TZ))
 
     assert "*CQ-1001* · Billing handoff" in text_of(assert_valid_message(message)["blocks"])
 
@@ -116,6 +148,47 @@ def test_at_800_open_items_the_lists_say_how_many_more_and_where_to_see_them() -
 
     assert "more: type `/queue LANE` in Slack or open CareQueue's Home tab for the rest" in shown
     assert "*Overdue* (800)" in shown and "*Unclaimed* (800)" in shown
+    assert "*Waiting on outside parties* (800)" in shown
+    assert "*Promises due today, not kept* (2)" in shown
+
+
+def test_unresolved_escalations_say_whether_anyone_acknowledged_them() -> None:
+    shown = text_of(build(digest(3))["blocks"])
+
+    assert "*Escalations not resolved* (3)" in shown
+    base = "*<https://riverside.slack.com/archives/C0SCHED/p17000000000000"
+    assert (
+        f"{base}00|CQ-1001>* · Billing handoff · Emergency · *not acknowledged*, opened 50 min ago"
+        in shown
+    )
+    assert (
+        f"{base}01|CQ-1002>* · Scheduling · Emergency · acknowledged by <@URNKIM>, open 50 min"
+        in shown
+    )
+    assert "CQ-1003>* · Billing handoff · Emergency · *no response*, opened 50 min ago" in shown
+
+
+def test_waiting_items_say_on_whom_and_for_how_long() -> None:
+    shown = text_of(build(digest(1))["blocks"])
+
+    assert (
+        "CQ-1001>* · Billing handoff · waiting on the referral office for 3 d 1 h · open 1 d 2 h"
+        in shown
+    )
+
+
+@pytest.mark.parametrize("privacy", [Privacy.NONE, Privacy.INITIALS])
+def test_a_promises_wording_stays_out_of_the_channel_below_full(privacy: Privacy) -> None:
+    shown = text_of(build(digest(1, promise="lab result"), privacy)["blocks"])
+
+    assert "CQ-1001>* · Billing handoff · promised by 8:54 AM · unclaimed" in shown
+    assert "lab result" not in shown
+
+
+def test_at_full_a_promise_says_what_was_promised_escaped() -> None:
+    shown = text_of(build(digest(1, promise="<!here> results"), Privacy.FULL)["blocks"])
+
+    assert "“&lt;!here&gt; results 0”" in shown
 
 
 @pytest.mark.parametrize(
@@ -149,3 +222,5 @@ def test_an_empty_day_says_none_under_each_list() -> None:
 
     assert "*Overdue* (0)\nNone." in shown
     assert "*Resolved today* (0)\nNone." in shown
+    assert "*Escalations not resolved* (0)\nNone." in shown
+    assert "*Waiting on outside parties* (0)\nNone." in shown

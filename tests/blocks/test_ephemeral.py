@@ -32,6 +32,26 @@ def test_a_lost_claim_names_the_current_owner_and_since_when() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("owner_name", "expected"),
+    [
+        ("ana", "CQ-1042 is already owned by @ana since Mon Nov 23 10:42 AM EST."),
+        (None, "CQ-1042 is already owned by someone else since Mon Nov 23 10:42 AM EST."),
+    ],
+)
+def test_plain_text_names_the_owner_readably_and_writes_the_time_out(
+    owner_name: str | None, expected: str
+) -> None:
+    refusal = Refusal(
+        RefusalCode.ALREADY_OWNED, "CQ-1042", Action.CLAIM, Status.CLAIMED, "U1", SINCE
+    )
+
+    text = refusal_message(refusal, TZ, WORDING, plain=True, owner_name=owner_name).text
+
+    assert text == expected
+    assert "<" not in text
+
+
 def test_a_lost_claim_without_a_time_still_names_the_owner() -> None:
     assert say(Refusal(RefusalCode.ALREADY_OWNED, "CQ-1042", owner="U1")) == (
         "CQ-1042 is already owned by <@U1>."

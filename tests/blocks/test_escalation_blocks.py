@@ -12,7 +12,7 @@ from jinja2 import Environment
 from slack_sdk.models.blocks import Block
 
 from blocks.card import item_card
-from blocks.escalation import escalation_notice
+from blocks.escalation import escalation_notice, red_flag_prompt
 from blocks.ids import ActionId, FieldId
 from blocks.message import Message
 from blocks.modals.escalate import (
@@ -23,7 +23,12 @@ from blocks.modals.escalate import (
     resolve_modal,
 )
 from bot.config import EXAMPLE_PRACTICE, load_practice
-from bot.domain.escalation import Escalation, EscalationNotice, EscalationState
+from bot.domain.escalation import (
+    Escalation,
+    EscalationNotice,
+    EscalationState,
+    PromptAudience,
+)
 from bot.domain.items import Status
 from bot.domain.lanes import Privacy
 from tests.blocks.conftest import (
@@ -37,6 +42,7 @@ from tests.blocks.conftest import (
     make_hostile_item,
     make_item,
     make_lane,
+    nodes_of,
     text_of,
     texts_of,
 )
@@ -183,3 +189,76 @@ def test_the_context_view_and_the_guidance() -> None:
     payload = assert_valid_message(guidance)
     assert "call 911 now and stay on the line" in text_of(payload)
     assert "Jane" not in guidance.text
+
+
+def prompt(audience: PromptAudience, privacy: Privacy, env: Environment, **item: Any) -> Message:
+    subject = make_hostile_item(lane="clinical", red_flags=("chest ... pain|tight",), **item)
+    params = {"audience": audience.value, "escalates_at": (NOW + timedelta(minutes=3)).isoformat()}
+    payload = red_flag_prompt(subject, params, privacy, CLINICAL, TZ, env)
+    return Message(text=payload["text"], blocks=[Block.parse(b) for b in payload["blocks"]])
+
+
+@pytest.mark.parametrize("audience", list(PromptAudience))
+@pytest.mark.parametrize("privacy", list(Privacy))
+def test_the_red_flag_prompt_is_valid_and_its_text_names_only_the_key(
+    audience: PromptAudience, privacy: Privacy, wording: Environment
+) -> None:
+    message = prompt(audience, privacy, wording)
+    payload = assert_valid_message(message)
+    assert message.text == "CQ-1042 may be urgent: escalate now?"
+    shown = text_of(payload)
+    assert "*Escalate now?* Unanswered, it escalates by itself at <!date^" in shown
+    assert "Jane" not in str(payload) and PHONE not in str(payload)
+    assert ActionId.RED_FLAG_ESCALATE.value in str(payload)
+    assert ActionId.RED_FLAG_DISMISS.value in str(payload)
+
+
+def test_the_person_who_logged_it_is_shown_the_words_they_typed(wording: Environment) -> None:
+    shown = text_of(assert_valid_message(prompt(PromptAudience.LOGGER, Privacy.NONE, wording)))
+    assert "*CQ-1042*: possible emergency words: chest pain." in shown
+    assert ActionId.DETAILS.value not in str(prompt(PromptAudience.LOGGER, Privacy.NONE, wording))
+
+
+def test_the_clinical_channel_sees_the_words_only_at_full_privacy(wording: Environment) -> None:
+    none = assert_valid_message(prompt(PromptAudience.CHANNEL, Privacy.NONE, wording))
+    full = assert_valid_message(prompt(PromptAudience.CHANNEL, Privacy.FULL, wording))
+    assert "*CQ-1042* (Clinical messages) came in through the intake API" in text_of(none)
+    assert "chest" not in text_of(none).lower()
+    assert "possible emergency words (chest pain), and nobody has read it yet" in text_of(full)
+    # Whoever answers in the channel can open the whole request (an audited view).
+    assert ActionId.DETAILS.value in str(none)
+
+
+def test_a_prompt_sent_after_the_flag_was_answered_says_so_without_buttons(
+    wording: Environment,
+) -> None:
+    escalated = prompt(PromptAudience.LOGGER, Privacy.NONE, wording, status=Status.ESCALATED)
+    dismissed = prompt(
+        PromptAudience.CHANNEL, Privacy.NONE, wording, red_flag_dismissed_by="U0NURSE01"
+    )
+    for late in (escalated, dismissed):
+        payload = assert_valid_message(late)
+        assert ActionId.RED_FLAG_ESCALATE.value not in str(payload)
+        assert "Escalate now?" not in text_of(payload)
+    assert "It was escalated while this message waited" in text_of(escalated.to_payload())
+    assert "<@U0NURSE01> said it is not an emergency" in text_of(dismissed.to_payload())
+    assert ActionId.DETAILS.value in str(dismissed.to_payload())
+
+
+def test_the_red_flag_prompt_names_the_reason_it_would_escalate_under(
+    wording: Environment,
+) -> None:
+    flagged = make_item(red_flags=("kill|killing myself|himself|herself", "lawyer|attorney"))
+    params = {"audience": PromptAudience.LOGGER.value}
+    rule = MATRIX.rules["self_harm"]
+    payload = red_flag_prompt(flagged, params, Privacy.NONE, CLINICAL, TZ, wording, rule)
+    message = Message(text=payload["text"], blocks=[Block.parse(b) for b in payload["blocks"]])
+    shown = text_of(assert_valid_message(message))
+    assert "possible emergency words: kill myself, lawyer." in shown
+    assert "*Escalate now as Self-harm or suicidal intent?*" in shown
+    assert payload["text"] == f"{flagged.key} may be urgent: escalate now?"  # no words, no rule
+    buttons = nodes_of(payload, "button")
+    assert [b["action_id"] for b in buttons] == [
+        ActionId.RED_FLAG_ESCALATE,
+        ActionId.RED_FLAG_DISMISS,
+    ]

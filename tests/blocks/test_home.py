@@ -6,13 +6,15 @@ import dataclasses
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from blocks.home import home_view
 from blocks.ids import ActionId
 from blocks.limits import VIEW_BLOCKS_MAX
 from bot.config import Practice
 from bot.domain.items import Item, Status
 from bot.domain.lanes import Privacy
-from bot.domain.views import HomeData, LaneSummary
+from bot.domain.views import HomeData, LaneBoard, LaneSummary, Listed, ManagerBoard, PersonLoad
 from tests.blocks.conftest import (
     CALLBACK_WINDOW,
     HOSTILE_NAME,
@@ -23,6 +25,7 @@ from tests.blocks.conftest import (
     assert_valid_view,
     make_claimed,
     make_hostile_item,
+    make_item,
     nodes_of,
     text_of,
 )
@@ -59,27 +62,45 @@ def waiting_item(key: str = "CQ-1050", **changes: Any) -> Item:
     defaults: dict[str, Any] = {
         "key": key,
         "status": Status.WAITING,
+        "waiting_for": "referral_office",
         "waiting_on": "Lakeside Cardiology records office",
         "check_back_at": NOW + timedelta(days=1),
     }
     return make_claimed(**{**defaults, **changes})
 
 
-def test_home_shows_my_items_what_is_due_soon_and_what_is_waiting(
+def test_home_shows_overdue_apart_from_what_is_due_soon_then_my_items_and_waiting(
     example_practice: Practice,
 ) -> None:
     overdue = make_claimed(key="CQ-1001", due_at=NOW - timedelta(minutes=5))
+    soon = make_claimed(key="CQ-1003", due_at=NOW + timedelta(minutes=30))
     later = make_claimed(key="CQ-1002", due_at=NOW + timedelta(hours=4))
-    data = home_data(mine=[overdue, later], due_soon=[overdue], waiting=[waiting_item()])
+    data = home_data(
+        mine=[overdue, soon, later], overdue=[overdue], due_soon=[soon], waiting=[waiting_item()]
+    )
 
     shown = sections(home(data, example_practice))
 
-    assert list(shown)[1:] == ["My items", "Due in the next hour", "Waiting"]
+    assert list(shown)[1:] == [
+        "Needs an owner",
+        "Overdue",
+        "Due in the next hour",
+        "My items",
+        "Waiting",
+    ]
     assert shown["My items"].index("CQ-1001") < shown["My items"].index("CQ-1002")
     assert "overdue" in shown["My items"].split("\n")[0]
-    assert "CQ-1001" in shown["Due in the next hour"]
+    assert "CQ-1001" in shown["Overdue"] and "CQ-1001" not in shown["Due in the next hour"]
+    assert "CQ-1003" in shown["Due in the next hour"]
     assert "CQ-1002" not in shown["Due in the next hour"]
     assert "CQ-1050" in shown["Waiting"]
+
+
+def test_without_overdue_items_there_is_no_overdue_section(example_practice: Practice) -> None:
+    shown = sections(home(home_data(), example_practice))
+
+    assert "Overdue" not in shown
+    assert "Every item in your lanes has an owner." in shown["Needs an owner"]
 
 
 def test_waiting_items_say_who_they_wait_on_and_when_to_check_back(
@@ -91,19 +112,19 @@ def test_waiting_items_say_who_they_wait_on_and_when_to_check_back(
 
     first, second = sections(home(data, example_practice))["Waiting"].strip().split("\n")
 
-    assert "waiting on Lakeside Cardiology records office" in first
+    assert "waiting on the referral office" in first
     assert f"check back <!date^{int(check_back.timestamp())}^" in first
     assert "time to check back" not in first
     assert "time to check back" in second
 
 
-def test_who_an_item_waits_on_cannot_ping_anyone(example_practice: Practice) -> None:
-    data = home_data(waiting=[waiting_item(waiting_on="<!channel> payer <@U999>")])
+def test_staffs_words_about_a_wait_never_reach_app_home(example_practice: Practice) -> None:
+    data = home_data(waiting=[waiting_item(waiting_on="<!channel> Lakeside <@U999>")])
 
     shown = sections(home(data, example_practice))["Waiting"]
 
-    assert "&lt;!channel&gt; payer &lt;@U999&gt;" in shown
-    assert "<!channel>" not in shown and "<@U999>" not in shown
+    assert "waiting on the referral office" in shown
+    assert "Lakeside" not in shown and "<!channel>" not in shown and "<@U999>" not in shown
 
 
 def test_home_shows_lane_counts_only_to_managers(example_practice: Practice) -> None:
@@ -169,3 +190,47 @@ def test_home_carries_no_patient_data(example_practice: Practice) -> None:
 
     for secret in (HOSTILE_NAME, "J.Q.D.", HOSTILE_SUMMARY, PHONE, REFERENCE, CALLBACK_WINDOW):
         assert secret not in shown
+
+
+@pytest.mark.parametrize("count", [0, 1, 50, 500])
+def test_a_managers_home_with_every_section_full_stays_valid_and_keeps_the_board(
+    example_practice: Practice, count: int
+) -> None:
+    long_type = '"\\&' * 100
+    items = [
+        make_claimed(key=f"CQ-{n}", request_type=long_type, due_at=NOW - timedelta(minutes=n))
+        for n in range(count)
+    ]
+    unclaimed = [Listed(make_item(key=f"CQ-{n}", request_type=long_type)) for n in range(count)]
+    board = ManagerBoard(
+        lanes=tuple(
+            LaneBoard(f"lane{n}", "&" * 500, count, count, count, count, unclaimed[0])
+            if unclaimed
+            else LaneBoard(f"lane{n}", "&" * 500)
+            for n in range(9)
+        ),
+        people=tuple(PersonLoad(f"U{n:08}", count, count) for n in range(min(count, 40))),
+        escalations_open=count,
+    )
+    data = home_data(
+        mine=items,
+        overdue=items,
+        waiting=[waiting_item(f"CQ-{n}", waiting_on="&" * 500) for n in range(count)],
+        needs_owner=unclaimed[:50],
+        needs_owner_total=count,
+        board=board,
+        is_manager=True,
+        workspace_url="https://carequeue.slack.com/",
+    )
+
+    payload = home(data, example_practice)
+
+    assert len(payload["blocks"]) <= VIEW_BLOCKS_MAX
+    shown = sections(payload)
+    assert {"The practice now", "Lanes", "People"} <= set(shown)
+    claims = [b for b in payload["blocks"] if b.get("accessory", {}).get("text", {}).get("text")]
+    assert len(claims) == min(count, 10)
+    if count > 10:
+        assert f"…and {count - 10} more · `/queue unclaimed` lists them" in text_of(
+            payload["blocks"]
+        )

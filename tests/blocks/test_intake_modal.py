@@ -15,6 +15,7 @@ from blocks.modals.intake import (
     intake_errors,
     intake_modal,
 )
+from bot.config import Practice
 from bot.domain.intake import (
     CALLBACK_WINDOW_MAX,
     NAME_MAX,
@@ -195,10 +196,28 @@ def test_longest_allowed_inputs_still_validate() -> None:
     )
     payload = assert_valid_view(intake_modal(lanes, LANGUAGES, prefill, now=NOW, tz=TZ))
     element = inputs_of(payload)[FieldId.REQUEST_TYPE]["element"]
-    assert len(element["option_groups"]) == 9
+    assert [g["label"]["text"][0] for g in element["option_groups"]] == ["8"]  # lane8's only
     assert all(len(g["options"]) == 25 for g in element["option_groups"])
     assert all(len(text["text"]) <= 75 for text in nodes_of(element, "plain_text"))
     assert element["initial_option"]["value"].startswith("lane8|8-24")
+    no_lane_yet = assert_valid_view(
+        intake_modal(lanes, LANGUAGES, IntakeDraft(summary="S" * SUMMARY_MAX), now=NOW, tz=TZ)
+    )
+    every_lane = inputs_of(no_lane_yet)[FieldId.REQUEST_TYPE]["element"]
+    assert len(every_lane["option_groups"]) == 9
+    assert all(len(g["options"]) == 25 for g in every_lane["option_groups"])
+
+
+def test_the_request_types_follow_the_chosen_lane(example_practice: Practice) -> None:
+    lanes = list(example_practice.lanes.values())
+    payload = assert_valid_view(
+        intake_modal(lanes, LANGUAGES, IntakeDraft(lane="telehealth"), now=NOW, tz=TZ)
+    )
+
+    element = inputs_of(payload)[FieldId.REQUEST_TYPE]["element"]
+    values = [o["value"] for g in element["option_groups"] for o in g["options"]]
+    assert values and all(value.startswith("telehealth|") for value in values)
+    assert inputs_of(payload)[FieldId.LANE]["dispatch_action"] is True
 
 
 # --- parsing a submission --------------------------------------------------------------

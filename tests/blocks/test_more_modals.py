@@ -28,6 +28,7 @@ from blocks.modals.wait import (
 )
 from bot.domain.items import Status
 from bot.domain.lanes import BusinessCalendar, BusinessDuration, OpeningHours, parse_target
+from bot.domain.waiting import WaitingParty
 from tests.blocks.conftest import (
     NOW,
     TZ,
@@ -77,11 +78,27 @@ def test_wait_modal_asks_who_it_waits_on_and_when_to_check_back() -> None:
     assert payload["title"]["text"] == "Waiting: CQ-1042"
     assert payload["private_metadata"] == METADATA
     inputs = inputs_of(payload)
-    assert list(inputs) == [FieldId.WAITING_ON, FieldId.CHECK_BACK_DATE, FieldId.CHECK_BACK_TIME]
-    assert all(block.get("optional") is not True for block in inputs.values())
+    assert list(inputs) == [
+        FieldId.WAITING_FOR,
+        FieldId.WAITING_ON,
+        FieldId.CHECK_BACK_DATE,
+        FieldId.CHECK_BACK_TIME,
+    ]
+    assert [f for f, block in inputs.items() if block.get("optional")] == [FieldId.WAITING_ON]
+    choice = inputs[FieldId.WAITING_FOR]["element"]
+    assert choice["type"] == "static_select"
+    assert [o["text"]["text"] for o in choice["options"]] == [
+        "Payer (insurance)",
+        "Referral office",
+        "Lab",
+        "Pharmacy",
+        "Patient",
+        "Other",
+    ]
+    assert "initial_option" not in choice
     waiting_on = inputs[FieldId.WAITING_ON]["element"]
     assert waiting_on["type"] == "plain_text_input" and waiting_on["max_length"] == WAITING_ON_MAX
-    assert "payer" in waiting_on["placeholder"]["text"]
+    assert "only where the practice allows free text" in text_of(inputs[FieldId.WAITING_ON])
     assert inputs[FieldId.CHECK_BACK_DATE]["element"]["type"] == "datepicker"
     assert inputs[FieldId.CHECK_BACK_TIME]["element"]["type"] == "timepicker"
 
@@ -111,16 +128,18 @@ def test_an_item_already_waiting_shows_its_current_wait_to_change() -> None:
     check_back = datetime(2026, 11, 25, 14, 30, tzinfo=TZ)
     payload = wait_payload(
         status=Status.WAITING,
-        waiting_on="payer <!here>",
+        waiting_for="payer",
+        waiting_on="Aetna <!here>",
         check_back_at=check_back,
         sla_remaining_minutes=75.0,
     )
     inputs = inputs_of(payload)
-    assert inputs[FieldId.WAITING_ON]["element"]["initial_value"] == "payer <!here>"
+    assert inputs[FieldId.WAITING_ON]["element"]["initial_value"] == "Aetna <!here>"
+    assert inputs[FieldId.WAITING_FOR]["element"]["initial_option"]["value"] == "payer"
     assert inputs[FieldId.CHECK_BACK_DATE]["element"]["initial_date"] == "2026-11-25"
     assert inputs[FieldId.CHECK_BACK_TIME]["element"]["initial_time"] == "14:30"
     shown = text_of(payload)
-    assert "waiting on payer &lt;!here&gt;" in shown and "*1 h 15 min*" in shown
+    assert "waiting on the payer." in shown and "*1 h 15 min*" in shown
     assert payload["submit"]["text"] == "Save"
 
 
@@ -133,32 +152,38 @@ def test_wait_modal_shows_no_patient_data() -> None:
 def test_wait_form_reads_what_was_entered() -> None:
     view = submitted(
         {
-            FieldId.WAITING_ON: {"type": "plain_text_input", "value": "  payer  "},
+            FieldId.WAITING_FOR: {
+                "type": "static_select",
+                "selected_option": {"text": {"type": "plain_text", "text": "Lab"}, "value": "lab"},
+            },
+            FieldId.WAITING_ON: {"type": "plain_text_input", "value": "  Quest  "},
             FieldId.CHECK_BACK_DATE: {"type": "datepicker", "selected_date": "2026-11-24"},
             FieldId.CHECK_BACK_TIME: {"type": "timepicker", "selected_time": "09:30"},
         }
     )
     form = wait_form_from_view(view)
-    assert form == WaitForm("payer", date(2026, 11, 24), time(9, 30))
+    assert form == WaitForm("Quest", WaitingParty.LAB, date(2026, 11, 24), time(9, 30))
     assert form.check_back_at(CALENDAR) == datetime(2026, 11, 24, 14, 30, tzinfo=UTC)
 
 
 def test_wait_form_reads_nothing_from_an_empty_or_garbled_view() -> None:
-    assert wait_form_from_view({}) == WaitForm("", None, None)
+    assert wait_form_from_view({}) == WaitForm("", None, None, None)
     garbled = submitted(
         {
             FieldId.CHECK_BACK_DATE: {"type": "datepicker", "selected_date": "tomorrow"},
             FieldId.CHECK_BACK_TIME: {"type": "timepicker", "selected_time": None},
         }
     )
-    assert wait_form_from_view(garbled) == WaitForm("", None, None)
+    assert wait_form_from_view(garbled) == WaitForm("", None, None, None)
 
 
 def test_wait_needs_someone_to_wait_on_and_a_date_and_time() -> None:
-    errors = wait_errors(WaitForm("", None, None), NOW, CALENDAR)
-    assert set(errors) == {FieldId.WAITING_ON, FieldId.CHECK_BACK_DATE, FieldId.CHECK_BACK_TIME}
+    errors = wait_errors(WaitForm("", None, None, None), NOW, CALENDAR)
+    assert set(errors) == {FieldId.WAITING_FOR, FieldId.CHECK_BACK_DATE, FieldId.CHECK_BACK_TIME}
     too_long = wait_errors(
-        WaitForm("x" * (WAITING_ON_MAX + 1), date(2026, 11, 24), time(9)), NOW, CALENDAR
+        WaitForm("x" * (WAITING_ON_MAX + 1), WaitingParty.OTHER, date(2026, 11, 24), time(9)),
+        NOW,
+        CALENDAR,
     )
     assert set(too_long) == {FieldId.WAITING_ON}
 
@@ -175,16 +200,21 @@ def test_wait_needs_someone_to_wait_on_and_a_date_and_time() -> None:
 def test_check_back_must_be_in_the_future_and_within_a_year(
     day: date, at: time, field: FieldId
 ) -> None:
-    errors = wait_errors(WaitForm("payer", day, at), NOW, CALENDAR)
+    errors = wait_errors(WaitForm("", WaitingParty.PAYER, day, at), NOW, CALENDAR)
     assert list(errors) == [field]
 
 
 def test_a_check_back_later_today_is_fine() -> None:
-    assert wait_errors(WaitForm("payer", date(2026, 11, 23), time(15)), NOW, CALENDAR) == {}
+    assert (
+        wait_errors(WaitForm("", WaitingParty.PAYER, date(2026, 11, 23), time(15)), NOW, CALENDAR)
+        == {}
+    )
 
 
 def test_time_error_says_what_time_it_is_in_the_practice() -> None:
-    errors = wait_errors(WaitForm("payer", date(2026, 11, 23), time(8)), NOW, CALENDAR)
+    errors = wait_errors(
+        WaitForm("", WaitingParty.PAYER, date(2026, 11, 23), time(8)), NOW, CALENDAR
+    )
     assert errors[FieldId.CHECK_BACK_TIME] == "Pick a time later than now (10:54 AM)."
 
 

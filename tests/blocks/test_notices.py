@@ -83,18 +83,21 @@ def test_handoff_dm_without_a_note_id_has_no_button() -> None:
     assert len(payload["blocks"]) == 1
 
 
-def test_check_back_dm_says_what_the_item_waited_on_only_in_its_blocks() -> None:
-    payload = notice("check_back_dm", {"waiting_on": "<!here> payer & co"})
+def test_check_back_dm_says_who_the_item_waited_on_as_a_choice_only_in_its_blocks() -> None:
+    payload = notice("check_back_dm", {"waiting_for": "pharmacy"})
     assert payload["text"] == "CQ-1042 is back from waiting: time to check back."
-    assert line_of(payload) == (
-        "CQ-1042 is back from waiting on &lt;!here&gt; payer &amp; co: time to check back."
-    )
+    assert line_of(payload) == "CQ-1042 is back from waiting on the pharmacy: time to check back."
+
+
+def test_check_back_dm_never_carries_staffs_words_about_the_wait() -> None:
+    payload = notice("check_back_dm", {"waiting_on": "<!here> CVS on Main"}, waiting_on="CVS")
+    assert "CVS" not in json.dumps(payload)
+    assert "waiting on an outside party" in line_of(payload)
 
 
 def test_check_back_dm_falls_back_to_what_the_item_still_waits_on() -> None:
-    payload = notice("check_back_dm", {}, waiting_on="payer")
-    assert "waiting on payer" in line_of(payload)
-    assert "payer" not in payload["text"]
+    payload = notice("check_back_dm", {}, waiting_for="lab")
+    assert "waiting on the lab" in line_of(payload)
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
@@ -110,7 +113,7 @@ def test_no_notice_carries_patient_data_in_its_text_or_blocks(template: str) -> 
 
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_a_notice_ignores_odd_params(template: str) -> None:
-    odd = {"attempts": "3", "handoff_id": True, "by": 7, "waiting_on": ["x"]}
+    odd = {"attempts": "3", "handoff_id": True, "by": 7, "waiting_for": ["x"]}
     payload = notice(template, odd, attempts=2)
     shown = json.dumps(payload)
     assert "True" not in shown and "['x']" not in shown

@@ -12,6 +12,7 @@ from blocks.queue import QUEUE_ITEMS_MAX, queue_message, unknown_lane_message
 from bot.config import Practice
 from bot.domain.items import Item, Status
 from bot.domain.lanes import Privacy
+from bot.domain.views import Listed
 from tests.blocks.conftest import (
     CALLBACK_WINDOW,
     HOSTILE_NAME,
@@ -156,3 +157,31 @@ def test_unknown_lane_lists_the_lanes_there_are(example_practice: Practice) -> N
     assert "&lt;!here&gt; sched" in shown and "<!here>" not in shown
     for key, lane in example_practice.lanes.items():
         assert f"`{key}` {lane.name}" in shown
+
+
+@pytest.mark.parametrize("count", [0, 1, 50, 500])
+def test_a_queue_of_linked_items_at_the_longest_inputs_stays_one_valid_message(
+    example_practice: Practice, count: int
+) -> None:
+    entries = [
+        Listed(item, "C0123456789", f"1700000000.{n:06d}")
+        for n, item in enumerate(many(count, request_type='"\\&' * 200, owner="W0123456789ABC"))
+    ]
+
+    payload = assert_valid_message(
+        queue_message(
+            entries,
+            "Needs an owner",
+            example_practice,
+            NOW,
+            workspace_url="https://carequeue.slack.com/",
+            by_due=False,
+            total=count,
+        )
+    )
+
+    lines = [line for line in text_of(payload).splitlines() if line.startswith("*<https://")]
+    assert len(lines) <= QUEUE_ITEMS_MAX
+    assert len(lines) == count or f"…and {count - len(lines)} more" in text_of(payload)
+    if count:
+        assert lines[0].startswith("*<https://carequeue.slack.com/archives/C0123456789/p")

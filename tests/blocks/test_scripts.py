@@ -1,5 +1,5 @@
 """Patient-facing scripts: per lane and language, overridable, and unable to say anything but
-the patient's first name and the practice's name."""
+the patient's first name, the practice's name and the practice's callback number."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ VOICEMAILS = [name for name in SHIPPED if name.endswith(f"/{Script.VOICEMAIL}.j2
 DATE_OF_BIRTH = "1961-04-09"
 CLINICAL_NOTE = "metformin 500 mg, A1c 9.1, chest pain since Sunday"
 PHONE = "(555) 201-4477"
+PRACTICE_NUMBER = "(555) 201-0000"
 MEDICAL_WORDS = (
     "appointment",
     "prescription",
@@ -51,7 +52,12 @@ MEDICAL_WORDS = (
 
 
 def render(name: str, env: Environment | None = None, **where: str) -> str:
-    options = {"lane": "scheduling", "language": "English", **where}
+    options = {
+        "lane": "scheduling",
+        "language": "English",
+        "callback_number": PRACTICE_NUMBER,
+        **where,
+    }
     return render_script(
         env or WORDING,
         name,
@@ -68,15 +74,21 @@ def test_every_script_is_shipped_in_english_and_spanish() -> None:
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-def test_every_shipped_script_uses_only_the_first_name_and_the_practice_name(name: str) -> None:
+def test_every_shipped_script_uses_only_the_first_name_and_the_practices_name_and_number(
+    name: str,
+) -> None:
     env = WORDING
     source = (PACKAGED_TEMPLATES / name).read_text()
-    assert meta.find_undeclared_variables(env.parse(source)) <= {"first_name", "practice_name"}
+    allowed = {"first_name", "practice_name", "callback_number"}
+    assert meta.find_undeclared_variables(env.parse(source)) <= allowed
     for first_name in ("Jane", ""):
-        text = env.get_template(name).render(first_name=first_name, practice_name="Riverside")
-        if "practice_name" in source:
-            assert "Riverside" in text
-        assert "{{" not in text and "{%" not in text and " ," not in text
+        for number in (PRACTICE_NUMBER, ""):
+            text = env.get_template(name).render(
+                first_name=first_name, practice_name="Riverside", callback_number=number
+            )
+            if "practice_name" in source:
+                assert "Riverside" in text
+            assert "{{" not in text and "{%" not in text and " ," not in text and " ." not in text
 
 
 def test_the_rendering_function_takes_no_other_template_variables() -> None:
@@ -88,6 +100,7 @@ def test_the_rendering_function_takes_no_other_template_variables() -> None:
         "language",
         "first_name",
         "practice_name",
+        "callback_number",
         "default_language",
     }
     kinds = {p.kind for p in parameters.values()}
@@ -97,12 +110,42 @@ def test_the_rendering_function_takes_no_other_template_variables() -> None:
 
 @pytest.mark.parametrize("name", VOICEMAILS)
 def test_a_shipped_voicemail_says_who_called_and_nothing_medical(name: str) -> None:
-    text = WORDING.get_template(name).render(first_name="Jane", practice_name="RFM")
+    text = WORDING.get_template(name).render(
+        first_name="Jane", practice_name="RFM", callback_number=PRACTICE_NUMBER
+    )
     assert "Jane" in text and "RFM" in text
     lowered = text.lower()
     assert not [word for word in MEDICAL_WORDS if word in lowered], text
     for secret in (DATE_OF_BIRTH, CLINICAL_NOTE, PHONE):
         assert secret not in text
+
+
+@pytest.mark.parametrize(
+    ("language", "call_back"),
+    [("English", "Please call us back at"), ("Spanish", "devuélvanos la llamada al")],
+)
+def test_the_voicemail_gives_the_practices_callback_number_and_only_the_first_name(
+    language: str, call_back: str
+) -> None:
+    text = render_script(
+        WORDING,
+        Script.VOICEMAIL,
+        lane="scheduling",
+        language=language,
+        first_name=first_name_of("Jane Q. Doe"),
+        practice_name="Riverside Family Medicine",
+        callback_number=PRACTICE_NUMBER,
+    )
+    assert f"{call_back} {PRACTICE_NUMBER}" in text
+    assert "Riverside Family Medicine" in text and "Jane" in text
+    assert "Doe" not in text and "Q." not in text and PHONE not in text
+
+
+@pytest.mark.parametrize("language", ["English", "Spanish"])
+def test_without_a_callback_number_the_voicemail_still_asks_for_a_call_back(language: str) -> None:
+    text = render(Script.VOICEMAIL, language=language, callback_number="")
+    assert "Riverside Family Medicine" in text and not any(ch.isdigit() for ch in text)
+    assert "call us back" in text or "devuélvanos la llamada" in text
 
 
 @pytest.mark.parametrize(

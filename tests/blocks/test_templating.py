@@ -70,6 +70,21 @@ REPRESENTATIVE_CONTEXT = {
     "not_clinical": True,
     "clinician_mentions": "<@U0NURSE02>",
     "clinical": True,
+    # The red-flag prompt: to whoever logged the request, or the clinical channel.
+    "in_channel": True,
+    "flag_words": "chest pain",
+    "escalates_at": "<!date^1795444920^{time}|9:42 AM>",
+    "answered": "",
+    "dismissed_by_mention": "<@U1>",
+    # Aging and promise alerts (issue 13): what the alert is about and why it no longer holds.
+    "kind": "breach",
+    "cleared": "claimed",
+    "by_mention": "<@U1>",
+    "now_due": "Tue 10:30 AM",
+    # Roles and permissions (issue 14): the role a refusal names.
+    "needed_role": "staff",
+    # Hardening (issue 14): what an older version's button, form or shortcut was.
+    "what": "button",
 }
 
 TEMPLATE_NAMES = sorted(path.name for path in PACKAGED_TEMPLATES.glob("*.j2"))

@@ -8,8 +8,12 @@ Working a claimed item has its own tests, each logging and claiming its own requ
 logging calls (a note that says nothing is refused, then the attempts count and the due time
 moves) and a handoff to Bo (his DM carries no patient data), who parks the item and resumes it.
 
-Not yet: escalating a red-flag item with the nurse acknowledging it, and the managers' digest
-after closing time (the app cannot do them yet).
+The managers' channel: the demo's morning summary, then "To opening time" brings the day's
+digest and the next morning's summary.
+
+Escalating the demo's red-flagged chest-pain item, with the nurse acknowledging and resolving
+it, is test_escalation_walkthrough.py; Home for the front desk and the manager is
+test_home_walkthrough.py; the call modal's scripts in Spanish, test_scripts_walkthrough.py.
 """
 
 from __future__ import annotations
@@ -49,6 +53,16 @@ async def act_as(page: Page, person: str) -> None:
     await expect(page.get_by_test_id("user-title")).to_have_text(person.split(" — ")[1])
 
 
+async def act_as_title(page: Page, title: str) -> None:
+    """Pick the first person whose switcher entry ends with `title` ("— Practice manager")."""
+    switcher = page.get_by_test_id("user-switcher")
+    await expect(switcher.locator("option", has_text=title).first).to_be_attached()
+    labels = await switcher.locator("option").all_inner_texts()
+    label = next(text for text in labels if text.endswith(f"— {title}"))
+    await switcher.select_option(label=label)
+    await expect(page.get_by_test_id("user-title")).to_have_text(title)
+
+
 async def open_channel(page: Page, name: str) -> None:
     entry = page.get_by_test_id(f"channel-{name}")
     await entry.click()
@@ -62,13 +76,32 @@ def card(page: Page, key: str) -> Locator:
 
 
 def field(card_or_modal: Locator, label: str) -> Locator:
-    """One cell of a card's field grid ("*Owner*\\n<@U…>")."""
+    """One cell of a modal's field grid ("*Outcome*\\nReached")."""
     return card_or_modal.locator(".section-field").filter(has_text=re.compile(f"^{label}"))
+
+
+def standing(card: Locator) -> Locator:
+    """A card's lines: key, lane and type; then who has it and its due state ("Unclaimed ·
+    🟢 due in 40 min", "@Ana Ruiz · 🔴 overdue 15 min")."""
+    return card.locator(".section-text").first
 
 
 def control(modal: Locator, block_id: str) -> Locator:
     """The input, textarea or select of one input block in a modal."""
     return modal.get_by_test_id(f"input-{block_id}").locator("input, textarea, select")
+
+
+async def choose_and_wait(modal: Locator, block_id: str, label: str) -> None:
+    """Choose `label` in a select whose choice the app answers by rebuilding the form (a
+    dispatched input, e.g. the lane or a call's outcome), and wait for the rebuilt form.
+
+    Slack keeps what a person types across the rebuild; a test types faster than any person,
+    and text typed into the old form in the instant it is replaced would be lost (on a
+    loaded machine a summary went missing this way), so the next field waits for the new one.
+    """
+    before = await modal.get_attribute("data-view-hash")
+    await control(modal, block_id).select_option(label=label)
+    await expect(modal).not_to_have_attribute("data-view-hash", before or "")
 
 
 async def start_intake(page: Page) -> Locator:
@@ -85,17 +118,26 @@ async def fill_intake(modal: Locator, *, name: str, phone: str, summary: str) ->
     await control(modal, "intake.patient_name").fill(name)
     await control(modal, "intake.phone").fill(phone)
     await control(modal, "intake.origin").select_option(label="Voicemail")
-    await control(modal, "intake.lane").select_option(label="Scheduling help")
+    await choose_and_wait(modal, "intake.lane", "Scheduling help")
     await control(modal, "intake.request_type").select_option(label="reschedule")
     await control(modal, "intake.summary").fill(summary)
 
 
 async def submit_logged(page: Page, key: str) -> None:
-    """Submit the intake modal: it turns into "Request logged" with the key; close it."""
+    """Submit the intake modal: it turns into "Request logged" with the key (or, when the
+    database is slower than the ack budget on a loaded machine, "Saving request", with the
+    key following by DM); close it."""
     modal = page.get_by_test_id("modal")
     await modal.get_by_test_id("modal-submit").click()
-    await expect(modal.locator(".modal-title")).to_have_text("Request logged")
-    await expect(modal).to_contain_text(f"Logged {key} in Scheduling help")
+    title = modal.locator(".modal-title")
+    try:
+        await expect(title).to_have_text(re.compile("^(Request logged|Saving request)$"))
+    except AssertionError as failed:
+        # Say why the form stayed open: the errors it shows next to its fields.
+        shown = await modal.locator(".input-error:not([hidden])").all_inner_texts()
+        raise AssertionError(f"the intake form stayed open; its errors: {shown}") from failed
+    if await title.inner_text() == "Request logged":
+        await expect(modal).to_contain_text(f"Logged {key} in Scheduling help")
     await modal.get_by_test_id("modal-close").click()
     await expect(modal).to_have_count(0)
 
@@ -117,7 +159,7 @@ async def claimed_request(pages: Pages, url: str, summary: str) -> tuple[Page, L
     await open_channel(ana, "cq-scheduling")
     ana_card = await log_request(ana, "CQ-1001", name=PATIENT, summary=summary)
     await ana_card.get_by_test_id("button-card.claim").click()
-    await expect(field(ana_card, "Owner")).to_contain_text("@Ana Ruiz")
+    await expect(standing(ana_card)).to_contain_text("@Ana Ruiz ·")
     await expect(ana_card.get_by_test_id("button-card.log_call")).to_be_visible()
     return ana, ana_card
 
@@ -161,21 +203,20 @@ async def test_walkthrough_log_claim_race_thread_details_close_and_clock(
     await submit_logged(ana, "CQ-1001")
     ana_card = card(ana, "CQ-1001")
     await expect(ana_card).to_be_visible()
-    await expect(field(ana_card, "Owner")).to_contain_text("Unclaimed")
+    await expect(standing(ana_card)).to_contain_text("Unclaimed ·")
 
     # 2. Ana claims it. Bo, on #cq-scheduling in his own browser, sees it claimed by Ana
     # (no Claim button left for him); /claim gets him the refusal, shown only to him.
     await ana_card.get_by_test_id("button-card.claim").click()
-    await expect(field(ana_card, "Owner")).to_contain_text("@Ana Ruiz")
-    await expect(ana_card.get_by_test_id("button-card.release")).to_be_visible()
+    await expect(standing(ana_card)).to_contain_text("@Ana Ruiz ·")
+    await expect(ana_card.get_by_test_id("select-card.more")).to_contain_text("Release")
     await expect(ana_card.get_by_test_id("button-card.claim")).to_have_count(0)
 
     bo = await pages.open(sandbox.url)
     await act_as(bo, BO)
     await open_channel(bo, "cq-scheduling")
     bo_card = card(bo, "CQ-1001")
-    await expect(field(bo_card, "Owner")).to_contain_text("@Ana Ruiz")
-    await expect(field(bo_card, "Status")).to_contain_text("Claimed")
+    await expect(standing(bo_card)).to_contain_text("@Ana Ruiz ·")
     await expect(bo_card.get_by_test_id("button-card.claim")).to_have_count(0)
     await bo.get_by_test_id("composer").fill("/claim CQ-1001")
     await bo.get_by_test_id("composer-send").click()
@@ -190,8 +231,9 @@ async def test_walkthrough_log_claim_race_thread_details_close_and_clock(
     await expect(thread.get_by_test_id("thread-parent")).to_contain_text("CQ-1001")
     await expect(thread).to_contain_text("Claimed by @Ana Ruiz")
 
-    # 4. Details shows the patient's name and phone; the card never does (privacy: none).
-    await ana_card.get_by_test_id("button-card.details").click()
+    # 4. Details (in the claimed card's More menu) shows the patient's name and phone; the
+    # card never does (privacy: none).
+    await ana_card.get_by_test_id("select-card.more").select_option(label="Details")
     details = ana.get_by_test_id("modal")
     await expect(details).to_have_attribute("data-callback-id", "view.details")
     await expect(details).to_contain_text(f"Patient: {PATIENT}")
@@ -214,8 +256,8 @@ async def test_walkthrough_log_claim_race_thread_details_close_and_clock(
     await control(closing, "close.told_patient").fill("Moved to Thursday 9:30 AM.")
     await closing.get_by_test_id("modal-submit").click()
     await expect(closing).to_have_count(0)
-    await expect(ana_card).to_contain_text("Resolved by @Ana Ruiz · appointment rescheduled")
-    await expect(ana_card.get_by_test_id("button-card.reopen")).to_be_visible()
+    await expect(ana_card).to_contain_text("appointment rescheduled · closed by @Ana Ruiz")
+    await expect(ana_card.get_by_test_id("overflow-card.more")).to_contain_text("Reopen")
     await expect(ana_card.get_by_test_id("button-card.close")).to_have_count(0)
     await expect(thread).to_contain_text("Closed by @Ana Ruiz · appointment rescheduled")
     await ana.screenshot(path=artifacts / "walkthrough-closed.png")
@@ -269,6 +311,30 @@ async def test_demo_morning_fills_the_lane_channels(
     await page.screenshot(path=artifacts / "lane-channel.png")
 
 
+async def test_the_managers_start_the_day_with_the_morning_summary_and_end_it_with_the_digest(
+    demo_sandbox: Sandbox, pages: Pages, artifacts: Path
+) -> None:
+    page = await pages.open(demo_sandbox.url)
+    await act_as(page, ANA)
+    await open_channel(page, "cq-managers")
+    posts = page.get_by_test_id("messages").get_by_test_id("message")
+    # The demo's night, summarised at opening: the red flag first.
+    await expect(posts).to_have_count(1, timeout=30_000)
+    await expect(posts.first).to_contain_text("Good morning")
+    await expect(posts.first).to_contain_text("🚩 red flag")
+    await expect(posts.first).not_to_contain_text("Chest pain")
+    await page.screenshot(path=artifacts / "morning-summary.png")
+
+    # To the next opening: the day's digest at the close it passes, then the next morning.
+    await page.get_by_test_id("clock-opening").click()
+    await expect(page.get_by_test_id("clock")).to_contain_text("8:00 AM")
+    await expect(posts).to_have_count(3, timeout=30_000)
+    await expect(posts.nth(1)).to_contain_text("End of day")
+    await expect(posts.nth(1)).to_contain_text("Escalations not resolved")
+    await expect(posts.nth(2)).to_contain_text("Good morning")
+    await page.screenshot(path=artifacts / "digest-and-next-morning.png")
+
+
 async def test_a_claim_clicked_on_a_stale_card_is_refused_only_to_the_late_clicker(
     sandbox: Sandbox, pages: Pages
 ) -> None:
@@ -285,7 +351,7 @@ async def test_a_claim_clicked_on_a_stale_card_is_refused_only_to_the_late_click
     await expect(bo_card.get_by_test_id("button-card.claim")).to_be_visible()
 
     await ana_card.get_by_test_id("button-card.claim").click()
-    await expect(field(ana_card, "Owner")).to_contain_text("@Ana Ruiz")
+    await expect(standing(ana_card)).to_contain_text("@Ana Ruiz ·")
 
     async with bo.expect_response(lambda r: "/sandbox/click" in r.url) as answered:
         await bo_card.get_by_test_id("button-card.claim").click()
@@ -295,7 +361,7 @@ async def test_a_claim_clicked_on_a_stale_card_is_refused_only_to_the_late_click
     await expect(bo.get_by_test_id("ephemeral")).to_contain_text(
         "CQ-1001 is already owned by @Ana Ruiz"
     )
-    await expect(field(bo_card, "Owner")).to_contain_text("@Ana Ruiz")
+    await expect(standing(bo_card)).to_contain_text("@Ana Ruiz ·")
     await expect(ana.get_by_test_id("ephemeral")).to_have_count(0)
 
 
@@ -312,7 +378,7 @@ async def test_logging_calls_refuses_an_empty_note_then_counts_attempts(
     await expect(modal).to_contain_text("Attempt 1 of 3")
 
     # 2. "Reached" with a note that says nothing: refused next to each field, modal open.
-    await control(modal, "attempt.outcome").select_option(label="Reached")
+    await choose_and_wait(modal, "attempt.outcome", "Reached")
     await control(modal, "attempt.confirmed").fill("called patient")
     await modal.get_by_test_id("modal-submit").click()
     confirmed_error = modal.get_by_test_id("error-attempt.confirmed")
@@ -359,20 +425,20 @@ async def test_logging_calls_refuses_an_empty_note_then_counts_attempts(
     await expect(note).to_have_count(0)
 
     # 5. A second call, not answered: attempt 2 of 3, and the cadence moves the due time.
-    due = field(ana_card, "Due")
+    due = standing(ana_card)
     # A voicemail in Scheduling is called back the same day: due by Monday's close.
-    await expect(due).to_contain_text("Mon Nov 23 5:00 PM")
+    await expect(due).to_contain_text("due in ")
     due_before = await due.inner_text()
     modal = await open_log_call(ana, ana_card)
     await expect(modal).to_contain_text("Attempt 2 of 3")
-    await control(modal, "attempt.outcome").select_option(label="No answer")
+    await choose_and_wait(modal, "attempt.outcome", "No answer")
     await modal.get_by_test_id("modal-submit").click()
     await expect(modal).to_have_count(0)
     await expect(ana_card).to_contain_text("Attempt 2 of 3")
     await expect(due).not_to_have_text(due_before)
-    await expect(due).to_contain_text("Tue Nov 24 8:00 AM")  # the cadence: next morning
-    await expect(field(ana_card, "Next action")).to_contain_text("Call again (attempt 3 of 3)")
     await expect(entries).to_have_count(2)
+    # The cadence: next morning (the card says how long is left; the thread says when).
+    await expect(entries.nth(1)).to_contain_text("next due Tue Nov 24 8:00 AM")
 
 
 async def test_a_handoff_to_bo_then_he_parks_it_on_the_payer_and_resumes(
@@ -397,7 +463,7 @@ async def test_a_handoff_to_bo_then_he_parks_it_on_the_payer_and_resumes(
     )
     await modal.get_by_test_id("modal-submit").click()
     await expect(modal).to_have_count(0)
-    await expect(field(ana_card, "Owner")).to_contain_text("@Bo Chen")
+    await expect(standing(ana_card)).to_contain_text("@Bo Chen ·")
     await expect(ana_card).to_contain_text("Promised by Tue Nov 24")
     thread = await open_thread(ana, ana_card)
     handoff_entry = thread.get_by_test_id("message").filter(has_text="Handoff by")
@@ -430,18 +496,21 @@ async def test_a_handoff_to_bo_then_he_parks_it_on_the_payer_and_resumes(
     # 3. Bo parks it on the payer from the card's More menu, then resumes it.
     await open_channel(bo, "cq-scheduling")
     bo_card = card(bo, "CQ-1001")
-    await expect(field(bo_card, "Owner")).to_contain_text("@Bo Chen")
-    await bo_card.get_by_test_id("overflow-card.more").select_option(label="Waiting on…")
+    await expect(standing(bo_card)).to_contain_text("@Bo Chen ·")
+    await bo_card.get_by_test_id("select-card.more").select_option(label="Waiting on…")
     waiting = bo.get_by_test_id("modal")
     await expect(waiting).to_have_attribute("data-callback-id", "view.wait")
-    await control(waiting, "wait.on").fill("payer")
+    await control(waiting, "wait.for").select_option(label="Payer (insurance)")
+    await control(waiting, "wait.on").fill("Aetna prior-auth desk")
     await expect(control(waiting, "wait.date")).to_have_value("2026-11-24")
     await expect(control(waiting, "wait.time")).to_have_value("08:00")
     await waiting.get_by_test_id("modal-submit").click()
     await expect(waiting).to_have_count(0)
-    await expect(bo_card).to_contain_text("Waiting on payer · check back Tue Nov 24")
-    await expect(field(bo_card, "Status")).to_contain_text("Waiting")
+    await expect(bo_card).to_contain_text("Waiting on the payer · check back Tue Nov 24")
+    await expect(bo_card).not_to_contain_text("Aetna")  # staff's words: only at full
+    await expect(standing(bo_card)).to_contain_text("@Bo Chen · Waiting on the payer")
     await bo_card.get_by_test_id("button-card.resume").click()
-    await expect(field(bo_card, "Status")).to_contain_text("Claimed")
-    await expect(bo_card).not_to_contain_text("Waiting on payer")
+    await expect(standing(bo_card)).to_contain_text("@Bo Chen · ")
+    await expect(standing(bo_card)).to_contain_text(" due ")
+    await expect(bo_card).not_to_contain_text("Waiting on the payer")
     await expect(bo_card.get_by_test_id("button-card.resume")).to_have_count(0)

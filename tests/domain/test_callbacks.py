@@ -94,6 +94,27 @@ def test_next_attempt_time_must_be_in_the_future() -> None:
     assert [p.field for p in attempt_problems(note, MONDAY_9AM)] == [AttemptField.NEXT_DUE]
 
 
+@pytest.mark.parametrize(
+    ("chosen", "opens"),
+    [
+        (datetime(2026, 11, 29, 23, 0, tzinfo=NEW_YORK), "Mon Nov 30, 8:00 AM"),  # Sunday night
+        (datetime(2026, 11, 26, 10, 0, tzinfo=NEW_YORK), "Mon Nov 30, 8:00 AM"),  # Thanksgiving
+        (datetime(2026, 11, 23, 17, 30, tzinfo=NEW_YORK), "Tue Nov 24, 8:00 AM"),  # after closing
+    ],
+)
+def test_a_next_attempt_when_the_practice_is_closed_says_when_it_opens(
+    chosen: datetime, opens: str
+) -> None:
+    note = AttemptNote(Outcome.NO_ANSWER, next_due=chosen)
+
+    problems = attempt_problems(note, MONDAY_9AM, CALENDAR)
+
+    assert [p.field for p in problems] == [AttemptField.NEXT_DUE]
+    assert problems[0].message.endswith(f"it opens next {opens}.")
+    open_then = AttemptNote(Outcome.NO_ANSWER, next_due=datetime(2026, 11, 24, 8, tzinfo=NEW_YORK))
+    assert attempt_problems(open_then, MONDAY_9AM, CALENDAR) == []
+
+
 def test_three_unreached_attempts_follow_the_cadence_then_close_as_unreachable() -> None:
     first = after_attempt(1, NO_ANSWER, THREE_TRIES, MONDAY_9AM, CALENDAR)
     assert local(first.due_at or MONDAY_9AM) == datetime(2026, 11, 23, 11, 0, tzinfo=NEW_YORK)

@@ -16,6 +16,7 @@ from bot.domain.sla import (
     due_soon_window,
     due_state,
     last_closing,
+    last_opening,
 )
 from tests.domain.test_sla import (
     INDEPENDENCE_DAY,
@@ -180,3 +181,21 @@ def test_no_closing_within_the_lookback_is_none() -> None:
         TUESDAY,
         local(TUESDAY, 17),
     )
+
+
+@pytest.mark.parametrize(
+    ("at", "opened"),
+    [
+        (local(TUESDAY, 8), (TUESDAY, local(TUESDAY, 8))),
+        (local(TUESDAY, 7, 59), (date(2025, 6, 2), local(date(2025, 6, 2), 8))),
+        (local(WEDNESDAY, 7), (TUESDAY, local(TUESDAY, 8))),
+        # Friday the Fourth is a holiday: on Saturday the last opening is Thursday's.
+        (local(date(2025, 7, 5), 9), (date(2025, 7, 3), local(date(2025, 7, 3), 8))),
+    ],
+)
+def test_the_latest_opening_skips_weekends_and_holidays(
+    at: datetime, opened: tuple[date, datetime]
+) -> None:
+    assert last_opening(at, PRACTICE) == opened
+    assert last_opening(at, PRACTICE, within=at - opened[1]) == opened
+    assert last_opening(at, PRACTICE, within=at - opened[1] - timedelta(seconds=1)) is None

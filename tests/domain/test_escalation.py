@@ -11,13 +11,17 @@ from bot.config import EXAMPLE_PRACTICE, load_practice
 from bot.domain.escalation import (
     AnswerRefusal,
     Escalation,
+    EscalationRule,
     EscalationState,
+    PromptAudience,
+    RedFlagAsk,
     StepKind,
     ack_due,
     may_answer,
     next_step,
+    who_is_asked,
 )
-from bot.domain.items import Actor, Role
+from bot.domain.items import INTEGRATION_ACTOR_PREFIX, SYSTEM, Actor, Role
 
 PRACTICE = load_practice(EXAMPLE_PRACTICE)
 MATRIX = PRACTICE.escalation
@@ -144,3 +148,58 @@ def test_a_team_rule_is_answered_by_whom_it_paged_or_a_manager() -> None:
 def test_a_resolved_escalation_cannot_be_answered_again() -> None:
     done = Escalation(**{**opened().__dict__, "state": EscalationState.RESOLVED})
     assert may_answer(done, EMERGENCY, NURSE) is AnswerRefusal.CLOSED
+
+
+# Which rule a red flag at intake escalates under
+
+
+def key_of(rule: EscalationRule | None) -> str | None:
+    return rule.key if rule is not None else None
+
+
+def test_a_red_flag_escalates_under_the_rule_its_phrase_names() -> None:
+    assert key_of(PRACTICE.red_flag_rule(["abogado"])) == "legal_threat"
+    assert key_of(PRACTICE.red_flag_rule(["kill my self"])) == "self_harm"
+    assert key_of(PRACTICE.red_flag_rule(["unbearable"])) == "same_day_symptoms"
+
+
+def test_when_several_rules_are_named_the_most_urgent_wins() -> None:
+    # legal_threat: immediate, 30 min; same_day_symptoms: immediate, 15 min; emergency and
+    # self_harm: immediate, 5 min, emergency first in the file.
+    assert (
+        key_of(MATRIX.red_flag_rule(["legal_threat", "same_day_symptoms"])) == "same_day_symptoms"
+    )
+    assert key_of(MATRIX.red_flag_rule(["legal_threat", "self_harm"])) == "self_harm"
+    assert key_of(MATRIX.red_flag_rule(["self_harm", "emergency"])) == "emergency"
+    assert key_of(MATRIX.red_flag_rule(["records_request", "legal_threat"])) == "legal_threat"
+
+
+def test_a_flag_naming_no_rule_or_an_unknown_one_still_pages_the_default() -> None:
+    assert key_of(MATRIX.red_flag_rule()) == "emergency"
+    assert key_of(MATRIX.red_flag_rule([None, "legal_threat"])) == "emergency"
+    assert key_of(MATRIX.red_flag_rule(["retired_rule", "legal_threat"])) == "emergency"
+    assert key_of(PRACTICE.red_flag_rule(["a phrase the file no longer has"])) == "emergency"
+
+
+@given(st.lists(st.sampled_from([*MATRIX.rules, None, "gone"]), min_size=1, max_size=5))
+def test_the_chosen_rule_is_never_less_urgent_than_any_rule_named(keys: list[str | None]) -> None:
+    chosen = MATRIX.red_flag_rule(keys)
+    assert chosen is not None
+    for key in keys:
+        named = MATRIX.rules.get(key) if key is not None else EMERGENCY
+        named = named or EMERGENCY
+        if named.urgency is chosen.urgency:
+            assert chosen.ack_within <= named.ack_within
+        else:
+            assert chosen.urgency.value == "immediate"
+
+
+def test_the_person_who_logged_a_red_flag_is_asked_in_a_dm() -> None:
+    assert who_is_asked("UFRONT01", "#cq-clinical") == RedFlagAsk("UFRONT01", PromptAudience.LOGGER)
+
+
+@given(st.integers(min_value=1, max_value=10_000))
+def test_a_red_flag_no_person_logged_asks_the_clinical_channel(token_id: int) -> None:
+    for actor in (f"{INTEGRATION_ACTOR_PREFIX}{token_id}", SYSTEM):
+        asked = who_is_asked(actor, "#cq-clinical")
+        assert asked == RedFlagAsk("#cq-clinical", PromptAudience.CHANNEL)

@@ -172,6 +172,13 @@ def test_assigning_an_unowned_item_is_not_refused() -> None:
     assert reassign_refusal(item(Status.NEW), BOB.user_id) is None
 
 
+def test_an_escalated_item_is_reassigned_by_nobody_not_even_a_manager() -> None:
+    # Clinical hands: while escalated, only the clinical team's answer moves it on.
+    for owner in (None, ALICE.user_id):
+        for actor in (ALICE, MANAGER):
+            assert refused(decide(item(Status.ESCALATED, owner), Action.REASSIGN, actor))
+
+
 # --- close -----------------------------------------------------------------------------------
 
 
@@ -265,19 +272,23 @@ def test_ending_an_escalation_gives_the_item_back_to_its_owner_or_the_lane() -> 
 
 
 @pytest.mark.parametrize("actor", EVERYONE, ids=lambda a: a.user_id)
-def test_resolved_item_can_only_be_reopened(actor: Actor) -> None:
+def test_resolved_item_can_only_be_reopened_or_reviewed_by_a_manager(actor: Actor) -> None:
     resolved = item(Status.RESOLVED, ALICE.user_id)
 
     for action in Action:
         decision = decide(resolved, action, actor, clinical_lane=True)
         if action is Action.REOPEN:
             assert decision == Allowed(Status.CLAIMED)
+        elif action is Action.QA_REVIEW and Role.MANAGER in actor.roles:
+            assert decision == Allowed(Status.RESOLVED)  # a QA score changes nothing
         else:
             assert isinstance(decision, Refusal), action
 
 
 @pytest.mark.parametrize(
-    "action", [a for a in Action if a not in (Action.REOPEN, Action.CLAIM)], ids=str
+    "action",
+    [a for a in Action if a not in (Action.REOPEN, Action.CLAIM, Action.QA_REVIEW)],
+    ids=str,
 )
 def test_acting_on_a_resolved_item_says_it_is_already_closed(action: Action) -> None:
     refusal = refused(decide(item(Status.RESOLVED, ALICE.user_id), action, ALICE))
@@ -477,6 +488,7 @@ KEEPS_OWNER = frozenset(
         Action.SET_LANGUAGE,
         Action.IDENTIFY_CALLER,
         Action.DISMISS_RED_FLAG,
+        Action.QA_REVIEW,  # a manager scores a closed item: nothing about it changes
     }
 )
 # Escalating and answering it never change who owns the item.
@@ -519,7 +531,8 @@ def test_any_sequence_of_allowed_actions_keeps_ownership_consistent(
             assert actor.is_clinical, "an unacknowledged clinical item closed by a non-clinician"
         if action is Action.CLOSE and before.status is Status.ESCALATED:
             assert actor.is_clinical, "an escalated item closed by someone not clinical"
-        elif current.status is Status.RESOLVED and current.owner is None:
+        elif before.status.is_open and current.status is Status.RESOLVED and not current.owner:
+            # This step closed it (a QA review of a closed item changes nothing of it).
             assert before.status is Status.NEW
             assert actor.is_manager or action is Action.MERGE
 

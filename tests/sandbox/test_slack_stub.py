@@ -460,6 +460,29 @@ async def test_rate_limited_call_raises_with_429_and_retry_after_and_is_not_appl
     assert [m.ts for m in stub.messages("#scheduling")] == [retried["ts"]]
 
 
+async def test_a_method_over_its_workspace_limit_is_answered_429_until_the_limit_is_lifted(
+    stub: SlackStub, client: AsyncWebClient
+) -> None:
+    posted = await client.chat_postMessage(channel="#scheduling", text="v1")
+    stub.limit_calls("chat.update", 2, seconds=60)
+
+    for n in (2, 3):
+        await client.chat_update(channel=posted["channel"], ts=posted["ts"], text=f"v{n}")
+    with pytest.raises(SlackApiError) as caught:
+        await client.chat_update(channel=posted["channel"], ts=posted["ts"], text="v4")
+    await client.chat_postMessage(channel="#scheduling", text="another method is not limited")
+    stub.limit_calls("chat.update", None)
+    await client.chat_update(channel=posted["channel"], ts=posted["ts"], text="v5")
+
+    assert caught.value.response.status_code == 429
+    assert 59 <= int(caught.value.response.headers["Retry-After"]) <= 60
+    assert [c.status for c in stub.calls_to("chat.update")] == [200, 200, 429, 200]
+    card = stub.message("#scheduling", posted["ts"])
+    assert card is not None
+    assert [version["text"] for version in card.history] == ["v1", "v2", "v3"]
+    assert card.text == "v5"
+
+
 async def test_server_error_raises_with_500_and_is_not_applied(
     stub: SlackStub, client: AsyncWebClient
 ) -> None:

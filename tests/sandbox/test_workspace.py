@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from bot.clock import OffsetClock
 from bot.config import EXAMPLE_PRACTICE, Practice, load_practice, settings_from_env
 from bot.domain import sla
 from bot.domain.items import Origin
+from bot.domain.waiting import WaitingParty
 from sandbox.demo import DEMO_INTEGRATION, REQUESTS
 from sandbox.stub.server import SlackStub
 from sandbox.workspace import (
@@ -189,7 +191,13 @@ async def test_a_played_slack_outage_stores_the_request_and_the_card_follows_sla
     assert status == 200 and answer["response"]["response_action"] == "update"
     stub = sandbox.workspace.stub
     await stub.wait_until(lambda: len(stub.calls_to("chat.postMessage")) >= 1, timeout=10)
+    # The app learns Slack is down from the outbox's failed post and a check that follows.
     down = await sandbox.state()
+    for _ in range(50):
+        if down["slack"]["health"] == "unreachable":
+            break
+        await asyncio.sleep(0.1)
+        down = await sandbox.state()
     assert stub.messages(channel) == []
     assert down["slack"]["waiting"] >= 1
     assert down["slack"]["health"] == "unreachable"
@@ -236,7 +244,7 @@ async def test_moving_the_clock_brings_waiting_items_back_at_once(demo_sandbox: 
     await deps.services.claim(item_key=key, actor=FRONT_DESK)
     check_back = tomorrow_at_eight(workspace.practice, deps.clock.now())
     await deps.work.wait_on(
-        item_key=key, actor=FRONT_DESK, waiting_on="payer", check_back_at=check_back
+        item_key=key, actor=FRONT_DESK, waiting_for=WaitingParty.PAYER, check_back_at=check_back
     )
     dm = workspace.stub.channel_id(FRONT_DESK)
 
@@ -321,6 +329,15 @@ def test_the_cast_includes_everyone_the_practice_file_names() -> None:
     assert cast["U0NURSE01"] == "Nurse"
     assert cast["U0FRONT02"] == "Front desk (Spanish)"
     assert cast["U0RECORDS1"] == "Records team"
+    assert cast["UFRONT01"] == "Front desk" and cast["UASSIST01"] == "Virtual assistant"
+
+
+def test_a_lanes_staff_group_gets_an_invented_front_desk_member() -> None:
+    example = practice()
+    roles = dataclasses.replace(example.roles, staff={"scheduling": ("S0SCHEDULERS",)})
+    cast = {p.id: p.title for p in people_for(dataclasses.replace(example, roles=roles))}
+
+    assert cast["U0SCHEDULERS"] == "Front desk"
 
 
 async def test_a_user_group_in_the_practice_file_gets_an_invented_member_in_the_stub() -> None:
@@ -404,7 +421,67 @@ async def test_to_closing_time_posts_the_digest_in_the_managers_channel(
     status, _ = await demo_sandbox.act("clock", action="closing")
 
     assert status == 200
-    await stub.wait_until(lambda: len(stub.messages(managers)) >= 1, timeout=30)
-    digest = stub.messages(managers)[-1]
+
+    def digests() -> list[Any]:
+        # The aging job's alerts share the channel (twice the target): pick the digest.
+        return [m for m in stub.messages(managers) if m.text.startswith("End-of-day digest")]
+
+    await stub.wait_until(lambda: len(digests()) >= 1, timeout=30)
+    (digest,) = digests()
     assert digest.text.startswith(f"End-of-day digest: {REQUESTS} open")
     assert "End of day" in str(digest.blocks)
+
+
+async def test_to_opening_time_posts_the_next_mornings_summary_in_the_managers_channel(
+    demo_sandbox: Sandbox,
+) -> None:
+    workspace = demo_sandbox.workspace
+    stub = workspace.stub
+    managers = stub.channel_id(workspace.practice.managers_channel)
+    tz = workspace.practice.timezone
+    today = workspace.clock.now().astimezone(tz).date()
+    # The demo's own morning is summarised once its night has arrived.
+    await stub.wait_until(lambda: len(stub.messages(managers)) >= 1, timeout=30)
+    (first,) = stub.messages(managers)
+    # However many came before the close (Wednesday closes late), the chest pain is there.
+    assert re.fullmatch(
+        r"Morning summary: \d+ arrived since close, 1 red flags open, 0 escalations open",
+        first.text,
+    )
+    assert "🚩 red flag" in str(first.blocks)
+    assert f"Good morning · {today:%a %b} {today.day}" in str(first.blocks)
+
+    status, answer = await demo_sandbox.act("clock", action="opening")
+
+    assert status == 200
+    opened = datetime.fromisoformat(answer["response"]["now"]).astimezone(tz)
+    assert opened.date() > today and sla.is_open(opened, workspace.practice.calendar)
+    assert (opened.hour, opened.minute) == (8, 0)
+    header = f"Good morning · {opened:%a %b} {opened.day}"
+    await stub.wait_until(
+        lambda: any(header in str(m.blocks) for m in stub.messages(managers)), timeout=30
+    )
+    (summary,) = [m for m in stub.messages(managers) if header in str(m.blocks)]
+    assert summary.text.startswith("Morning summary: 0 arrived since close")
+    # The close the jump passed posted that day's digest.
+    assert any(m.text.startswith("End-of-day digest") for m in stub.messages(managers))
+
+
+async def test_to_closing_time_re_renders_the_cards_that_are_overdue_now(
+    demo_sandbox: Sandbox,
+) -> None:
+    """The overnight voicemails are due by today's close: the aging job, run at once by the
+    clock control, edits their cards to say overdue."""
+    stub = demo_sandbox.workspace.stub
+    scheduling = stub.channel_id(demo_sandbox.workspace.practice.lane("scheduling").channel)
+
+    def overdue_cards() -> list[Any]:
+        cards = [m for m in stub.messages(scheduling) if not m.is_reply]
+        return [card for card in cards if "overdue" in str(card.blocks) and card.edited]
+
+    await stub.wait_until(lambda: len(stub.messages(scheduling)) >= 1, timeout=30)
+    assert overdue_cards() == []
+    status, _ = await demo_sandbox.act("clock", action="closing")
+
+    assert status == 200
+    await stub.wait_until(lambda: len(overdue_cards()) >= 1, timeout=30)

@@ -8,25 +8,31 @@ Retry-After is honoured by moving time, not by sleeping.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import json
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import pytest
 from aiohttp import web
 
-from blocks.ids import Command, FieldId
+from blocks.ids import ActionId, Command, FieldId, More, more_value
 from bot.app import build_app
 from bot.clock import ManualClock
 from bot.config import Practice, settings_from_env
 from bot.deps import Deps, build_deps
 from bot.domain.lanes import Privacy
+from bot.domain.practice import ALL_LANES
 from bot.outbox import DrainReport
 from bot.server import build_web_app
+from sandbox.side.elements import state_values
 from sandbox.side.interactions import SlackSide
+from sandbox.side.payloads import Payloads
 from sandbox.side.wire import SlackResponse
-from sandbox.stub.records import StoredMessage
+from sandbox.stub.records import APP_ID, TEAM_DOMAIN, TEAM_ID, StoredMessage
 from sandbox.stub.server import SlackStub
 
 T = TypeVar("T")
@@ -96,9 +102,44 @@ class Clinic:
         )
         return self.stub.open_views(user)[-1]
 
+    async def open_from_menu(
+        self, user: str, key: str, what: More, lane: str = "scheduling"
+    ) -> dict[str, Any]:
+        """`user` picks `what` in the card's More menu (the ⋯ beside a closed card's line);
+        returns the modal it opened, once filled in."""
+        card = self.card_of(lane, key)
+        chosen = more_value(what, key)
+        await self.then_wait_for(
+            "views.update",
+            self.slack.select_option(user, card.channel, card.ts, ActionId.MORE, chosen),
+        )
+        return self.stub.open_views(user)[-1]
+
     def replies(self, card: StoredMessage) -> list[StoredMessage]:
         """The card's thread entries, without the card itself."""
         return [m for m in self.stub.thread(card.channel, card.ts) if m.ts != card.ts]
+
+    def captured_submission(
+        self, user: str, view_id: str, values: Mapping[str, Any] | None = None
+    ) -> str:
+        """The raw body Slack sends when `user` submits the open modal `view_id` filled in
+        with `values` (block_id -> value): what someone who captured it could replay."""
+        payloads = Payloads(
+            self.stub,
+            team_id=TEAM_ID,
+            team_domain=TEAM_DOMAIN,
+            api_app_id=APP_ID,
+            clock=lambda: 0.0,  # a view submission carries no action time
+        )
+        view = payloads.open_view_of(user, view_id)
+        view["state"] = {"values": state_values(view, dict(values or {}))}
+        payload = {
+            **payloads.envelope("view_submission", user),
+            "trigger_id": self.stub.new_trigger_id(user),
+            "view": view,
+            "response_urls": [],
+        }
+        return urlencode({"payload": json.dumps(payload)})
 
     async def open_intake(self, user: str = FRONT_DESK, text: str = "") -> str:
         """Type /intake; return the id of the modal it opened."""
@@ -125,6 +166,7 @@ class Clinic:
         before = await self._latest_key()
         response = await self.submit_intake(user, **fields)
         assert response.status == 200 and "errors" not in (response.json or {}), response.body
+        await self.settled()  # a save slower than the ack budget commits after the answer
         key = await self._latest_key()
         assert key != before
         return key
@@ -210,3 +252,22 @@ async def clinic(
 
 def with_privacy(practice: Practice, level: Privacy) -> Practice:
     return dataclasses.replace(practice, privacy=level)
+
+
+def with_staff(practice: Practice, *people: str) -> Practice:
+    """`practice` with `people` among the staff of every lane (the practice file's `all`)."""
+    staff = dict(practice.roles.staff or {})
+    staff[ALL_LANES] = (*staff.get(ALL_LANES, ()), *people)
+    return dataclasses.replace(practice, roles=dataclasses.replace(practice.roles, staff=staff))
+
+
+@contextlib.asynccontextmanager
+async def running(
+    database_url: str, practice: Practice, clock: ManualClock, stub: SlackStub
+) -> AsyncIterator[Clinic]:
+    """A clinic on `practice` (the example with a change of the test's) for one test."""
+    clinic, runner = await start_clinic(database_url, practice, clock, stub)
+    try:
+        yield clinic
+    finally:
+        await stop_clinic(clinic, runner)

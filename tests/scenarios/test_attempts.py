@@ -162,6 +162,26 @@ async def test_a_next_attempt_time_in_the_past_is_refused_under_the_date(clinic:
     }
 
 
+async def test_a_next_attempt_on_thanksgiving_or_sunday_night_says_when_the_practice_opens(
+    clinic: Clinic,
+) -> None:
+    key = await claimed_item(clinic)
+
+    for day, at in (("2026-11-26", "10:00"), ("2026-11-29", "23:00")):
+        answer = await log_call(
+            clinic,
+            key,
+            {FieldId.OUTCOME: Outcome.BUSY, FieldId.NEXT_DATE: day, FieldId.NEXT_TIME: at},
+        )
+        assert answer["response_action"] == "errors"
+        assert answer["errors"][FieldId.NEXT_DATE] == (
+            "The practice is closed then. Choose a time in opening hours; it opens next"
+            " Mon Nov 30, 8:00 AM."
+        )
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.attempts == 0
+
+
 async def test_a_chosen_next_attempt_time_wins_over_the_cadence(clinic: Clinic) -> None:
     key = await claimed_item(clinic)
     answer = await log_call(
@@ -342,3 +362,18 @@ async def test_at_the_default_privacy_the_card_does_not_show_the_notes_next_step
     await clinic.deliver()
     card = clinic.card_of("scheduling", key)
     assert NEXT_STEP not in json.dumps(card.blocks)
+
+
+async def test_the_call_forms_optional_inputs_say_they_are_needed_when_the_patient_was_reached(
+    clinic: Clinic,
+) -> None:
+    key = await claimed_item(clinic)
+
+    view = await open_log_call(clinic, key)
+
+    labels = {b["block_id"]: b["label"]["text"] for b in view["blocks"] if b["type"] == "input"}
+    assert labels[FieldId.IDENTITY] == "Identity (needed if you reached the patient)"
+    assert labels[FieldId.CONFIRMED] == "What was confirmed (needed if you reached the patient)"
+    answer = await clinic.slack.submit_view(FRONT_DESK, view["id"], {FieldId.OUTCOME: "reached"})
+    assert answer.json is not None
+    assert {FieldId.IDENTITY, FieldId.CONFIRMED} <= set(answer.json["errors"])

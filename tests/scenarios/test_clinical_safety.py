@@ -3,7 +3,6 @@ a move, language routing or closing as unreachable (issue 12's four safety holes
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 from collections.abc import AsyncIterator
@@ -19,7 +18,7 @@ from bot.domain.handoff import HandoffNote
 from bot.domain.items import Action, Refusal, RefusalCode, Status
 from sandbox.side.wire import SlackResponse
 from sandbox.stub.server import SlackStub
-from tests.scenarios.conftest import FRONT_DESK, Clinic, start_clinic, stop_clinic
+from tests.scenarios.conftest import FRONT_DESK, Clinic, running
 from tests.scenarios.test_attempts import eastern, no_answer
 from tests.scenarios.test_waiting import claimed_item, open_more_form
 
@@ -33,18 +32,6 @@ SYMPTOM = {
     FieldId.REQUEST_TYPE: "clinical|symptom question",
     FieldId.SUMMARY: CHEST_PAIN,
 }
-
-
-@contextlib.asynccontextmanager
-async def running(
-    database_url: str, practice: Practice, clock: ManualClock, stub: SlackStub
-) -> AsyncIterator[Clinic]:
-    """A clinic on `practice` (the example with a change of the test's) for one test."""
-    clinic, runner = await start_clinic(database_url, practice, clock, stub)
-    try:
-        yield clinic
-    finally:
-        await stop_clinic(clinic, runner)
 
 
 async def move(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from blocks.ids import ActionId, FieldId
+import pytest
+
+from blocks.ids import ActionId, FieldId, More, more_value
 from bot.domain.items import Status
 from tests.scenarios.conftest import ASSISTANT, FRONT_DESK, Clinic
 
@@ -51,57 +53,122 @@ async def test_closed_card_shows_the_outcome_and_offers_reopen(clinic: Clinic) -
     await clinic.deliver()
 
     card = clinic.card_of("scheduling", key)
-    rendered = str(card.blocks)
-    assert "appointment rescheduled" in rendered
-    assert "card.reopen" in rendered and "card.claim" not in rendered
+    (line,) = card.blocks  # one line, its ⋯ beside it
+    assert line["text"]["text"].startswith(
+        f":white_check_mark: *{key}* · Scheduling help · reschedule · appointment rescheduled"
+        f" · closed by <@{FRONT_DESK}> "
+    )
+    assert more_value(More.REOPEN, key) in str(line["accessory"])
+    assert "card.claim" not in str(card.blocks)
     item = await clinic.deps.services.get(key)
     assert item is not None and item.status is Status.RESOLVED and item.closed_by == FRONT_DESK
 
 
-async def test_someone_else_cannot_close_my_item(clinic: Clinic) -> None:
-    key = await claimed_item(clinic)
-    view_id = await open_close_modal(clinic, ASSISTANT, key)
-    response = await clinic.slack.submit_view(
-        ASSISTANT,
-        view_id,
-        {FieldId.RESOLUTION: "appointment booked", FieldId.TOLD_PATIENT: "Booked Friday 9:00."},
+async def refusal_at_close_click(clinic: Clinic, user: str, key: str, lane: str) -> str:
+    """Click Close as `user`: the form does not open; the modal says why. Its text."""
+    card = clinic.card_of(lane, key)
+    await clinic.then_wait_for(
+        "views.update", clinic.slack.click_button(user, card.channel, card.ts, ActionId.CLOSE, key)
     )
-    assert response.json is not None and response.json["response_action"] == "errors"
-    assert "owner" in response.json["errors"][FieldId.RESOLUTION]
+    view = clinic.stub.open_views(user)[-1]
+    assert view["callback_id"] == "view.status", view["callback_id"]
+    return str(view["blocks"])
+
+
+async def test_someone_else_is_refused_at_the_click_before_filling_the_form(
+    clinic: Clinic,
+) -> None:
+    key = await claimed_item(clinic)
+
+    shown = await refusal_at_close_click(clinic, ASSISTANT, key, "scheduling")
+
+    assert "Only the owner" in shown and f"<@{FRONT_DESK}>" in shown
     item = await clinic.deps.services.get(key)
     assert item is not None and item.status is Status.CLAIMED
 
 
-async def test_front_desk_cannot_close_a_clinical_item_without_a_clinical_ack(
+async def test_front_desk_is_refused_at_the_click_on_a_clinical_item_without_a_clinical_ack(
     clinic: Clinic,
 ) -> None:
     key = await claimed_item(
         clinic,
         **{FieldId.LANE: "clinical", FieldId.REQUEST_TYPE: "clinical|medication question"},
     )
-    view_id = await open_close_modal(clinic, FRONT_DESK, key, lane="clinical")
+
+    shown = await refusal_at_close_click(clinic, FRONT_DESK, key, "clinical")
+
+    assert "clinic" in shown.lower()
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.status is Status.CLAIMED
+
+
+async def test_a_form_opened_before_the_item_was_released_is_refused_on_submit(
+    clinic: Clinic,
+) -> None:
+    key = await claimed_item(clinic)
+    view_id = await open_close_modal(clinic, FRONT_DESK, key)
+    await clinic.deps.services.release(item_key=key, actor=FRONT_DESK)
+
     response = await clinic.slack.submit_view(
         FRONT_DESK,
         view_id,
-        {
-            FieldId.RESOLUTION: "routed to clinical team with context",
-            FieldId.TOLD_PATIENT: "A nurse will call you back today.",
-        },
+        {FieldId.RESOLUTION: "appointment booked", FieldId.TOLD_PATIENT: "Booked Friday 9:00."},
     )
+
     assert response.json is not None and response.json["response_action"] == "errors"
-    assert "clinic" in response.json["errors"][FieldId.RESOLUTION].lower()
+    assert "claim" in response.json["errors"][FieldId.RESOLUTION].lower()
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.status is Status.NEW
 
 
-async def test_reopen_makes_the_reopener_owner_with_a_fresh_due_time(clinic: Clinic) -> None:
+@pytest.mark.parametrize("posted", ["now", "before the one-line card"])
+async def test_reopen_makes_the_reopener_owner_with_a_fresh_due_time(
+    clinic: Clinic, posted: str
+) -> None:
     key = await claimed_item(clinic)
     await clinic.deps.services.close(
         item_key=key, actor=FRONT_DESK, resolution="appointment booked", told_patient="Fri 9:00"
     )
     await clinic.deliver()
     card = clinic.card_of("scheduling", key)
-    await clinic.slack.click_button(ASSISTANT, card.channel, card.ts, ActionId.REOPEN, key)
+    if posted == "now":  # one line: Reopen is in the ⋯ beside it
+        reopen = more_value(More.REOPEN, key)
+        await clinic.slack.select_option(ASSISTANT, card.channel, card.ts, ActionId.MORE, reopen)
+    else:  # as an earlier version posted it, with a Reopen button
+        button = {"type": "button", "action_id": ActionId.REOPEN, "value": key}
+        text = {"type": "plain_text", "text": "Reopen"}
+        card.blocks.append({"type": "actions", "elements": [{**button, "text": text}]})
+        await clinic.slack.click_button(ASSISTANT, card.channel, card.ts, ActionId.REOPEN, key)
+    await clinic.settled()
     await clinic.deliver()
     item = await clinic.deps.services.get(key)
     assert item is not None and item.status is Status.CLAIMED and item.owner == ASSISTANT
     assert item.resolution == "" and item.due_at > clinic.clock.now()
     assert "card.close" in str(clinic.card_of("scheduling", key).blocks)
+
+
+async def test_unable_to_reach_after_3_attempts_needs_three_logged_calls_and_real_words(
+    clinic: Clinic,
+) -> None:
+    key = await claimed_item(clinic)
+    view_id = await open_close_modal(clinic, FRONT_DESK, key)
+
+    response = await clinic.slack.submit_view(
+        FRONT_DESK,
+        view_id,
+        {FieldId.RESOLUTION: "unable to reach patient after 3 attempts", FieldId.TOLD_PATIENT: "x"},
+    )
+
+    assert response.json is not None and response.json["response_action"] == "errors"
+    errors = response.json["errors"]
+    assert "says 3 attempts, and no call is logged" in errors[FieldId.RESOLUTION]
+    assert "Say what the patient was told" in errors[FieldId.TOLD_PATIENT]
+    refused = await clinic.deps.services.close(
+        item_key=key,
+        actor=FRONT_DESK,
+        resolution="unable to reach patient after 3 attempts",
+        told_patient="Left a voicemail asking them to call back.",
+    )
+    assert "no call is logged" in getattr(refused, "text", "")
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.status is Status.CLAIMED

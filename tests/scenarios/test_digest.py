@@ -7,10 +7,12 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.domain.waiting import WaitingParty
 from bot.jobs import Jobs
 from tests.blocks.conftest import text_of
 from tests.scenarios.conftest import FRONT_DESK, Clinic
 from tests.scenarios.test_claim import claim_click
+from tests.scenarios.test_escalation import chest_pain, escalate_from_card
 
 NEW_YORK = ZoneInfo("America/New_York")
 MONDAY = date(2026, 11, 23)
@@ -25,15 +27,20 @@ def managers(clinic: Clinic) -> list[str]:
     return [text_of(m.blocks) for m in clinic.stub.messages(channel)]
 
 
+async def fridays_digest_was_posted(clinic: Clinic, now: datetime) -> None:
+    """Set the clock to Monday `now`, with Friday's digest posted long ago."""
+    clinic.clock.set(now)
+    async with clinic.deps.uow() as tx:
+        assert await tx.job_runs.claim_period("end_of_day_digest", "2026-11-20", now=now)
+        await tx.commit()
+
+
 async def test_at_closing_time_the_digest_is_posted_once_with_its_numbers_and_linked_keys(
     clinic: Clinic,
 ) -> None:
     # The clock starts on Monday at 9:00. Sunday's closing was Friday's, posted long ago.
     jobs, other_process = Jobs(clinic.deps), Jobs(clinic.deps)
-    clinic.clock.set(at(MONDAY, 8))
-    async with clinic.deps.uow() as tx:
-        assert await tx.job_runs.claim_period("end_of_day_digest", "2026-11-20", now=at(MONDAY, 8))
-        await tx.commit()
+    await fridays_digest_was_posted(clinic, at(MONDAY, 8))
     first = await clinic.log_request()
     second = await clinic.log_request()
     await clinic.deliver()
@@ -94,3 +101,41 @@ async def test_a_first_start_long_after_closing_does_not_post_yesterdays_digest(
     await clinic.deliver()
 
     assert [d.splitlines()[0] for d in managers(clinic)] == ["End of day · Mon Nov 23"]
+
+
+async def test_the_digest_lists_unresolved_escalations_unkept_promises_and_waiting_items(
+    clinic: Clinic,
+) -> None:
+    await fridays_digest_was_posted(clinic, at(MONDAY, 9))
+    promised = await clinic.log_request()
+    parked = await clinic.log_request()
+    pain = await chest_pain(clinic)
+    assert await claim_click(clinic, FRONT_DESK, promised) == 200
+    assert await claim_click(clinic, FRONT_DESK, parked) == 200
+    await clinic.deliver()
+    work = clinic.deps.work
+    await work.add_promise(
+        item_key=promised, actor=FRONT_DESK, text="Lab result", due_at=at(MONDAY, 12)
+    )
+    await work.wait_on(
+        item_key=parked,
+        actor=FRONT_DESK,
+        waiting_for=WaitingParty.REFERRAL_OFFICE,
+        check_back_at=at(MONDAY + timedelta(days=1), 10),
+    )
+    await escalate_from_card(clinic, pain)
+    await clinic.deliver()
+
+    clinic.clock.set(at(MONDAY, 17))
+    assert await Jobs(clinic.deps).end_of_day_digest() == "2026-11-23"
+    await clinic.deliver()
+
+    (digest,) = managers(clinic)
+    assert "*Promises missed today*\n1" in digest and "*Escalations open*\n1" in digest
+    assert re.search(
+        rf"\|{pain}>\* · [^·]+ · Medical emergency · \*(not acknowledged|no response)\*",
+        digest,
+    )
+    assert re.search(rf"\|{promised}>\* · [^·]+ · promised by 12:00 PM · <@{FRONT_DESK}>", digest)
+    assert re.search(rf"\|{parked}>\* · [^·]+ · waiting on the referral office for [78] h", digest)
+    assert "Lab result" not in digest  # staff's wording stays out at the default privacy level

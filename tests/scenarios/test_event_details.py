@@ -13,6 +13,7 @@ from bot.domain.event_details import Details, details_of
 from bot.domain.events import Event
 from bot.domain.handoff import HandoffNote
 from bot.domain.items import Action
+from bot.domain.waiting import WaitingParty
 from bot.services.base import Done
 from tests.scenarios.conftest import ASSISTANT, FRONT_DESK, Clinic
 
@@ -62,7 +63,7 @@ async def test_every_event_of_a_worked_item_reads_back_with_what_its_use_case_kn
         await work.wait_on(
             item_key=key,
             actor=FRONT_DESK,
-            waiting_on="payer",
+            waiting_for=WaitingParty.PAYER,
             check_back_at=now + timedelta(days=2),
         )
     )

@@ -13,6 +13,7 @@ from blocks.ids import ActionId, Command, FieldId, Shortcut, ViewId
 from bot.clock import ManualClock
 from bot.config import Practice
 from bot.domain import sla
+from bot.domain.handoff import HandoffNote
 from bot.domain.items import Action, Status
 from bot.domain.lanes import Privacy
 from sandbox.stub.server import SlackStub
@@ -20,6 +21,7 @@ from tests.scenarios.conftest import (
     ASSISTANT,
     DEFAULT_REQUEST,
     FRONT_DESK,
+    MANAGER,
     Clinic,
     start_clinic,
     stop_clinic,
@@ -352,3 +354,35 @@ async def test_the_next_owner_opens_the_note_from_their_direct_message(clinic: C
     view = clinic.stub.open_views(ASSISTANT)[-1]
     assert view["callback_id"] == ViewId.HANDOFF_NOTE
     assert ("plain_text", f"What the patient asked:\n{ASKED}") in list(text_objects(view["blocks"]))
+
+
+async def test_a_handoff_to_yourself_is_refused_and_changes_nothing(clinic: Clinic) -> None:
+    key = await claimed_item(clinic)
+
+    response = await hand_off(clinic, key, **{FieldId.ASKED: ASKED, FieldId.NEXT_OWNER: FRONT_DESK})
+
+    assert response.json is not None and response.json["response_action"] == "errors"
+    assert "That is who owns it now" in str(response.json["errors"])
+    assert await handoff_events(clinic, key) == []
+    refused = await clinic.deps.work.handoff(
+        item_key=key,
+        actor=FRONT_DESK,
+        note=HandoffNote(asked=ASKED, next_owner=FRONT_DESK),
+    )
+    assert "That is who owns it now" in getattr(refused, "text", "")
+
+
+async def test_a_refusal_under_a_form_input_names_the_owner_readably(clinic: Clinic) -> None:
+    key = await claimed_item(clinic)
+    view = await open_handoff(clinic, FRONT_DESK, key)
+    # Meanwhile the item went to someone else: the form was opened by its owner then.
+    await clinic.deps.services.reassign(item_key=key, actor=FRONT_DESK, new_owner=ASSISTANT)
+
+    response = await clinic.slack.submit_view(
+        FRONT_DESK, view["id"], {FieldId.ASKED: ASKED, FieldId.NEXT_OWNER: MANAGER}
+    )
+
+    assert response.json is not None and response.json["response_action"] == "errors"
+    shown = str(response.json["errors"])
+    assert "Only the owner (@bo) or a manager can do that." in shown
+    assert "<@" not in shown

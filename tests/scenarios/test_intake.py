@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from blocks.ids import FieldId, Shortcut
 from storage.models import ItemRow, OutboxRow
-from tests.scenarios.conftest import FRONT_DESK, Clinic
+from tests.scenarios.conftest import DEFAULT_REQUEST, FRONT_DESK, Clinic
 
 
 async def count_items(clinic: Clinic) -> int:
@@ -154,3 +154,59 @@ async def test_each_logged_request_queues_one_card_post(clinic: Clinic) -> None:
     async with clinic.deps.uow() as tx:
         kinds = list(await tx.session.scalars(select(OutboxRow.kind)))
     assert kinds == ["card", "card", "card"]
+
+
+async def test_choosing_a_lane_brings_its_request_types_and_keeps_what_was_typed(
+    clinic: Clinic,
+) -> None:
+    view_id = await clinic.open_intake()
+    typed = {FieldId.PATIENT_NAME: "Ray Park", FieldId.PHONE: "555-201-4477"}
+
+    await clinic.then_wait_for(
+        "views.update",
+        clinic.slack.act_in_view(
+            FRONT_DESK,
+            view_id,
+            FieldId.LANE,
+            "telehealth",
+            kind="static_select",
+            values={**typed, FieldId.LANE: "telehealth"},
+        ),
+    )
+
+    view = clinic.stub.open_views(FRONT_DESK)[-1]
+    types = next(b for b in view["blocks"] if b.get("block_id") == FieldId.REQUEST_TYPE)
+    values = [o["value"] for g in types["element"]["option_groups"] for o in g["options"]]
+    assert values and all(value.startswith("telehealth|") for value in values)
+    name = next(b for b in view["blocks"] if b.get("block_id") == FieldId.PATIENT_NAME)
+    assert name["element"]["initial_value"] == "Ray Park"
+    response = await clinic.slack.submit_view(
+        FRONT_DESK,
+        view_id,
+        {
+            **DEFAULT_REQUEST,
+            FieldId.LANE: "telehealth",
+            FieldId.REQUEST_TYPE: "telehealth|cannot join video visit",
+        },
+    )
+    assert response.status == 200 and "errors" not in (response.json or {}), response.body
+
+
+async def test_a_message_longer_than_a_summary_says_so_and_keeps_the_link(
+    clinic: Clinic,
+) -> None:
+    channel = clinic.stub.channel_id("#phone-voicemails")
+    transcript = "Voicemail transcription. " + "words " * 830  # about 5,000 characters
+    posted = clinic.stub.add_message(channel, transcript, user="UPHONE")
+
+    await clinic.then_wait_for(
+        "views.open",
+        clinic.slack.message_shortcut(FRONT_DESK, Shortcut.LOG_MESSAGE, channel, posted.ts),
+    )
+
+    view = clinic.stub.open_views(FRONT_DESK)[-1]
+    shown = str(view["blocks"])
+    assert f"The message is {len(transcript):,} characters; the summary below keeps the first" in (
+        shown
+    )
+    assert "2,000" in shown and posted.ts.replace(".", "") in view["private_metadata"]

@@ -260,6 +260,25 @@ async def test_a_missing_unknown_or_revoked_token_is_401(
     assert await rows(clinic, ItemRow) == 1
 
 
+async def test_a_token_revoked_by_another_process_stops_the_next_delivery_at_once(
+    clinic: Clinic, portal: Integration
+) -> None:
+    """The app remembers a token it found active for a few seconds (a burst reads it
+    once), but `carequeue tokens revoke` runs in another process, which cannot tell it to
+    forget: each delivery checks the token again in the transaction that writes its item."""
+    assert (await portal.post(PHONE_SYSTEM_REQUEST)).status == 201  # now remembered
+    [token] = await clinic.deps.intake_api.tokens()
+    async with clinic.deps.uow() as tx:  # as the CLI's process does, behind this one's back
+        assert await tx.api_tokens.revoke(token.id, clinic.clock.now())
+        await tx.commit()
+    retry = {**PHONE_SYSTEM_REQUEST, "source_id": "another-call"}
+    answer = await portal.post(retry)
+    assert answer.status == 401
+    assert answer.json["error"] == "unauthorized"
+    assert (await portal.get("CQ-1001")).status == 401
+    assert await rows(clinic, ItemRow) == 1
+
+
 async def start_with(
     clinic: Clinic, practice: Practice, database_url: str, stub: SlackStub
 ) -> tuple[Clinic, Integration, object]:

@@ -74,7 +74,10 @@ async def test_setting_the_language_changes_it_on_the_patients_other_open_items(
 async def test_a_closed_item_of_the_patient_keeps_its_language(clinic: Clinic) -> None:
     closed = await claimed_item(clinic, **PATIENT)
     await clinic.deps.services.close(
-        item_key=closed, actor=FRONT_DESK, resolution="appointment booked", told_patient="Fri 9"
+        item_key=closed,
+        actor=FRONT_DESK,
+        resolution="appointment booked",
+        told_patient="Booked Fri 9:00",
     )
     open_key = await clinic.log_request(**PATIENT)
     await clinic.deliver()
@@ -90,3 +93,27 @@ async def test_someone_else_cannot_change_the_language_of_my_item(clinic: Clinic
     key = await claimed_item(clinic, **PATIENT)
     view = await open_more_form(clinic, ASSISTANT, key, More.LANGUAGE)
     assert view["callback_id"] == ViewId.STATUS and "owner" in str(view["blocks"])
+
+
+async def test_the_patients_language_follows_them_to_their_next_request_after_one_closed(
+    clinic: Clinic,
+) -> None:
+    first = await claimed_item(clinic, **PATIENT)
+    view = await open_more_form(clinic, FRONT_DESK, first, More.LANGUAGE)
+    await clinic.slack.submit_view(FRONT_DESK, view["id"], {FieldId.LANGUAGE_CHOICE: "Spanish"})
+    await clinic.deps.services.close(
+        item_key=first,
+        actor=FRONT_DESK,
+        resolution="appointment booked",
+        told_patient="Booked Fri 9:00",
+    )
+
+    # Logged with the form's default language: the patient's preference is kept.
+    again = await clinic.log_request(**{**PATIENT, FieldId.LANGUAGE: "English"})
+    # Someone else's request in the default language stays in it.
+    other = await clinic.log_request(**{FieldId.PATIENT_REF: "MRN-55555"})
+
+    item = await clinic.deps.services.get(again)
+    assert item is not None and item.patient.language == "Spanish"
+    unrelated = await clinic.deps.services.get(other)
+    assert unrelated is not None and unrelated.patient.language == "English"

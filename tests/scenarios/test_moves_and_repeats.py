@@ -61,7 +61,7 @@ async def test_the_new_card_links_back_to_the_history_in_the_previous_lane(
     assert (asked.args["channel"], asked.args["message_ts"]) == (old_card.channel, old_card.ts)
     permalink = asked.response["permalink"]
     new_card = clinic.card_of("referrals", key)
-    assert f"<{permalink}|Earlier history (previous lane)>" in str(new_card.blocks)
+    assert f"<{permalink}|earlier history>" in str(new_card.blocks)
 
 
 async def test_move_offers_only_the_other_lanes(clinic: Clinic) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from collections.abc import Iterator
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from blocks.ids import ActionId, FieldId
+from blocks.ids import ActionId, FieldId, More
 from bot.clock import ManualClock
 from bot.config import Practice
 from bot.domain.lanes import Privacy
@@ -67,6 +68,12 @@ async def work_a_hostile_item(clinic: Clinic) -> str:
         "chat.postEphemeral",
         clinic.slack.click_button(ASSISTANT, card.channel, card.ts, ActionId.CLAIM, key),
     )
+    await close_telling_the_patient(clinic, key)
+    return key
+
+
+async def close_telling_the_patient(clinic: Clinic, key: str) -> None:
+    """Close as booked, with what the patient was told (their name and a ping in it)."""
     await clinic.deps.services.close(
         item_key=key,
         actor=FRONT_DESK,
@@ -74,7 +81,6 @@ async def work_a_hostile_item(clinic: Clinic) -> str:
         told_patient=f"Told {HOSTILE_NAME}: booked Friday. <!everyone>",
     )
     await clinic.deliver()
-    return key
 
 
 @pytest.mark.parametrize("level", list(Privacy))
@@ -151,7 +157,9 @@ async def test_logs_carry_item_keys_but_never_patient_data(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     key = await work_a_hostile_item(clinic)
-    await clinic.open_from_card(FRONT_DESK, key, ActionId.DETAILS)
+    # Closed: one line, Details in the ⋯ beside it.
+    details = await clinic.open_from_menu(FRONT_DESK, key, More.DETAILS)
+    assert "Zelda" in str(details["blocks"])  # it did open
     clinic.stub.fail_next("chat.update", times=1, status=500)
     await clinic.deps.services.reopen(item_key=key, actor=FRONT_DESK)
     await clinic.deliver()
@@ -197,3 +205,50 @@ async def test_the_intake_api_logs_item_keys_but_never_patient_data(
     assert created.json["key"] in logged
     for secret in (*PATIENT_DATA, "portal-msg-88", portal.token):
         assert secret not in logged, secret
+
+
+CALL_NOTE = "Okafor confirmed the Friday 9:40 slot"
+NEXT_STEP_NOTE = "Bring the Wrenfield insurance card"
+
+
+async def test_json_logs_of_a_whole_item_parse_and_carry_keys_but_no_patient_data(
+    clinic: Clinic,
+) -> None:
+    from bot.structured_logs import configure_logging
+    from tests.scenarios.test_attempts import log_call
+
+    buffer = io.StringIO()
+    root = logging.getLogger()
+    level = root.level
+    handler = configure_logging({"CAREQUEUE_LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG"}, buffer)
+    try:
+        key = await clinic.log_request(**HOSTILE_REQUEST)
+        await clinic.deliver()
+        card = clinic.card_of("scheduling", key)
+        await clinic.slack.click_button(FRONT_DESK, card.channel, card.ts, ActionId.CLAIM, key)
+        await clinic.settled()
+        clinic.stub.fail_next("chat.update", times=1, status=500)  # a retry, logged
+        await clinic.deliver()
+        answer = await log_call(
+            clinic,
+            key,
+            {
+                FieldId.OUTCOME: "reached",
+                FieldId.IDENTITY: ["verified"],
+                FieldId.CONFIRMED: CALL_NOTE,
+                FieldId.NEXT_STEP: NEXT_STEP_NOTE,
+            },
+        )
+        assert "errors" not in answer, answer
+        await close_telling_the_patient(clinic, key)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+    lines = buffer.getvalue().splitlines()
+    entries = [json.loads(line) for line in lines]  # every line is one JSON object
+    assert entries and all({"time", "level", "logger", "message"} <= set(e) for e in entries)
+    carrying = [e for e in entries if e.get("item") == key]
+    assert {e["level"] for e in carrying} >= {"INFO", "WARNING"}  # logged, retried
+    for secret in (*PATIENT_DATA, "Told", "Okafor", "Wrenfield", "after 3pm"):
+        assert not any(secret in line for line in lines), secret

@@ -129,7 +129,7 @@ async def test_home_is_republished_with_the_item_after_its_owner_claims_it(
     assert len(clinic.stub.calls_to("views.publish")) > publishes
     home = clinic.stub.home_view(FRONT_DESK)
     assert home is not None
-    my_items = text_of(home["blocks"]).split("Due in the next hour")[0]
+    my_items = text_of(home["blocks"]).split("My items")[1].split("Waiting")[0]
     assert f"*{key}* · Scheduling help · reschedule · Claimed" in my_items
     for patient_detail in (DEFAULT_REQUEST[FieldId.PATIENT_NAME], DEFAULT_REQUEST[FieldId.PHONE]):
         assert patient_detail not in str(home["blocks"])
@@ -144,7 +144,8 @@ async def test_managers_see_lane_counts_and_staff_do_not(clinic: Clinic) -> None
     staff = text_of((await open_home(clinic, FRONT_DESK))["blocks"])
 
     assert "Lanes" in manager
-    assert "*Scheduling help* · 2 open · oldest 45 min" in manager
+    assert "*Scheduling help* · 2 open · 2 unclaimed · 0 overdue · 2 due today · oldest" in manager
+    assert "45 min" in manager.split("*Scheduling help*")[1].split("\n")[0]
     assert "*Telehealth access* · nothing open" in manager
     assert "Lanes" not in staff and "2 open" not in staff
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import aiohttp
@@ -130,10 +131,11 @@ async def test_a_refused_click_is_answered_at_once_and_told_only_to_the_clicker(
     assert f"already owned by <@{FRONT_DESK}>" in told[0].text
 
 
-async def test_healthz_reports_database_outbox_and_slack(clinic: Clinic) -> None:
+async def test_healthz_reports_database_outbox_and_its_lag_and_slack(clinic: Clinic) -> None:
     await clinic.log_request()
     async with asyncio.timeout(10):
         await clinic.deps.slack.wait_until(SlackHealth.OK)
+    clinic.clock.advance(timedelta(seconds=90))  # the card has waited a minute and a half
     url = clinic.app_url.replace("/slack/events", "/healthz")
     async with aiohttp.ClientSession() as session, session.get(url) as response:
         body = await response.json()
@@ -141,7 +143,7 @@ async def test_healthz_reports_database_outbox_and_slack(clinic: Clinic) -> None
     assert body == {
         "status": "ok",
         "database": "ok",
-        "outbox": {"pending": 1, "dead": 0},
+        "outbox": {"pending": 1, "dead": 0, "oldest_pending_seconds": 90.0},
         "slack": "ok",
         "user_groups": "none",  # the example practice names no user group
     }

@@ -10,6 +10,7 @@ import pytest
 
 from bot.domain.callbacks import AttemptNote, Outcome
 from bot.domain.items import Refusal, RefusalCode
+from bot.domain.waiting import WaitingParty
 from bot.services.base import Done, Invalid
 from tests.scenarios.conftest import ASSISTANT, FRONT_DESK, MANAGER, Clinic
 from tests.scenarios.test_moves_and_repeats import two_requests_from_one_patient
@@ -33,7 +34,7 @@ async def test_what_a_form_should_have_refused_is_invalid_and_changes_nothing(
             item_key=key, actor=FRONT_DESK, note=AttemptNote(outcome=Outcome.REACHED)
         ),
         "check_back_at": await work.wait_on(
-            item_key=key, actor=FRONT_DESK, waiting_on="payer", check_back_at=past
+            item_key=key, actor=FRONT_DESK, waiting_for=WaitingParty.PAYER, check_back_at=past
         ),
         "promise": await work.add_promise(
             item_key=key, actor=FRONT_DESK, text="a call back", due_at=past

@@ -15,12 +15,17 @@ from sqlalchemy import select
 
 from blocks.ids import ActionId, FieldId, More, ViewId, more_value
 from bot.app import build_app
+from bot.clock import ManualClock
+from bot.config import Practice
 from bot.domain.items import Action, Status
+from bot.domain.lanes import Privacy
 from bot.jobs import CHECK_BACKS, Jobs
 from bot.server import JOBS_KEY, build_web_app
 from bot.services.base import SYSTEM
+from sandbox.stub.server import SlackStub
 from storage.models import OutboxRow
-from tests.scenarios.conftest import ASSISTANT, FRONT_DESK, Clinic
+from tests.scenarios.conftest import ASSISTANT, FRONT_DESK, Clinic, running, with_privacy
+from tests.scenarios.test_queue_and_home import open_home
 
 NEW_YORK = ZoneInfo("America/New_York")
 TUESDAY = date(2026, 11, 24)  # the clinic's clock starts on Monday 23 November, 09:00
@@ -57,19 +62,23 @@ async def open_more_form(
 async def wait_on(
     clinic: Clinic,
     key: str,
-    waiting_on: str,
+    waiting_for: str | None,
     day: date,
     at: time,
     user: str = FRONT_DESK,
     lane: str = "scheduling",
+    words: str = "",
 ) -> Any:
+    """Submit the Waiting form: `waiting_for` is the choice (a WaitingParty value, None for
+    none), `words` what staff type beside it."""
     view = await open_more_form(clinic, user, key, More.WAIT, lane=lane)
     assert view["callback_id"] == ViewId.WAIT, view["callback_id"]
-    return await clinic.slack.submit_view(
-        user,
-        view["id"],
-        {FieldId.WAITING_ON: waiting_on, FieldId.CHECK_BACK_DATE: day, FieldId.CHECK_BACK_TIME: at},
-    )
+    values: dict[str, Any] = {FieldId.CHECK_BACK_DATE: day, FieldId.CHECK_BACK_TIME: at}
+    if waiting_for is not None:
+        values[FieldId.WAITING_FOR] = waiting_for
+    if words:
+        values[FieldId.WAITING_ON] = words
+    return await clinic.slack.submit_view(user, view["id"], values)
 
 
 async def test_owner_marks_waiting_on_the_payer_and_the_response_clock_pauses(
@@ -82,19 +91,19 @@ async def test_owner_marks_waiting_on_the_payer_and_the_response_clock_pauses(
 
     item = await clinic.deps.services.get(key)
     assert item is not None and item.status is Status.WAITING and item.owner == FRONT_DESK
-    assert item.waiting_on == "payer"
+    assert item.waiting_for == "payer"
     assert item.check_back_at == local(TUESDAY, time(10))
     # The 4 h target was all but untouched (delivering the card took a paced second or two).
     assert item.sla_remaining_minutes == pytest.approx(240, abs=0.5)
     card = str(clinic.card_of("scheduling", key).blocks)
-    assert "payer" in card and ActionId.RESUME.value in card
+    assert "Waiting on the payer" in card and ActionId.RESUME.value in card
     assert clinic.stub.open_views(FRONT_DESK) == []
 
 
 async def test_resume_gives_back_the_business_time_that_was_left(clinic: Clinic) -> None:
     key = await claimed_item(clinic)
     clinic.clock.advance(timedelta(hours=1))  # 10:00: three hours of the target left
-    await wait_on(clinic, key, "referral office", TUESDAY, time(15))
+    await wait_on(clinic, key, "referral_office", TUESDAY, time(15))
     await clinic.deliver()
 
     clinic.clock.set(local(TUESDAY, time(9)))  # a day later, before the check-back
@@ -151,11 +160,14 @@ async def test_a_wait_after_a_move_pauses_the_new_lanes_clock_not_the_old_one(
     await clinic.deps.work.move(item_key=key, actor=FRONT_DESK, lane="referrals")
     await clinic.deps.services.claim(item_key=key, actor=FRONT_DESK)
     await clinic.deliver()
-    response = await wait_on(clinic, key, "records", TUESDAY, time(8), lane="referrals")
+    response = await wait_on(
+        clinic, key, "other", TUESDAY, time(8), lane="referrals", words="records"
+    )
     assert response.status == 200 and "errors" not in (response.json or {}), response.body
 
     item = await clinic.deps.services.get(key)
     assert item is not None and item.status is Status.WAITING and item.waiting_on == "records"
+    assert item.waiting_for == "other"
     # Referrals answer in 1 business day: Monday 09:00-17:00 and Tuesday 08:00-09:00 left.
     assert item.sla_remaining_minutes == pytest.approx(540, abs=0.5)
 
@@ -174,8 +186,8 @@ async def test_a_check_back_in_the_past_is_refused_on_the_form(clinic: Clinic) -
     response = await wait_on(clinic, key, "payer", date(2026, 11, 20), time(10))
     assert response.json is not None and response.json["response_action"] == "errors"
     assert set(response.json["errors"]) == {FieldId.CHECK_BACK_DATE}
-    empty = await wait_on(clinic, key, "  ", TUESDAY, time(10))
-    assert empty.json is not None and set(empty.json["errors"]) == {FieldId.WAITING_ON}
+    empty = await wait_on(clinic, key, None, TUESDAY, time(10), words="somebody")
+    assert empty.json is not None and set(empty.json["errors"]) == {FieldId.WAITING_FOR}
     item = await clinic.deps.services.get(key)
     assert item is not None and item.status is Status.CLAIMED
 
@@ -186,9 +198,11 @@ async def test_an_item_closed_meanwhile_is_refused_on_the_form(clinic: Clinic) -
     await clinic.deps.services.close(
         item_key=key, actor=FRONT_DESK, resolution="appointment booked", told_patient="Fri 9:00"
     )
-    response = await clinic.slack.submit_view(FRONT_DESK, view["id"], {FieldId.WAITING_ON: "payer"})
+    response = await clinic.slack.submit_view(
+        FRONT_DESK, view["id"], {FieldId.WAITING_FOR: "payer"}
+    )
     assert response.json is not None and response.json["response_action"] == "errors"
-    assert "already closed" in response.json["errors"][FieldId.WAITING_ON]
+    assert "already closed" in response.json["errors"][FieldId.WAITING_FOR]
 
 
 # -- the check-back job ----------------------------------------------------------------
@@ -297,3 +311,60 @@ async def test_the_server_runs_the_jobs_for_its_lifetime(clinic: Clinic) -> None
     finally:
         await runner.cleanup()
     assert not jobs.scheduler.running
+
+
+# -- who it waits on: a choice in channels, staff's words only where free text is allowed -----
+
+WORDS = "Lakeside Cardiology <!here>"
+
+
+async def parked_with_words(clinic: Clinic) -> str:
+    """A claimed item parked on the referral office, with staff's words beside the choice;
+    the owner's App Home open, so it is republished."""
+    key = await claimed_item(clinic)
+    await open_home(clinic, FRONT_DESK)
+    response = await wait_on(clinic, key, "referral_office", TUESDAY, time(10), words=WORDS)
+    assert response.status == 200 and "errors" not in (response.json or {}), response.body
+    await clinic.deliver()
+    return key
+
+
+def shown_to_staff(clinic: Clinic, key: str) -> tuple[str, str, str]:
+    """(the card, its thread, the owner's App Home) as Slack holds them."""
+    card = clinic.card_of("scheduling", key)
+    thread = " ".join(f"{m.text} {m.blocks}" for m in clinic.replies(card))
+    home = clinic.stub.home_view(FRONT_DESK)
+    assert home is not None
+    return f"{card.text} {card.blocks}", thread, str(home["blocks"])
+
+
+async def test_at_level_none_the_words_about_a_wait_stay_off_card_thread_and_home(
+    clinic: Clinic,
+) -> None:
+    key = await parked_with_words(clinic)
+
+    card, thread, home = shown_to_staff(clinic, key)
+
+    assert "Waiting on the referral office" in card
+    assert "Waiting on the referral office" in thread
+    assert "waiting on the referral office" in home
+    for shown in (card, thread, home):
+        assert "Lakeside" not in shown
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.waiting_on == WORDS  # kept, one click away
+    assert item.next_action == "Check back: waiting on the referral office"
+
+
+async def test_at_level_full_the_words_about_a_wait_show_as_plain_text_on_card_and_thread(
+    database_url: str, example_practice: Practice, clock: ManualClock, stub: SlackStub
+) -> None:
+    full = with_privacy(example_practice, Privacy.FULL)
+    async with running(database_url, full, clock, stub) as clinic:
+        key = await parked_with_words(clinic)
+        card, thread, home = shown_to_staff(clinic, key)
+        notified = clinic.card_of("scheduling", key).text
+
+    # Unescaped, so plain_text: in mrkdwn it would read &lt;!here&gt;.
+    plain = "'text': 'Waiting on: Lakeside Cardiology <!here>'"
+    assert plain in card and plain in thread
+    assert "Lakeside" not in notified and "Lakeside" not in home

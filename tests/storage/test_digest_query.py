@@ -13,6 +13,7 @@ from bot.clock import ManualClock
 from bot.config import Practice
 from bot.domain.digest import Digest
 from bot.domain.items import Origin
+from bot.domain.waiting import WaitingParty
 from bot.services.items import ItemServices
 from bot.services.work import WorkServices
 from storage.db import create_engine, session_factory
@@ -118,3 +119,43 @@ async def test_lists_are_capped_but_counts_are_exact(day: Day) -> None:
 
     assert digest.unclaimed == DIGEST_LIST_CAP + 3
     assert len(digest.unclaimed_items) == DIGEST_LIST_CAP
+
+
+async def test_unkept_promises_and_waiting_items_are_listed_with_their_times(day: Day) -> None:
+    kept, missed, parked = [
+        (await day.items.log_request(voicemail(patient_ref=f"P{n}"), actor="UF")).item.key
+        for n in range(3)
+    ]
+    for key in (kept, missed, parked):
+        await day.items.claim(item_key=key, actor="UANA")
+    made = {
+        key: await day.work.add_promise(
+            item_key=key,
+            actor="UANA",
+            text="Lab result",
+            due_at=day.clock.now() + timedelta(hours=1),
+        )
+        for key in (kept, missed)
+    }
+    promise_id = made[kept].event.after["promise_id"]  # type: ignore[union-attr]
+    await day.work.fulfil_promise(item_key=kept, actor="UANA", promise_id=promise_id)
+    day.clock.advance(timedelta(minutes=30))
+    parked_at = day.clock.now()
+    await day.work.wait_on(
+        item_key=parked,
+        actor="UANA",
+        waiting_for=WaitingParty.REFERRAL_OFFICE,
+        check_back_at=parked_at + timedelta(days=2),
+    )
+
+    day.clock.set(CLOSING)
+    digest = await day.digest()
+
+    assert digest.promises_missed == 1
+    (promise,) = digest.promises_due
+    assert promise.item.key == missed and promise.text == "Lab result"
+    assert (digest.waiting, [w.item.key for w in digest.waiting_items]) == (1, [parked])
+    waiting = digest.waiting_items[0]
+    assert (waiting.waiting_for, waiting.since) == ("referral_office", parked_at)
+    assert waiting.check_back_at == parked_at + timedelta(days=2)
+    assert digest.escalations_open == 0 and digest.escalations == ()

@@ -1,0 +1,166 @@
+"""The aging rules: thresholds in business time, which alerts are due, when a promise's owner
+is reminded, and when an alert is no longer true."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.domain.aging import (
+    Alert,
+    AlertKind,
+    Cleared,
+    PromiseDeadline,
+    Stage,
+    alerts_due,
+    milestones,
+    next_look,
+    no_longer_true,
+    promise_alerts_due,
+    promise_reminder_at,
+    reminder_for,
+    stage_at,
+)
+from bot.domain.items import Item, Origin, Patient, Status
+from bot.domain.lanes import BusinessCalendar, BusinessDuration, OpeningHours, Unit
+from bot.domain.sla import add_business_time, is_open
+
+NEW_YORK = ZoneInfo("America/New_York")
+CAL = BusinessCalendar(NEW_YORK, {weekday: OpeningHours(time(8), time(17)) for weekday in range(5)})
+MONDAY, TUESDAY = date(2026, 11, 23), date(2026, 11, 24)
+
+
+def local(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=NEW_YORK).astimezone(UTC)
+
+
+def test_a_four_hour_target_warns_at_75_percent_and_doubles_one_target_after_the_due_time() -> None:
+    m = milestones(local(MONDAY, 9), local(MONDAY, 13), CAL)
+    assert m.warning == local(MONDAY, 12)
+    assert m.due_soon == local(MONDAY, 12)  # the last quarter of 4 h
+    assert m.breach == local(MONDAY, 13)
+    assert m.twice == local(MONDAY, 17)
+
+
+def test_thresholds_count_business_time_across_the_night() -> None:
+    # Received Monday 15:00, due Tuesday 10:00 (4 business hours): 75% is Tuesday 9:00.
+    m = milestones(local(MONDAY, 15), local(TUESDAY, 10), CAL)
+    assert m.warning == local(TUESDAY, 9)
+    assert m.twice == local(TUESDAY, 14)
+    half = milestones(local(MONDAY, 15), local(TUESDAY, 10), CAL, warn_at=0.5)
+    assert half.warning == local(MONDAY, 17)  # two business hours: exactly at closing
+
+
+def test_a_breach_supersedes_the_warning_and_twice_the_target_adds_the_managers() -> None:
+    m = milestones(local(MONDAY, 9), local(MONDAY, 13), CAL)
+    assert alerts_due(m, local(MONDAY, 11, 59)) == []
+    assert alerts_due(m, local(MONDAY, 12)) == [AlertKind.WARNING]
+    assert alerts_due(m, local(MONDAY, 13)) == [AlertKind.BREACH]
+    assert alerts_due(m, local(MONDAY, 17)) == [AlertKind.BREACH, AlertKind.TWICE]
+    assert [stage_at(m, local(MONDAY, h)) for h in (9, 12, 13, 17)] == [
+        Stage.ON_TRACK,
+        Stage.DUE_SOON,
+        Stage.OVERDUE,
+        Stage.TWICE,
+    ]
+
+
+def test_a_promise_is_reminded_30_minutes_before_when_open() -> None:
+    assert promise_reminder_at(local(MONDAY, 15), CAL) == local(MONDAY, 14, 30)
+
+
+def test_a_promise_due_just_after_opening_is_reminded_at_the_last_open_moment_before() -> None:
+    assert promise_reminder_at(local(TUESDAY, 8, 15), CAL) == local(MONDAY, 16, 59)
+
+
+def test_a_promise_made_after_its_reminder_time_gets_no_reminder_only_the_missed_alert() -> None:
+    promise = PromiseDeadline(1, due_at=local(MONDAY, 15), made_at=local(MONDAY, 14, 45))
+    assert promise_alerts_due(promise, local(MONDAY, 14, 50), CAL) == []
+    assert promise_alerts_due(promise, local(MONDAY, 15), CAL) == [AlertKind.PROMISE_MISSED]
+
+
+def test_a_promise_made_after_hours_for_early_tomorrow_is_reminded_at_the_opening() -> None:
+    promise = PromiseDeadline(1, due_at=local(TUESDAY, 8, 15), made_at=local(MONDAY, 17, 30))
+    assert reminder_for(promise, CAL) == local(TUESDAY, 8)
+    assert promise_alerts_due(promise, local(TUESDAY, 7, 59), CAL) == []
+    assert promise_alerts_due(promise, local(TUESDAY, 8), CAL) == [AlertKind.PROMISE_SOON]
+    assert next_look(None, [promise], local(MONDAY, 17, 30), CAL) == local(TUESDAY, 8)
+
+
+def test_the_next_look_is_the_next_threshold_or_promise_moment() -> None:
+    m = milestones(local(MONDAY, 9), local(MONDAY, 13), CAL)
+    promise = PromiseDeadline(1, due_at=local(MONDAY, 11), made_at=local(MONDAY, 9))
+    assert next_look(m, [promise], local(MONDAY, 9), CAL) == local(MONDAY, 10, 30)
+    assert next_look(m, [], local(MONDAY, 12), CAL) == local(MONDAY, 13)
+    assert next_look(m, [], local(MONDAY, 17), CAL) is None
+
+
+moments = st.datetimes(
+    min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+)
+
+
+@settings(deadline=None, max_examples=60)
+@given(received=moments, target=st.integers(min_value=1, max_value=3000), share=st.integers(1, 99))
+def test_thresholds_come_in_order_and_never_pass_while_closed(
+    received: datetime, target: int, share: int
+) -> None:
+    due = add_business_time(received, BusinessDuration(target, Unit.MINUTES), CAL)
+    m = milestones(received, due, CAL, warn_at=share / 100)
+    assert received <= m.warning <= m.breach < m.twice
+    assert received <= m.due_soon <= m.breach
+    for moment in (m.warning, m.due_soon, m.twice):
+        # Inside opening hours, or exactly at a closing time (business time ended there).
+        assert is_open(moment, CAL) or is_open(moment - timedelta(microseconds=1), CAL)
+
+
+@settings(deadline=None, max_examples=60)
+@given(due=moments)
+def test_a_reminder_is_never_after_the_deadline_and_never_while_closed(due: datetime) -> None:
+    remind = promise_reminder_at(due, CAL)
+    assert remind <= due - timedelta(minutes=30)
+    assert is_open(remind, CAL)
+
+
+ITEM = Item(
+    key="CQ-1",
+    lane="scheduling",
+    request_type="Reschedule",
+    origin=Origin.PHONE_CALL,
+    status=Status.NEW,
+    patient=Patient("MRN-1", "Jane Doe", "(555) 201-4477", "English"),
+    summary="",
+    received_at=local(MONDAY, 9),
+    due_at=local(MONDAY, 13),
+    next_action="Call the patient back",
+)
+
+
+def test_an_alert_raised_while_unowned_is_no_longer_true_once_claimed() -> None:
+    alert = Alert(1, AlertKind.BREACH, ITEM.due_at, owner=None)
+    assert no_longer_true(alert, ITEM) is None
+    claimed = dataclasses.replace(ITEM, status=Status.CLAIMED, owner="U1")
+    assert no_longer_true(alert, claimed) is Cleared.CLAIMED
+    # Raised to an owner: a claim changes nothing, a close ends it.
+    owned = Alert(2, AlertKind.BREACH, ITEM.due_at, owner="U1")
+    assert no_longer_true(owned, claimed) is None
+    closed = dataclasses.replace(claimed, status=Status.RESOLVED)
+    assert no_longer_true(owned, closed) is Cleared.CLOSED
+
+
+def test_an_answered_item_with_a_new_due_time_clears_its_aging_alerts() -> None:
+    alert = Alert(1, AlertKind.WARNING, ITEM.due_at, owner="U1")
+    answered = dataclasses.replace(ITEM, owner="U1", due_at=local(TUESDAY, 10))
+    assert no_longer_true(alert, answered) is Cleared.UPDATED
+    waiting = dataclasses.replace(ITEM, owner="U1", status=Status.WAITING)
+    assert no_longer_true(alert, waiting) is Cleared.UPDATED
+
+
+def test_a_promise_alert_ends_when_its_promise_is_kept() -> None:
+    alert = Alert(1, AlertKind.PROMISE_SOON, local(MONDAY, 15), owner="U1", promise_id=7)
+    assert no_longer_true(alert, ITEM, open_promise_ids=[7]) is None
+    assert no_longer_true(alert, ITEM, open_promise_ids=[]) is Cleared.KEPT

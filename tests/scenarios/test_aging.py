@@ -1,0 +1,294 @@
+"""Aging: a warning before the breach, the breach in the card's thread and to the owner, twice
+the target to the managers, each once however often and wherever the job runs; cards
+re-rendered once per threshold; alerts that are no longer true edited to say so; promise
+reminders and missed promises."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from bot.deps import build_deps
+from bot.domain.callbacks import AttemptNote
+from bot.domain.callbacks import Outcome as CallOutcome
+from bot.domain.items import Status
+from bot.jobs import AGING, Jobs
+from sandbox.stub.records import StoredMessage
+from tests.blocks.conftest import text_of
+from tests.scenarios.conftest import ASSISTANT, FRONT_DESK, Clinic
+from tests.scenarios.test_claim import claim_click
+
+NEW_YORK = ZoneInfo("America/New_York")
+MONDAY = date(2026, 11, 23)
+TUESDAY = date(2026, 11, 24)
+PHONE_CALL = {"intake.origin": "phone_call"}  # Scheduling's 4 h target (not same-day)
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=NEW_YORK).astimezone(UTC)
+
+
+def alerts_in_thread(clinic: Clinic, key: str) -> list[StoredMessage]:
+    card = clinic.card_of("scheduling", key)
+    return [m for m in clinic.replies(card) if m.text.startswith((":", "\u2705"))]
+
+
+def thread_alerts(clinic: Clinic, key: str, word: str) -> list[StoredMessage]:
+    return [m for m in alerts_in_thread(clinic, key) if word in m.text]
+
+
+def dms(clinic: Clinic, user: str) -> list[StoredMessage]:
+    return clinic.stub.messages(user)
+
+
+def managers(clinic: Clinic) -> list[StoredMessage]:
+    return clinic.stub.messages(clinic.stub.channel_id(clinic.practice.managers_channel))
+
+
+async def run_everywhere(clinic: Clinic, *processes: Jobs, times: int = 2) -> None:
+    """Every process runs the aging job, more than once, then the outbox delivers."""
+    for _ in range(times):
+        for jobs in processes:
+            await jobs.aging()
+    await clinic.deliver()
+
+
+async def test_each_alert_goes_once_across_runs_and_processes_and_is_edited_when_claimed(
+    clinic: Clinic,
+) -> None:
+    one, other = Jobs(clinic.deps), Jobs(clinic.deps)
+    key = await clinic.log_request(**PHONE_CALL)  # 9:00, due 13:00 (4 business hours)
+    await clinic.deliver()
+    await run_everywhere(clinic, one, other)
+    assert alerts_in_thread(clinic, key) == []
+
+    # 75% of the target: 12:00. Nobody owns it, so the warning goes in the card's thread.
+    clinic.clock.set(at(MONDAY, 11, 59))
+    await run_everywhere(clinic, one, other)
+    assert alerts_in_thread(clinic, key) == []
+    clinic.clock.set(at(MONDAY, 12))
+    await run_everywhere(clinic, one, other, times=3)
+    (warning,) = alerts_in_thread(clinic, key)
+    assert f"{key} (Scheduling help) is due soon" in warning.text
+    assert "Nobody has claimed it yet" in warning.text
+    assert "Jane" not in str(warning.blocks) and "201-4477" not in str(warning.blocks)
+
+    assert await claim_click(clinic, FRONT_DESK, key) == 200
+    await clinic.deliver()
+    await run_everywhere(clinic, one, other)
+    (warning,) = alerts_in_thread(clinic, key)
+    assert warning.edited == 1
+    assert f"Claimed by <@{FRONT_DESK}> at 12:00 PM" in text_of(warning.blocks)
+    assert "no longer waiting for an owner" in warning.text
+
+    # The due time: one alert in the thread, one DM to the owner.
+    clinic.clock.set(at(MONDAY, 13))
+    await run_everywhere(clinic, one, other)
+    (breach,) = thread_alerts(clinic, key, "is overdue")
+    assert warning.edited == 1  # cleared by the claim: the breach leaves it alone
+    assert f"Owner <@{FRONT_DESK}>" in breach.text
+    (dm,) = dms(clinic, FRONT_DESK)
+    assert f"{key} (Scheduling help) is overdue" in dm.text
+    card = clinic.card_of("scheduling", key)
+    assert f"/archives/{card.channel}/p{card.ts.replace('.', '')}|Open the card" in str(dm.blocks)
+    assert managers(clinic) == []
+
+    # Twice the target (4 more business hours: 17:00) goes to the managers, once.
+    clinic.clock.set(at(MONDAY, 17))
+    await run_everywhere(clinic, one, other)
+    clinic.clock.set(at(TUESDAY, 9))
+    await run_everywhere(clinic, one, other)
+    (twice,) = managers(clinic)
+    assert "has waited twice its response target" in twice.text
+    assert len(thread_alerts(clinic, key, "is overdue")) == 1 and len(dms(clinic, FRONT_DESK)) == 1
+
+
+async def test_closing_an_overdue_item_edits_every_alert_it_raised(clinic: Clinic) -> None:
+    jobs = Jobs(clinic.deps)
+    key = await clinic.log_request(**PHONE_CALL)
+    await clinic.deliver()
+    assert await claim_click(clinic, FRONT_DESK, key) == 200
+    await clinic.deliver()
+    clinic.clock.set(at(MONDAY, 17, 30))  # past twice the target: breach and managers
+    await run_everywhere(clinic, jobs)
+    assert len(thread_alerts(clinic, key, "is overdue")) == 1
+    assert len(dms(clinic, FRONT_DESK)) == 1 and len(managers(clinic)) == 1
+
+    clinic.clock.set(at(TUESDAY, 8, 10))
+    done = await clinic.deps.services.close(
+        item_key=key,
+        actor=FRONT_DESK,
+        resolution="appointment rescheduled",
+        told_patient="New time confirmed",
+    )
+    assert done.item.status is Status.RESOLVED  # type: ignore[union-attr]
+    await clinic.deliver()
+    await run_everywhere(clinic, jobs)
+
+    edited = [*thread_alerts(clinic, key, key), *dms(clinic, FRONT_DESK), *managers(clinic)]
+    assert len(edited) == 3
+    for message in edited:
+        assert message.edited == 1
+        assert f"Closed by <@{FRONT_DESK}> at 8:10 AM — no longer overdue" in message.text
+
+
+async def test_the_card_is_re_rendered_once_at_each_threshold_not_every_minute(
+    clinic: Clinic,
+) -> None:
+    jobs = Jobs(clinic.deps)
+    key = await clinic.log_request(**PHONE_CALL)
+    await clinic.deliver()
+    card_edits = lambda: clinic.card_of("scheduling", key).edited  # noqa: E731
+    before = card_edits()
+    for minute in range(0, 60, 10):  # on track all morning: no edit
+        clinic.clock.set(at(MONDAY, 10, minute))
+        await run_everywhere(clinic, jobs)
+    assert card_edits() == before
+
+    clinic.clock.set(at(MONDAY, 12, 1))  # due soon (the last hour of 4)
+    await run_everywhere(clinic, jobs)
+    clinic.clock.set(at(MONDAY, 12, 30))
+    await run_everywhere(clinic, jobs)
+    assert card_edits() == before + 1
+    assert "due soon" in text_of(clinic.card_of("scheduling", key).blocks)
+
+    clinic.clock.set(at(MONDAY, 13, 5))  # overdue
+    await run_everywhere(clinic, jobs)
+    assert card_edits() == before + 2
+    assert "overdue" in text_of(clinic.card_of("scheduling", key).blocks)
+    # Nothing is due a look until the next threshold: the scan reads no item.
+    async with clinic.deps.uow.read() as tx:
+        assert await tx.alerts.due_for_aging(clinic.clock.now(), limit=10) == []
+    assert await jobs.aging() == []
+
+
+async def test_a_warning_in_the_thread_says_overdue_once_the_breach_replaces_it(
+    clinic: Clinic,
+) -> None:
+    jobs = Jobs(clinic.deps)
+    key = await clinic.log_request(**PHONE_CALL)
+    await clinic.deliver()
+    clinic.clock.set(at(MONDAY, 12, 5))
+    await run_everywhere(clinic, jobs)
+    clinic.clock.set(at(MONDAY, 13))
+    await run_everywhere(clinic, jobs)
+
+    warning, breach = alerts_in_thread(clinic, key)
+    assert warning.edited == 1 and "was due soon, overdue since 1:00 PM" in warning.text
+    assert "is overdue" in breach.text and breach.edited == 0
+
+
+async def test_a_promise_reminds_its_owner_before_and_an_unkept_one_alerts_at_its_deadline(
+    clinic: Clinic,
+) -> None:
+    jobs = Jobs(clinic.deps)
+    key = await clinic.log_request()  # a voicemail: due by today's close
+    await clinic.deliver()
+    assert await claim_click(clinic, ASSISTANT, key) == 200
+    await clinic.deliver()
+    # Promised for 8:15 tomorrow: 7:45 is before opening, so the reminder comes at the last
+    # open moment before it, Monday just before 17:00.
+    made = await clinic.deps.work.add_promise(
+        item_key=key, actor=ASSISTANT, text="Call back with the new slot", due_at=at(TUESDAY, 8, 15)
+    )
+    assert not hasattr(made, "problems")
+    await clinic.deliver()
+
+    clinic.clock.set(at(MONDAY, 16, 58))
+    await run_everywhere(clinic, jobs)
+    assert [m for m in dms(clinic, ASSISTANT) if "promise" in m.text] == []
+    clinic.clock.set(at(MONDAY, 16, 59))
+    await run_everywhere(clinic, jobs)
+    (reminder,) = [m for m in dms(clinic, ASSISTANT) if "promise" in m.text]
+    assert f"A promise to the patient on {key}" in reminder.text and "falls due" in reminder.text
+    assert "Call back with the new slot" not in str(reminder.blocks)
+
+    clinic.clock.set(at(TUESDAY, 8, 15))
+    await run_everywhere(clinic, jobs)
+    clinic.clock.set(at(TUESDAY, 8, 16))
+    await run_everywhere(clinic, jobs)
+    (missed,) = thread_alerts(clinic, key, "was not kept")
+    assert f"Owner <@{ASSISTANT}>" in missed.text
+    assert len([m for m in dms(clinic, ASSISTANT) if "was not kept" in m.text]) == 1
+
+
+async def test_keeping_a_promise_edits_its_reminder(clinic: Clinic) -> None:
+    jobs = Jobs(clinic.deps)
+    key = await clinic.log_request()
+    await clinic.deliver()
+    assert await claim_click(clinic, ASSISTANT, key) == 200
+    await clinic.deliver()
+    await clinic.deps.work.add_promise(
+        item_key=key, actor=ASSISTANT, text="Call back", due_at=at(MONDAY, 11)
+    )
+    clinic.clock.set(at(MONDAY, 10, 30))
+    await run_everywhere(clinic, jobs)
+    (reminder,) = [m for m in dms(clinic, ASSISTANT) if "promise" in m.text]
+
+    async with clinic.deps.uow.read() as tx:
+        item_id = await tx.items.id_of(key)
+        (promise,) = await tx.promises.open_for(item_id or 0)
+    clinic.clock.set(at(MONDAY, 10, 40))
+    await clinic.deps.work.fulfil_promise(item_key=key, actor=ASSISTANT, promise_id=promise.id)
+    await clinic.deliver()
+    await run_everywhere(clinic, jobs)
+    clinic.clock.set(at(MONDAY, 11, 5))
+    await run_everywhere(clinic, jobs)
+
+    (reminder,) = [m for m in dms(clinic, ASSISTANT) if "promise" in m.text.lower()]
+    assert reminder.edited == 1 and "Promise kept" in reminder.text
+    assert thread_alerts(clinic, key, "was not kept") == []
+
+
+async def test_the_aging_job_is_scheduled_with_the_others(clinic: Clinic) -> None:
+    jobs = Jobs(clinic.deps)
+    assert jobs.scheduler.get_job(AGING) is not None
+
+
+async def test_a_logged_call_with_a_new_due_time_edits_the_overdue_alert(clinic: Clinic) -> None:
+    jobs = Jobs(clinic.deps)
+    key = await clinic.log_request(**PHONE_CALL)
+    await clinic.deliver()
+    assert await claim_click(clinic, FRONT_DESK, key) == 200
+    await clinic.deliver()
+    clinic.clock.set(at(MONDAY, 13, 30))
+    await run_everywhere(clinic, jobs)
+    (breach,) = thread_alerts(clinic, key, "is overdue")
+
+    clinic.clock.set(at(MONDAY, 13, 40))
+    logged = await clinic.deps.work.log_attempt(
+        item_key=key, actor=FRONT_DESK, note=AttemptNote(outcome=CallOutcome.NO_ANSWER)
+    )
+    assert not hasattr(logged, "problems")
+    await clinic.deliver()
+    await run_everywhere(clinic, jobs)
+
+    (breach,) = thread_alerts(clinic, key, key)
+    assert breach.edited == 1
+    assert "Updated at 1:40 PM, now due Mon 3:40 PM — no longer overdue" in breach.text
+    (dm,) = dms(clinic, FRONT_DESK)
+    assert dm.edited == 1 and "no longer overdue" in dm.text
+
+
+async def test_two_processes_running_at_the_same_moment_raise_each_alert_once(
+    clinic: Clinic,
+) -> None:
+    """A second CareQueue process on the same database (its own engine, outbox and jobs),
+    both running the job at the same moment: on PostgreSQL their transactions really race."""
+    other_deps = build_deps(clinic.deps.settings, practice=clinic.practice, clock=clinic.clock)
+    try:
+        one, other = Jobs(clinic.deps), Jobs(other_deps)
+        keys = [await clinic.log_request(**PHONE_CALL) for _ in range(3)]
+        await clinic.deliver()
+        clinic.clock.set(at(MONDAY, 17, 30))  # breach and twice the target for each
+        for _ in range(2):
+            await asyncio.gather(one.aging(), other.aging(), one.aging(), other.aging())
+        await clinic.deliver()
+        await other_deps.outbox.drain_until_idle(advance=clinic.clock.advance)
+    finally:
+        await other_deps.close()
+
+    for key in keys:
+        assert len(thread_alerts(clinic, key, "is overdue")) == 1
+    assert sorted(m.text.split(" ")[1] for m in managers(clinic)) == sorted(keys)

@@ -1,0 +1,104 @@
+"""Group commit on SQLite and PostgreSQL: pieces that arrive together share a transaction,
+and one piece that fails costs the others nothing (each is run again alone)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.config import Practice
+from bot.services.group_commit import GroupCommit
+from bot.services.items import ItemServices
+from storage.db import create_engine, session_factory
+from storage.uow import UnitOfWork
+from tests.storage.test_claims import voicemail
+from tests.storage.test_units_of_work import CountingUnitOfWorkFactory
+
+
+@pytest.fixture
+async def uow(database_url: str) -> AsyncIterator[CountingUnitOfWorkFactory]:
+    engine = create_engine(database_url)
+    yield CountingUnitOfWorkFactory(session_factory(engine))
+    await engine.dispose()
+
+
+Work = Callable[[UnitOfWork], Awaitable[str]]
+
+
+async def each(tx: UnitOfWork, works: list[Work]) -> list[str]:
+    """The handler these tests use: each piece is a function of the transaction."""
+    return [await work(tx) for work in works]
+
+
+class Broken(Exception):
+    pass
+
+
+def _logging(
+    uow: CountingUnitOfWorkFactory, practice: Practice, clock: ManualClock
+) -> Callable[[UnitOfWork], Awaitable[str]]:
+    """A piece of work that logs a voicemail and returns the new item's key."""
+    items = ItemServices(uow, practice, clock)
+
+    async def log(tx: UnitOfWork) -> str:
+        done, _ = await items.log_in(tx, voicemail(), actor="UFRONT1")
+        return done.item.key
+
+    return log
+
+
+async def _keys(uow: CountingUnitOfWorkFactory) -> list[str]:
+    async with uow.read() as tx:
+        return sorted(item.key for item in await tx.items.open_in_lane("scheduling"))
+
+
+async def test_pieces_that_arrive_together_share_transactions_and_all_commit(
+    uow: CountingUnitOfWorkFactory, example_practice: Practice, clock: ManualClock
+) -> None:
+    log = _logging(uow, example_practice, clock)
+    group: GroupCommit[Work, str] = GroupCommit(uow, each, max_batch=8)
+
+    keys = await asyncio.gather(*(group.run(log) for _ in range(20)))
+
+    assert len(set(keys)) == 20  # each its own item and key
+    assert await _keys(uow) == sorted(keys)
+    # 20 pieces handed in at once, 8 at most a transaction: 8, 8 and 4, not 20.
+    assert uow.writers == 3
+    assert group.batches == 3
+
+
+async def test_one_failing_piece_fails_alone_and_the_rest_of_its_batch_commits_once(
+    uow: CountingUnitOfWorkFactory, example_practice: Practice, clock: ManualClock
+) -> None:
+    items = ItemServices(uow, example_practice, clock)
+    log = _logging(uow, example_practice, clock)
+    group: GroupCommit[Work, str] = GroupCommit(uow, each, max_batch=8)
+
+    async def log_then_break(tx: UnitOfWork) -> str:
+        await items.log_in(tx, voicemail(), actor="UFRONT1")  # written, then undone
+        raise Broken("this piece fails after it wrote")
+
+    pieces = [log, log, log_then_break, log, log]
+    results = await asyncio.gather(*(group.run(p) for p in pieces), return_exceptions=True)
+
+    assert isinstance(results[2], Broken)
+    kept = [r for r in results if isinstance(r, str)]
+    assert len(kept) == 4
+    # Exactly the four good items are stored, each once; nothing of the broken one.
+    assert await _keys(uow) == sorted(kept)
+
+
+async def test_a_quiet_system_commits_each_piece_at_once(
+    uow: CountingUnitOfWorkFactory, example_practice: Practice, clock: ManualClock
+) -> None:
+    log = _logging(uow, example_practice, clock)
+    group: GroupCommit[Work, str] = GroupCommit(uow, each)
+
+    first = await group.run(log)
+    assert await _keys(uow) == [first]  # committed before run() answered
+    second = await group.run(log)
+    assert await _keys(uow) == sorted([first, second])
+    assert group.batches == 0
