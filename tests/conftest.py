@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from aiohttp import web_app
 from hypothesis import settings
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -24,6 +25,28 @@ from storage.models import Base
 # hypothesis's 200 ms per-example deadline failed correct examples under load.
 settings.register_profile("carequeue", deadline=None)
 settings.load_profile("carequeue")
+
+
+def forget_stopped_web_apps() -> None:
+    """Drop aiohttp's cache of middleware chains, which holds every web app it served.
+
+    aiohttp (3.10 and later) caches each handler's middleware chain in a module-level LRU of
+    1,024 entries, keyed by the app: a process that starts one web app (`carequeue run`)
+    keeps one, but the suite starts a clinic and a Slack stub per test, and each cached
+    chain kept a stopped app alive with its deps, engine and SQLAlchemy caches (about
+    10,000 objects a test). After a thousand tests a full garbage collection took 2 to 5 s,
+    stalling the event loop mid-test: triggers expired, saves missed the ack budget.
+    """
+    cached = getattr(web_app, "_cached_build_middleware", None)
+    if cached is not None:
+        cached.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _release_web_apps() -> Iterator[None]:
+    yield
+    forget_stopped_web_apps()
+
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 
