@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from bot.domain.escalation import EscalationState
 from storage.models import ItemRow
-from tests.browser.test_walkthrough import act_as, card, control, open_channel
+from tests.browser.test_walkthrough import act_as, bring_into_view, card, control, open_channel
 
 if TYPE_CHECKING:
     from tests.browser.conftest import Pages, Sandbox
@@ -59,7 +59,7 @@ async def test_the_demo_chest_pain_is_escalated_then_the_nurse_acknowledges_and_
     flagged = card(ana, key)
     await expect(flagged).to_contain_text("🚩 Red flag: possible emergency words at intake")
     await expect(flagged).not_to_contain_text("Chest")
-    await flagged.scroll_into_view_if_needed()
+    await bring_into_view(flagged)
     await ana.screenshot(path=artifacts / "escalation-flagged-card.png")
 
     # 2. Nobody logged it (the portal did): the clinical channel is asked. Ana escalates it
@@ -93,7 +93,7 @@ async def test_the_demo_chest_pain_is_escalated_then_the_nurse_acknowledges_and_
     # The time as Slack's <!date^…> fallback, which is what the sandbox shows.
     acknowledged = re.compile(r"acknowledged by @Nina Patel [A-Za-z0-9 ]*\d{1,2}:\d\d [AP]M")
     await expect(flagged).to_contain_text(acknowledged)
-    await flagged.scroll_into_view_if_needed()
+    await bring_into_view(flagged)
     await ana.screenshot(path=artifacts / "escalation-acknowledged-card.png")
 
     # 5. She resolves it: what was decided, what the patient was told, and whether

@@ -11,12 +11,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, expect
 
 from bot.domain.items import Status
 from tests.browser.conftest import Pages, Sandbox
-from tests.browser.test_walkthrough import ANA, act_as, act_as_title, open_channel
+from tests.browser.test_walkthrough import (
+    ANA,
+    act_as,
+    act_as_title,
+    bring_into_view,
+    open_channel,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -25,17 +30,7 @@ ANA_ID = "UFRONT01"
 
 async def scroll_to(page: Page, text: str) -> None:
     """Bring `text` on Home into view; the outbox may republish Home meanwhile, replacing it."""
-    for _ in range(5):
-        try:
-            await (
-                page.get_by_test_id("home-view")
-                .get_by_text(text)
-                .scroll_into_view_if_needed(timeout=3_000)
-            )
-            return
-        except PlaywrightError:
-            await page.wait_for_timeout(200)
-    raise AssertionError(f"{text!r} never stayed on Home long enough to scroll to")
+    await bring_into_view(page.get_by_test_id("home-view").get_by_text(text))
 
 
 async def test_the_front_desk_claims_the_most_urgent_unclaimed_item_from_home_in_two_clicks(

@@ -16,6 +16,7 @@ from tests.browser.test_walkthrough import (
     PHONE,
     REFERENCE,
     act_as_title,
+    bring_into_view,
     card,
     choose_and_wait,
     control,
@@ -80,7 +81,7 @@ async def test_the_call_modal_gives_spanish_scripts_for_each_moment(
     await expect(voicemail).to_contain_text(f"devuélvanos la llamada al {NUMBER}")
     await expect(voicemail).to_contain_text("Riverside Family Medicine")
     await expect(voicemail).not_to_contain_text("Gómez")
-    await voicemail.scroll_into_view_if_needed()
+    await bring_into_view(voicemail)
     await modal.screenshot(path=artifacts / "call-modal-spanish-scripts.png")
 
     # 3. Reached, with something typed first: the form is rebuilt with the Spanish
@@ -95,7 +96,7 @@ async def test_the_call_modal_gives_spanish_scripts_for_each_moment(
     await expect(modal).not_to_contain_text("Opening (Spanish):")
     await expect(control(modal, "attempt.confirmed")).to_have_value(typed)
     await expect(control(modal, "attempt.outcome")).to_have_value("reached")
-    await modal.locator(".block").filter(has_text="What happens next").scroll_into_view_if_needed()
+    await bring_into_view(modal.locator(".block").filter(has_text="What happens next"))
     await modal.screenshot(path=artifacts / "call-modal-spanish-scripts-reached.png")
 
     # 4. The call is logged from the rebuilt form.

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page, expect
 from sqlalchemy import func, select
 
@@ -68,6 +69,19 @@ async def open_channel(page: Page, name: str) -> None:
     await entry.click()
     await expect(entry).to_have_attribute("aria-current", "page")
     await expect(page.locator("#channel-header")).to_contain_text(f"# {name}")
+
+
+async def bring_into_view(target: Locator, attempts: int = 5) -> None:
+    """Scroll `target` into view for a screenshot. The page re-renders a conversation or
+    Home when the outbox posts or edits something, replacing the element being scrolled to
+    ("not attached to the DOM"): find it again and retry."""
+    for _ in range(attempts):
+        try:
+            await target.scroll_into_view_if_needed(timeout=3_000)
+            return
+        except PlaywrightError:
+            await target.page.wait_for_timeout(200)
+    raise AssertionError(f"{target} never stayed on the page long enough to scroll to")
 
 
 def card(page: Page, key: str) -> Locator:
