@@ -166,6 +166,25 @@ def next_look(
     return min(later) if later else None
 
 
+@dataclass(frozen=True)
+class FirstLook:
+    """When the aging job first needs to look at a new item (`at`; None: never), and the
+    stage its new card shows (`stage`; "" when the job looks at once and records it)."""
+
+    at: datetime | None
+    stage: str
+
+
+def first_look(m: Milestones, now: datetime, cal: BusinessCalendar) -> FirstLook:
+    """For an open item logged at `now` with no promises and no alerts yet: at once when an
+    alert is already due (a voicemail logged the morning after, past its warning), else
+    its next threshold, with the stage its card shows now. What the job's first look would
+    record, without a look, and so a transaction, for every new item."""
+    if alerts_due(m, now):
+        return FirstLook(now, "")
+    return FirstLook(next_look(m, (), now, cal), stage_at(m, now).value)
+
+
 class Cleared(StrEnum):
     """Why an alert is no longer true. Values are stored: never rename."""
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain import sla
+from bot.domain.aging import FirstLook, first_look, milestones
 from bot.domain.clinical import bilingual_clinicians, keeps_lane_for_language
 from bot.domain.closing import close_problems
 from bot.domain.escalation import RED_FLAG_PROMPT
@@ -81,6 +82,7 @@ class Plan:
     channel: str
     related: Item | None
     kept_for_language: str | None
+    look: FirstLook  # when the aging job first needs to look at it
 
 
 class ItemServices(ServiceBase):
@@ -184,7 +186,9 @@ class ItemServices(ServiceBase):
             )
             for n, intake in enumerate(run)
         ]
-        item_ids = await tx.items.add_many([(plan.item, plan.number) for plan in plans], now=now)
+        item_ids = await tx.items.add_many(
+            [(plan.item, plan.number, plan.look) for plan in plans], now=now
+        )
         event_ids = await tx.events.add_many(
             [(plan.event, item_id) for plan, item_id in zip(plans, item_ids, strict=True)]
         )
@@ -274,7 +278,9 @@ class ItemServices(ServiceBase):
             ).to_after(),
         )
         related_item = related[0] if related else None
-        return Plan(item, number, event, lane.channel, related_item, kept_for_language)
+        calendar = self.practice.calendar
+        look = first_look(milestones(received, due, calendar, lane.warn_at), now, calendar)
+        return Plan(item, number, event, lane.channel, related_item, kept_for_language, look)
 
     async def _write_rest(
         self, tx: UnitOfWork, plan: Plan, item_id: int, event_id: int, card_id: int, now: datetime

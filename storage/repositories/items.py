@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.aging import FirstLook
 from bot.domain.items import Item, Origin, Patient, Status
 from storage.models import CardRow, CounterRow, EscalationRow, ItemRow
 from storage.repositories.cards import Card, to_card
@@ -58,7 +59,7 @@ def to_item(row: ItemRow) -> Item:
     )
 
 
-def _new_row(item: Item, number: int, now: datetime) -> dict[str, Any]:
+def _new_row(item: Item, number: int, look: FirstLook, now: datetime) -> dict[str, Any]:
     """A new item's column values."""
     return {
         "key": item.key,
@@ -89,7 +90,9 @@ def _new_row(item: Item, number: int, now: datetime) -> dict[str, Any]:
         "repeat_count": item.repeat_count,
         "related_key": item.related_key,
         "red_flags": "\n".join(item.red_flags),
-        "aging_at": now,  # the aging job looks at every new item
+        # The aging job's first look: at its next threshold, or now when an alert is due.
+        "aging_at": look.at,
+        "aging_stage": look.stage,
     }
 
 
@@ -126,9 +129,12 @@ class ItemRepository:
         last = int((await self.session.execute(statement)).scalar_one())
         return last - count + 1
 
-    async def add_many(self, items: list[tuple[Item, int]], *, now: datetime) -> list[int]:
-        """Insert new items (each with its number) in one statement; their row ids, in order."""
-        rows = [_new_row(item, number, now) for item, number in items]
+    async def add_many(
+        self, items: list[tuple[Item, int, FirstLook]], *, now: datetime
+    ) -> list[int]:
+        """Insert new items (each with its number and the aging job's first look) in one
+        statement; their row ids, in order."""
+        rows = [_new_row(item, number, look, now) for item, number, look in items]
         return await insert_many(self.session, ItemRow.__table__, rows, match="key")
 
     async def get(self, key: str) -> Item | None:

@@ -14,9 +14,11 @@ from bot.domain.aging import (
     Alert,
     AlertKind,
     Cleared,
+    FirstLook,
     PromiseDeadline,
     Stage,
     alerts_due,
+    first_look,
     milestones,
     next_look,
     no_longer_true,
@@ -116,6 +118,50 @@ def test_thresholds_come_in_order_and_never_pass_while_closed(
     for moment in (m.warning, m.due_soon, m.twice):
         # Inside opening hours, or exactly at a closing time (business time ended there).
         assert is_open(moment, CAL) or is_open(moment - timedelta(microseconds=1), CAL)
+
+
+def test_a_new_item_is_first_looked_at_at_its_first_threshold_with_the_stage_its_card_shows() -> (
+    None
+):
+    m = milestones(local(MONDAY, 9), local(MONDAY, 13), CAL)
+    assert first_look(m, local(MONDAY, 9), CAL) == FirstLook(local(MONDAY, 12), "on_track")
+    # Logged late, inside the last quarter: due soon already, no alert yet.
+    m = milestones(local(MONDAY, 9), local(MONDAY, 13), CAL, warn_at=0.9)
+    assert first_look(m, local(MONDAY, 12, 30), CAL) == FirstLook(local(MONDAY, 12, 36), "due_soon")
+
+
+def test_a_new_item_already_past_its_warning_or_due_is_looked_at_at_once() -> None:
+    # Friday's 4:30 PM voicemail, logged Monday at 9:00 past its warning; then past its due.
+    m = milestones(local(MONDAY - timedelta(days=3), 16, 30), local(MONDAY, 11, 30), CAL)
+    assert first_look(m, local(MONDAY, 11), CAL) == FirstLook(local(MONDAY, 11), "")
+    assert first_look(m, local(MONDAY, 12), CAL) == FirstLook(local(MONDAY, 12), "")
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    received=moments,
+    target=st.integers(min_value=1, max_value=3000),
+    share=st.integers(1, 99),
+    late=st.integers(min_value=0, max_value=6000),
+)
+def test_no_stage_or_alert_changes_before_a_new_items_first_look(
+    received: datetime, target: int, share: int, late: int
+) -> None:
+    """Skipping the job's look until `at` misses nothing: until then the stage is the one
+    recorded and no alert is due; when an alert is due, the look is at once."""
+    due = add_business_time(received, BusinessDuration(target, Unit.MINUTES), CAL)
+    m = milestones(received, due, CAL, warn_at=share / 100)
+    now = received + timedelta(minutes=late)
+    look = first_look(m, now, CAL)
+    if alerts_due(m, now):
+        assert look == FirstLook(now, "")
+        return
+    assert look.at is not None and look.at > now
+    assert look.stage == stage_at(m, now).value
+    just_before = look.at - timedelta(microseconds=1)
+    assert stage_at(m, just_before).value == look.stage
+    assert alerts_due(m, just_before) == []
+    assert stage_at(m, look.at).value != look.stage or alerts_due(m, look.at)
 
 
 @settings(deadline=None, max_examples=60)

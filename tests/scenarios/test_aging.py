@@ -9,6 +9,7 @@ import asyncio
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+from blocks.ids import FieldId
 from bot.deps import build_deps
 from bot.domain.callbacks import AttemptNote
 from bot.domain.callbacks import Outcome as CallOutcome
@@ -102,6 +103,34 @@ async def test_each_alert_goes_once_across_runs_and_processes_and_is_edited_when
     (twice,) = managers(clinic)
     assert "has waited twice its response target" in twice.text
     assert len(thread_alerts(clinic, key, "is overdue")) == 1 and len(dms(clinic, FRONT_DESK)) == 1
+
+
+async def test_a_new_item_costs_the_aging_job_no_look_until_its_first_threshold(
+    clinic: Clinic,
+) -> None:
+    key = await clinic.log_request(**PHONE_CALL)  # 9:00, warning at 12:00, due 13:00
+    async with clinic.deps.uow.read() as tx:
+        assert await tx.alerts.due_for_aging(at(MONDAY, 11, 59), limit=10) == []
+        assert len(await tx.alerts.due_for_aging(at(MONDAY, 12), limit=10)) == 1
+    jobs = Jobs(clinic.deps)
+    await clinic.deliver()
+    clinic.clock.set(at(MONDAY, 12))
+    await run_everywhere(clinic, jobs)
+    (warning,) = alerts_in_thread(clinic, key)
+    assert f"{key} (Scheduling help) is due soon" in warning.text
+
+
+async def test_a_call_logged_past_its_warning_is_alerted_on_the_next_run(clinic: Clinic) -> None:
+    clinic.clock.set(at(MONDAY, 11, 30))  # the 8:00 call logged late: warning 11:00, due 12:00
+    key = await clinic.log_request(
+        **PHONE_CALL, **{FieldId.CONTACTED_DATE: MONDAY, FieldId.CONTACTED_TIME: time(8)}
+    )
+    async with clinic.deps.uow.read() as tx:
+        assert len(await tx.alerts.due_for_aging(clinic.clock.now(), limit=10)) == 1
+    await clinic.deliver()
+    await run_everywhere(clinic, Jobs(clinic.deps))
+    (warning,) = alerts_in_thread(clinic, key)
+    assert f"{key} (Scheduling help) is due soon" in warning.text
 
 
 async def test_closing_an_overdue_item_edits_every_alert_it_raised(clinic: Clinic) -> None:
