@@ -68,6 +68,7 @@ class Jobs:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         self._running = asyncio.Lock()
+        self._stopping = False  # a long run ends between items once the process stops
         self.digests = DigestServices(
             deps.uow, deps.practice, deps.clock, on_enqueued=deps.outbox.wake
         )
@@ -111,6 +112,7 @@ class Jobs:
         (cancelling a run mid-transaction would only make it roll back and retry)."""
         if not self.scheduler.running:
             return
+        self._stopping = True
         self.scheduler.pause()
         async with self._running:
             self.scheduler.shutdown(wait=False)
@@ -161,4 +163,8 @@ class Jobs:
         """Re-render cards that crossed a threshold, raise each aging and promise alert once
         and clear those no longer true; the keys acted on. Each alert is a unique row, so
         replicas running this raise it once."""
-        return await self._turn("aging", self.aging_services.run_aging, [])
+
+        def run() -> Awaitable[list[str]]:
+            return self.aging_services.run_aging(keep_going=lambda: not self._stopping)
+
+        return await self._turn("aging", run, [])

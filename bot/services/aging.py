@@ -5,6 +5,7 @@ true edited to say so. Run every minute by bot/jobs.py; each item is one transac
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from bot.domain.aging import (
@@ -53,19 +54,26 @@ def _subject(kind: AlertKind, item: Item, promise: Promise | None) -> str:
 class AgingServices(ServiceBase):
     """The aging job's use case: look at each item whose next aging moment has come."""
 
-    async def run_aging(self) -> list[str]:
+    async def run_aging(self, keep_going: Callable[[], bool] = lambda: True) -> list[str]:
         """Look at every item due a look (changed since, or a threshold passed): re-render
         its card once per stage, raise each alert once, clear the ones no longer true. The
         keys of the items this call acted on. Batches of AGING_BATCH until none is left or
         a batch made no progress; an item that fails is logged and left for the next run,
-        the others go on."""
+        the others go on. Once `keep_going()` is false (the process is stopping) the run
+        ends before its next item: each item is its own transaction, and the rest stay
+        due for the next run."""
         now = self.clock.now()
         acted: list[str] = []
         for _ in range(MAX_BATCHES):
+            if not keep_going():
+                break
             async with self._uow.read() as tx:
                 ids = await tx.alerts.due_for_aging(now, limit=AGING_BATCH)
             looked = 0
             for item_id in ids:
+                if not keep_going():
+                    log.info("aging run stopped with items left for the next run")
+                    break
                 try:
                     key = await self._age(item_id, now)
                 except Exception:

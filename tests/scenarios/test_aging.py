@@ -133,6 +133,47 @@ async def test_a_call_logged_past_its_warning_is_alerted_on_the_next_run(clinic:
     assert f"{key} (Scheduling help) is due soon" in warning.text
 
 
+async def log_late_calls(clinic: Clinic, count: int) -> list[str]:
+    """`count` 8:00 calls logged at 11:30, past their 11:00 warning: each due a look."""
+    clinic.clock.set(at(MONDAY, 11, 30))
+    late = {FieldId.CONTACTED_DATE: MONDAY, FieldId.CONTACTED_TIME: time(8)}
+    return [await clinic.log_request(**PHONE_CALL, **late) for _ in range(count)]
+
+
+async def due_a_look(clinic: Clinic) -> int:
+    async with clinic.deps.uow.read() as tx:
+        return len(await tx.alerts.due_for_aging(clinic.clock.now(), limit=100))
+
+
+async def test_a_stopping_process_ends_an_aging_run_between_items_and_the_rest_wait(
+    clinic: Clinic,
+) -> None:
+    keys = await log_late_calls(clinic, 6)
+    asked = 0
+
+    def keep_going() -> bool:
+        nonlocal asked
+        asked += 1
+        return asked <= 3  # the process is told to stop after the second item
+
+    acted = await Jobs(clinic.deps).aging_services.run_aging(keep_going=keep_going)
+
+    assert acted == keys[:2]
+    assert await due_a_look(clinic) == 4
+    assert await Jobs(clinic.deps).aging() == keys[2:]
+    assert await due_a_look(clinic) == 0
+
+
+async def test_a_stopped_job_runner_starts_no_aging_look(clinic: Clinic) -> None:
+    jobs = Jobs(clinic.deps)
+    jobs.start()
+    await jobs.stop()
+    await log_late_calls(clinic, 2)
+
+    assert await jobs.aging() == []
+    assert await due_a_look(clinic) == 2
+
+
 async def test_closing_an_overdue_item_edits_every_alert_it_raised(clinic: Clinic) -> None:
     jobs = Jobs(clinic.deps)
     key = await clinic.log_request(**PHONE_CALL)
