@@ -105,6 +105,18 @@ async def test_each_alert_goes_once_across_runs_and_processes_and_is_edited_when
     assert len(thread_alerts(clinic, key, "is overdue")) == 1 and len(dms(clinic, FRONT_DESK)) == 1
 
 
+async def log_late_calls(clinic: Clinic, count: int) -> list[str]:
+    """`count` 8:00 calls logged at 11:30, past their 11:00 warning: each due a look."""
+    clinic.clock.set(at(MONDAY, 11, 30))
+    late = {FieldId.CONTACTED_DATE: MONDAY, FieldId.CONTACTED_TIME: time(8)}
+    return [await clinic.log_request(**PHONE_CALL, **late) for _ in range(count)]
+
+
+async def due_a_look(clinic: Clinic) -> int:
+    async with clinic.deps.uow.read() as tx:
+        return len(await tx.alerts.due_for_aging(clinic.clock.now(), limit=100))
+
+
 async def test_a_new_item_costs_the_aging_job_no_look_until_its_first_threshold(
     clinic: Clinic,
 ) -> None:
@@ -121,28 +133,12 @@ async def test_a_new_item_costs_the_aging_job_no_look_until_its_first_threshold(
 
 
 async def test_a_call_logged_past_its_warning_is_alerted_on_the_next_run(clinic: Clinic) -> None:
-    clinic.clock.set(at(MONDAY, 11, 30))  # the 8:00 call logged late: warning 11:00, due 12:00
-    key = await clinic.log_request(
-        **PHONE_CALL, **{FieldId.CONTACTED_DATE: MONDAY, FieldId.CONTACTED_TIME: time(8)}
-    )
-    async with clinic.deps.uow.read() as tx:
-        assert len(await tx.alerts.due_for_aging(clinic.clock.now(), limit=10)) == 1
+    (key,) = await log_late_calls(clinic, 1)  # warning 11:00, due 12:00
+    assert await due_a_look(clinic) == 1
     await clinic.deliver()
     await run_everywhere(clinic, Jobs(clinic.deps))
     (warning,) = alerts_in_thread(clinic, key)
     assert f"{key} (Scheduling help) is due soon" in warning.text
-
-
-async def log_late_calls(clinic: Clinic, count: int) -> list[str]:
-    """`count` 8:00 calls logged at 11:30, past their 11:00 warning: each due a look."""
-    clinic.clock.set(at(MONDAY, 11, 30))
-    late = {FieldId.CONTACTED_DATE: MONDAY, FieldId.CONTACTED_TIME: time(8)}
-    return [await clinic.log_request(**PHONE_CALL, **late) for _ in range(count)]
-
-
-async def due_a_look(clinic: Clinic) -> int:
-    async with clinic.deps.uow.read() as tx:
-        return len(await tx.alerts.due_for_aging(clinic.clock.now(), limit=100))
 
 
 async def test_a_stopping_process_ends_an_aging_run_between_items_and_the_rest_wait(
