@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -82,11 +82,16 @@ class BusinessCalendar:
     """When the practice is open, in its own time zone.
 
     `hours` maps a weekday (0 = Monday) to its opening hours; a missing weekday is closed.
+    A calendar is never changed once made: each day's open interval is worked out once
+    (bot/domain/sla.py) and kept in `open_intervals`, which is not part of its value.
     """
 
     tz: ZoneInfo
     hours: dict[int, OpeningHours]
     holidays: frozenset[date] = frozenset()
+    open_intervals: dict[date, tuple[datetime, datetime] | None] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
 
 class Privacy(StrEnum):

@@ -17,6 +17,8 @@ from bot.config import EXAMPLE_PRACTICE, load_practice
 from bot.domain.red_flags import (
     RedFlagHit,
     RedFlagMatcher,
+    _ascii_words,
+    _unicode_words,
     normalise,
     phrase_problems,
     stem,
@@ -486,3 +488,28 @@ def test_skipping_phrases_whose_first_word_is_absent_misses_nothing_in_the_label
 @given(st.lists(PHRASES.map(_example_of) | FILLER, max_size=8).map(" ".join))
 def test_skipping_phrases_whose_first_word_is_absent_misses_nothing(text: str) -> None:
     assert MATCHER.find(text) == TRY_EVERY_PHRASE.find(text)
+
+
+# ASCII text is read by a regular expression, any other text character by character: the two
+# must agree, or a red flag would be found in a summary typed one way and missed in another.
+ASCII_TEXT = st.text(
+    alphabet=st.sampled_from("abcXYZ019 '`-.,!\t\nnotcant"), max_size=60
+) | st.text(alphabet=st.characters(max_codepoint=127), max_size=60)
+
+
+@given(ASCII_TEXT)
+@settings(max_examples=500)
+def test_ascii_text_is_read_into_the_same_words_either_way(text: str) -> None:
+    assert _ascii_words(text) == _unicode_words(text)
+
+
+def test_apostrophes_join_a_word_and_stay_out_of_its_span() -> None:
+    text = "'can't'  ``  rock'n'roll x'"
+    words = _ascii_words(text)
+    assert [(w.text, text[w.start : w.end]) for w in words] == [
+        ("can", "can't"),
+        ("not", "can't"),
+        ("rocknroll", "rock'n'roll"),
+        ("x", "x"),
+    ]
+    assert words == _unicode_words(text)

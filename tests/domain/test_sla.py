@@ -513,3 +513,36 @@ def test_next_opening_is_open_and_nothing_before_it_is(
     assert opening >= start
     assert is_open(opening, cal)
     assert business_minutes_between(start, opening, cal) == 0
+
+
+# A calendar remembers each day's open interval once worked out: the sums must not depend on
+# what it remembers, nor its value on what it has seen.
+@given(
+    st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2026, 12, 31)),
+    st.integers(min_value=0, max_value=5000),
+)
+@settings(max_examples=200)
+def test_a_calendar_that_remembers_its_days_sums_as_a_fresh_one(
+    naive_start: datetime, minutes: int
+) -> None:
+    start = naive_start.replace(tzinfo=UTC)
+    duration = BusinessDuration(minutes, Unit.MINUTES)
+    fresh = BusinessCalendar(NEW_YORK, WEEKDAYS_8_TO_5, frozenset({INDEPENDENCE_DAY}))
+    assert add_business_time(start, duration, PRACTICE) == add_business_time(start, duration, fresh)
+    assert PRACTICE.open_intervals  # it has seen days
+    assert fresh == BusinessCalendar(NEW_YORK, WEEKDAYS_8_TO_5, frozenset({INDEPENDENCE_DAY}))
+
+
+def test_a_calendar_forgets_its_days_when_it_has_seen_too_many(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import bot.domain.sla as sla_module
+
+    monkeypatch.setattr(sla_module, "_KNOWN_DAYS_MAX", 10)
+    calendar = BusinessCalendar(NEW_YORK, WEEKDAYS_8_TO_5)
+    start = datetime(2025, 6, 2, 13, tzinfo=UTC)
+    due = add_business_time(start, BusinessDuration(30, Unit.DAYS), calendar)
+    assert len(calendar.open_intervals) <= 10
+    assert due == add_business_time(
+        start, BusinessDuration(30, Unit.DAYS), BusinessCalendar(NEW_YORK, WEEKDAYS_8_TO_5)
+    )

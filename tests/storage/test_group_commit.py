@@ -102,3 +102,70 @@ async def test_a_quiet_system_commits_each_piece_at_once(
     second = await group.run(log)
     assert await _keys(uow) == sorted([first, second])
     assert group.batches == 0
+
+
+class _Waves:
+    """Pieces handed in as a busy intake API sees them: a wave of 8; while its transaction
+    runs, one early arrival; and, a moment after the wave is answered, the next 7 (clients
+    send again when they have their answers)."""
+
+    def __init__(self, group: GroupCommit[Work, str], log: Work) -> None:
+        self.group, self.log = group, log
+        self.answered = asyncio.Event()
+        self.later: list[asyncio.Task[object]] = []
+
+    async def first_piece(self, tx: UnitOfWork) -> str:
+        self.later.append(asyncio.create_task(self.group.run(self.log)))  # the early one
+        self.later.append(asyncio.create_task(self._next_wave()))
+        await asyncio.sleep(0.4)  # a slow batch: the drain may wait up to 0.2 s after it
+        return await self.log(tx)
+
+    async def _next_wave(self) -> list[str]:
+        await self.answered.wait()
+        await asyncio.sleep(0.01)
+        return await asyncio.gather(*(self.group.run(self.log) for _ in range(7)))
+
+
+async def test_after_a_busy_batch_the_drain_waits_for_the_next_wave_not_the_first_arrival(
+    uow: CountingUnitOfWorkFactory, example_practice: Practice, clock: ManualClock
+) -> None:
+    log = _logging(uow, example_practice, clock)
+    group: GroupCommit[Work, str] = GroupCommit(uow, each, max_batch=8, linger=5.0)
+    waves = _Waves(group, log)
+
+    await asyncio.gather(group.run(waves.first_piece), *(group.run(log) for _ in range(7)))
+    waves.answered.set()
+    await asyncio.gather(*waves.later)
+
+    # Without lingering: 8, then the early arrival alone, then the other 7 (3 transactions).
+    assert uow.writers == 2
+    assert len(await _keys(uow)) == 16
+
+
+async def test_a_lingering_drain_waits_no_longer_than_half_its_last_batch(
+    uow: CountingUnitOfWorkFactory, example_practice: Practice, clock: ManualClock
+) -> None:
+    log = _logging(uow, example_practice, clock)
+    group: GroupCommit[Work, str] = GroupCommit(uow, each, max_batch=8, linger=5.0)
+    slow_log = _slow(log, 0.2)
+    straggler: list[asyncio.Task[str]] = []
+
+    async def first(tx: UnitOfWork) -> str:
+        straggler.append(asyncio.create_task(group.run(log)))  # nobody follows it
+        return await slow_log(tx)
+
+    await asyncio.gather(group.run(first), *(group.run(log) for _ in range(3)))
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await straggler[0]
+    # It waited for company (the last batch took at least 0.2 s: up to 0.1 s more), not 5 s.
+    assert loop.time() - started < 1.0
+    assert uow.writers == 2
+
+
+def _slow(work: Work, seconds: float) -> Work:
+    async def slow(tx: UnitOfWork) -> str:
+        await asyncio.sleep(seconds)
+        return await work(tx)
+
+    return slow
