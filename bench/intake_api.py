@@ -5,13 +5,14 @@
     .venv/bin/python bench/intake_api.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/bench
 
 (a) CareQueue's `POST /api/v1/requests` as `carequeue run` serves it (build_deps + build_app
-+ build_web_app, with the outbox posting the cards to the stub Web API under Slack's pacing
-and the scheduled jobs running), with a token from `carequeue tokens create`'s use case and
++ build_web_app on the event loop `carequeue run` picks, bot/event_loop.py, with the outbox
+posting the cards to the stub Web API under Slack's pacing and the scheduled jobs
+running), with a token from `carequeue tokens create`'s use case and
 the per-token rate limit raised out of the way (it would otherwise answer 429 by design).
 Every request is a different patient with its own `Idempotency-Key`, so each creates an item.
 (b) In the same run, a bare aiohttp endpoint that reads the same JSON body and answers 201
 with a made-up key: the ceiling of the HTTP stack on this machine, with no validation and no
-database.
+database, on the same loop (CAREQUEUE_EVENT_LOOP=asyncio runs both on asyncio's own).
 
 The requests come from a separate process, so the client's CPU is not on the app's loop.
 Per app: items (answers) per second over the whole burst, p50 and p99 of the time to the
@@ -29,6 +30,7 @@ import asyncio
 import dataclasses
 import gc
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -41,6 +43,7 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import func, select
 
+from bot import event_loop
 from bot.app import build_app
 from bot.clock import SystemClock
 from bot.config import EXAMPLE_PRACTICE, load_practice, settings_from_env
@@ -195,7 +198,11 @@ async def main(database_url: str, count: int, concurrency: int) -> None:
         bare_runner, bare_url = await bare_endpoint()
         bare = await burst_against(bare_url, token, 0, count, concurrency, pool)
         await bare_runner.cleanup()
-    print(f"store: {database_url.split(':')[0]}; {count} requests at concurrency {concurrency}")
+    loop = type(asyncio.get_running_loop())
+    print(
+        f"store: {database_url.split(':')[0]}; {count} requests at concurrency {concurrency};"
+        f" loop: {loop.__module__}.{loop.__name__}"
+    )
     rate = report("CareQueue", ours)
     ceiling = report("bare", bare)
     print(f"items in the database: {stored} (warm-up {WARM_UP} + {count})")
@@ -210,4 +217,5 @@ if __name__ == "__main__":
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = arguments.database_url or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-        asyncio.run(main(url, arguments.requests, arguments.concurrency))
+        loop_name = settings_from_env(os.environ).event_loop
+        event_loop.run(main(url, arguments.requests, arguments.concurrency), loop_name)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bot import event_loop
 from bot.config import ConfigError, Settings, check_practice_file, load_practice, settings_from_env
 from bot.services.audit import ExportFormat, export_events
 from bot.structured_logs import configure_logging
@@ -123,9 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check_config(args.file)
         settings = _settings(args)
         if args.command == "run":
-            return asyncio.run(_run(settings))
+            return event_loop.run(_run(settings), settings.event_loop)
         if args.command == "sandbox":
-            return asyncio.run(_sandbox(settings, demo=args.demo))
+            return event_loop.run(_sandbox(settings, demo=args.demo), settings.event_loop)
         if args.command == "db":
             return asyncio.run(_db_upgrade(settings))
         if args.command == "export":

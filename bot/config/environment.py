@@ -44,6 +44,9 @@ class Settings:
     # For simulations and training only: a file holding seconds to add to the real time
     # (bot/clock.py's FileClock), so several processes share one moved clock.
     clock_file: Path | None = None
+    # The event loop `run` and `sandbox` serve on (bot/event_loop.py): uvloop, or asyncio's
+    # own (CAREQUEUE_EVENT_LOOP=asyncio) to rule uvloop out when a problem is found.
+    event_loop: str = "uvloop"
 
     @property
     def socket_mode(self) -> bool:
@@ -72,10 +75,12 @@ _ENV_VARS: Mapping[str, str] = {
     "slack_bot_user_id": "SLACK_BOT_USER_ID",
     "slack_bot_id": "SLACK_BOT_ID",
     "clock_file": "CAREQUEUE_CLOCK_FILE",
+    "event_loop": "CAREQUEUE_EVENT_LOOP",
 }
 _BOT_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _BOT_ID = re.compile(r"^B[A-Z0-9]{2,}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+EVENT_LOOPS = ("uvloop", "asyncio")
 
 
 def _seconds(value: object) -> float | None:
@@ -143,6 +148,14 @@ def settings_from_env(env: Mapping[str, str], **overrides: object) -> Settings:
                 f"not {shown(values['post_interval'])}"
             )
         values["post_interval"] = interval
+    if "event_loop" in values:
+        loop = str(values["event_loop"]).strip().lower()
+        if loop not in EVENT_LOOPS:
+            problems.append(
+                f"{sources['event_loop']}: must be one of {', '.join(EVENT_LOOPS)}, "
+                f"not {shown(values['event_loop'])}"
+            )
+        values["event_loop"] = loop
     problems.extend(_bot_identity_problems(values, sources))
     if problems:
         raise ConfigError(problems)
