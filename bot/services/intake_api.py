@@ -3,6 +3,7 @@ deliveries, which become items through the same intake as Slack's, once per idem
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
@@ -81,6 +82,7 @@ class IntakeApiServices(ServiceBase):
         self._items = items
         self._group: GroupCommit[Delivery, Delivered] = GroupCommit(uow, self._deliver_all)
         self._active: dict[str, tuple[ApiToken, float]] = {}  # token hash -> (token, when)
+        self._reading: dict[str, asyncio.Future[ApiToken | None]] = {}  # token hash -> read
 
     async def create_token(self, name: str) -> tuple[ApiToken, str]:
         """A new token for the integration `name`; the secret is returned once, never stored."""
@@ -112,10 +114,18 @@ class IntakeApiServices(ServiceBase):
         if not secret.startswith(TOKEN_PREFIX):
             return None
         digest = token_hash(secret)
-        now = time.monotonic()
         cached = self._active.get(digest)
-        if cached is not None and now - cached[1] < AUTH_CACHE_SECONDS:
+        if cached is not None and time.monotonic() - cached[1] < AUTH_CACHE_SECONDS:
             return cached[0]
+        # Requests that find the token unknown or stale together share one read: a burst
+        # of 50 read it once a cache period, not 50 times.
+        reading = self._reading.get(digest)
+        if reading is None:
+            reading = self._reading[digest] = asyncio.ensure_future(self._read_token(digest))
+            reading.add_done_callback(lambda _: self._reading.pop(digest, None))
+        return await asyncio.shield(reading)
+
+    async def _read_token(self, digest: str) -> ApiToken | None:
         async with self._uow.read() as tx:
             token = await tx.api_tokens.by_hash(digest)
         if token is None or not token.active:
@@ -123,7 +133,7 @@ class IntakeApiServices(ServiceBase):
             return None
         if len(self._active) >= AUTH_CACHE_MAX:
             self._active.clear()
-        self._active[digest] = (token, now)
+        self._active[digest] = (token, time.monotonic())
         return token
 
     async def deliver(

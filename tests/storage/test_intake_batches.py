@@ -260,3 +260,20 @@ async def _send(api: IntakeApiServices, token: ApiToken, ref: str, key: str) -> 
 async def _refs(uow: UnitOfWorkFactory) -> list[str]:
     async with uow.read() as tx:
         return sorted(await tx.session.scalars(select(ItemRow.patient_ref)))
+
+
+async def test_a_burst_that_finds_the_token_unread_reads_it_once(
+    intake_api: tuple[IntakeApiServices, CountingUnitOfWorkFactory],
+) -> None:
+    """Fifty requests arrive before anyone has read their token (a fresh process, or the
+    cache period just ended): one read answers them all; a wrong secret is still refused."""
+    api, uow = intake_api
+    token, secret = await api.create_token("Phone system")
+    before = uow.readers
+
+    found = await asyncio.gather(*(api.authenticate(secret) for _ in range(50)))
+
+    assert {t.id if t else None for t in found} == {token.id}
+    assert uow.readers - before == 1
+    assert await api.authenticate(secret + "x") is None
+    assert uow.readers - before == 2  # an unknown secret is read (and not remembered)
