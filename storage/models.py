@@ -198,7 +198,7 @@ class OutboxRow(Base):
     """One Slack write waiting to happen, committed with the change that caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "priority", "not_before"),)
+    __table_args__ = (Index("ix_outbox_queue", "status", "priority", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(16))
