@@ -30,6 +30,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_queue")
-        batch_op.create_index(
-            "ix_outbox_due", ["status", "priority", "not_before"], unique=False
-        )
+        batch_op.create_index("ix_outbox_due", ["status", "priority", "not_before"], unique=False)
