@@ -3,6 +3,11 @@ and which of Slack's limits paces it (its pacing key)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+
+from storage.repositories.outbox import Held
+
 CARD = "card"
 THREAD = "thread"
 MESSAGE = "message"  # a templated post to a channel, or a DM when the channel is a user id
@@ -28,6 +33,7 @@ ENTRY_METADATA = "carequeue_entry"
 
 WORKSPACE_EDITS = "edit:workspace"
 HOME_PUBLISHES = "publish:workspace"
+POSTS_TO = "post:"  # + the channel: posts to one channel
 
 
 def pace_key_of(kind: str, channel: str, card_ts: str | None) -> str:
@@ -36,4 +42,16 @@ def pace_key_of(kind: str, channel: str, card_ts: str | None) -> str:
         return WORKSPACE_EDITS
     if kind == HOME:
         return HOME_PUBLISHES
-    return f"post:{channel}"
+    return f"{POSTS_TO}{channel}"
+
+
+def held_paces(paced: Mapping[str, datetime], until: datetime) -> Held:
+    """The writes `due` may leave out: those whose pacing key is held past `until`."""
+    held = {key for key, at in paced.items() if at > until}
+    return Held(
+        card_kind=CARD,
+        publish_kind=HOME,
+        channels=frozenset(key.removeprefix(POSTS_TO) for key in held if key.startswith(POSTS_TO)),
+        edits=WORKSPACE_EDITS in held,
+        publishes=HOME_PUBLISHES in held,
+    )

@@ -31,7 +31,7 @@ from bot.outbox.errors import (
     own_error,
     rate_limited,
 )
-from bot.outbox.kinds import CARD, HOME, OPS, THREAD, WORKSPACE_EDITS, pace_key_of
+from bot.outbox.kinds import CARD, HOME, OPS, THREAD, WORKSPACE_EDITS, held_paces, pace_key_of
 from bot.outbox.pacing import Pacing, SlackProbe
 from storage.repositories import OutboxEntry
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -209,10 +209,12 @@ class Outbox:
         within that is taken too, with the moment its write may go (the delivery reads and
         renders meanwhile); without, only keys free now."""
         async with self._uow() as tx:
+            paced = {key: at for key, at in (await tx.outbox.paces()).items() if at > now}
             if self.slack.failing:
                 entries = await self._probe(tx, now)
             else:
-                entries = await tx.outbox.due(now, limit=self.pacing.batch)
+                held = held_paces(paced, now + lookahead)
+                entries = await tx.outbox.due(now, limit=self.pacing.batch, held=held)
             latest_card_row: dict[int, int] = {}
             latest_home_row: dict[str, int] = {}
             for entry in entries:
@@ -224,7 +226,6 @@ class Outbox:
                     latest_home_row[entry.channel] = max(
                         entry.id, latest_home_row.get(entry.channel, 0)
                     )
-            paced = await tx.outbox.paced_until({pace_key(e) for e in entries}, now)
             taken_keys: set[str] = set()
             chosen: list[OutboxEntry] = []
             for entry in entries:

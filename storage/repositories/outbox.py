@@ -3,12 +3,12 @@ coalesced, retried and, at the last, kept as dead letters until someone requeues
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import CardRow, ItemRow, OutboxRow, PaceRow
@@ -37,6 +37,32 @@ class OutboxEntry:
     created_at: datetime
     failures: int = 0
     backing_off: bool = False
+
+
+@dataclass(frozen=True)
+class Held:
+    """Writes whose pace is held past this round, for `due` to leave out, as the worker's
+    pacing keys say (bot/outbox/kinds.py::pace_key_of): posts to `channels` (every row but
+    an edit of a posted card or a publish), edits of posted cards (`edits`: rows of
+    `card_kind` whose card has a ts) and publishes (`publishes`: rows of `publish_kind`)."""
+
+    card_kind: str
+    publish_kind: str
+    channels: frozenset[str] = frozenset()
+    edits: bool = False
+    publishes: bool = False
+
+    def conditions(self) -> list[Any]:
+        is_edit = and_(OutboxRow.kind == self.card_kind, CardRow.ts.is_not(None))
+        is_publish = OutboxRow.kind == self.publish_kind
+        conditions: list[Any] = []
+        if self.channels:
+            conditions.append(or_(is_edit, is_publish, OutboxRow.channel.not_in(self.channels)))
+        if self.edits:
+            conditions.append(not_(is_edit))
+        if self.publishes:
+            conditions.append(not_(is_publish))
+        return conditions
 
 
 @dataclass(frozen=True)
@@ -180,14 +206,19 @@ class OutboxRepository:
             ) in result.all()
         ]
 
-    async def due(self, now: datetime, *, limit: int) -> list[OutboxEntry]:
-        """Pending rows that may go out now, most urgent first; locked rows are skipped."""
+    async def due(
+        self, now: datetime, *, limit: int, held: Held | None = None
+    ) -> list[OutboxEntry]:
+        """Pending rows that may go out now, most urgent first; locked rows are skipped, and
+        so are the rows `held` describes (their pace is held): a backlog behind one
+        channel's pace fills no round, and another channel's row is read at once."""
         return await self._entries(
             self._entries_query()
             .where(
                 OutboxRow.status == "pending",
                 OutboxRow.not_before <= now,
                 or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
+                *(held.conditions() if held is not None else ()),
             )
             .order_by(OutboxRow.priority, OutboxRow.id)
             .limit(limit)
@@ -207,16 +238,6 @@ class OutboxRepository:
             .limit(1)
         )
         return found[0] if found else None
-
-    async def paced_until(self, keys: Iterable[str], now: datetime) -> dict[str, datetime]:
-        """Pacing keys that must still wait, with when they may go."""
-        keys = list(keys)
-        if not keys:
-            return {}
-        rows = await self.session.execute(
-            select(PaceRow.key, PaceRow.next_at).where(PaceRow.key.in_(keys), PaceRow.next_at > now)
-        )
-        return {key: next_at for key, next_at in rows.all()}
 
     async def hold_key(self, key: str, until: datetime) -> None:
         """Hold pacing key `key` until `until` (the one row in flight for a key sets it)."""

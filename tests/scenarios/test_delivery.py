@@ -356,3 +356,23 @@ async def test_kill_9_with_a_poison_row_a_removed_lane_and_dropped_connections_l
         assert len(notices) == 1
     finally:
         await stop_clinic(clinic, runner)
+
+
+async def test_a_backlog_in_one_lane_holds_back_no_other_lanes_card(clinic: Clinic) -> None:
+    """A phone system flushes its night into scheduling: more cards than the worker reads in
+    a round, all behind that channel's one post a second. A billing request logged after
+    them goes out in the next round, not when the scheduling backlog has drained."""
+    clinic.deps.outbox.pacing = dataclasses.replace(clinic.deps.outbox.pacing, batch=5)
+    for _ in range(8):
+        await clinic.log_request()
+    request_type = clinic.practice.lane("billing").request_types[0]
+    billing = await clinic.log_request(
+        **{FieldId.LANE: "billing", FieldId.REQUEST_TYPE: f"billing|{request_type}"}
+    )
+    await clinic.settled()
+
+    await clinic.deps.outbox.drain_once()  # the first scheduling card; its channel waits now
+    await clinic.deps.outbox.drain_once()  # the clock has not moved: only other channels
+
+    assert len(clinic.cards("scheduling")) == 1
+    assert [m.text.split(" ")[0] for m in clinic.cards("billing")] == [billing]

@@ -4,16 +4,31 @@ cards behind one channel's pace, reading the next rows walks the queue index
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
-from bot.outbox.kinds import MESSAGE
+from bot.clock import ManualClock
+from bot.config import Practice
+from bot.outbox.kinds import (
+    HOME,
+    HOME_PUBLISHES,
+    MESSAGE,
+    POSTS_TO,
+    THREAD,
+    WORKSPACE_EDITS,
+    held_paces,
+)
+from bot.outbox.worker import pace_key
+from bot.services.items import ItemServices
 from storage.db import create_engine, session_factory
+from storage.models import CardRow
 from storage.uow import UnitOfWorkFactory
+from tests.storage.test_claims import voicemail
 
 NOW = datetime(2026, 12, 4, 14, tzinfo=UTC)
 BACKLOG = 2000
@@ -87,3 +102,48 @@ async def test_reading_the_schedule_walks_the_queue_index_and_sorts_nothing(
     assert "ix_outbox_queue" in plan
     assert "TEMP B-TREE" not in plan
     assert "Sort" not in plan
+
+
+async def test_a_round_leaves_out_exactly_the_rows_whose_pace_is_held(
+    database_url: str, example_practice: Practice, clock: ManualClock
+) -> None:
+    """`due` leaves out, in SQL, the rows the worker would skip by their pacing key
+    (bot/outbox/kinds.py::pace_key_of): posts to a held channel, edits of posted cards,
+    publishes. Every combination of held keys, over rows of every kind."""
+    engine = create_engine(database_url)
+    uow = UnitOfWorkFactory(session_factory(engine))
+    items = ItemServices(uow, example_practice, clock)
+    now = clock.now()
+    async with uow() as tx:
+        for n, lane in enumerate(["scheduling", "scheduling", "billing", "billing"]):
+            request_type = example_practice.lane(lane).request_types[0]
+            await items.log_in(
+                tx,
+                voicemail(patient_ref=f"MRN-{n}", lane=lane, request_type=request_type),
+                actor="UFRONT1",
+            )
+        cards = await tx.session.execute(select(CardRow.id, CardRow.channel))
+        for n, (card_id, channel) in enumerate(sorted(cards.all())):
+            if n % 2:  # every other card is posted: its card row is an edit now
+                await tx.cards.record_posted(card_id, channel_id=channel, ts=f"1.{n}", now=now)
+            await tx.outbox.enqueue(kind=THREAD, channel=channel, card_id=card_id, now=now)
+            await tx.outbox.enqueue(kind=MESSAGE, channel=channel, now=now)
+        for user in ("UFRONT1", "UNURSE1"):
+            await tx.outbox.enqueue(kind=HOME, channel=f"home:{user}", now=now)
+        await tx.commit()
+    try:
+        async with uow.read() as tx:
+            every = await tx.outbox.due(now, limit=1000)
+        keys = {pace_key(entry) for entry in every}
+        channels = sorted(key for key in keys if key.startswith(POSTS_TO))
+        assert len(channels) == 2 and {WORKSPACE_EDITS, HOME_PUBLISHES} <= keys
+        far = now + timedelta(hours=1)
+        for chosen in itertools.product([False, True], repeat=len(keys)):
+            held_keys = {key for key, on in zip(sorted(keys), chosen, strict=True) if on}
+            paced = {key: far for key in held_keys} | {"post:elsewhere": far}
+            async with uow.read() as tx:
+                left = await tx.outbox.due(now, limit=1000, held=held_paces(paced, now))
+            expected = [entry.id for entry in every if pace_key(entry) not in held_keys]
+            assert [entry.id for entry in left] == expected, held_keys
+    finally:
+        await engine.dispose()
