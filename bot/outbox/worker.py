@@ -86,6 +86,8 @@ class Outbox:
         # Told when a delivery meets Slack's trouble (so /healthz says so); see bot/deps.py.
         self.on_slack_trouble: Callable[[], Awaitable[None]] | None = None
         self._wake = asyncio.Event()
+        self.looked_past_held = False  # the last round read past rows whose pace is held
+        self._next_look_past_held = 0.0  # loop time: the running worker's next such read
 
     def wake(self) -> None:
         """Called after a commit that enqueued something: deliver without waiting a tick."""
@@ -137,8 +139,14 @@ class Outbox:
 
     async def _start_due_rows(self, inflight: dict[int, asyncio.Task[Outcome]]) -> datetime | None:
         """Lease what may go now and start each row's delivery; when to look again."""
+        loop = asyncio.get_running_loop()
         try:
-            for entry, send_at in await self._lease(self._clock.now(), LOOKAHEAD):
+            leased = await self._lease(
+                self._clock.now(), LOOKAHEAD, past_held=loop.time() >= self._next_look_past_held
+            )
+            if self.looked_past_held:
+                self._next_look_past_held = loop.time() + self.pacing.post_interval
+            for entry, send_at in leased:
                 task = asyncio.create_task(self._deliver_and_record(entry, send_at))
                 inflight[entry.id] = task
                 task.add_done_callback(lambda _, row=entry.id: self._finished(inflight, row))
@@ -203,18 +211,33 @@ class Outbox:
         return report
 
     async def _lease(
-        self, now: datetime, lookahead: timedelta = timedelta(0)
+        self, now: datetime, lookahead: timedelta = timedelta(0), *, past_held: bool = True
     ) -> list[tuple[OutboxEntry, datetime | None]]:
         """Lease at most one row per pacing key. With `lookahead`, a key whose pace frees it
         within that is taken too, with the moment its write may go (the delivery reads and
-        renders meanwhile); without, only keys free now."""
+        renders meanwhile); without, only keys free now.
+
+        The most urgent rows are read first. When not one of them can go (a backlog behind
+        one channel's pace fills the whole read), the rows past them whose pace is free are
+        read too (`past_held`), so a card for another lane never waits for the backlog
+        ahead of it; that read walks the held rows in the database, so the running worker
+        does it at most once per post interval (`looked_past_held` says it did)."""
+        self.looked_past_held = False
         async with self._uow() as tx:
             paced = {key: at for key, at in (await tx.outbox.paces()).items() if at > now}
             if self.slack.failing:
                 entries = await self._probe(tx, now)
             else:
-                held = held_paces(paced, now + lookahead)
-                entries = await tx.outbox.due(now, limit=self.pacing.batch, held=held)
+                entries = await tx.outbox.due(now, limit=self.pacing.batch)
+                until = now + lookahead
+                if (
+                    past_held
+                    and len(entries) == self.pacing.batch
+                    and all(paced.get(pace_key(e), now) > until for e in entries)
+                ):
+                    held = held_paces(paced, until)
+                    entries = await tx.outbox.due(now, limit=self.pacing.batch, held=held)
+                    self.looked_past_held = True
             latest_card_row: dict[int, int] = {}
             latest_home_row: dict[str, int] = {}
             for entry in entries:

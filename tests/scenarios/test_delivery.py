@@ -376,3 +376,32 @@ async def test_a_backlog_in_one_lane_holds_back_no_other_lanes_card(clinic: Clin
 
     assert len(clinic.cards("scheduling")) == 1
     assert [m.text.split(" ")[0] for m in clinic.cards("billing")] == [billing]
+
+
+async def test_the_running_worker_reads_past_a_held_backlog_at_most_once_a_post_interval(
+    clinic: Clinic,
+) -> None:
+    """Reading past the held rows walks them in the database: with a backlog of thousands a
+    round would cost tens of milliseconds of the database's time, ten rounds a second. The
+    running worker does it once per post interval; its other rounds read the urgent rows."""
+    outbox = clinic.deps.outbox
+    outbox.pacing = dataclasses.replace(outbox.pacing, batch=5, post_interval=60.0)
+    for _ in range(8):
+        await clinic.log_request()
+    request_type = clinic.practice.lane("billing").request_types[0]
+    await clinic.log_request(
+        **{FieldId.LANE: "billing", FieldId.REQUEST_TYPE: f"billing|{request_type}"}
+    )
+    await clinic.settled()
+    inflight: dict[int, asyncio.Task[object]] = {}
+    looked = []
+    for _ in range(3):
+        await outbox._start_due_rows(inflight)  # type: ignore[arg-type]  # one round of run()
+        await asyncio.gather(*inflight.values())
+        looked.append(outbox.looked_past_held)
+
+    # Round 1: the first scheduling card. Round 2: its channel is held for all 5 rows read,
+    # so it reads past them and finds billing's. Round 3, at once: not again for a minute.
+    assert looked == [False, True, False]
+    assert len(clinic.cards("billing")) == 1
+    assert len(clinic.cards("scheduling")) == 1
