@@ -146,7 +146,7 @@ async def test_a_lingering_drain_waits_no_longer_than_half_its_last_batch(
     uow: CountingUnitOfWorkFactory, example_practice: Practice, clock: ManualClock
 ) -> None:
     log = _logging(uow, example_practice, clock)
-    group: GroupCommit[Work, str] = GroupCommit(uow, each, max_batch=8, linger=5.0)
+    group: GroupCommit[Work, str] = GroupCommit(uow, each, max_batch=8, linger=30.0)
     slow_log = _slow(log, 0.2)
     straggler: list[asyncio.Task[str]] = []
 
@@ -158,8 +158,9 @@ async def test_a_lingering_drain_waits_no_longer_than_half_its_last_batch(
     loop = asyncio.get_running_loop()
     started = loop.time()
     await straggler[0]
-    # It waited for company (the last batch took at least 0.2 s: up to 0.1 s more), not 5 s.
-    assert loop.time() - started < 1.0
+    # It waited for company for half as long as the last batch took (at least 0.1 s, more on
+    # a loaded machine), not for the 30 s cap.
+    assert loop.time() - started < 10.0
     assert uow.writers == 2
 
 
