@@ -37,3 +37,14 @@ def test_outbox_bench_posts_every_card_once_then_edits_each_claimed_card_once() 
     assert printed["cards showing their owner"] == "6 of 6"
     assert printed["most edits of one card"] == "1"
     assert int(printed["most chat.update in 60 s, workspace"].split()[0]) <= 6
+
+
+def test_intake_api_bench_stores_every_request_it_sends() -> None:
+    printed = run_bench("intake_api.py", "--requests", "40", "--concurrency", "5")
+
+    assert printed["items in the database"] == "90 (warm-up 50 + 40)"
+    assert printed["CareQueue"].startswith("40 requests in ")
+    assert printed["CareQueue"].endswith("not 201: 0")
+    assert printed["bare"].endswith("not 201: 0")
+    assert "loop: uvloop.Loop" in printed["store"]
+    assert float(printed["CareQueue / bare"]) > 0
