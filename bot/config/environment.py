@@ -4,7 +4,7 @@ database, where to listen, which practice file; every bad value reported at once
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -132,14 +132,7 @@ def settings_from_env(env: Mapping[str, str], **overrides: object) -> Settings:
                     f"not {shown(values[name])}"
                 )
             values[name] = count
-    if "log_level" in values:
-        level = str(values["log_level"]).strip().upper()
-        if level not in _LOG_LEVELS:
-            problems.append(
-                f"{sources['log_level']}: must be one of {', '.join(_LOG_LEVELS)}, "
-                f"not {shown(values['log_level'])}"
-            )
-        values["log_level"] = level
+    _one_of(values, sources, problems, "log_level", _LOG_LEVELS, str.upper)
     if "post_interval" in values:
         interval = _seconds(values["post_interval"])
         if interval is None:
@@ -148,14 +141,7 @@ def settings_from_env(env: Mapping[str, str], **overrides: object) -> Settings:
                 f"not {shown(values['post_interval'])}"
             )
         values["post_interval"] = interval
-    if "event_loop" in values:
-        loop = str(values["event_loop"]).strip().lower()
-        if loop not in EVENT_LOOPS:
-            problems.append(
-                f"{sources['event_loop']}: must be one of {', '.join(EVENT_LOOPS)}, "
-                f"not {shown(values['event_loop'])}"
-            )
-        values["event_loop"] = loop
+    _one_of(values, sources, problems, "event_loop", EVENT_LOOPS, str.lower)
     problems.extend(_bot_identity_problems(values, sources))
     if problems:
         raise ConfigError(problems)
@@ -169,6 +155,25 @@ def settings_from_env(env: Mapping[str, str], **overrides: object) -> Settings:
         if name in values:
             values[name] = Path(str(values[name])).expanduser()
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def _one_of(
+    values: dict[str, object],
+    sources: Mapping[str, str],
+    problems: list[str],
+    name: str,
+    choices: tuple[str, ...],
+    case: Callable[[str], str],
+) -> None:
+    """Read setting `name`, when given, as one of `choices` (in `case`), or say it is not."""
+    if name not in values:
+        return
+    choice = case(str(values[name]).strip())
+    if choice not in choices:
+        problems.append(
+            f"{sources[name]}: must be one of {', '.join(choices)}, not {shown(values[name])}"
+        )
+    values[name] = choice
 
 
 def _bot_identity_problems(values: Mapping[str, object], sources: Mapping[str, str]) -> list[str]:
