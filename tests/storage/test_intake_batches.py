@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bot.clock import ManualClock
 from bot.config import Practice
@@ -28,6 +28,7 @@ from bot.services.items import Intake, ItemServices
 from storage.db import create_engine, session_factory
 from storage.models import CardRow, EventRow, ItemRow, OutboxRow
 from storage.uow import UnitOfWorkFactory
+from tests.storage.statements import statements_sent
 from tests.storage.test_claims import voicemail
 from tests.storage.test_units_of_work import CountingUnitOfWorkFactory
 
@@ -158,21 +159,16 @@ async def test_a_batch_is_a_few_statements_whatever_its_size(
     engine = create_engine(database_url)
     uow = UnitOfWorkFactory(session_factory(engine))
     services = ItemServices(uow, example_practice, clock)
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement.split()[0].upper())
-
     requests = [
         Intake(replace(voicemail(), patient_ref=f"MRN-{n}", phone=f"(555) 200-{n:04d}"), ACTOR)
         for n in range(16)
     ]
     try:
-        event.listen(engine.sync_engine, "before_cursor_execute", count)
         async with uow() as tx:
-            done = await services.log_many_in(tx, requests)
+            async with statements_sent(tx) as statements:
+                done = await services.log_many_in(tx, requests)
+                await tx.outbox.write_queued()  # what commit sends first
             await tx.commit()
-        event.remove(engine.sync_engine, "before_cursor_execute", count)
     finally:
         await engine.dispose()
 

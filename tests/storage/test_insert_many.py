@@ -1,0 +1,224 @@
+"""`insert_many` sends its INSERT to the driver itself (storage/repositories/dialect.py):
+what it stores must be exactly what SQLAlchemy would have stored, byte for byte as the
+database keeps it, and it must be part of the unit of work's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import storage.repositories.dialect as dialect
+from bot.domain.aging import FirstLook
+from bot.domain.items import Item, Origin, Patient, Status
+from storage.db import create_engine, session_factory
+from storage.models import CardRow, EventRow, ItemRow, OutboxRow
+from storage.repositories.items import _new_row
+from storage.uow import UnitOfWorkFactory
+
+# A whole second (SQLAlchemy's SQLite format still writes .000000), and one with microseconds.
+ON_THE_SECOND = datetime(2026, 12, 4, 9, 30, tzinfo=UTC)
+WITH_MICROS = datetime(2026, 12, 4, 9, 30, 12, 345678, tzinfo=UTC)
+
+
+def _item(n: int) -> Item:
+    return Item(
+        key=f"CQ-{n}",
+        lane="scheduling",
+        request_type="reschedule",
+        origin=Origin.VOICEMAIL,
+        status=Status.NEW,
+        patient=Patient(
+            reference=f"MRN-{n}",
+            name="Zoë O'Brien-Núñez",
+            phone="(555) 201-4477",
+            language="Spanish",
+            callback_window="after 3 pm",
+        ),
+        summary='Needs a "morning" slot; 日本語 too',
+        received_at=WITH_MICROS,
+        due_at=ON_THE_SECOND,
+        next_action="Call back",
+        created_by="UFRONT1",
+        red_flags=("chest pain", "fainted"),
+    )
+
+
+def _item_row(n: int) -> dict[str, Any]:
+    look = FirstLook(at=ON_THE_SECOND + timedelta(hours=1), stage="on_track")
+    return _new_row(_item(n), n, look, WITH_MICROS)
+
+
+def _event_row(item_id: int, n: int) -> dict[str, Any]:
+    return {
+        "item_id": item_id,
+        "item_key": f"CQ-{n}",
+        "action": "create",
+        "actor": "UFRONT1",
+        "at": ON_THE_SECOND,
+        "before": {},
+        "after": {"lane": "scheduling", "owner": None, "flags": ["a", "ü"], "n": 1.5},
+    }
+
+
+def _card_row(item_id: int, n: int) -> dict[str, Any]:
+    return {"item_id": item_id, "lane": "scheduling", "channel": f"C{n}", "created_at": WITH_MICROS}
+
+
+def _outbox_row(item_id: int, n: int) -> dict[str, Any]:
+    return {
+        "kind": "card",
+        "channel": f"C{n}",
+        "item_id": item_id,
+        "card_id": None,
+        "payload": {"event_id": 7, "text": "ñ"},
+        "priority": 10,
+        "status": "pending",
+        "attempts": 0,
+        "failures": 0,
+        "backing_off": False,
+        "maybe_sent": True,
+        "not_before": ON_THE_SECOND,
+        "created_at": WITH_MICROS,
+        "last_error": "",
+    }
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+async def _stored(engine: AsyncEngine, table: str, row_id: int) -> dict[str, Any]:
+    """The row as the database keeps it (read by the driver: no SQLAlchemy conversion)."""
+    names = [column.name for column in _table(table).columns]
+    columns = ", ".join(f'"{name}"' for name in names)
+    async with engine.connect() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+        if connection.dialect.name == "postgresql":
+            row = await driver.fetchrow(f"SELECT {columns} FROM {table} WHERE id = $1", row_id)
+            return dict(zip(names, row, strict=True))
+        cursor = await driver.execute(f"SELECT {columns} FROM {table} WHERE id = ?", (row_id,))
+        return dict(zip(names, await cursor.fetchone(), strict=True))
+
+
+TABLES: list[tuple[Any, Callable[[int, int], dict[str, Any]], str | None, set[str]]] = [
+    (EventRow.__table__, _event_row, "item_id", {"id", "item_id", "item_key"}),
+    (CardRow.__table__, _card_row, None, {"id", "item_id", "channel"}),
+    (OutboxRow.__table__, _outbox_row, None, {"id", "item_id", "channel"}),
+]
+
+
+async def test_the_driver_stores_every_column_as_sqlalchemy_does(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One row through `insert_many` (the driver), its twin through SQLAlchemy's own
+    executemany: every column the same as the database keeps it, the columns the rows
+    leave out (an item's resolution, an outbox row's lease) included."""
+    uow = UnitOfWorkFactory(session_factory(engine))
+
+    async def through_sqlalchemy(*_: Any) -> list[int]:
+        raise AssertionError("insert_many went through SQLAlchemy, not the driver")
+
+    async with uow() as tx:
+        with monkeypatch.context() as patched:
+            patched.setattr(dialect, "_insert_with_sqlalchemy", through_sqlalchemy)
+            (fast_item,) = await dialect.insert_many(
+                tx.session, ItemRow.__table__, [_item_row(1)], match="key"
+            )
+        (slow_item,) = await dialect._insert_with_sqlalchemy(
+            tx.session, ItemRow.__table__, [_item_row(2)], "key"
+        )
+        pairs = [("items", fast_item, slow_item, {"id", "key", "number", "patient_ref"})]
+        for table, row, match, differ in TABLES:
+            with monkeypatch.context() as patched:
+                patched.setattr(dialect, "_insert_with_sqlalchemy", through_sqlalchemy)
+                (fast,) = await dialect.insert_many(tx.session, table, [row(fast_item, 1)], match)
+            (slow,) = await dialect._insert_with_sqlalchemy(
+                tx.session, table, [row(slow_item, 2)], match
+            )
+            pairs.append((table.name, fast, slow, differ))
+        await tx.commit()
+
+    for table_name, fast, slow, differ in pairs:
+        fast_row = await _stored(engine, table_name, fast)
+        slow_row = await _stored(engine, table_name, slow)
+        unlike = {
+            name: (value, slow_row[name])
+            for name, value in fast_row.items()
+            if name not in differ and value != slow_row[name]
+        }
+        assert unlike == {}, table_name
+    # What the comparison is of: values that need converting, not only plain text.
+    item = await _stored(engine, "items", fast_item)
+    assert item["resolution"] == "" and item["closed_at"] is None  # left out: defaults
+    assert item["received_at"] is not None and item["red_flags"] == "chest pain\nfainted"
+    async with uow.read() as tx:
+        read = await tx.items.get("CQ-1")
+    assert read is not None and read.received_at == WITH_MICROS and read.due_at == ON_THE_SECOND
+    assert read.red_flags == ("chest pain", "fainted")
+
+
+def _table(name: str) -> Any:
+    return {
+        t.name: t
+        for t in (ItemRow.__table__, EventRow.__table__, CardRow.__table__, OutboxRow.__table__)
+    }[name]
+
+
+@pytest.mark.parametrize("commit", [True, False])
+async def test_a_units_first_statement_sent_to_the_driver_is_in_its_transaction(
+    engine: AsyncEngine, commit: bool
+) -> None:
+    """An outbox row is the first thing a unit of work writes (the driver's INSERT opens
+    the transaction on PostgreSQL, as SQLAlchemy's cursor would): kept by a commit, gone
+    with a rollback."""
+    uow = UnitOfWorkFactory(session_factory(engine))
+    async with uow() as tx:
+        await tx.outbox.enqueue(kind="message", channel="CROLLBACK", now=ON_THE_SECOND)
+        await tx.outbox.write_queued()
+        if commit:
+            await tx.commit()
+    async with uow.read() as tx:
+        found = await tx.session.scalars(
+            select(OutboxRow.id).where(OutboxRow.channel == "CROLLBACK")
+        )
+        assert len(found.all()) == (1 if commit else 0)
+
+
+async def test_rows_over_one_statements_parameters_go_in_several_keeping_their_ids(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More rows than one INSERT may carry: several statements, each row's own id."""
+    monkeypatch.setattr(dialect, "MAX_PARAMETERS", 3 * 31)  # three items a statement
+    uow = UnitOfWorkFactory(session_factory(engine))
+    async with uow() as tx:
+        rows = [_item_row(n) for n in range(10, 20)]
+        ids = await dialect.insert_many(tx.session, ItemRow.__table__, rows, match="key")
+        found = dict((await tx.session.execute(select(ItemRow.id, ItemRow.key))).all())
+        await tx.commit()
+    assert [found[row_id] for row_id in ids] == [row["key"] for row in rows]
+    assert len(set(ids)) == 10
+
+
+async def test_rows_leaving_out_a_column_with_a_computed_default_go_through_sqlalchemy(
+    engine: AsyncEngine,
+) -> None:
+    """An event row without `before` (its default is a function, dict): SQLAlchemy fills it."""
+    uow = UnitOfWorkFactory(session_factory(engine))
+    async with uow() as tx:
+        (item_id,) = await dialect.insert_many(
+            tx.session, ItemRow.__table__, [_item_row(30)], match="key"
+        )
+        row = _event_row(item_id, 30)
+        del row["before"]
+        (event_id,) = await dialect.insert_many(tx.session, EventRow.__table__, [row])
+        before = await tx.session.scalar(select(EventRow.before).where(EventRow.id == event_id))
+        await tx.commit()
+    assert before == {}
