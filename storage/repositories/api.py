@@ -11,8 +11,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.integrations import ApiToken
 from bot.domain.items import Item
 from storage.models import ApiDeliveryRow, ApiTokenRow, ItemRow
-from storage.repositories.dialect import insert_for
+from storage.repositories.dialect import DriverStatement, insert_new
 from storage.repositories.items import to_item
+
+_IS_ACTIVE = DriverStatement(
+    lambda _: select(ApiTokenRow.id).where(
+        ApiTokenRow.id == bindparam("token"), ApiTokenRow.revoked_at.is_(None)
+    )
+)
+_DELIVERIES = ApiDeliveryRow.__table__
+_SETTLE = DriverStatement(
+    lambda _: (
+        update(_DELIVERIES)
+        .where(_DELIVERIES.c.id == bindparam("delivery"))
+        .values(item_id=bindparam("item"))
+    )
+)
 
 
 def _token(row: ApiTokenRow) -> ApiToken:
@@ -36,13 +50,9 @@ class ApiTokenRepository:
         return _token(row) if row is not None else None
 
     async def is_active(self, token_id: int) -> bool:
-        """True while the token exists and has not been revoked."""
-        found = await self.session.scalar(
-            select(ApiTokenRow.id).where(
-                ApiTokenRow.id == token_id, ApiTokenRow.revoked_at.is_(None)
-            )
-        )
-        return found is not None
+        """True while the token exists and has not been revoked (every intake API batch
+        asks: a statement the driver runs, see DriverStatement)."""
+        return bool(await _IS_ACTIVE.fetch(self.session, token=token_id))
 
     async def all(self) -> list[ApiToken]:
         rows = await self.session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id))
@@ -82,29 +92,20 @@ class ApiDeliveryRepository:
             # order on PostgreSQL, so they wait for each other instead of deadlocking.
             for key, source_id in sorted(keys)
         ]
-        if not values:
-            return {}
-        table = ApiDeliveryRow.__table__
-        statement = (
-            insert_for(self.session)(table)
-            .on_conflict_do_nothing(index_elements=["token_id", "idempotency_key"])
-            .returning(table.c.id, table.c.idempotency_key)
+        held = await insert_new(
+            self.session,
+            ApiDeliveryRow.__table__,
+            values,
+            match="idempotency_key",
+            unique=("token_id", "idempotency_key"),
         )
-        # An executemany, sent as one multi-row INSERT from a statement compiled once.
-        result = await self.session.execute(statement, values)
-        return {str(key): int(row_id) for row_id, key in result.all()}
+        return {str(key): delivery_id for key, delivery_id in held.items()}
 
     async def settle_many(self, settled: list[tuple[int, int]]) -> None:
         """Record the item each claimed delivery made, as (delivery id, item id) pairs, in
         one executemany."""
-        if not settled:
-            return
-        table = ApiDeliveryRow.__table__
-        await self.session.execute(
-            update(table)
-            .where(table.c.id == bindparam("delivery"))
-            .values(item_id=bindparam("item")),
-            [{"delivery": delivery, "item": item} for delivery, item in settled],
+        await _SETTLE.execute_many(
+            self.session, [{"delivery": delivery, "item": item} for delivery, item in settled]
         )
 
     async def items_of(self, token_id: int, keys: list[str]) -> dict[str, Item]:

@@ -6,16 +6,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.aging import FirstLook
 from bot.domain.items import Item, Origin, Patient, Status
 from storage.models import CardRow, CounterRow, EscalationRow, ItemRow
 from storage.repositories.cards import Card, to_card
-from storage.repositories.dialect import insert_for, insert_many
+from storage.repositories.dialect import DriverStatement, insert_many
 
 ITEM_COUNTER = "item"
+
+
+# Every intake batch takes its numbers: a statement the driver runs (see DriverStatement).
+_NEXT_NUMBERS = DriverStatement(
+    lambda insert: (
+        insert(CounterRow)
+        .values(name=bindparam("name"), value=bindparam("last"))
+        .on_conflict_do_update(
+            index_elements=["name"], set_={"value": CounterRow.value + bindparam("count")}
+        )
+        .returning(CounterRow.value)
+    )
+)
 
 
 def to_item(row: ItemRow) -> Item:
@@ -120,14 +133,10 @@ class ItemRepository:
         """Take `count` consecutive item numbers with one statement, safe under concurrency:
         an upsert that starts the counter at `first` or moves it on by `count`; the first
         of the numbers taken."""
-        statement = insert_for(self.session)(CounterRow).values(
-            name=ITEM_COUNTER, value=first + count - 1
+        (row,) = await _NEXT_NUMBERS.fetch(
+            self.session, name=ITEM_COUNTER, last=first + count - 1, count=count
         )
-        statement = statement.on_conflict_do_update(
-            index_elements=["name"], set_={"value": CounterRow.value + count}
-        ).returning(CounterRow.value)
-        last = int((await self.session.execute(statement)).scalar_one())
-        return last - count + 1
+        return int(row[0]) - count + 1
 
     async def add_many(
         self, items: list[tuple[Item, int, FirstLook]], *, now: datetime

@@ -1,5 +1,5 @@
-"""`insert_many` sends its INSERT to the driver itself (storage/repositories/dialect.py):
-what it stores must be exactly what SQLAlchemy would have stored, byte for byte as the
+"""`insert_many` and `DriverStatement` send SQL to the driver (storage/repositories/dialect.py):
+what they store and compare must be exactly what SQLAlchemy would, byte for byte as the
 database keeps it, and it must be part of the unit of work's transaction."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import storage.repositories.dialect as dialect
@@ -17,6 +17,7 @@ from bot.domain.aging import FirstLook
 from bot.domain.items import Item, Origin, Patient, Status
 from storage.db import create_engine, session_factory
 from storage.models import CardRow, EventRow, ItemRow, OutboxRow
+from storage.repositories.dialect import DriverStatement
 from storage.repositories.items import _new_row
 from storage.uow import UnitOfWorkFactory
 
@@ -132,7 +133,7 @@ async def test_the_driver_stores_every_column_as_sqlalchemy_does(
             (fast_item,) = await dialect.insert_many(
                 tx.session, ItemRow.__table__, [_item_row(1)], match="key"
             )
-        (slow_item,) = await dialect._insert_with_sqlalchemy(
+        ((slow_item, _),) = await dialect._insert_with_sqlalchemy(
             tx.session, ItemRow.__table__, [_item_row(2)], "key"
         )
         pairs = [("items", fast_item, slow_item, {"id", "key", "number", "patient_ref"})]
@@ -140,8 +141,8 @@ async def test_the_driver_stores_every_column_as_sqlalchemy_does(
             with monkeypatch.context() as patched:
                 patched.setattr(dialect, "_insert_with_sqlalchemy", through_sqlalchemy)
                 (fast,) = await dialect.insert_many(tx.session, table, [row(fast_item, 1)], match)
-            (slow,) = await dialect._insert_with_sqlalchemy(
-                tx.session, table, [row(slow_item, 2)], match
+            ((slow, _),) = await dialect._insert_with_sqlalchemy(
+                tx.session, table, [row(slow_item, 2)], match or "id"
             )
             pairs.append((table.name, fast, slow, differ))
         await tx.commit()
@@ -222,3 +223,44 @@ async def test_rows_leaving_out_a_column_with_a_computed_default_go_through_sqla
         before = await tx.session.scalar(select(EventRow.before).where(EventRow.id == event_id))
         await tx.commit()
     assert before == {}
+
+
+SINCE = DriverStatement(
+    lambda _: (
+        select(OutboxRow.channel)
+        .where(OutboxRow.not_before >= bindparam("since"))
+        .order_by(OutboxRow.channel)
+    )
+)
+DEFER = DriverStatement(
+    lambda _: (
+        update(OutboxRow.__table__)
+        .where(OutboxRow.channel == bindparam("which"))
+        .values(not_before=bindparam("until"))
+    )
+)
+
+
+async def test_a_driver_statement_binds_values_as_sqlalchemy_does(engine: AsyncEngine) -> None:
+    """A datetime goes to the driver as SQLAlchemy sends it (on SQLite, its text: a stored
+    time compares right only with one in the same format), in a SELECT and in an
+    executemany UPDATE: the driver's UPDATE stores what SQLAlchemy's own stores."""
+    uow = UnitOfWorkFactory(session_factory(engine))
+    later = WITH_MICROS + timedelta(minutes=5)
+    async with uow() as tx:
+        for channel in ("CA", "CB", "CC"):
+            await tx.outbox.enqueue(kind="message", channel=channel, now=WITH_MICROS)
+        await tx.outbox.write_queued()
+        await DEFER.execute_many(tx.session, [{"which": "CA", "until": later}])
+        await tx.session.execute(
+            update(OutboxRow).where(OutboxRow.channel == "CC").values(not_before=later)
+        )
+        from_the_first = await SINCE.fetch(tx.session, since=WITH_MICROS)
+        from_later = await SINCE.fetch(tx.session, since=later)
+        ids = dict((await tx.session.execute(select(OutboxRow.channel, OutboxRow.id))).all())
+        await tx.commit()
+    assert [row[0] for row in from_the_first] == ["CA", "CB", "CC"]  # equal times included
+    assert [row[0] for row in from_later] == ["CA", "CC"]
+    by_driver = await _stored(engine, "outbox", ids["CA"])
+    by_sqlalchemy = await _stored(engine, "outbox", ids["CC"])
+    assert by_driver["not_before"] == by_sqlalchemy["not_before"]
