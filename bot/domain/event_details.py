@@ -44,6 +44,14 @@ def _sort(f: dataclasses.Field[Any]) -> str:
     return str(f.metadata.get(_SORT, _DETAIL))
 
 
+@cache
+def _layout(kind: type[Details]) -> tuple[tuple[str, str, str], ...]:
+    """Each field of `kind` as (name, stored key, sort): worked out once per kind, since
+    every event writes one (dataclasses.fields and the metadata look-ups were most of
+    `to_after`'s time)."""
+    return tuple((f.name, _key(f), _sort(f)) for f in dataclasses.fields(kind))
+
+
 def _stored(value: Any) -> Any:
     """A value as the event's JSON holds it (storage turns datetimes and enums the same way)."""
     if isinstance(value, datetime):
@@ -65,24 +73,24 @@ class Details:
         """The details the use case adds to the event's `after`, beside the item's changes,
         exactly as stored."""
         out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if _sort(f) == _DETAIL or (_sort(f) == _WHEN_SET and value is not None):
-                out[_key(f)] = _stored(value)
+        for name, key, sort in _layout(type(self)):
+            value = getattr(self, name)
+            if sort == _DETAIL or (sort == _WHEN_SET and value is not None):
+                out[key] = _stored(value)
         return out
 
     def as_stored(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """(`after`, `before`) of an event that says exactly this: the details plus the item
         changes they read (an unset change is left out, as a change that did not happen)."""
         after, before = self.to_after(), {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
+        for name, key, sort in _layout(type(self)):
+            value = getattr(self, name)
             if value is None:
                 continue
-            if _sort(f) == _CHANGED:
-                after[_key(f)] = _stored(value)
-            elif _sort(f) == _CHANGED_BEFORE:
-                before[_key(f)] = _stored(value)
+            if sort == _CHANGED:
+                after[key] = _stored(value)
+            elif sort == _CHANGED_BEFORE:
+                before[key] = _stored(value)
         return after, before
 
 

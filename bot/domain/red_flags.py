@@ -38,7 +38,7 @@ _GAP_MARKS = ("…", GAP)
 _APOSTROPHES = frozenset("'\u2019\u2018\u02bc`\u00b4\u2032\uff07")
 _ASCII_APOSTROPHES = "".join(sorted(c for c in _APOSTROPHES if c.isascii()))
 _NO_APOSTROPHES = str.maketrans("", "", _ASCII_APOSTROPHES)
-_ASCII_RUN = re.compile(f"[A-Za-z0-9{re.escape(_ASCII_APOSTROPHES)}]+")
+_ASCII_RUN = re.compile(f"[a-z0-9{re.escape(_ASCII_APOSTROPHES)}]+")  # in lower-cased text
 
 # English contractions read as their two words, so "can't", "cannot" and "can not" agree.
 _CONTRACTIONS: dict[str, tuple[str, ...]] = {
@@ -225,19 +225,19 @@ def _ascii_words(text: str) -> list[_Word]:
     """`_unicode_words` for ASCII text, a regular expression's work instead of a loop over
     characters (most summaries are ASCII): a word is a run of letters, digits and
     apostrophes with a letter or digit in it, apostrophes left out, lower-cased, spanning
-    its first to its last letter or digit."""
+    its first to its last letter or digit. (Lower-casing ASCII keeps every position.)"""
     words: list[_Word] = []
-    for run in _ASCII_RUN.finditer(text):
-        raw = run.group()
+    contraction = _CONTRACTIONS.get
+    for run in _ASCII_RUN.finditer(text.lower()):
+        token = run.group()
         start, end = run.span()
-        token = raw.translate(_NO_APOSTROPHES)
-        if len(token) != len(raw):  # apostrophes: the span is from letter to letter
+        if not token.isalnum():  # apostrophes in it: the span is from letter to letter
+            raw, token = token, token.translate(_NO_APOSTROPHES)
             if not token:
                 continue
             start += len(raw) - len(raw.lstrip(_ASCII_APOSTROPHES))
             end -= len(raw) - len(raw.rstrip(_ASCII_APOSTROPHES))
-        token = token.lower()
-        parts = _CONTRACTIONS.get(token)
+        parts = contraction(token)
         if parts is None:
             words.append(_Word(token, start, end))
         else:

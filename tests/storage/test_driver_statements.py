@@ -5,18 +5,22 @@ database keeps it, and it must be part of the unit of work's transaction."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import bindparam, select, update
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import DateTime, bindparam, select, update
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import storage.repositories.dialect as dialect
 from bot.domain.aging import FirstLook
 from bot.domain.items import Item, Origin, Patient, Status
 from storage.db import create_engine, session_factory
-from storage.models import CardRow, EventRow, ItemRow, OutboxRow
+from storage.models import CardRow, EventRow, ItemRow, OutboxRow, UTCDateTime
 from storage.repositories.dialect import DriverStatement
 from storage.repositories.items import _new_row
 from storage.uow import UnitOfWorkFactory
@@ -264,3 +268,26 @@ async def test_a_driver_statement_binds_values_as_sqlalchemy_does(engine: AsyncE
     by_driver = await _stored(engine, "outbox", ids["CA"])
     by_sqlalchemy = await _stored(engine, "outbox", ids["CC"])
     assert by_driver["not_before"] == by_sqlalchemy["not_before"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1, 1, 2),
+        max_value=datetime(9999, 12, 30),
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=-5)), ZoneInfo("Asia/Tokyo")]),
+    )
+)
+def test_a_utc_datetime_binds_on_sqlite_as_sqlalchemys_own_datetime_does(
+    moment: datetime,
+) -> None:
+    """UTCDateTime's one-step SQLite processor writes exactly the text SQLAlchemy's
+    DATETIME writes for the same UTC time (stored times compare as text on SQLite)."""
+    dialect = SQLiteDialect_aiosqlite()
+    ours = UTCDateTime().bind_processor(dialect)
+    stock = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert ours is not None and stock is not None
+    assert ours(moment) == stock(moment.astimezone(UTC).replace(tzinfo=None))
+    assert ours(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        ours(moment.replace(tzinfo=None))
