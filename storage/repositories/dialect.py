@@ -10,7 +10,14 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def _dialect(session: AsyncSession) -> Dialect:
+    bind = session.bind
+    if bind is None:
+        raise RuntimeError("a session for the driver's statements needs a bind")
+    return bind.dialect
 
 
 def is_postgres(session: AsyncSession) -> bool:
@@ -183,8 +190,7 @@ async def _insert(
 ) -> list[Any]:
     """(id, match) of each row inserted."""
     columns = tuple(rows[0])
-    connection = await session.connection()
-    shape = insert_shape(connection.dialect, table, columns, match, skip_conflicts)
+    shape = insert_shape(_dialect(session), table, columns, match, skip_conflicts)
     if shape is None or any(len(row) != len(columns) for row in rows):
         return await _insert_with_sqlalchemy(session, table, rows, match, skip_conflicts)
     found: list[Any] = []
@@ -192,36 +198,58 @@ async def _insert(
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
         found += await fetch_in_transaction(
-            connection, shape.text(len(chunk)), shape.parameters(chunk)
+            session, shape.text(len(chunk)), shape.parameters(chunk)
         )
     return found
 
 
 async def fetch_in_transaction(
-    connection: AsyncConnection, text: str, parameters: list[Any]
+    session: AsyncSession, text: str, parameters: list[Any]
 ) -> list[Any]:
     """Run `text` (the driver's own SQL: $n on PostgreSQL, ? on SQLite) on the driver
-    connection under `connection`, in its transaction; the rows it returns."""
-    async with _driver(connection) as driver:
-        if connection.dialect.name == "postgresql":
-            return list(await driver.fetch(text, *parameters))
-        return list(await driver.execute_fetchall(text, parameters))
+    connection of the session's transaction; the rows it returns."""
+    postgres, driver = await _driver_of(session)
+    async with _in_transaction(driver, postgres) as connection:
+        if postgres:
+            return list(await connection.fetch(text, *parameters))
+        return list(await connection.execute_fetchall(text, parameters))
 
 
 async def execute_many_in_transaction(
-    connection: AsyncConnection, text: str, rows: list[list[Any]]
+    session: AsyncSession, text: str, rows: list[list[Any]]
 ) -> None:
     """Run `text` once for each of `rows` (an executemany: one round trip on PostgreSQL,
-    one call into SQLite's thread), in the transaction of `connection`."""
-    async with _driver(connection) as driver:
-        await driver.executemany(text, rows)
+    one call into SQLite's thread), in the session's transaction."""
+    postgres, driver = await _driver_of(session)
+    async with _in_transaction(driver, postgres) as connection:
+        await connection.executemany(text, rows)
+
+
+_DRIVER = "carequeue_driver"
+
+
+async def _driver_of(session: AsyncSession) -> tuple[bool, Any]:
+    """(PostgreSQL?, SQLAlchemy's adapted driver connection) of the session's transaction.
+
+    Asking the session for its connection and that for its driver's costs two greenlet
+    switches, more than a driver statement itself: the answer is kept in the session for
+    as long as its transaction lasts (a commit or rollback ends it: the next transaction
+    may have another pooled connection, so it asks again)."""
+    transaction = session.sync_session.get_transaction()
+    known = session.info.get(_DRIVER)
+    if known is not None and transaction is not None and known[0] is transaction:
+        return known[1], known[2]
+    connection = await session.connection()
+    adapted = (await connection.get_raw_connection()).dbapi_connection
+    postgres = connection.dialect.name == "postgresql"
+    session.info[_DRIVER] = (session.sync_session.get_transaction(), postgres, adapted)
+    return postgres, adapted
 
 
 @asynccontextmanager
-async def _driver(connection: AsyncConnection) -> AsyncIterator[Any]:
-    """The driver connection under `connection`, inside its transaction."""
-    adapted: Any = (await connection.get_raw_connection()).dbapi_connection
-    if connection.dialect.name != "postgresql":
+async def _in_transaction(adapted: Any, postgres: bool) -> AsyncIterator[Any]:
+    """The driver's connection under `adapted`, inside its transaction."""
+    if not postgres:
         # SQLite: the connection is inside the BEGIN (IMMEDIATE) storage.db issued.
         yield adapted.driver_connection
         return
@@ -270,17 +298,15 @@ class DriverStatement:
 
     async def fetch(self, session: AsyncSession, **values: Any) -> list[Any]:
         """Run it with `values`; the rows it returns."""
-        connection = await session.connection()
-        text, binds = self.compiled(connection.dialect)
-        return await fetch_in_transaction(connection, text, _bound(binds, values))
+        text, binds = self.compiled(_dialect(session))
+        return await fetch_in_transaction(session, text, _bound(binds, values))
 
     async def execute_many(self, session: AsyncSession, rows: list[dict[str, Any]]) -> None:
         """Run it once for each of `rows` (an executemany)."""
         if not rows:
             return
-        connection = await session.connection()
-        text, binds = self.compiled(connection.dialect)
-        await execute_many_in_transaction(connection, text, [_bound(binds, row) for row in rows])
+        text, binds = self.compiled(_dialect(session))
+        await execute_many_in_transaction(session, text, [_bound(binds, row) for row in rows])
 
 
 def _bound(binds: Binds, values: dict[str, Any]) -> list[Any]:

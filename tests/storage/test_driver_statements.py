@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import storage.repositories.dialect as dialect
 from bot.domain.aging import FirstLook
 from bot.domain.items import Item, Origin, Patient, Status
-from storage.db import create_engine, session_factory
+from storage.db import READ_ONLY, create_engine, session_factory
 from storage.models import CardRow, EventRow, ItemRow, OutboxRow, UTCDateTime
 from storage.repositories.dialect import DriverStatement
 from storage.repositories.items import _new_row
@@ -74,7 +74,7 @@ def _card_row(item_id: int, n: int) -> dict[str, Any]:
     return {"item_id": item_id, "lane": "scheduling", "channel": f"C{n}", "created_at": WITH_MICROS}
 
 
-def _outbox_row(item_id: int, n: int) -> dict[str, Any]:
+def _outbox_row(item_id: int | None, n: int) -> dict[str, Any]:
     return {
         "kind": "card",
         "channel": f"C{n}",
@@ -291,3 +291,23 @@ def test_a_utc_datetime_binds_on_sqlite_as_sqlalchemys_own_datetime_does(
     assert ours(None) is None
     with pytest.raises(ValueError, match="naive"):
         ours(moment.replace(tzinfo=None))
+
+
+async def test_after_a_commit_the_driver_statements_follow_the_sessions_next_connection(
+    engine: AsyncEngine,
+) -> None:
+    """A session's next transaction may get another pooled connection; the one it gave back
+    may be serving someone else meanwhile. A row inserted through the driver after the
+    commit goes in the session's new transaction, not in the other's (which rolls back)."""
+    sessions = session_factory(engine)
+    async with sessions() as mine, sessions() as other:
+        async with mine.begin():
+            await dialect.insert_many(mine, OutboxRow.__table__, [_outbox_row(None, 1)])
+        # The connection `mine` gave back goes to `other` (a reader: SQLite lets `mine` write).
+        await other.connection(execution_options={READ_ONLY: True})
+        async with mine.begin():
+            await dialect.insert_many(mine, OutboxRow.__table__, [_outbox_row(None, 2)])
+        await other.rollback()
+    async with sessions() as reader:
+        channels = await reader.scalars(select(OutboxRow.channel).order_by(OutboxRow.channel))
+        assert channels.all() == ["C1", "C2"]
