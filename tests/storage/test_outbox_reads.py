@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from bot.clock import ManualClock
 from bot.config import Practice
@@ -26,7 +26,7 @@ from bot.outbox.kinds import (
 from bot.outbox.worker import pace_key
 from bot.services.items import ItemServices
 from storage.db import create_engine, session_factory
-from storage.models import CardRow
+from storage.models import CardRow, OutboxRow
 from storage.uow import UnitOfWorkFactory
 from tests.storage.test_claims import voicemail
 
@@ -34,11 +34,28 @@ NOW = datetime(2026, 12, 4, 14, tzinfo=UTC)
 BACKLOG = 2000
 
 
-@pytest.fixture
-async def backlog(database_url: str) -> AsyncIterator[tuple[Any, UnitOfWorkFactory]]:
-    """2,000 pending posts to one channel, as a phone system's overnight flush leaves them."""
+@pytest.fixture(params=["analyzed", "stale statistics"])
+async def backlog(
+    database_url: str, request: pytest.FixtureRequest
+) -> AsyncIterator[tuple[Any, UnitOfWorkFactory]]:
+    """2,000 pending posts to one channel, as a phone system's overnight flush leaves them.
+    On PostgreSQL, either analyzed as autovacuum leaves a table in time, or ("stale
+    statistics") as the flood finds a live queue: analyzed when its rows were all sent,
+    so the planner believes almost nothing is pending."""
     engine = create_engine(database_url)
+    postgres = engine.dialect.name == "postgresql"
+    stale = request.param == "stale statistics"
+    if stale and not postgres:
+        pytest.skip("SQLite's planner keeps no statistics unless ANALYZE is run")
     uow = UnitOfWorkFactory(session_factory(engine))
+    if stale:
+        async with uow() as tx:
+            for _ in range(BACKLOG):
+                await tx.outbox.enqueue(kind=MESSAGE, channel="C_DONE", now=NOW, payload={})
+            await tx.commit()
+        async with engine.begin() as connection:
+            await connection.execute(update(OutboxRow).values(status="sent"))
+        await _analyze(engine)
     async with uow() as tx:
         for n in range(BACKLOG):
             await tx.outbox.enqueue(
@@ -48,26 +65,44 @@ async def backlog(database_url: str) -> AsyncIterator[tuple[Any, UnitOfWorkFacto
                 payload={"template": "test"},
             )
         await tx.commit()
-    async with engine.connect() as connection:
-        if connection.dialect.name == "postgresql":  # what autovacuum does on a live system
-            await connection.exec_driver_sql("ANALYZE outbox")
-            await connection.commit()
+    if postgres and not stale:  # what autovacuum does on a live system
+        await _analyze(engine)
     yield engine, uow
     await engine.dispose()
 
 
+async def _analyze(engine: Any) -> None:
+    async with engine.connect() as connection:
+        await connection.exec_driver_sql("ANALYZE outbox")
+        await connection.commit()
+
+
 async def _plan(engine: Any, read: Any) -> str:
-    """The database's plan for the one outbox statement `read(tx)` sends."""
+    """The database's plan for the one outbox statement `read(tx)` sends, under the
+    planner settings its transaction set before it (sent to the driver directly)."""
     sent: list[tuple[str, Any]] = []
+    settings: list[str] = []
 
     def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         if "FROM outbox" in statement:
             sent.append((statement, parameters))
 
+    def setting(record: Any) -> None:
+        if record.query.upper().startswith("SET "):
+            settings.append(record.query)
+
     event.listen(engine.sync_engine, "before_cursor_execute", capture)
     try:
         async with UnitOfWorkFactory(session_factory(engine))() as tx:
-            found = await read(tx)
+            connection = await tx.session.connection()
+            driver = (await connection.get_raw_connection()).driver_connection
+            if connection.dialect.name == "postgresql":
+                driver.add_query_logger(setting)
+            try:
+                found = await read(tx)
+            finally:
+                if connection.dialect.name == "postgresql":
+                    driver.remove_query_logger(setting)
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", capture)
     assert len(found) == 200  # a batch, however many wait
@@ -76,7 +111,10 @@ async def _plan(engine: Any, read: Any) -> str:
         raw = await connection.get_raw_connection()
         driver = raw.driver_connection
         if connection.dialect.name == "postgresql":
-            rows = await driver.fetch("EXPLAIN " + statement, *parameters)
+            async with driver.transaction():
+                for each in settings:
+                    await driver.execute(each)
+                rows = await driver.fetch("EXPLAIN " + statement, *parameters)
             return "\n".join(row[0] for row in rows)
         cursor = await driver.execute("EXPLAIN QUERY PLAN " + statement, parameters)
         return "\n".join(str(row[-1]) for row in await cursor.fetchall())
