@@ -1,4 +1,7 @@
-"""What differs between SQLite and PostgreSQL in the statements the repositories write."""
+"""What differs between SQLite and PostgreSQL in the statements the repositories write, and
+the statements sent to the database driver directly (`insert_many`, `insert_new`,
+`DriverStatement`): the intake API's hot path, where SQLAlchemy's own execution cost
+several times what the database did. Their SQL and value conversions are SQLAlchemy's."""
 
 from __future__ import annotations
 
@@ -38,6 +41,9 @@ def insert_ignoring_conflict(
 
 # The most parameters one INSERT carries: both databases take 32,766 (SQLite since 3.32).
 MAX_PARAMETERS = 30_000
+# An INSERT's text is kept for up to this many rows (a group commit's batches); a larger
+# one is written out each time rather than kept in memory.
+KEPT_TEXT_ROWS = 64
 
 
 @dataclass
@@ -69,7 +75,9 @@ class InsertShape:
                 )
             else:
                 groups = ("(" + ", ".join("?" * width) + ")" for _ in range(rows))
-            known = self.texts[rows] = self.head + ", ".join(groups) + self.tail
+            known = self.head + ", ".join(groups) + self.tail
+            if rows <= KEPT_TEXT_ROWS:
+                self.texts[rows] = known
         return known
 
     def parameters(self, rows: list[dict[str, Any]]) -> list[Any]:
