@@ -187,7 +187,7 @@ class OutboxRepository:
     async def _entries(self, query: Any) -> list[OutboxEntry]:
         if is_postgres(self.session):
             query = query.with_for_update(skip_locked=True, of=OutboxRow)
-            await self._in_queue_order()
+        await self._in_queue_order()
         result = await self.session.execute(query)
         return [
             OutboxEntry(
