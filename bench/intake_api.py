@@ -6,9 +6,11 @@
 
 (a) CareQueue's `POST /api/v1/requests` as `carequeue run` serves it (build_deps + build_app
 + build_web_app on the event loop `carequeue run` picks, bot/event_loop.py, with the outbox
-posting the cards to the stub Web API under Slack's pacing and the scheduled jobs
-running), with a token from `carequeue tokens create`'s use case and
-the per-token rate limit raised out of the way (it would otherwise answer 429 by design).
+posting the cards to the stub Web API under Slack's pacing, the scheduled jobs running,
+and its log at INFO in the format LOG_FORMAT asks for, written to a file in the temporary
+folder where `carequeue run` writes standard error), with a token from `carequeue tokens
+create`'s use case and the per-token rate limit raised out of the way (it would otherwise
+answer 429 by design).
 Every request is a different patient with its own `Idempotency-Key`, so each creates an item.
 (b) In the same run, a bare aiohttp endpoint that reads the same JSON body and answers 201
 with a made-up key: the ceiling of the HTTP stack on this machine, with no validation and no
@@ -30,6 +32,7 @@ import asyncio
 import dataclasses
 import gc
 import json
+import logging
 import os
 import statistics
 import tempfile
@@ -37,7 +40,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import aiohttp
 from aiohttp import web
@@ -49,6 +52,7 @@ from bot.clock import SystemClock
 from bot.config import EXAMPLE_PRACTICE, load_practice, settings_from_env
 from bot.deps import build_deps
 from bot.server import build_web_app
+from bot.structured_logs import configure_logging
 from sandbox.stub.server import SlackStub
 from storage.db import create_engine
 from storage.migrate import upgrade
@@ -162,7 +166,7 @@ async def bare_endpoint() -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{runner.addresses[0][1]}/api/v1/requests"
 
 
-async def main(database_url: str, count: int, concurrency: int) -> None:
+async def main(database_url: str, count: int, concurrency: int, log: IO[str]) -> None:
     practice = load_practice(EXAMPLE_PRACTICE)
     # The per-token limit answers 429 by design; the bench measures what is behind it.
     practice = dataclasses.replace(
@@ -172,6 +176,7 @@ async def main(database_url: str, count: int, concurrency: int) -> None:
     engine = create_engine(database_url)
     await upgrade(engine)
     await engine.dispose()
+    handler = configure_logging(os.environ, log)  # as `carequeue run` logs, to a file
     with ProcessPoolExecutor(max_workers=1) as pool:
         async with SlackStub() as stub:
             settings = settings_from_env(
@@ -195,6 +200,7 @@ async def main(database_url: str, count: int, concurrency: int) -> None:
                 stored = await tx.session.scalar(select(func.count()).select_from(ItemRow))
             await runner.cleanup()
             await deps.close()
+        logging.getLogger().removeHandler(handler)
         bare_runner, bare_url = await bare_endpoint()
         bare = await burst_against(bare_url, token, 0, count, concurrency, pool)
         await bare_runner.cleanup()
@@ -218,4 +224,9 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as folder:
         url = arguments.database_url or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         loop_name = settings_from_env(os.environ).event_loop
-        event_loop.run(main(url, arguments.requests, arguments.concurrency), loop_name)
+        log_file = Path(folder) / "carequeue.log"
+        with log_file.open("w", encoding="utf-8") as log:
+            event_loop.run(main(url, arguments.requests, arguments.concurrency, log), loop_name)
+        lines = len(log_file.read_text(encoding="utf-8").splitlines())
+        each = lines / (WARM_UP + arguments.requests)
+        print(f"CareQueue's log: {lines:,} lines ({each:.2f} a request)")

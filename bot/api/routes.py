@@ -133,12 +133,8 @@ async def _post_request(request: web.Request, token: ApiToken) -> web.Response:
         idempotency_key=key,
         source_id=delivery.source_id,
     )
-    log.info(
-        "intake API: token=%s %s key=%s",
-        token.id,
-        "logged" if delivered.created else "repeated delivery of",
-        delivered.item.key,
-    )
+    if not delivered.created:  # a new item has its line already: "item logged … by=api:<id>"
+        log.info("intake API: token=%s repeated delivery of key=%s", token.id, delivered.item.key)
     return _created(deps, delivered)
 
 

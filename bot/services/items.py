@@ -121,12 +121,15 @@ class ItemServices(ServiceBase):
         return done
 
     def logged(self, item: Item) -> None:
-        """After the commit of `log_in`: say so in the log (no patient data) and wake the outbox."""
+        """After the commit of `log_in`: say so in the log (no patient data; `by` is the
+        Slack user, or `api:<token id>` for an integration) and wake the outbox. One line
+        per new item, whichever way it came in."""
         log.info(
-            "item logged key=%s lane=%s origin=%s",
+            "item logged key=%s lane=%s origin=%s by=%s",
             item.key,
             item.lane,
             item.origin.value,
+            item.created_by,
             extra={"item": item.key},
         )
         self._on_enqueued()

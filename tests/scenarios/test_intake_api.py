@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
@@ -132,6 +133,26 @@ async def test_a_retried_delivery_with_the_same_idempotency_key_returns_the_same
     assert await rows(clinic, ItemRow) == 1
     other = await portal.post(PHONE_SYSTEM_REQUEST, headers={"Idempotency-Key": "call-7f3b"})
     assert other.status == 201 and other.json["key"] != first.json["key"]
+
+
+async def test_each_delivery_leaves_one_log_line_naming_its_item_and_token(
+    clinic: Clinic, portal: Integration, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The operator's trail: a new item is logged once, by the integration's token (as a
+    Slack intake is by its user); a repeat says it was one, and neither says who called."""
+    caplog.set_level(logging.INFO)
+    headers = {"Idempotency-Key": "call-7f3a"}
+    first = await portal.post(PHONE_SYSTEM_REQUEST, headers=headers)
+    await portal.post(PHONE_SYSTEM_REQUEST, headers=headers)
+    [token] = await clinic.deps.intake_api.tokens()
+    key = first.json["key"]
+
+    about = [r.getMessage() for r in caplog.records if key in r.getMessage()]
+    assert about == [
+        f"item logged key={key} lane=scheduling origin=voicemail by=api:{token.id}",
+        f"intake API: token={token.id} repeated delivery of key={key}",
+    ]
+    assert "Jane" not in caplog.text and "201-4477" not in caplog.text
 
 
 async def test_the_source_id_serves_as_the_idempotency_key(
