@@ -32,6 +32,9 @@ NAMING_CONVENTION = {
 }
 
 
+_KNOWN_MOMENTS = 256  # texts a SQLite bind processor keeps (see UTCDateTime.bind_processor)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores UTC; always hands back an aware UTC datetime (SQLite forgets the zone)."""
 
@@ -53,13 +56,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         character (tests/storage/test_driver_statements.py)."""
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
+        # A batch binds its one `now` many times (each row's created, updated, sent-at…):
+        # the text of the last few moments is kept. Equal aware datetimes are one instant,
+        # so one text; a naive one is refused before it could be kept.
+        known: dict[datetime, str] = {}
 
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
+            text = known.get(value)
+            if text is not None:
+                return text
             if value.tzinfo is None:
                 raise ValueError("naive datetime stored; pass an aware UTC time")
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            if len(known) >= _KNOWN_MOMENTS:
+                known.clear()
+            text = known[value] = (
+                value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            )
+            return text
 
         return process
 

@@ -250,9 +250,9 @@ def _open_days_from(
 ) -> Iterator[tuple[datetime, datetime, date]]:
     """Open intervals in time order from the day before `at`'s local date, without end.
 
-    Raises ValueError when the calendar never opens or stays closed past the horizon.
+    Raises ValueError when the calendar never opens or stays closed past the horizon (at
+    the first closed day: `_next_open_day_after` checks, so an open day costs no check).
     """
-    _require_some_opening_hours(cal)
     day = _local_date(at, cal) - _ONE_DAY
     while True:
         interval = _open_interval(day, cal)

@@ -103,6 +103,31 @@ def test_next_opening_refuses_a_calendar_without_opening_hours() -> None:
         next_opening(local(date(2025, 6, 3), 10), never_open)
 
 
+@pytest.mark.parametrize(
+    "hours_of_the_week",
+    [{}, {weekday: OpeningHours(time(17), time(8)) for weekday in range(7)}],
+    ids=["no hours", "every day closes before it opens"],
+)
+@pytest.mark.parametrize(
+    "sum_of",
+    [
+        lambda at, cal: add_business_time(at, BusinessDuration(30, Unit.MINUTES), cal),
+        lambda at, cal: add_business_time(at, hours(4), cal),
+        lambda at, cal: add_business_time(at, BusinessDuration(2, Unit.DAYS), cal),
+        lambda at, cal: add_business_time(at, BusinessDuration(0, Unit.MINUTES), cal),
+    ],
+    ids=["minutes", "hours", "days", "nothing"],
+)
+def test_every_due_time_refuses_a_calendar_that_never_opens(
+    hours_of_the_week: dict[int, OpeningHours], sum_of: object
+) -> None:
+    """By name, at once: never a search to the horizon, never a loop without end."""
+    never_open = BusinessCalendar(NEW_YORK, hours_of_the_week)
+
+    with pytest.raises(ValueError, match="the practice calendar has no opening hours"):
+        sum_of(local(date(2025, 6, 3), 10), never_open)  # type: ignore[operator]
+
+
 def test_next_opening_gives_up_when_holidays_close_the_practice_for_years() -> None:
     closed_for_three_years = frozenset(
         date(2025, 1, 1) + timedelta(days=offset) for offset in range(3 * 366)

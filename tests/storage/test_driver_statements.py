@@ -282,15 +282,22 @@ def test_a_utc_datetime_binds_on_sqlite_as_sqlalchemys_own_datetime_does(
     moment: datetime,
 ) -> None:
     """UTCDateTime's one-step SQLite processor writes exactly the text SQLAlchemy's
-    DATETIME writes for the same UTC time (stored times compare as text on SQLite)."""
-    dialect = SQLiteDialect_aiosqlite()
-    ours = UTCDateTime().bind_processor(dialect)
-    stock = DateTime().dialect_impl(dialect).bind_processor(dialect)
-    assert ours is not None and stock is not None
-    assert ours(moment) == stock(moment.astimezone(UTC).replace(tzinfo=None))
-    assert ours(None) is None
+    DATETIME writes for the same UTC time (stored times compare as text on SQLite), the
+    first time and from the texts it keeps (one processor for every example: the same
+    instant written in another zone, and the same wall time without a zone, after it)."""
+    stock = DateTime().dialect_impl(_SQLITE).bind_processor(_SQLITE)
+    assert stock is not None
+    expected = stock(moment.astimezone(UTC).replace(tzinfo=None))
+    assert _OURS(moment) == expected
+    assert _OURS(moment) == expected
+    assert _OURS(moment.astimezone(ZoneInfo("America/Chicago"))) == expected
+    assert _OURS(None) is None
     with pytest.raises(ValueError, match="naive"):
-        ours(moment.replace(tzinfo=None))
+        _OURS(moment.replace(tzinfo=None))
+
+
+_SQLITE = SQLiteDialect_aiosqlite()
+_OURS = UTCDateTime().bind_processor(_SQLITE)
 
 
 async def test_after_a_commit_the_driver_statements_follow_the_sessions_next_connection(
