@@ -170,6 +170,14 @@ def business_minutes_between(start: datetime, end: datetime, cal: BusinessCalend
     _require_aware(end, "end")
     if end <= start:
         return 0.0
+    inside = _interval_holding(start, cal)
+    if inside is not None and end <= inside[1]:  # within one open stretch (most targets)
+        return (end - start) / timedelta(minutes=1)
+    return _walk_open_minutes(start, end, cal)
+
+
+def _walk_open_minutes(start: datetime, end: datetime, cal: BusinessCalendar) -> float:
+    """`business_minutes_between`, day by day (start before end, both aware)."""
     total = timedelta(0)
     day = _local_date(start, cal) - _ONE_DAY
     last = _local_date(end, cal) + _ONE_DAY
@@ -203,6 +211,24 @@ def clinic_day(
 
 
 def _add_open_time(start: datetime, amount: timedelta, cal: BusinessCalendar) -> datetime:
+    inside = _interval_holding(start, cal)
+    if inside is not None and amount <= inside[1] - start:  # done before this stretch closes
+        return start.astimezone(UTC) + amount
+    return _walk_open_time(start, amount, cal)
+
+
+def _interval_holding(at: datetime, cal: BusinessCalendar) -> tuple[datetime, datetime] | None:
+    """The open interval `at` is in, when it is in its own local day's; else None (closed,
+    or a case the day-by-day walks decide). Open days' intervals never overlap: each lies
+    within its local date, so the walks skip every earlier one and begin in this one."""
+    interval = _open_interval(_local_date(at, cal), cal)
+    if interval is not None and interval[0] <= at < interval[1]:
+        return interval
+    return None
+
+
+def _walk_open_time(start: datetime, amount: timedelta, cal: BusinessCalendar) -> datetime:
+    """`_add_open_time`, interval by interval."""
     start = start.astimezone(UTC)
     remaining = amount
     for opens, closes, _ in _open_days_from(start, cal):

@@ -11,6 +11,9 @@ from hypothesis import strategies as st
 
 from bot.domain.lanes import BusinessCalendar, BusinessDuration, OpeningHours, Unit
 from bot.domain.sla import (
+    _add_open_time,
+    _walk_open_minutes,
+    _walk_open_time,
     add_business_time,
     business_minutes_between,
     due_at,
@@ -571,3 +574,19 @@ def test_a_calendar_forgets_its_days_when_it_has_seen_too_many(
     assert due == add_business_time(
         start, BusinessDuration(30, Unit.DAYS), BusinessCalendar(NEW_YORK, WEEKDAYS_8_TO_5)
     )
+
+
+@settings(max_examples=600, deadline=None)
+@given(calendars(), starts, st.timedeltas(timedelta(0), timedelta(hours=30)))
+def test_a_sum_within_one_open_stretch_is_what_the_day_by_day_walk_gives(
+    cal: BusinessCalendar, start: datetime, amount: timedelta
+) -> None:
+    """The short cut for a sum that starts and ends in one open interval (most targets,
+    and most of an item's aging thresholds) never differs from walking the open days, in
+    any zone, around every clock change, to the microsecond."""
+    due = _add_open_time(start, amount, cal)
+    assert due == _walk_open_time(start, amount, cal)
+    assert due.tzinfo is UTC
+    end = start + amount
+    if end > start:
+        assert business_minutes_between(start, end, cal) == _walk_open_minutes(start, end, cal)
