@@ -11,7 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.integrations import ApiToken
 from bot.domain.items import Item
 from storage.models import ApiDeliveryRow, ApiTokenRow, ItemRow
-from storage.repositories.dialect import DriverStatement, insert_new
+from storage.repositories.dialect import (
+    DriverStatement,
+    insert_new,
+    planned_for_the_tables_as_they_are,
+)
 from storage.repositories.items import to_item
 
 _IS_ACTIVE = DriverStatement(
@@ -109,15 +113,17 @@ class ApiDeliveryRepository:
         )
 
     async def items_of(self, token_id: int, keys: list[str]) -> dict[str, Item]:
-        """The items made by this token's deliveries holding `keys`, by key."""
-        rows = await self.session.execute(
-            select(ApiDeliveryRow.idempotency_key, ItemRow)
-            .join(ItemRow, ApiDeliveryRow.item_id == ItemRow.id)
-            .where(
-                ApiDeliveryRow.token_id == token_id,
-                ApiDeliveryRow.idempotency_key.in_(keys),
+        """The items made by this token's deliveries holding `keys`, by key (a portal
+        retrying a batch after a timeout: a list as long as the batch)."""
+        async with planned_for_the_tables_as_they_are(self.session):
+            rows = await self.session.execute(
+                select(ApiDeliveryRow.idempotency_key, ItemRow)
+                .join(ItemRow, ApiDeliveryRow.item_id == ItemRow.id)
+                .where(
+                    ApiDeliveryRow.token_id == token_id,
+                    ApiDeliveryRow.idempotency_key.in_(keys),
+                )
             )
-        )
         return {str(key): to_item(row) for key, row in rows.all()}
 
     async def delivered(self, token_id: int, item_key: str) -> Item | None:

@@ -15,9 +15,8 @@ from storage.models import CardRow, CounterRow, EscalationRow, ItemRow
 from storage.repositories.cards import Card, to_card
 from storage.repositories.dialect import (
     DriverStatement,
-    fetch_in_transaction,
     insert_many,
-    is_postgres,
+    planned_for_the_tables_as_they_are,
 )
 
 ITEM_COUNTER = "item"
@@ -53,18 +52,6 @@ _PATIENT_CONTEXTS = (
     )
     .order_by(ItemRow.id)
 )
-
-# On PostgreSQL the context read is planned for the table as it is now, every time. A new
-# practice's first requests prepare it on a table of a few rows, where a sequential scan
-# is cheapest for a list of 50 patients; PostgreSQL settles on that generic plan after
-# five runs and keeps it for the connection's life, until an ANALYZE of the table replaces
-# it. A flood of deliveries outruns autovacuum, and each read then scanned every item
-# (about 40 ms at 60,000 items; the index answers in well under one):
-# tests/storage/test_patient_context_reads.py. Only the read: planning the batch's
-# multi-row INSERTs afresh too cost a burst of deliveries about 13% of its rate. SQLite
-# plans each statement as it prepares it, by its indexes.
-_PLANNED_NOW = "SET LOCAL plan_cache_mode = force_custom_plan"
-_PLANNED_AS_BEFORE = "SET LOCAL plan_cache_mode TO DEFAULT"
 
 
 def to_item(row: ItemRow) -> Item:
@@ -257,12 +244,8 @@ class ItemRepository:
         items, oldest first (as `open_for_patient`). A patient never seen is not in the
         answer."""
         refs = sorted(set(patient_refs))
-        postgres = is_postgres(self.session)
-        if postgres:  # see _PLANNED_NOW
-            await fetch_in_transaction(self.session, _PLANNED_NOW, [])
-        rows = await self.session.scalars(_PATIENT_CONTEXTS, {"refs": refs})
-        if postgres:
-            await fetch_in_transaction(self.session, _PLANNED_AS_BEFORE, [])
+        async with planned_for_the_tables_as_they_are(self.session):
+            rows = await self.session.scalars(_PATIENT_CONTEXTS, {"refs": refs})
         found: dict[str, list[ItemRow]] = {}
         for row in rows:
             found.setdefault(row.patient_ref, []).append(row)
