@@ -19,10 +19,12 @@ database, on the same loop (CAREQUEUE_EVENT_LOOP=asyncio runs both on asyncio's 
 The requests come from a separate process, so the client's CPU is not on the app's loop.
 Per app: items (answers) per second over the whole burst, p50 and p99 of the time to the
 HTTP answer, the app process's CPU time per request (all its threads, the outbox and the
-SQLite driver's included; the client runs in another process), and the answers that were
-not 201. For CareQueue it also counts the items in
-the database afterwards. Not a test: nothing here asserts a time; the targets (at least 0.3
-of the bare rate, and 300 items/s on SQLite, 500 on PostgreSQL) are for a person to read.
+SQLite driver's included; the client runs in another process), the event loop thread's
+share of it and how busy that thread was (near 100%: the app is at its ceiling; lower: it
+waits, on the database or for requests), and the answers that were not 201. For CareQueue
+it also counts the items in the database afterwards. Not a test: nothing here asserts a
+time; the targets (at least 0.3 of the bare rate, and 300 items/s on SQLite, 500 on
+PostgreSQL) are for a person to read.
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ class Burst:
     statuses: list[int]
     seconds: float  # first request sent to last answer received
     app_cpu: float = 0.0  # CPU seconds of the app's process (all its threads) meanwhile
+    loop_cpu: float = 0.0  # of which its event loop's thread (Python's one running thread)
+    wall: float = 0.0  # seconds the app side waited for the burst
 
 
 def body(n: int) -> dict[str, Any]:
@@ -125,7 +129,9 @@ def report(name: str, burst: Burst) -> float:
         f"{name:>11}: {len(burst.statuses)} requests in {burst.seconds:.2f} s = {rate:,.0f}/s;"
         f" p50 {statistics.median(burst.latencies) * 1000:.1f} ms,"
         f" p99 {percentile(burst.latencies, 0.99) * 1000:.1f} ms;"
-        f" app CPU {burst.app_cpu / len(burst.statuses) * 1000:.2f} ms a request;"
+        f" app CPU {burst.app_cpu / len(burst.statuses) * 1000:.2f} ms a request"
+        f" (event loop {burst.loop_cpu / len(burst.statuses) * 1000:.2f} ms,"
+        f" busy {burst.loop_cpu / burst.wall:.0%});"
         f" not 201: {not_created}"
     )
     return rate
@@ -139,11 +145,16 @@ async def burst_against(
     gc.collect()
     gc.freeze()  # the set-up's objects stay out of the collections during the burst
     try:
-        cpu = time.process_time()
+        cpu, loop_cpu, started = time.process_time(), time.thread_time(), time.perf_counter()
         burst = await loop.run_in_executor(
             pool, post_all, url, token, first + WARM_UP, count, concurrency
         )
-        return dataclasses.replace(burst, app_cpu=time.process_time() - cpu)
+        return dataclasses.replace(
+            burst,
+            app_cpu=time.process_time() - cpu,
+            loop_cpu=time.thread_time() - loop_cpu,
+            wall=time.perf_counter() - started,
+        )
     finally:
         gc.unfreeze()
 
