@@ -57,8 +57,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
         # A batch binds its one `now` many times (each row's created, updated, sent-at…):
-        # the text of the last few moments is kept. Equal aware datetimes are one instant,
-        # so one text; a naive one is refused before it could be kept.
+        # the text of the last few UTC moments is kept. Only UTC ones: two times in one
+        # zone compare by their wall clocks, fold ignored, so the two 1:30s of a fall-back
+        # night would find each other's text; a time in another zone compares with a UTC
+        # one by its instant, which is all the text says. A naive one matches none.
         known: dict[datetime, str] = {}
 
         def process(value: datetime | None) -> str | None:
@@ -69,11 +71,11 @@ class UTCDateTime(TypeDecorator[datetime]):
                 return text
             if value.tzinfo is None:
                 raise ValueError("naive datetime stored; pass an aware UTC time")
-            if len(known) >= _KNOWN_MOMENTS:
-                known.clear()
-            text = known[value] = (
-                value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-            )
+            text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            if value.tzinfo is UTC:
+                if len(known) >= _KNOWN_MOMENTS:
+                    known.clear()
+                known[value] = text
             return text
 
         return process

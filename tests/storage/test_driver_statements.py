@@ -300,6 +300,21 @@ _SQLITE = SQLiteDialect_aiosqlite()
 _OURS = UTCDateTime().bind_processor(_SQLITE)
 
 
+@pytest.mark.parametrize("first_fold", [0, 1])
+def test_the_two_times_of_a_fall_back_night_bind_as_their_own_instants(first_fold: int) -> None:
+    """Two times in one zone compare by their wall clocks, fold ignored: the processor's
+    kept texts must not give the 1:30 after the clocks went back the text of the 1:30
+    before (an hour apart), in either order, nor after either went in as UTC."""
+    chicago = ZoneInfo("America/Chicago")
+    process = UTCDateTime().bind_processor(_SQLITE)
+    assert process is not None
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=chicago, fold=first_fold)
+    second = first.replace(fold=1 - first_fold)
+    for moment in (first, first.astimezone(UTC), second, second.astimezone(UTC), first):
+        expected = moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        assert process(moment) == expected
+
+
 async def test_after_a_commit_the_driver_statements_follow_the_sessions_next_connection(
     engine: AsyncEngine,
 ) -> None:
