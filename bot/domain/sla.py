@@ -172,7 +172,8 @@ def business_minutes_between(start: datetime, end: datetime, cal: BusinessCalend
         return 0.0
     inside = _interval_holding(start, cal)
     if inside is not None and end <= inside[1]:  # within one open stretch (most targets)
-        return (end - start) / timedelta(minutes=1)
+        # In UTC: two times in one zone subtract by their wall clocks, across a clock change.
+        return (end.astimezone(UTC) - start.astimezone(UTC)) / timedelta(minutes=1)
     return _walk_open_minutes(start, end, cal)
 
 

@@ -590,3 +590,22 @@ def test_a_sum_within_one_open_stretch_is_what_the_day_by_day_walk_gives(
     end = start + amount
     if end > start:
         assert business_minutes_between(start, end, cal) == _walk_open_minutes(start, end, cal)
+        # The same instants written in the practice's zone (one zone: wall-clock arithmetic).
+        local_start, local_end = start.astimezone(cal.tz), end.astimezone(cal.tz)
+        assert _add_open_time(local_start, amount, cal) == due
+        assert business_minutes_between(local_start, local_end, cal) == _walk_open_minutes(
+            start, end, cal
+        )
+
+
+def test_minutes_within_one_open_stretch_across_a_clock_change_count_real_time() -> None:
+    """A practice open through the night New York falls back: from 00:30 to 03:00 on its
+    clocks is three and a half hours, whichever zone the two times are written in."""
+    all_night = BusinessCalendar(
+        NEW_YORK, {weekday: OpeningHours(time(0), time(23, 45)) for weekday in range(7)}
+    )
+    start, end = local(FALL_BACK, 0, 30), local(FALL_BACK, 3)
+
+    assert business_minutes_between(start, end, all_night) == 210
+    assert business_minutes_between(start.astimezone(UTC), end, all_night) == 210
+    assert _add_open_time(start, timedelta(minutes=210), all_night) == end
