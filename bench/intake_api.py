@@ -7,7 +7,7 @@
 (a) CareQueue's `POST /api/v1/requests` as `carequeue run` serves it (build_deps + build_app
 + build_web_app on the event loop `carequeue run` picks, bot/event_loop.py, with the outbox
 posting the cards to the stub Web API under Slack's pacing, the scheduled jobs running,
-and its log at INFO in the format LOG_FORMAT asks for, written to a file in the temporary
+and its log at INFO in the format CAREQUEUE_LOG_FORMAT asks for, written to a file in the temporary
 folder where `carequeue run` writes standard error), with a token from `carequeue tokens
 create`'s use case and the per-token rate limit raised out of the way (it would otherwise
 answer 429 by design).

@@ -35,6 +35,7 @@ REFS = [f"MRN-{n}" for n in range(50)]  # a batch of deliveries from 50 patients
 KEYS = [f"call-{n}" for n in range(50)]  # and a portal sending those 50 again
 KNOWN = 5  # of them, already delivered while the tables were small
 GROWN_TO = 100_000
+_MADE_ANEW = {"id", "key", "number", "patient_ref"}  # an item copy's own columns in the flood
 
 
 @dataclass(frozen=True)
@@ -119,12 +120,9 @@ async def _flood(engine: Any) -> None:
         f"INSERT INTO {ApiDeliveryRow.__tablename__}"
         " (token_id, idempotency_key, source_id, item_id, created_at)"
         " SELECT d.token_id, 'flood-' || i.number, '', i.id, d.created_at"
-        " FROM items i, api_deliveries d WHERE i.key LIKE 'F-%%' AND d.idempotency_key = "
+        " FROM items i, api_deliveries d WHERE i.key LIKE 'F-%' AND d.idempotency_key = "
         f"'{KEYS[0]}'",
     )
-
-
-_MADE_ANEW = {"id", "key", "number", "patient_ref"}
 
 
 async def _sql(engine: Any, *statements: str) -> None:
