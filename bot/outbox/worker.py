@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -86,11 +86,29 @@ class Outbox:
         # Told when a delivery meets Slack's trouble (so /healthz says so); see bot/deps.py.
         self.on_slack_trouble: Callable[[], Awaitable[None]] | None = None
         self._wake = asyncio.Event()
+        # Pacing keys held past a moment, as this worker last read or set them: a commit
+        # that queued rows only for keys held here needs no round (see `wake`).
+        self._held: dict[str, datetime] = {}
+        self.wakes_skipped = 0  # wake-ups that asked for no round (tests, the bench)
         self.looked_past_held = False  # the last round read past rows whose pace is held
         self._next_look_past_held = 0.0  # loop time: the running worker's next such read
 
-    def wake(self) -> None:
-        """Called after a commit that enqueued something: deliver without waiting a tick."""
+    def wake(self, keys: Collection[str] | None = None) -> None:
+        """Called after a commit that enqueued something: deliver without waiting a tick.
+
+        `keys`, when the caller knows them, are the pacing keys of every row it queued
+        (`pace_key_of`). If each is held past the lookahead, as this worker last read or set
+        it, no round could send any of them now, so none starts: a flood of new cards for
+        one lane is a round per post Slack's pace allows, not one per commit (each round
+        reads the queue, and on SQLite holds the writer while it leases). The round that
+        can send them comes when the pace ends: the worker's timer, at most `idle_poll`
+        away (and sooner when the queue's next due row says so), and every answer from
+        Slack starts one. Without `keys` (the caller cannot say), a round always starts."""
+        if keys:
+            horizon = self._clock.now() + LOOKAHEAD
+            if all(self._held.get(key, horizon) > horizon for key in keys):
+                self.wakes_skipped += 1
+                return
         self._wake.set()
 
     # -- the loop ------------------------------------------------------------------------
@@ -276,6 +294,7 @@ class Outbox:
                 # Held while in flight; the answer sets the real pace (see _record).
                 await tx.outbox.hold_key(pace_key(entry), until)
             await tx.commit()
+        self._held = {**paced, **{pace_key(entry): until for entry in chosen}}
         return [(e, paced.get(pace_key(e))) for e in chosen]
 
     async def _probe(self, tx: UnitOfWork, now: datetime) -> list[OutboxEntry]:
@@ -437,6 +456,7 @@ class Outbox:
             # The pace counts from Slack's answer, not from when the row was picked up.
             await tx.outbox.hold_key(key, next_at)
             await tx.commit()
+        self._held[key] = next_at
         return dead
 
     async def _dead_letter(

@@ -4,10 +4,10 @@ changed the item meanwhile, append the event and queue the Slack writes, in one 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.domain.clinical import is_clinical_matter
@@ -35,6 +35,14 @@ from storage.repositories.outbox import DEFAULT_PRIORITY
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+
+
+class OnEnqueued(Protocol):
+    """Told after a commit that queued outbox rows (the outbox's `wake`), with the pacing
+    keys of those rows when the caller knows every one of them, else None."""
+
+    def __call__(self, keys: Collection[str] | None = None, /) -> None: ...
+
 
 RESOLVED_NEXT_ACTION = "None — resolved"
 MAX_RACE_RETRIES = 5
@@ -145,7 +153,7 @@ class ServiceBase:
         uow: UnitOfWorkFactory,
         practice: Practice,
         clock: Clock,
-        on_enqueued: Callable[[], None] = lambda: None,
+        on_enqueued: OnEnqueued = lambda keys=None: None,
         *,
         roles: RoleDirectory | None = None,
     ) -> None:

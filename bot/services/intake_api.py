@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import uuid4
@@ -17,7 +16,7 @@ from bot.domain.intake import IntakeRequest
 from bot.domain.integrations import ApiToken
 from bot.domain.items import INTEGRATION_ACTOR_PREFIX, Item
 from bot.domain.practice import Practice
-from bot.services.base import ServiceBase
+from bot.services.base import OnEnqueued, ServiceBase
 from bot.services.group_commit import GroupCommit
 from bot.services.items import Intake, ItemServices
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -76,7 +75,7 @@ class IntakeApiServices(ServiceBase):
         practice: Practice,
         clock: Clock,
         items: ItemServices,
-        on_enqueued: Callable[[], None] = lambda: None,
+        on_enqueued: OnEnqueued = lambda keys=None: None,
     ) -> None:
         super().__init__(uow, practice, clock, on_enqueued)
         self._items = items

@@ -38,7 +38,7 @@ from bot.domain.items import (
 from bot.domain.lanes import LanguageRouting
 from bot.domain.permissions import check
 from bot.domain.red_flags import RedFlagMatcher
-from bot.outbox.kinds import CARD, THREAD, URGENT_PRIORITY
+from bot.outbox.kinds import CARD, THREAD, URGENT_PRIORITY, pace_key_of
 from bot.services.base import (
     NOT_WAITING,
     RESOLVED_NEXT_ACTION,
@@ -132,7 +132,18 @@ class ItemServices(ServiceBase):
             item.created_by,
             extra={"item": item.key},
         )
-        self._on_enqueued()
+        self._on_enqueued(self._queued_keys(item))
+
+    def _queued_keys(self, item: Item) -> set[str] | None:
+        """The pacing keys of the rows `_write_rest` queued for the new `item`, so the
+        outbox can tell that a flood of cards for one lane needs no round per commit; None
+        (the outbox looks) when they go further: a red-flag prompt, a repeat contact's
+        edit of the patient's open item."""
+        if item.red_flags or item.related_key is not None:
+            return None
+        # Its card and, kept in its lane for a language, the card's thread: both are posts
+        # to the lane's channel.
+        return {pace_key_of(CARD, self.practice.lane(item.lane).channel, None)}
 
     async def log_in(
         self,

@@ -7,14 +7,13 @@ after a restart, is recognised too."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import uuid4
 
 from bot.clock import Clock
 from bot.domain.intake import IntakeRequest
 from bot.domain.practice import Practice
-from bot.services.base import ServiceBase
+from bot.services.base import OnEnqueued, ServiceBase
 from bot.services.intake_api import Delivered
 from bot.services.items import ItemServices
 from storage.uow import UnitOfWorkFactory
@@ -38,7 +37,7 @@ class Redeliveries(ServiceBase):
         practice: Practice,
         clock: Clock,
         items: ItemServices,
-        on_enqueued: Callable[[], None] = lambda: None,
+        on_enqueued: OnEnqueued = lambda keys=None: None,
     ) -> None:
         super().__init__(uow, practice, clock, on_enqueued)
         self._items = items

@@ -13,12 +13,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from blocks.ids import ActionId, Command, FieldId
 from bot.clock import ManualClock, SystemClock
 from bot.config import Practice
 from bot.outbox import Pacing
+from bot.outbox.kinds import pace_key_of
 from sandbox.side.interactions import SlackSide
 from sandbox.stub.server import SlackStub
 from storage.db import create_engine, session_factory
@@ -405,3 +406,77 @@ async def test_the_running_worker_reads_past_a_held_backlog_at_most_once_a_post_
     assert looked == [False, True, False]
     assert len(clinic.cards("billing")) == 1
     assert len(clinic.cards("scheduling")) == 1
+
+
+async def test_a_new_card_for_a_lane_whose_posts_are_paced_starts_no_round(
+    clinic: Clinic,
+) -> None:
+    """Every commit that queues a card wakes the outbox, and each round reads the queue (on
+    SQLite, holding the writer while it leases). In a flood of new cards for one lane every
+    such round would find the lane's channel still paced: the flood's wake-ups start no
+    round. One for another lane, or a red-flag prompt, or a repeat contact's edit of the
+    patient's open item, does."""
+    outbox = clinic.deps.outbox
+    outbox.pacing = dataclasses.replace(outbox.pacing, post_interval=60.0)
+    await clinic.log_request(**{FieldId.PATIENT_REF: "MRN-1"})
+    await clinic.deliver()  # the card is posted: scheduling's posts are paced for a minute
+    assert len(clinic.cards("scheduling")) == 1
+    outbox._wake.clear()
+
+    await clinic.log_request(**{FieldId.PATIENT_REF: "MRN-2"})
+    assert (outbox.wakes_skipped, outbox._wake.is_set()) == (1, False)
+
+    request_type = clinic.practice.lane("billing").request_types[0]
+    billing = {FieldId.LANE: "billing", FieldId.REQUEST_TYPE: f"billing|{request_type}"}
+    await clinic.log_request(**{FieldId.PATIENT_REF: "MRN-3"}, **billing)
+    assert (outbox.wakes_skipped, outbox._wake.is_set()) == (1, True)
+    outbox._wake.clear()
+    red_flag = {FieldId.SUMMARY: "Crushing chest pain since this morning"}
+    await clinic.log_request(**{FieldId.PATIENT_REF: "MRN-4"}, **red_flag)
+    assert (outbox.wakes_skipped, outbox._wake.is_set()) == (1, True)
+    outbox._wake.clear()
+    await clinic.log_request(**{FieldId.PATIENT_REF: "MRN-2"})  # a repeat contact
+    assert (outbox.wakes_skipped, outbox._wake.is_set()) == (1, True)
+
+    # When the pace ends, the held cards go: the worker's own timer, no wake needed.
+    clinic.clock.advance(timedelta(seconds=61))
+    await clinic.deliver()
+    assert len(clinic.cards("scheduling")) == 4
+
+
+async def test_what_intake_says_it_queued_is_what_it_queued(clinic: Clinic) -> None:
+    """The outbox skips a round on the pacing keys intake names for a new item
+    (`ItemServices._queued_keys`): they must be the keys of every row its transaction
+    queued, or a row could wait for a round nobody starts."""
+    clinical = next(lane for lane in clinic.practice.lanes.values() if lane.clinical)
+    cases = [
+        {FieldId.PATIENT_REF: "MRN-11"},
+        {FieldId.PATIENT_REF: "MRN-12", FieldId.LANGUAGE: "Spanish"},  # to the language lane
+        {  # kept in its clinical lane, with a thread naming who can call back in Spanish
+            FieldId.PATIENT_REF: "MRN-13",
+            FieldId.LANGUAGE: "Spanish",
+            FieldId.LANE: clinical.key,
+            FieldId.REQUEST_TYPE: f"{clinical.key}|{clinical.request_types[0]}",
+        },
+        {FieldId.PATIENT_REF: "MRN-14", FieldId.SUMMARY: "Crushing chest pain since noon"},
+        {FieldId.PATIENT_REF: "MRN-11"},  # a repeat contact
+    ]
+    said: list[set[str] | None] = []
+    for fields in cases:
+        async with clinic.deps.uow.read() as tx:
+            last_row = await tx.session.scalar(select(func.max(OutboxRow.id))) or 0
+        key = await clinic.log_request(**fields)
+        async with clinic.deps.uow.read() as tx:
+            item = await tx.items.get(key)
+            queued = (
+                await tx.session.execute(
+                    select(OutboxRow.kind, OutboxRow.channel).where(OutboxRow.id > last_row)
+                )
+            ).all()
+        assert item is not None
+        said.append(clinic.deps.services._queued_keys(item))
+        if said[-1] is not None:
+            assert said[-1] == {pace_key_of(kind, channel, None) for kind, channel in queued}
+    # The plain one and both kept or routed for a language name their keys; the red flag's
+    # prompt and the repeat contact's edit of the open item make the outbox look.
+    assert [keys is not None for keys in said] == [True, True, True, False, False]
