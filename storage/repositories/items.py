@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
@@ -14,6 +15,7 @@ from bot.domain.items import Item, Origin, Patient, Status
 from storage.models import CardRow, CounterRow, EscalationRow, ItemRow
 from storage.repositories.cards import Card, to_card
 from storage.repositories.dialect import (
+    KEPT_TEXT_ROWS,
     DriverStatement,
     insert_many,
     planned_for_the_tables_as_they_are,
@@ -35,23 +37,30 @@ _NEXT_NUMBERS = DriverStatement(
 )
 
 
-# Built once: every intake batch reads its patients' context (the IN lists expand when
-# sent; building the expression anew each time was a third of the read's work).
-_PATIENT_CONTEXTS = (
-    select(ItemRow)
-    .where(
-        ItemRow.patient_ref.in_(bindparam("refs", expanding=True)),
-        or_(
-            ItemRow.status != Status.RESOLVED.value,
-            ItemRow.id.in_(
-                select(func.max(ItemRow.id))
-                .where(ItemRow.patient_ref.in_(bindparam("refs", expanding=True)))
-                .group_by(ItemRow.patient_ref)
-            ),
-        ),
+# Every intake batch reads its patients' context: which of their items matter (each open
+# one, and each patient's latest, for their language), read on the driver (see
+# DriverStatement) with a statement for each length of list; the open ones are then loaded
+# whole, which only a repeat contact needs.
+@lru_cache(maxsize=2 * KEPT_TEXT_ROWS)
+def _patient_contexts(count: int) -> DriverStatement:
+    refs = [bindparam(f"ref{n}") for n in range(count)]
+    return DriverStatement(
+        lambda _: (
+            select(ItemRow.id, ItemRow.patient_ref, ItemRow.status, ItemRow.language)
+            .where(
+                ItemRow.patient_ref.in_(refs),
+                or_(
+                    ItemRow.status != bindparam("resolved"),
+                    ItemRow.id.in_(
+                        select(func.max(ItemRow.id))
+                        .where(ItemRow.patient_ref.in_(refs))
+                        .group_by(ItemRow.patient_ref)
+                    ),
+                ),
+            )
+            .order_by(ItemRow.id)
+        )
     )
-    .order_by(ItemRow.id)
-)
 
 
 def to_item(row: ItemRow) -> Item:
@@ -244,15 +253,26 @@ class ItemRepository:
         items, oldest first (as `open_for_patient`). A patient never seen is not in the
         answer."""
         refs = sorted(set(patient_refs))
+        resolved = Status.RESOLVED.value
+        values = {f"ref{n}": ref for n, ref in enumerate(refs)}
         async with planned_for_the_tables_as_they_are(self.session):
-            rows = await self.session.scalars(_PATIENT_CONTEXTS, {"refs": refs})
-        found: dict[str, list[ItemRow]] = {}
-        for row in rows:
-            found.setdefault(row.patient_ref, []).append(row)
+            rows = await _patient_contexts(len(refs)).fetch(
+                self.session, resolved=resolved, **values
+            )
+        found: dict[str, list[tuple[int, str, str | None]]] = {}
+        for row_id, ref, status, language in rows:
+            found.setdefault(ref, []).append((row_id, status, language))
+        open_ids = [
+            row_id for mine in found.values() for row_id, status, _ in mine if status != resolved
+        ]
+        items: dict[int, Item] = {}
+        if open_ids:
+            loaded = await self.session.scalars(select(ItemRow).where(ItemRow.id.in_(open_ids)))
+            items = {row.id: to_item(row) for row in loaded}
         return {
             ref: (
-                str(mine[-1].language) if mine[-1].language else None,
-                [to_item(row) for row in mine if row.status != Status.RESOLVED.value],
+                str(mine[-1][2]) if mine[-1][2] else None,
+                [items[row_id] for row_id, status, _ in mine if status != resolved],
             )
             for ref, mine in found.items()
         }

@@ -57,7 +57,7 @@ async def _repeated(tx: UnitOfWork, token_id: int) -> int:
 
 READS = {
     "patients' context": Read(
-        _contexts, ("FROM items", "patient_ref IN"), lambda _: [Status.RESOLVED.value, *REFS]
+        _contexts, ("FROM items", "patient_ref IN"), lambda _: [*REFS, Status.RESOLVED.value]
     ),
     "repeated deliveries": Read(
         _repeated, ("FROM api_deliveries", "idempotency_key IN"), lambda token: [token, *KEYS]
