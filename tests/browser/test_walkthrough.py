@@ -349,7 +349,10 @@ async def test_the_managers_start_the_day_with_the_morning_summary_and_end_it_wi
     await expect(digest).to_have_count(1, timeout=30_000)
     await expect(digest).to_contain_text("Escalations not resolved")
     await expect(mornings).to_have_count(2, timeout=30_000)
-    kinds = ("Good morning", "End of day", "Metrics ·")
+    # And, by design, an alert for a demo item left unclaimed until it has waited twice its
+    # response target (bot/services/aging.py sends those to the managers): whether it is
+    # posted before this look depends on the order the jump's jobs queue their posts in.
+    kinds = ("Good morning", "End of day", "Metrics ·", "has waited twice its response target")
     for text in await posts.all_inner_texts():
         assert any(kind in text for kind in kinds), text[:200]
     await page.screenshot(path=artifacts / "digest-and-next-morning.png")
