@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+from sqlalchemy.util import await_only
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Execution option on a connection: its transaction only reads (storage.uow's `read()`).
@@ -82,7 +85,16 @@ def create_engine(
     def _on_begin(connection: Any) -> None:
         # A reader begins deferred: in WAL it reads a snapshot and never waits for a writer.
         read_only = connection.get_execution_options().get(READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        statement = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+        # Every transaction starts here, so straight to aiosqlite: one call into its thread,
+        # where SQLAlchemy's execution makes three (cursor, execute, close) and costs as
+        # much again in its own bookkeeping. A failure is still SQLAlchemy's error class.
+        try:
+            await_only(connection.connection.driver_connection.execute_fetchall(statement))
+        except Exception as error:
+            raise DBAPIError.instance(
+                statement, None, error, sqlite3.Error, hide_parameters=True
+            ) from error
 
     return engine
 

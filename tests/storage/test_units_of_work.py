@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
+import sqlalchemy.exc
+from sqlalchemy.engine import make_url
 
+import storage.db
 from bot.clock import ManualClock
 from bot.config import Practice
 from bot.domain.items import Refusal, RefusalCode
@@ -192,3 +196,32 @@ async def test_a_use_cases_outbox_rows_go_in_at_commit_with_their_ids_and_not_at
     async with store.uow.read() as tx:
         rows = await tx.outbox.due(clock.now(), limit=100)
     assert "home:UGONE" not in {r.channel for r in rows}
+
+
+async def test_a_writer_that_cannot_begin_fails_with_sqlalchemys_error_and_the_next_begins(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """storage/db.py begins each SQLite transaction on the driver itself (one call into
+    aiosqlite's thread): when another process holds the write lock past the busy timeout,
+    the failure is still SQLAlchemy's OperationalError, as through SQLAlchemy's execution,
+    and the next unit of work begins as usual once the lock is free."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL begins through SQLAlchemy's own adapter")
+    monkeypatch.setattr(storage.db, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    engine = create_engine(database_url)
+    uow = UnitOfWorkFactory(session_factory(engine))
+    async with uow() as tx:  # the schema is there, and SQLite's file
+        await tx.api_tokens.is_active(1)
+    other = sqlite3.connect(make_url(database_url).database or "", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process writing
+    try:
+        with pytest.raises(sqlalchemy.exc.OperationalError, match="locked"):
+            async with uow() as tx:
+                await tx.api_tokens.is_active(1)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    async with uow() as tx:
+        assert not await tx.api_tokens.is_active(1)
+        await tx.commit()
+    await engine.dispose()
