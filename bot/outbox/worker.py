@@ -89,7 +89,7 @@ class Outbox:
         # Pacing keys held past a moment, as this worker last read or set them: a commit
         # that queued rows only for keys held here needs no round (see `wake`).
         self._held: dict[str, datetime] = {}
-        self.wakes_skipped = 0  # wake-ups that asked for no round (tests, the bench)
+        self.wakes_skipped = 0  # wake-ups that asked for no round (for tests)
         self.looked_past_held = False  # the last round read past rows whose pace is held
         self._next_look_past_held = 0.0  # loop time: the running worker's next such read
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,6 +61,14 @@ def _patient_contexts(count: int) -> DriverStatement:
             .order_by(ItemRow.id)
         )
     )
+
+
+class _Known(NamedTuple):
+    """One of a patient's items as the context read finds it (ordered by id)."""
+
+    id: int
+    open: bool
+    language: str | None
 
 
 def to_item(row: ItemRow) -> Item:
@@ -248,10 +256,11 @@ class ItemRepository:
     async def patient_contexts(
         self, patient_refs: list[str]
     ) -> dict[str, tuple[str | None, list[Item]]]:
-        """What intake needs to know of each patient, in one query: the language on their
-        most recent item, open or closed (their last known preference), and their open
-        items, oldest first (as `open_for_patient`). A patient never seen is not in the
-        answer."""
+        """What intake needs to know of each patient: the language on their most recent
+        item, open or closed (their last known preference), and their open items, oldest
+        first (as `open_for_patient`). One statement on the driver finds the items that
+        matter; a second loads the open ones whole, only when there are any (a repeat
+        contact). A patient never seen is not in the answer."""
         refs = sorted(set(patient_refs))
         resolved = Status.RESOLVED.value
         values = {f"ref{n}": ref for n, ref in enumerate(refs)}
@@ -259,20 +268,18 @@ class ItemRepository:
             rows = await _patient_contexts(len(refs)).fetch(
                 self.session, resolved=resolved, **values
             )
-        found: dict[str, list[tuple[int, str, str | None]]] = {}
+        found: dict[str, list[_Known]] = {}
         for row_id, ref, status, language in rows:
-            found.setdefault(ref, []).append((row_id, status, language))
-        open_ids = [
-            row_id for mine in found.values() for row_id, status, _ in mine if status != resolved
-        ]
+            found.setdefault(ref, []).append(_Known(row_id, status != resolved, language))
+        open_ids = [known.id for mine in found.values() for known in mine if known.open]
         items: dict[int, Item] = {}
         if open_ids:
             loaded = await self.session.scalars(select(ItemRow).where(ItemRow.id.in_(open_ids)))
             items = {row.id: to_item(row) for row in loaded}
         return {
             ref: (
-                str(mine[-1][2]) if mine[-1][2] else None,
-                [items[row_id] for row_id, status, _ in mine if status != resolved],
+                str(mine[-1].language) if mine[-1].language else None,
+                [items[known.id] for known in mine if known.open],
             )
             for ref, mine in found.items()
         }
