@@ -19,6 +19,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -211,10 +212,24 @@ class EventRow(Base):
 
 
 class CardRow(Base):
-    """The one Slack message that shows an item in a lane channel; `ts` is set once posted."""
+    """A Slack message that shows an item in a lane channel; `ts` is set once posted.
+
+    An item has one current card (`moved_to_lane` NULL), in its lane's channel; each move
+    retires it and adds one in the new lane. An item moved back to a lane it was in gets a
+    new card there, beside the retired one (which points onward), so the outbox never
+    mistakes the old message for the new post (bot/outbox/reconcile.py finds a card's
+    message by its id)."""
 
     __tablename__ = "cards"
-    __table_args__ = (UniqueConstraint("item_id", "channel", name="uq_cards_item_channel"),)
+    __table_args__ = (
+        Index(
+            "uq_cards_current",
+            "item_id",
+            unique=True,
+            sqlite_where=text("moved_to_lane IS NULL"),
+            postgresql_where=text("moved_to_lane IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)

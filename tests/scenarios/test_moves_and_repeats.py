@@ -49,6 +49,50 @@ async def test_moving_points_the_old_card_onward_and_posts_a_new_card_in_the_new
         assert button.value not in str(old_card.blocks)
 
 
+async def test_an_item_moved_back_to_a_lane_it_left_gets_a_new_card_there(
+    clinic: Clinic,
+) -> None:
+    """Filed in the wrong lane and moved back: the lane's channel keeps the first card,
+    pointing onward, and gets a new one to claim (the move used to fail on the database's
+    one-card-per-channel rule)."""
+    key = await claimed_item(clinic)
+    first = clinic.card_of("scheduling", key)
+    away = await move(clinic, FRONT_DESK, key, "referrals")
+    assert away.status == 200 and "errors" not in (away.json or {}), away.body
+    await clinic.deliver()
+    await clinic.deps.services.claim(item_key=key, actor=FRONT_DESK)
+    await clinic.deliver()
+
+    back = await move(clinic, FRONT_DESK, key, "scheduling", from_lane="referrals")
+    assert back.status == 200 and "errors" not in (back.json or {}), back.body
+    await clinic.deliver()
+
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.lane == "scheduling" and item.status is Status.NEW
+    assert [e.action for e in await clinic.deps.services.history(key)].count(Action.MOVE) == 2
+    cards = [m for m in clinic.cards("scheduling") if m.text.startswith(f"{key} ")]
+    assert len(cards) == 2, cards
+    old, new = cards
+    assert old.ts == first.ts
+    referrals = clinic.practice.lane("referrals")
+    assert referrals.name in str(old.blocks) or referrals.name in old.text
+    assert ActionId.CLAIM.value not in str(old.blocks)
+    assert ActionId.CLAIM.value in str(new.blocks)
+    scheduling = clinic.practice.lane("scheduling")
+    in_referrals = clinic.card_of("referrals", key)
+    assert scheduling.name in str(in_referrals.blocks) or scheduling.name in in_referrals.text
+    assert ActionId.CLAIM.value not in str(in_referrals.blocks)
+
+    # The new card is the one that works: a claim on it is taken and shown on it.
+    await clinic.slack.click_button(ASSISTANT, new.channel, new.ts, ActionId.CLAIM, key)
+    await clinic.deliver()
+    claimed = await clinic.deps.services.get(key)
+    assert claimed is not None and claimed.owner == ASSISTANT
+    now_shown = {m.ts: str(m.blocks) for m in clinic.cards("scheduling")}
+    assert ActionId.CLAIM.value not in now_shown[new.ts]
+    assert ActionId.CLAIM.value not in now_shown[old.ts]
+
+
 async def test_the_new_card_links_back_to_the_history_in_the_previous_lane(
     clinic: Clinic,
 ) -> None:
