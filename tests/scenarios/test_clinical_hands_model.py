@@ -43,8 +43,10 @@ from bot.config import Practice, settings_from_env
 from bot.deps import Deps, build_deps
 from bot.domain.callbacks import AttemptNote, Outcome
 from bot.domain.escalation import Escalation
-from bot.domain.intake import IntakeRequest
+from bot.domain.handoff import HandoffNote
+from bot.domain.intake import IntakeDraft, IntakeRequest, validate_intake
 from bot.domain.items import Item, Origin
+from bot.domain.waiting import WaitingParty
 from tests.conftest import MONDAY_9AM
 
 T = TypeVar("T")
@@ -64,6 +66,8 @@ SUMMARIES = (
     "Chest pain since last night, worse when climbing stairs",
     "Question about the bill from the October visit",
 )
+LANGUAGES = ("English", "Spanish")
+ANSWERS = ("", "acknowledge", "resolve", "not clinical")  # to an escalation ("": none yet)
 RULES = ("same_day_symptoms", "refill", "billing_dispute", "legal_threat")
 # Sequences drawn per run: CAREQUEUE_MODEL_EXAMPLES for a longer local run (each is up to
 # 25 steps on a fresh set of patients; 50 take about a minute on SQLite).
@@ -87,6 +91,7 @@ class ClinicalHands(RuleBasedStateMachine):
         self.prefix = f"E{ClinicalHands.example}"
         self.keys: list[str] = []
         self.flags: dict[str, tuple[str, ...]] = {}  # red flags each item was logged with
+        self.patient: dict[str, int] = {}  # whose each item is (a missed call's, once known)
 
     def run(self, work: Awaitable[T]) -> T:
         return self.loop.run_until_complete(work)
@@ -162,23 +167,30 @@ class ClinicalHands(RuleBasedStateMachine):
         target=items,
         lane=st.sampled_from(LANES),
         summary=st.sampled_from(SUMMARIES),
-        language=st.sampled_from(["English", "Spanish"]),
+        language=st.sampled_from(LANGUAGES),
         patient=st.integers(1, 3),
     )
     def log(self, lane: str, summary: str, language: str, patient: int) -> str:
         return self._log(lane, summary, language, patient)
 
-    def _log(self, lane: str, summary: str, language: str, patient: int) -> str:
-        request = IntakeRequest(
-            patient_ref=f"MRN-{self.prefix}-{patient}",
-            patient_name=f"Patient {patient}",
-            phone="(555) 201-4477",
-            origin=Origin.VOICEMAIL,
+    def _log(
+        self, lane: str, summary: str, language: str, patient: int, *, missed_call: bool = False
+    ) -> str:
+        """Log a request as the intake modal and API do (through the intake rules); a missed
+        call gives only a phone number."""
+        practice = self.deps.practice
+        draft = IntakeDraft(
+            patient_ref="" if missed_call else f"MRN-{self.prefix}-{patient}",
+            patient_name="" if missed_call else f"Patient {patient}",
+            phone=f"(555) 201-44{70 + patient}",
+            origin=(Origin.MISSED_CALL if missed_call else Origin.VOICEMAIL).value,
             lane=lane,
-            request_type=self.deps.practice.lane(lane).request_types[0],
+            request_type="" if missed_call else practice.lane(lane).request_types[0],
             summary=summary,
             language=language,
         )
+        request = validate_intake(draft, practice.lanes, practice.languages)
+        assert isinstance(request, IntakeRequest), request
         done = self.run(self.deps.services.log_request(request, actor=FRONT_DESK))
         key = done.item.key
         item, clinical = self.run(self._state(key))
@@ -188,6 +200,7 @@ class ClinicalHands(RuleBasedStateMachine):
             assert clinical
         self.keys.append(key)
         self.flags[key] = item.red_flags
+        self.patient[key] = patient
         return key
 
     @rule(actor=st.sampled_from(PEOPLE), key=items, release=st.booleans())
@@ -211,8 +224,11 @@ class ClinicalHands(RuleBasedStateMachine):
         work = self.deps.work
         self._act(actor, lambda: work.move(item_key=key, actor=actor, lane=lane, note=note))
 
-    @rule(actor=st.sampled_from(PEOPLE), key=items, into=items)
-    def merge(self, actor: str, key: str, into: str) -> None:
+    @rule(actor=st.sampled_from(PEOPLE), key=items, data=st.data())
+    def merge(self, actor: str, key: str, data: st.DataObject) -> None:
+        """Merge `key` into another item of the same patient (the only merge offered)."""
+        same = [k for k in self.keys if k != key and self.patient[k] == self.patient[key]]
+        into = data.draw(st.sampled_from(same or self.keys), label="into")
         self._act(actor, lambda: self.deps.work.merge(item_key=key, actor=actor, into=into))
 
     @rule(actor=st.sampled_from(PEOPLE), key=items, calls=st.integers(1, 4))
@@ -250,16 +266,21 @@ class ClinicalHands(RuleBasedStateMachine):
         )
         self._act(actor, *steps)
 
-    @rule(actor=st.sampled_from(PEOPLE), key=items, reason=st.sampled_from(RULES))
-    def escalate(self, actor: str, key: str, reason: str) -> None:
-        escalations = self.deps.escalations
-        self._act(actor, lambda: escalations.escalate(item_key=key, actor=actor, rule=reason))
-
     @rule(
         actor=st.sampled_from(PEOPLE),
         key=items,
-        answer=st.sampled_from(["acknowledge", "resolve", "not clinical"]),
+        reason=st.sampled_from(RULES),
+        answerer=st.sampled_from(PEOPLE),
+        answer=st.sampled_from(ANSWERS),
     )
+    def escalate(self, actor: str, key: str, reason: str, answerer: str, answer: str) -> None:
+        """Someone escalates; then (unless `answer` is "") someone answers at once."""
+        escalations = self.deps.escalations
+        self._act(actor, lambda: escalations.escalate(item_key=key, actor=actor, rule=reason))
+        if answer:
+            self.answer_escalation(answerer, key, answer)
+
+    @rule(actor=st.sampled_from(PEOPLE), key=items, answer=st.sampled_from(ANSWERS[1:]))
     def answer_escalation(self, actor: str, key: str, answer: str) -> None:
         escalations = self.deps.escalations
         if answer == "acknowledge":
@@ -282,6 +303,79 @@ class ClinicalHands(RuleBasedStateMachine):
         escalations = self.deps.escalations
         answer = escalations.confirm_red_flag if confirm else escalations.dismiss_red_flag
         self._act(actor, lambda: answer(item_key=key, actor=actor))
+
+    @rule(
+        actor=st.sampled_from(PEOPLE),
+        key=items,
+        to_person=st.sampled_from(PEOPLE),
+        to_lane=st.sampled_from(LANES),
+        to_a_lane=st.booleans(),
+        promise=st.booleans(),
+    )
+    def hand_off(
+        self, actor: str, key: str, to_person: str, to_lane: str, to_a_lane: bool, promise: bool
+    ) -> None:
+        """A structured handoff to a person, or to a lane (a move by another road)."""
+        note = HandoffNote(
+            asked="Wants to know whether the new prescription can start before Friday",
+            confirmed="Pharmacy on file is the one on Main Street",
+            promised="A call back about the prescription" if promise else "",
+            promised_by=self.clock.now() + timedelta(hours=3) if promise else None,
+            next_owner=None if to_a_lane else to_person,
+            next_lane=to_lane if to_a_lane else None,
+        )
+        self._act(actor, lambda: self.deps.work.handoff(item_key=key, actor=actor, note=note))
+
+    @rule(actor=st.sampled_from(PEOPLE), key=items, party=st.sampled_from(WaitingParty))
+    def wait_then_resume(self, actor: str, key: str, party: WaitingParty) -> None:
+        """Park the item on an outside party (a check-back two hours on), then resume it."""
+        work = self.deps.work
+        check_back = self.clock.now() + timedelta(hours=2)
+        self._act(
+            actor,
+            lambda: work.wait_on(
+                item_key=key, actor=actor, waiting_for=party, check_back_at=check_back
+            ),
+        )
+        self._act(actor, lambda: work.resume(item_key=key, actor=actor))
+
+    @rule(actor=st.sampled_from(PEOPLE), key=items)
+    def reopen(self, actor: str, key: str) -> None:
+        self._act(actor, lambda: self.deps.services.reopen(item_key=key, actor=actor))
+
+    @rule(actor=st.sampled_from(PEOPLE), key=items, language=st.sampled_from(LANGUAGES))
+    def set_language(self, actor: str, key: str, language: str) -> None:
+        work = self.deps.work
+        self._act(actor, lambda: work.set_language(item_key=key, actor=actor, language=language))
+
+    @rule(actor=st.sampled_from(PEOPLE), key=items, hours=st.sampled_from([1, 30]))
+    def promise(self, actor: str, key: str, hours: int) -> None:
+        text = "A call back with the prior-authorization answer"
+        due = self.clock.now() + timedelta(hours=hours)
+        work = self.deps.work
+        self._act(actor, lambda: work.add_promise(item_key=key, actor=actor, text=text, due_at=due))
+
+    @rule(
+        target=items,
+        lane=st.sampled_from(LANES),
+        patient=st.integers(1, 3),
+        actor=st.sampled_from(PEOPLE),
+    )
+    def missed_call_then_identified(self, lane: str, patient: int, actor: str) -> str:
+        """A missed call (only a phone number), then who it was, by someone: the patient's
+        open items become related, so a merge is offered."""
+        key = self._log(lane, "", "English", patient, missed_call=True)
+        services = self.deps.services
+        self._act(
+            actor,
+            lambda: services.identify_caller(
+                item_key=key,
+                actor=actor,
+                patient_ref=f"MRN-{self.prefix}-{patient}",
+                patient_name=f"Patient {patient}",
+            ),
+        )
+        return key
 
     @rule(minutes=st.sampled_from([10, 45, 180, 60 * 20]))
     def time_passes(self, minutes: int) -> None:
