@@ -211,6 +211,9 @@ class EventRow(Base):
     after: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+_CURRENT_CARD = text("moved_to_lane IS NULL")
+
+
 class CardRow(Base):
     """A Slack message that shows an item in a lane channel; `ts` is set once posted.
 
@@ -226,8 +229,8 @@ class CardRow(Base):
             "uq_cards_current",
             "item_id",
             unique=True,
-            sqlite_where=text("moved_to_lane IS NULL"),
-            postgresql_where=text("moved_to_lane IS NULL"),
+            sqlite_where=_CURRENT_CARD,
+            postgresql_where=_CURRENT_CARD,
         ),
     )
 
