@@ -145,9 +145,10 @@ class ClinicalHands(RuleBasedStateMachine):
                 assert not (unreachable and now.resolution == unreachable), (
                     f"{where} was closed as unreachable"
                 )
-                assert actor != ASSISTANT, f"{where} was closed by an assistant"
-                if now.merged_into is not None:
+                if now.merged_into is not None:  # folded into the patient's other item
                     assert after[now.merged_into][1], f"{where} was merged into {now.merged_into}"
+                else:  # a merge into a clinical item keeps it in clinical hands: staff's work
+                    assert actor != ASSISTANT, f"{where} was closed by an assistant"
             assert set(self.flags[key]) <= set(now.red_flags), f"{where} lost its red flag"
 
     # --- what people do ------------------------------------------------------------------
