@@ -353,6 +353,10 @@ class ApiDeliveryRow(Base):
     # Set in the same transaction as the claim; empty only while that transaction runs.
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # SHA-256 of the request this key first carried (bot.services.intake_api.fingerprint):
+    # the same key with another request is refused, not answered with this item. None for
+    # deliveries stored before it was kept, and once the item's patient text is purged.
+    fingerprint: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class JobRunRow(Base):

@@ -6,6 +6,7 @@ Field names are the API's (openapi.json); the rules are Slack intake's own
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -55,12 +56,13 @@ class Problem:
 
 @dataclass(frozen=True)
 class Delivery:
-    """A valid delivery: the request, when the patient contacted the practice (None: now)
-    and the source system's own id."""
+    """A valid delivery: the request, when the patient contacted the practice (None: now),
+    the source system's own id, and the body's fingerprint (`fingerprint`)."""
 
     request: IntakeRequest
     contacted_at: datetime | None
     source_id: str
+    fingerprint: str
 
 
 def read_delivery(body: object, practice: Practice, now: datetime) -> Delivery | list[Problem]:
@@ -119,7 +121,20 @@ def read_delivery(body: object, practice: Practice, now: datetime) -> Delivery |
             problems.append(Problem(field, message))
     if problems or isinstance(checked, list):
         return problems
-    return Delivery(request=checked, contacted_at=contacted_at, source_id=source_id)
+    return Delivery(
+        request=checked,
+        contacted_at=contacted_at,
+        source_id=source_id,
+        fingerprint=fingerprint(text),
+    )
+
+
+def fingerprint(fields: Mapping[str, str]) -> str:
+    """What makes a delivery the same request again: the SHA-256 of its fields as sent (a
+    null field counts as left out; the order of the fields does not count). A retry sends
+    the same body; another request under the same idempotency key differs here."""
+    canonical = json.dumps(sorted(fields.items()), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def problems_at(problems: list[Problem], field: str) -> bool:

@@ -132,10 +132,35 @@ async def _post_request(request: web.Request, token: ApiToken) -> web.Response:
         received_at=delivery.contacted_at,
         idempotency_key=key,
         source_id=delivery.source_id,
+        fingerprint=delivery.fingerprint,
     )
+    if not delivered.same_request:
+        return _key_reused(token, delivered, "Idempotency-Key" if key else "source_id")
     if not delivered.created:  # a new item has its line already: "item logged … by=api:<id>"
         log.info("intake API: token=%s repeated delivery of key=%s", token.id, delivered.item.key)
     return _created(deps, delivered)
+
+
+def _key_reused(token: ApiToken, delivered: Delivered, field: str) -> web.Response:
+    """A key used before for a different request: refused, nothing stored. Answering the
+    earlier item (200) would lose this request without a word."""
+    earlier = delivered.item.key
+    log.warning(
+        "intake API: token=%s sent a different request under the key of key=%s; nothing was stored",
+        token.id,
+        earlier,
+    )
+    message = (
+        f"This {field} was used before for a different request ({earlier}); nothing was"
+        " stored. Send a new request with a new key, or a retry with the same body."
+    )
+    return error(
+        422,
+        "key_reused",
+        message,
+        problems=[Problem(field, message).as_json()],
+        earlier=earlier,
+    )
 
 
 def _problem(key: str | Problem) -> list[Problem]:

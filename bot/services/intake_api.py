@@ -49,10 +49,13 @@ def integration_actor(token: ApiToken) -> str:
 @dataclass(frozen=True)
 class Delivered:
     """The item a delivery made, or (`created` False) the one an earlier delivery with the
-    same idempotency key made."""
+    same idempotency key made. `same_request` False: that earlier delivery carried a
+    different request (its fingerprint differs), so this one stored nothing and must be
+    refused, not answered with the other request's item."""
 
     item: Item
     created: bool
+    same_request: bool = True
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,13 @@ class Delivery:
     received_at: datetime | None
     key: str
     source_id: str
+    fingerprint: str | None  # of the request (bot.api.body.fingerprint); None: not compared
+
+
+def _same(first: str | None, again: str | None) -> bool:
+    """Whether a delivery under a used key carries the request the key was first used for
+    (not known on either side, as for a key stored before fingerprints were kept: the same)."""
+    return first is None or again is None or first == again
 
 
 class IntakeApiServices(ServiceBase):
@@ -143,6 +153,7 @@ class IntakeApiServices(ServiceBase):
         received_at: datetime | None,
         idempotency_key: str = "",
         source_id: str = "",
+        fingerprint: str | None = None,
     ) -> Delivered:
         """Log a request an integration sent, exactly as Slack intake logs one (routing,
         repeat contacts, the card), in one transaction with the record of its delivery.
@@ -153,12 +164,16 @@ class IntakeApiServices(ServiceBase):
         decides, on SQLite and PostgreSQL alike). Deliveries that arrive together share
         one transaction (group commit); each still stands alone in what it writes, and one
         that fails is run again alone. A token revoked since it was checked stores nothing
-        (TokenRevoked).
+        (TokenRevoked). With a `fingerprint` of the request, a key that an earlier delivery
+        used for a different request stores nothing and answers `same_request` False: a
+        second patient's request is never answered with the first one's item.
         """
         # Without either, every delivery is new; its row still says which token made the item.
         key = idempotency_key or (f"source:{source_id}" if source_id else f"once:{uuid4()}")
         # Deliveries that arrive together share a transaction (bot/services/group_commit.py).
-        delivered = await self._group.run(Delivery(token, request, received_at, key, source_id))
+        delivered = await self._group.run(
+            Delivery(token, request, received_at, key, source_id, fingerprint)
+        )
         if delivered.created:
             self._items.logged(delivered.item)
         return delivered
@@ -174,13 +189,13 @@ class IntakeApiServices(ServiceBase):
         for delivery in deliveries:
             firsts.setdefault((delivery.token.id, delivery.key), delivery)
         claimed: dict[tuple[int, str], int] = {}
-        earlier: dict[tuple[int, str], Item] = {}
+        earlier: dict[tuple[int, str], tuple[Item, str | None]] = {}  # item, fingerprint
         for token in {delivery.token.id: delivery.token for delivery in deliveries}.values():
             if not await self._still_active(tx, token):
                 raise TokenRevoked(token.id)
             mine = [d for d in firsts.values() if d.token.id == token.id]
             held = await tx.api_deliveries.claim_many(
-                token.id, [(d.key, d.source_id) for d in mine], now
+                token.id, [(d.key, d.source_id, d.fingerprint) for d in mine], now
             )
             claimed.update({(token.id, key): delivery_id for key, delivery_id in held.items()})
             taken = [d.key for d in mine if d.key not in held]
@@ -188,7 +203,7 @@ class IntakeApiServices(ServiceBase):
                 found = await tx.api_deliveries.items_of(token.id, taken)
                 if len(found) != len(taken):  # a claim and its item commit together: never
                     raise RuntimeError("a delivery was claimed without its item")
-                earlier.update({(token.id, key): item for key, item in found.items()})
+                earlier.update({(token.id, key): found[key] for key in found})
         new = [firsts[which] for which in firsts if which in claimed]
         logged = await self._items.log_many_in(
             tx,
@@ -204,10 +219,14 @@ class IntakeApiServices(ServiceBase):
         answers: list[Delivered] = []
         for delivery in deliveries:
             which = (delivery.token.id, delivery.key)
-            if which in made and firsts[which] is delivery:
-                answers.append(Delivered(item=made[which], created=True))
+            if which in made:
+                first = firsts[which]
+                item, created, fingerprint = made[which], first is delivery, first.fingerprint
             else:
-                answers.append(Delivered(item=made.get(which) or earlier[which], created=False))
+                (item, fingerprint), created = earlier[which], False
+            answers.append(
+                Delivered(item, created, same_request=_same(fingerprint, delivery.fingerprint))
+            )
         return answers
 
     async def _still_active(self, tx: UnitOfWork, token: ApiToken) -> bool:

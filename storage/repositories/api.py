@@ -78,23 +78,24 @@ class ApiDeliveryRepository:
         self.session = session
 
     async def claim_many(
-        self, token_id: int, keys: list[tuple[str, str]], now: datetime
+        self, token_id: int, keys: list[tuple[str, str, str]], now: datetime
     ) -> dict[str, int]:
-        """Claim idempotency keys (with their source ids) for one token, in one INSERT …
-        ON CONFLICT DO NOTHING: the new rows' ids by key; a key a delivery already holds is
-        not in the answer. On PostgreSQL a claim of a key another transaction holds waits
-        for it and then finds its row (or, had it rolled back, takes the key itself); on
-        SQLite writers take turns."""
+        """Claim idempotency keys for one token, as (key, source id, fingerprint of the
+        request), in one INSERT … ON CONFLICT DO NOTHING: the new rows' ids by key; a key a
+        delivery already holds is not in the answer. On PostgreSQL a claim of a key another
+        transaction holds waits for it and then finds its row (or, had it rolled back, takes
+        the key itself); on SQLite writers take turns."""
         values = [
             {
                 "token_id": token_id,
                 "idempotency_key": key,
                 "source_id": source_id,
                 "created_at": now,
+                "fingerprint": fingerprint,
             }
             # In key order: two processes claiming overlapping keys lock them in the same
             # order on PostgreSQL, so they wait for each other instead of deadlocking.
-            for key, source_id in sorted(keys)
+            for key, source_id, fingerprint in sorted(keys)
         ]
         held = await insert_new(
             self.session,
@@ -112,19 +113,20 @@ class ApiDeliveryRepository:
             self.session, [{"delivery": delivery, "item": item} for delivery, item in settled]
         )
 
-    async def items_of(self, token_id: int, keys: list[str]) -> dict[str, Item]:
-        """The items made by this token's deliveries holding `keys`, by key (a portal
-        retrying a batch after a timeout: a list as long as the batch)."""
+    async def items_of(self, token_id: int, keys: list[str]) -> dict[str, tuple[Item, str | None]]:
+        """The items made by this token's deliveries holding `keys`, with the fingerprint
+        of the request each key first carried (None: not known), by key (a portal retrying
+        a batch after a timeout: a list as long as the batch)."""
         async with planned_for_the_tables_as_they_are(self.session):
             rows = await self.session.execute(
-                select(ApiDeliveryRow.idempotency_key, ItemRow)
+                select(ApiDeliveryRow.idempotency_key, ApiDeliveryRow.fingerprint, ItemRow)
                 .join(ItemRow, ApiDeliveryRow.item_id == ItemRow.id)
                 .where(
                     ApiDeliveryRow.token_id == token_id,
                     ApiDeliveryRow.idempotency_key.in_(keys),
                 )
             )
-        return {str(key): to_item(row) for key, row in rows.all()}
+        return {str(key): (to_item(row), fingerprint) for key, fingerprint, row in rows.all()}
 
     async def delivered(self, token_id: int, item_key: str) -> Item | None:
         """The item `item_key` if this token's delivery made it (else None)."""

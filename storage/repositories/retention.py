@@ -13,7 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.items import Status
 from bot.domain.retention import REDACTED, redact_event_side
-from storage.models import AttemptRow, EscalationRow, EventRow, HandoffRow, ItemRow, PromiseRow
+from storage.models import (
+    ApiDeliveryRow,
+    AttemptRow,
+    EscalationRow,
+    EventRow,
+    HandoffRow,
+    ItemRow,
+    PromiseRow,
+)
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,10 @@ class RetentionRepository:
             update(EscalationRow)
             .where(EscalationRow.item_id.in_(ids))
             .values(context=REDACTED, decision=REDACTED, told_patient=REDACTED)
+        )
+        # The fingerprint of the request that made the item is a hash of its patient text.
+        await self.session.execute(
+            update(ApiDeliveryRow).where(ApiDeliveryRow.item_id.in_(ids)).values(fingerprint=None)
         )
         await self._redact_events(ids)
 

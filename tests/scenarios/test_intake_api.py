@@ -192,6 +192,83 @@ async def test_twenty_simultaneous_identical_deliveries_make_one_item(
     assert len(clinic.cards("scheduling")) == 1
 
 
+OTHER_PATIENT = {
+    **PHONE_SYSTEM_REQUEST,
+    "patient_reference": "MRN-55120",
+    "patient_name": "Omar Halvorsen",
+    "callback_phone": "(555) 870-1133",
+    "summary": "Asks whether the referral to cardiology was sent",
+}
+
+
+async def test_a_key_used_again_for_another_request_is_refused_and_stores_nothing(
+    clinic: Clinic, portal: Integration, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A phone system whose ids start again after a reinstall: the second patient's request
+    must not be answered with the first one's item (200) and lost without a word."""
+    caplog.set_level(logging.INFO)
+    headers = {"Idempotency-Key": "vm-0001"}
+    first = await portal.post(PHONE_SYSTEM_REQUEST, headers=headers)
+    reused = await portal.post(OTHER_PATIENT, headers=headers)
+    assert (first.status, reused.status) == (201, 422)
+    assert reused.json["error"] == "key_reused"
+    assert reused.json["earlier"] == first.json["key"]
+    [problem] = reused.json["problems"]
+    assert problem["field"] == "Idempotency-Key"
+    assert "different request" in problem["message"] and "nothing was" in problem["message"]
+    assert await rows(clinic, ItemRow) == 1 and await rows(clinic, ApiDeliveryRow) == 1
+    # The retry of the first request still answers its item, and the second, under a key
+    # of its own, is logged.
+    again = await portal.post(PHONE_SYSTEM_REQUEST, headers=headers)
+    assert (again.status, again.json["key"]) == (200, first.json["key"])
+    second = await portal.post(OTHER_PATIENT, headers={"Idempotency-Key": "vm-0002"})
+    assert second.status == 201 and await rows(clinic, ItemRow) == 2
+    [token] = await clinic.deps.intake_api.tokens()
+    warned = [r.getMessage() for r in caplog.records if "different request" in r.getMessage()]
+    assert warned == [
+        f"intake API: token={token.id} sent a different request under the key"
+        f" of key={first.json['key']}; nothing was stored"
+    ]
+    assert "Halvorsen" not in caplog.text and "870-1133" not in caplog.text
+
+
+async def test_a_source_id_used_again_for_another_request_is_refused(
+    clinic: Clinic, portal: Integration
+) -> None:
+    first = await portal.post({**PHONE_SYSTEM_REQUEST, "source_id": "vm-77"})
+    reused = await portal.post({**OTHER_PATIENT, "source_id": "vm-77"})
+    assert (first.status, reused.status) == (201, 422)
+    assert reused.json["problems"][0]["field"] == "source_id"
+    assert await rows(clinic, ItemRow) == 1
+
+
+async def test_a_retry_is_the_same_request_whatever_its_field_order_and_null_fields(
+    clinic: Clinic, portal: Integration
+) -> None:
+    headers = {"Idempotency-Key": "portal-msg-9"}
+    first = await portal.post(PHONE_SYSTEM_REQUEST, headers=headers)
+    reordered = dict(reversed(list(PHONE_SYSTEM_REQUEST.items())))
+    again = await portal.post({**reordered, "callback_window": None}, headers=headers)
+    assert (first.status, again.status) == (201, 200)
+    assert again.json["key"] == first.json["key"]
+
+
+async def test_simultaneous_deliveries_under_one_key_make_one_item_and_refuse_the_other_request(
+    clinic: Clinic, portal: Integration
+) -> None:
+    headers = {"Idempotency-Key": "burst-2"}
+    bodies = [PHONE_SYSTEM_REQUEST] * 10 + [OTHER_PATIENT] * 3
+    answers = await asyncio.gather(*(portal.post(body, headers=headers) for body in bodies))
+    [made] = [(a, b) for a, b in zip(answers, bodies, strict=True) if a.status == 201]
+    winner = made[1]
+    for answer, body in zip(answers, bodies, strict=True):
+        if answer is made[0]:
+            continue
+        assert answer.status == (200 if body is winner else 422), (answer, body is winner)
+        assert answer.json.get("key", answer.json.get("earlier")) == made[0].json["key"]
+    assert await rows(clinic, ItemRow) == 1 and await rows(clinic, ApiDeliveryRow) == 1
+
+
 # --- bad requests -----------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from bot.domain.items import Refusal
 from bot.domain.waiting import WaitingParty
 from bot.services.retention import purge
 from storage.models import (
+    ApiDeliveryRow,
     AttemptRow,
     EscalationRow,
     EventRow,
@@ -30,6 +31,7 @@ from storage.models import (
     PromiseRow,
 )
 from tests.scenarios.conftest import ASSISTANT, FRONT_DESK, SIGNING_SECRET, Clinic
+from tests.scenarios.intake_api import PHONE_SYSTEM_REQUEST, connect
 from tests.scenarios.test_privacy import HOSTILE_REQUEST, PATIENT_DATA
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -243,3 +245,40 @@ async def test_an_item_reopened_after_its_purge_is_purged_again_once_closed_long
     clinic.clock.advance(timedelta(days=21))
     assert (await purge(deps.uow, practice, clinic.clock.now())).redacted == 1
     assert "Quillfeather" not in await stored_text(clinic, key)
+
+
+async def test_the_purge_drops_the_fingerprint_of_the_request_an_integration_sent(
+    clinic: Clinic,
+) -> None:
+    """A delivery's fingerprint is a hash of the patient's text (who called, from which
+    number): it goes with that text. A retry under the key afterwards is answered with
+    the (redacted) item, as for a delivery stored before fingerprints were kept."""
+    practice = dataclasses.replace(clinic.practice, retention_days=30)
+    portal = await connect(clinic, "Patient portal")
+    try:
+        headers = {"Idempotency-Key": "vm-31"}
+        first = await portal.post(PHONE_SYSTEM_REQUEST, headers=headers)
+        assert first.status == 201
+        key = first.json["key"]
+        done(await clinic.deps.services.claim(item_key=key, actor=FRONT_DESK))
+        done(
+            await clinic.deps.services.close(
+                item_key=key,
+                actor=FRONT_DESK,
+                resolution="appointment rescheduled",
+                told_patient="Moved to Thursday 10:00 AM",
+            )
+        )
+        assert await fingerprints(clinic) != [None]
+        clinic.clock.advance(timedelta(days=31))
+        assert (await purge(clinic.deps.uow, practice, clinic.clock.now())).redacted == 1
+        assert await fingerprints(clinic) == [None]
+        again = await portal.post(PHONE_SYSTEM_REQUEST, headers=headers)
+        assert (again.status, again.json["key"]) == (200, key)
+    finally:
+        await portal.session.close()
+
+
+async def fingerprints(clinic: Clinic) -> list[str | None]:
+    async with clinic.deps.uow.read() as tx:
+        return list(await tx.session.scalars(select(ApiDeliveryRow.fingerprint)))
