@@ -20,8 +20,7 @@ from bot.api.body import Problem, parse_json, read_delivery, read_idempotency_ke
 from bot.api.limits import RateLimiter, retry_after
 from bot.deps import Deps
 from bot.domain.integrations import ApiToken
-from bot.domain.items import Item
-from bot.services.intake_api import Delivered, TokenRevoked
+from bot.services.intake_api import Delivered, Standing, TokenRevoked
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +137,7 @@ async def _post_request(request: web.Request, token: ApiToken) -> web.Response:
         return _key_reused(token, delivered, "Idempotency-Key" if key else "source_id")
     if not delivered.created:  # a new item has its line already: "item logged … by=api:<id>"
         log.info("intake API: token=%s repeated delivery of key=%s", token.id, delivered.item.key)
-    return _created(deps, delivered)
+    return await _created(deps, delivered)
 
 
 def _key_reused(token: ApiToken, delivered: Delivered, field: str) -> web.Response:
@@ -167,11 +166,13 @@ def _problem(key: str | Problem) -> list[Problem]:
     return [key] if isinstance(key, Problem) else []
 
 
-def _created(deps: Deps, delivered: Delivered) -> web.Response:
+async def _created(deps: Deps, delivered: Delivered) -> web.Response:
     item = delivered.item
     location = f"{PREFIX}/requests/{item.key}"
+    # A new item stands where it is; a repeat's may have been merged since.
+    standing = Standing(item, item) if delivered.created else await deps.intake_api.standing(item)
     return web.json_response(
-        {**status_of(deps, item), "created": delivered.created},
+        {**status_of(deps, standing), "created": delivered.created},
         status=201 if delivered.created else 200,
         headers={"Location": location},
     )
@@ -181,25 +182,31 @@ async def _get_request(request: web.Request, token: ApiToken) -> web.Response:
     deps = request.app[_DEPS]
     key = request.match_info["key"]
     # No key holds a NUL, and PostgreSQL refuses one even in a query: not found, not a 500.
-    item = None if "\x00" in key else await deps.intake_api.status(token, key)
-    if item is None:
+    standing = None if "\x00" in key else await deps.intake_api.status(token, key)
+    if standing is None:
         return error(404, "not_found", "No request with that key was delivered with this token.")
-    return web.json_response(status_of(deps, item))
+    return web.json_response(status_of(deps, standing))
 
 
-def status_of(deps: Deps, item: Item) -> dict[str, Any]:
+def status_of(deps: Deps, standing: Standing) -> dict[str, Any]:
     """Where a request stands, with no patient detail: what a portal may show the patient
-    ("your message is with the scheduling team")."""
-    return {
-        "key": item.key,
+    ("your message is with the scheduling team"). A request merged into the patient's other
+    open item stands where that item stands (merged is not resolved): its status, lane,
+    owner, next action and due time, and `merged_into` its key."""
+    request, item = standing.request, standing.now_in
+    answer: dict[str, Any] = {
+        "key": request.key,
         "status": item.status.value,
         "lane": item.lane,
         "lane_name": deps.practice.lane(item.lane).name,
         "owner": item.owner,
         "next_action": item.next_action,
-        "received_at": _utc(item.received_at),
+        "received_at": _utc(request.received_at),
         "due_at": _utc(item.due_at),
     }
+    if item is not request:
+        answer["merged_into"] = item.key
+    return answer
 
 
 def _utc(moment: datetime) -> str:

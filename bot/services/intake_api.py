@@ -240,10 +240,44 @@ class IntakeApiServices(ServiceBase):
         """Finish the deliveries already handed in (a stopping process)."""
         await self._group.close()
 
-    async def status(self, token: ApiToken, item_key: str) -> Item | None:
-        """The item `item_key`, if this token delivered it: an integration sees what it
-        sent, never the rest of the queue (keys are a counter, easy to walk)."""
+    async def status(self, token: ApiToken, item_key: str) -> Standing | None:
+        """Where the request `item_key` stands, if this token delivered it: an integration
+        sees what it sent, never the rest of the queue (keys are a counter, easy to walk)."""
         async with self._uow.read() as tx:
             if not await tx.api_tokens.is_active(token.id):
                 raise TokenRevoked(token.id)
-            return await tx.api_deliveries.delivered(token.id, item_key)
+            item = await tx.api_deliveries.delivered(token.id, item_key)
+            return None if item is None else await _standing(tx, item)
+
+    async def standing(self, item: Item) -> Standing:
+        """Where `item` stands now (the item it was merged into, if it was)."""
+        if item.merged_into is None:
+            return Standing(item, item)
+        async with self._uow.read() as tx:
+            return await _standing(tx, item)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A delivered request and the item it lives in now: itself, or the patient's item it
+    was merged into (whose status is the request's: merged is not resolved)."""
+
+    request: Item
+    now_in: Item
+
+
+# Merges a chain may hold before the answer stops following it (each merge closes an item,
+# so a chain cannot loop; this only bounds a read).
+MERGE_HOPS = 20
+
+
+async def _standing(tx: UnitOfWork, item: Item) -> Standing:
+    now_in = item
+    for _ in range(MERGE_HOPS):
+        if now_in.merged_into is None:
+            break
+        kept = await tx.items.get(now_in.merged_into)
+        if kept is None:
+            break
+        now_in = kept
+    return Standing(item, now_in)

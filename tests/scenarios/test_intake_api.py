@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from bot.clock import ManualClock
 from bot.config import Practice
-from bot.domain.items import Action
+from bot.domain.items import Action, Refusal
 from sandbox.stub.server import SlackStub
 from storage.models import ApiDeliveryRow, EventRow, ItemRow, OutboxRow
 from tests.conftest import MONDAY_9AM
@@ -456,6 +456,39 @@ async def test_a_portal_reads_where_its_request_stands_without_patient_detail(
     assert answer.json["next_action"]
     for secret in ("Jane", "MRN-30412", "201-4477", "Tuesday"):
         assert secret not in str(answer.json)
+
+
+async def test_a_request_merged_into_the_patients_other_item_stands_where_that_item_stands(
+    clinic: Clinic, portal: Integration
+) -> None:
+    """Merged is not resolved: the portal must not tell the patient their message is done
+    while the practice works it under the patient's other item."""
+    from_slack = await clinic.log_request(**{"intake.patient_ref": "MRN-30412"})
+    headers = {"Idempotency-Key": "vm-merge-1"}
+    key = (await portal.post(PHONE_SYSTEM_REQUEST, headers=headers)).json["key"]
+    done = await clinic.deps.work.merge(item_key=key, actor="UFRONT01", into=from_slack)
+    assert not isinstance(done, Refusal), done
+    await clinic.deps.services.claim(item_key=from_slack, actor="UFRONT01")
+    kept = await clinic.deps.services.get(from_slack)
+    assert kept is not None
+
+    answer = await portal.get(key)
+    assert answer.status == 200
+    assert answer.json == {
+        "key": key,
+        "status": "claimed",
+        "lane": kept.lane,
+        "lane_name": "Scheduling help",
+        "owner": "UFRONT01",
+        "next_action": kept.next_action,
+        "received_at": MONDAY_9AM.isoformat(),
+        "due_at": kept.due_at.isoformat(),
+        "merged_into": from_slack,
+    }
+    retried = await portal.post(PHONE_SYSTEM_REQUEST, headers=headers)
+    assert retried.status == 200 and retried.json["created"] is False
+    assert (retried.json["key"], retried.json["merged_into"]) == (key, from_slack)
+    assert retried.json["status"] == "claimed"
 
 
 async def test_an_unknown_key_or_another_integrations_request_is_404(
