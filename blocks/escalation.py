@@ -26,7 +26,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from blocks.ids import ActionId
+from blocks.ids import ActionId, escalation_value
 from blocks.limits import SECTION_TEXT_MAX
 from blocks.message import Message
 from blocks.templating import render
@@ -179,24 +179,26 @@ def _answered(item: Item) -> str:
     return ""
 
 
-def escalation_buttons(item: Item, escalation: Escalation | None) -> list[InteractiveElement]:
-    """Acknowledge (until someone has), Resolve and Not clinical: on the page and the card."""
+def escalation_buttons(
+    item: Item, escalation: Escalation | None, *, escalation_id: int | None = None
+) -> list[InteractiveElement]:
+    """Acknowledge (until someone has), Resolve and Not clinical: on the page and the card.
+    Each names the escalation it answers (`escalation`'s id, else `escalation_id`)."""
     acknowledged = escalation is not None and escalation.state is EscalationState.ACKNOWLEDGED
+    value = escalation_value(item.key, escalation.id if escalation is not None else escalation_id)
     buttons: list[InteractiveElement] = []
     if not acknowledged:
         buttons.append(
             ButtonElement(
                 text="Acknowledge",
                 action_id=ActionId.ESCALATION_ACKNOWLEDGE,
-                value=item.key,
+                value=value,
                 style="primary",
             )
         )
     buttons += [
-        ButtonElement(text="Resolve", action_id=ActionId.ESCALATION_RESOLVE, value=item.key),
-        ButtonElement(
-            text="Not clinical", action_id=ActionId.ESCALATION_NOT_CLINICAL, value=item.key
-        ),
+        ButtonElement(text="Resolve", action_id=ActionId.ESCALATION_RESOLVE, value=value),
+        ButtonElement(text="Not clinical", action_id=ActionId.ESCALATION_NOT_CLINICAL, value=value),
     ]
     return buttons
 
@@ -266,6 +268,11 @@ def escalation_notice(
         blocks.append(SectionBlock(text=PlainTextObject(text=note, emoji=False)))
     blocks += _patient_blocks(item, privacy)
     view = ButtonElement(text="View", action_id=ActionId.ESCALATION_VIEW, value=item.key)
-    answer = [] if template == EscalationNotice.NO_RESPONSE else escalation_buttons(item, None)
+    answer: list[InteractiveElement] = []
+    if template != EscalationNotice.NO_RESPONSE:
+        escalation_id = params.get("escalation_id")
+        answer = escalation_buttons(
+            item, None, escalation_id=escalation_id if isinstance(escalation_id, int) else None
+        )
     blocks.append(ActionsBlock(elements=[view, *answer]))
     return Message(text=truncate(text, SECTION_TEXT_MAX), blocks=blocks).to_payload()

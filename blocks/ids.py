@@ -114,6 +114,20 @@ def parse_entry_value(value: str) -> tuple[str, int] | None:
     return key, int(number)
 
 
+def escalation_value(item_key: str, escalation_id: int | None) -> str:
+    """The value of an escalation's Acknowledge, Resolve and Not clinical buttons: the item
+    and the escalation they answer (`CQ-1042|7`), so a button left on an old page cannot
+    answer a later escalation of the same item. The key alone when the id is not known."""
+    return item_key if escalation_id is None else f"{item_key}|{escalation_id}"
+
+
+def parse_escalation_value(value: str) -> tuple[str, int | None]:
+    """(key, escalation id) from `escalation_value`; a bare key (a button made before the
+    id was carried) answers (key, None)."""
+    parsed = parse_entry_value(value)
+    return parsed if parsed is not None else (value, None)
+
+
 def merge_value(item_key: str, into: str) -> str:
     """The Merge button's value: the repeat request and the open item it merges into."""
     return f"{item_key}|{into}"

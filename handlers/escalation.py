@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ephemeral import notice
 from blocks.escalation import rule_label
-from blocks.ids import ActionId, FieldId, More, ViewId
+from blocks.ids import ActionId, FieldId, More, ViewId, parse_escalation_value
 from blocks.modals.escalate import (
     context_modal,
     escalate_form_from_view,
@@ -128,8 +128,10 @@ async def on_acknowledge_clicked(
     client: AsyncWebClient,
     deps: ListenerDeps,
 ) -> None:
-    work = deps.escalations.acknowledge(item_key=str(action["value"]), actor=body["user"]["id"])
-    channel, user = body.get("channel", {}).get("id", ""), body["user"]["id"]
+    key, escalation_id = parse_escalation_value(str(action.get("value", "")))
+    user = body["user"]["id"]
+    work = deps.escalations.acknowledge(item_key=key, actor=user, escalation_id=escalation_id)
+    channel = body.get("channel", {}).get("id", "")
 
     async def then(result: Done) -> None:
         if channel.startswith("D"):  # in a DM the page itself says so (the card shows everyone)
@@ -193,16 +195,24 @@ async def on_resolve_clicked(
     deps: ListenerDeps,
 ) -> None:
     await ack()
-    key = str(action.get("value", ""))
+    key, clicked = parse_escalation_value(str(action.get("value", "")))
     not_clinical = action.get("action_id") == ActionId.ESCALATION_NOT_CLINICAL
 
     async def form() -> View:
+        ended = await deps.escalations.ended(key, clicked)
+        if ended is not None:  # a button on an old page: that escalation is over
+            return message_modal(key, deps.renderer.refusal(ended))
         escalation = await deps.escalations.current(key)
         item = await deps.services.get(key)
         if item is None or escalation is None or not escalation.state.is_open:
             return notice_modal(key, f"{key} has no open escalation.")
         label = rule_label(escalation.rule, deps.practice.escalation.rules)
-        metadata = item_metadata(key, kind=NOT_CLINICAL if not_clinical else "resolve")
+        # The form answers the escalation it names, never one opened after it.
+        metadata = item_metadata(
+            key,
+            kind=NOT_CLINICAL if not_clinical else "resolve",
+            escalation=str(escalation.id),
+        )
         return resolve_modal(item, label, not_clinical=not_clinical, private_metadata=metadata)
 
     await open_modal(client, deps, FormTrigger.of(body), key, form)
@@ -229,8 +239,14 @@ async def on_resolve_submitted(
         told_patient=told,
         appropriate=appropriate,
         not_clinical=metadata_value(view, "kind") == NOT_CLINICAL,
+        escalation_id=_escalation_id(metadata_value(view, "escalation")),
     )
     await answer_submission(ack, body, client, deps, work, refused_under=FieldId.DECISION)
+
+
+def _escalation_id(value: str) -> int | None:
+    """The escalation a Resolve form was opened for (None: a form opened before it said)."""
+    return int(value) if value.isdigit() else None
 
 
 async def _tell(client: AsyncWebClient, channel: str, user: str, text: str) -> None:

@@ -213,6 +213,9 @@ class RefusalCode(StrEnum):
     ESCALATION_NEEDS_CLINICIAN = "escalation_needs_clinician"
     ESCALATION_NOT_PAGED = "escalation_not_paged"
     NO_OPEN_ESCALATION = "no_open_escalation"
+    # A button or form for an escalation that has ended, used after the item was escalated
+    # again: it must not answer the later escalation (owner: who ended it; since: when).
+    ESCALATION_ENDED = "escalation_ended"
     # Role refusals (bot/domain/permissions.py): each names the role that would do.
     NO_ROLE = "no_role"
     NOT_IN_LANE = "not_in_lane"

@@ -133,10 +133,17 @@ class EscalationServices(ServiceBase):
 
         return await self._transition(item_key, actor, Action.ESCALATE, changes, also, once=once)
 
-    async def acknowledge(self, *, item_key: str, actor: str) -> Result:
+    async def acknowledge(
+        self, *, item_key: str, actor: str, escalation_id: int | None = None
+    ) -> Result:
         """The person paged says they have it: the re-escalation timer stops, and the card
         shows who acknowledged and when; a clinician's acknowledgment is also the clinical
-        lane's. Refused for someone the rule does not page."""
+        lane's. Refused for someone the rule does not page, and (`escalation_id`, the one
+        the page or card was for) once that escalation has ended, even if the item was
+        escalated again since: an old page never acknowledges a new emergency."""
+        ended = await self.ended(item_key, escalation_id)
+        if ended is not None:
+            return ended
         current = await self.current(item_key)
         rule = self.rule(current.rule) if current is not None else None
         clinical = rule is None or rule.clinical
@@ -149,7 +156,7 @@ class EscalationServices(ServiceBase):
         async def also(
             tx: UnitOfWork, before: Item, after: Item, item_id: int, now: datetime
         ) -> EscalationAcknowledged:
-            escalation, _ = await self._answerable(tx, item_id, before.key, actor)
+            escalation, _ = await self._answerable(tx, item_id, before.key, actor, escalation_id)
             await self._change(
                 tx,
                 escalation,
@@ -172,15 +179,21 @@ class EscalationServices(ServiceBase):
         told_patient: str,
         appropriate: bool,
         not_clinical: bool = False,
+        escalation_id: int | None = None,
         once: Once | None = None,
     ) -> Result:
         """End the escalation with what was decided and what the patient was told, and
         whether escalating was the right call (counted per lane and rule). The item goes
         back to its owner, or unowned to its lane. `not_clinical` says the question needs no
-        clinician: the item may then be moved out of clinical handling."""
+        clinician: the item may then be moved out of clinical handling. With
+        `escalation_id` (the escalation the form was opened for), refused once that one has
+        ended: a form about a rash never ends a later emergency escalation."""
         decision, told = decision.strip()[:DECISION_MAX], told_patient.strip()[:DECISION_MAX]
         if not decision or not told:
             return Invalid({"decision": "Say what was decided and what the patient was told."})
+        ended = await self.ended(item_key, escalation_id)
+        if ended is not None:
+            return ended
         action = Action.NOT_CLINICAL if not_clinical else Action.RESOLVE_ESCALATION
         kind = MarkedNotClinical if not_clinical else EscalationResolved
 
@@ -192,7 +205,7 @@ class EscalationServices(ServiceBase):
         async def also(
             tx: UnitOfWork, before: Item, after: Item, item_id: int, now: datetime
         ) -> EscalationResolved:
-            escalation, _ = await self._answerable(tx, item_id, before.key, actor)
+            escalation, _ = await self._answerable(tx, item_id, before.key, actor, escalation_id)
             state = EscalationState.NOT_CLINICAL if not_clinical else EscalationState.RESOLVED
             await self._change(
                 tx,
@@ -357,14 +370,40 @@ class EscalationServices(ServiceBase):
 
         return await self._transition(escalation.item_key, SYSTEM, action, changes, also)
 
+    async def ended(self, item_key: str, escalation_id: int | None) -> Refusal | None:
+        """The refusal for answering escalation `escalation_id` of `item_key` when it has
+        ended (who ended it, and when); None while it is open, or with no id to check."""
+        if escalation_id is None:
+            return None
+        async with self._uow.read() as tx:
+            escalation = await tx.escalations.get(escalation_id)
+        if escalation is None or escalation.item_key != item_key:
+            return Refusal(RefusalCode.NO_OPEN_ESCALATION, item_key=item_key)
+        if escalation.state.is_open:
+            return None
+        return Refusal(
+            RefusalCode.ESCALATION_ENDED,
+            item_key=item_key,
+            owner=escalation.resolved_by,
+            since=escalation.resolved_at,
+        )
+
     async def _answerable(
-        self, tx: UnitOfWork, item_id: int, item_key: str, actor: str
+        self,
+        tx: UnitOfWork,
+        item_id: int,
+        item_key: str,
+        actor: str,
+        escalation_id: int | None = None,
     ) -> tuple[Escalation, EscalationRule | None]:
-        """The item's open escalation, if `actor` may answer it; else abandon the use case
-        with the reason."""
+        """The item's open escalation, if `actor` may answer it (and it is `escalation_id`,
+        when given); else abandon the use case with the reason."""
         escalation = await tx.escalations.open_for(item_id)
         if escalation is None:
             raise Rejected(Refusal(RefusalCode.NO_OPEN_ESCALATION, item_key=item_key))
+        if escalation_id is not None and escalation.id != escalation_id:
+            # Ended and escalated again between the check above and this transaction.
+            raise Rejected(Refusal(RefusalCode.ESCALATION_ENDED, item_key=item_key))
         rule = self.rule(escalation.rule)
         refusal = may_answer(escalation, rule, self._actor(actor))
         if refusal is not None:

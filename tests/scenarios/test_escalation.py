@@ -112,7 +112,7 @@ async def test_acknowledging_shows_who_and_when_and_stops_the_timer(clinic: Clin
     page = clinic.stub.messages(NURSES[1])[0]
     clinic.clock.advance(timedelta(minutes=2))
     await clinic.slack.click_button(
-        NURSES[1], page.channel, page.ts, ActionId.ESCALATION_ACKNOWLEDGE, key
+        NURSES[1], page.channel, page.ts, ActionId.ESCALATION_ACKNOWLEDGE
     )
     await clinic.deliver()
 
@@ -228,9 +228,7 @@ async def test_resolving_records_the_decision_and_whether_it_was_the_right_call(
     page = clinic.stub.messages(NURSES[0])[0]
     await clinic.then_wait_for(
         "views.update",
-        clinic.slack.click_button(
-            NURSES[0], page.channel, page.ts, ActionId.ESCALATION_RESOLVE, key
-        ),
+        clinic.slack.click_button(NURSES[0], page.channel, page.ts, ActionId.ESCALATION_RESOLVE),
     )
     view = clinic.stub.open_views(NURSES[0])[-1]
     assert view["callback_id"] == ViewId.ESCALATION_RESOLVE
@@ -293,3 +291,120 @@ async def test_the_job_re_escalates_every_30_seconds_on_the_apps_clock(clinic: C
     assert await jobs.re_escalation() == [key]
     await clinic.deliver()
     assert dm_texts(clinic, DOCTOR) == [f"Escalation: Medical emergency · {key}"]
+
+
+# --- a page or form left over from an escalation that has ended -----------------------------
+
+
+async def rash_answered_then_emergency(clinic: Clinic) -> tuple[str, Any]:
+    """A clinical item escalated for a rash, whose page reached the first nurse; the second
+    nurse resolves it; then the patient calls back with chest pain and it is escalated again.
+    Returns the key and the first nurse's old page."""
+    key = await chest_pain(clinic)
+    await escalate_from_card(clinic, key, rule="same_day_symptoms")
+    await clinic.deliver()
+    old_page = clinic.stub.messages(NURSES[0])[-1]
+    done = await clinic.deps.escalations.resolve(
+        item_key=key,
+        actor=NURSES[1],
+        decision="Rash: seen tomorrow morning",
+        told_patient="Appointment tomorrow 9 AM",
+        appropriate=True,
+    )
+    assert isinstance(done, Done), done
+    again = await clinic.deps.escalations.escalate(
+        item_key=key, actor=FRONT_DESK, rule="emergency", context="Chest pain now"
+    )
+    assert isinstance(again, Done), again
+    await clinic.deliver()
+    return key, old_page
+
+
+async def still_open_emergency(clinic: Clinic, key: str) -> None:
+    escalation = await clinic.deps.escalations.current(key)
+    assert escalation is not None and escalation.rule == "emergency"
+    assert escalation.state is EscalationState.OPEN and escalation.acknowledged_by is None
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.status is Status.ESCALATED
+
+
+async def test_an_old_pages_acknowledge_never_acknowledges_a_later_escalation(
+    clinic: Clinic,
+) -> None:
+    """Acknowledging stops re-escalation: an old rash page must not silence a new emergency."""
+    key, old_page = await rash_answered_then_emergency(clinic)
+    await clinic.slack.click_button(
+        NURSES[0], old_page.channel, old_page.ts, ActionId.ESCALATION_ACKNOWLEDGE
+    )
+    await clinic.settled()
+    await still_open_emergency(clinic, key)
+    (told,) = [m.text for m in clinic.stub.ephemerals(NURSES[0])]
+    assert "has ended already (answered by <@U0NURSE02>" in told and "nothing was changed" in told
+    # The new page's Acknowledge works.
+    new_page = clinic.stub.messages(NURSES[0])[-1]
+    await clinic.slack.click_button(
+        NURSES[0], new_page.channel, new_page.ts, ActionId.ESCALATION_ACKNOWLEDGE
+    )
+    await clinic.settled()
+    escalation = await clinic.deps.escalations.current(key)
+    assert escalation is not None and escalation.acknowledged_by == NURSES[0]
+
+
+@pytest.mark.parametrize("button", [ActionId.ESCALATION_RESOLVE, ActionId.ESCALATION_NOT_CLINICAL])
+async def test_a_resolve_form_opened_for_an_escalation_never_ends_a_later_one(
+    clinic: Clinic, button: ActionId
+) -> None:
+    """The nurse opened Resolve (or Not clinical) on the rash; before she saved it, a
+    colleague resolved the rash and the item was escalated again for chest pain."""
+    key = await chest_pain(clinic)
+    await escalate_from_card(clinic, key, rule="same_day_symptoms")
+    await clinic.deliver()
+    page = clinic.stub.messages(NURSES[0])[-1]
+    await clinic.then_wait_for(
+        "views.update", clinic.slack.click_button(NURSES[0], page.channel, page.ts, button)
+    )
+    form = clinic.stub.open_views(NURSES[0])[-1]
+    assert form["callback_id"] == ViewId.ESCALATION_RESOLVE
+    done = await clinic.deps.escalations.resolve(
+        item_key=key,
+        actor=NURSES[1],
+        decision="Rash: seen tomorrow morning",
+        told_patient="Appointment tomorrow 9 AM",
+        appropriate=True,
+    )
+    assert isinstance(done, Done), done
+    again = await clinic.deps.escalations.escalate(
+        item_key=key, actor=FRONT_DESK, rule="emergency", context="Chest pain now"
+    )
+    assert isinstance(again, Done), again
+    await clinic.deliver()
+
+    response = await clinic.slack.submit_view(
+        NURSES[0],
+        form["id"],
+        {
+            FieldId.DECISION: "Contact dermatitis, no visit needed",
+            FieldId.ESCALATION_TOLD: "Use the cream, call if it spreads",
+            FieldId.APPROPRIATE: "no",
+        },
+    )
+    errors = (response.json or {}).get("errors", {})
+    assert "has ended already" in errors.get(FieldId.DECISION, ""), response.body
+    await still_open_emergency(clinic, key)
+    async with clinic.deps.uow.read() as tx:
+        accuracy = await tx.escalations.accuracy()
+    assert [(a.rule, a.answered) for a in accuracy] == [("same_day_symptoms", 1)]
+
+
+async def test_resolve_on_an_old_page_says_that_escalation_has_ended(clinic: Clinic) -> None:
+    key, old_page = await rash_answered_then_emergency(clinic)
+    await clinic.then_wait_for(
+        "views.update",
+        clinic.slack.click_button(
+            NURSES[0], old_page.channel, old_page.ts, ActionId.ESCALATION_NOT_CLINICAL
+        ),
+    )
+    shown = clinic.stub.open_views(NURSES[0])[-1]
+    assert shown["callback_id"] != ViewId.ESCALATION_RESOLVE
+    assert "has ended already" in str(shown["blocks"])
+    await still_open_emergency(clinic, key)

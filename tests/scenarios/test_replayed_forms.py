@@ -368,7 +368,7 @@ async def test_a_replayed_escalation_resolution_resolves_once(clinic: Clinic) ->
     page = clinic.stub.messages(NURSE)[0]
     await clinic.then_wait_for(
         "views.update",
-        clinic.slack.click_button(NURSE, page.channel, page.ts, ActionId.ESCALATION_RESOLVE, key),
+        clinic.slack.click_button(NURSE, page.channel, page.ts, ActionId.ESCALATION_RESOLVE),
     )
     view = clinic.stub.open_views(NURSE)[-1]
     assert view["callback_id"] == ViewId.ESCALATION_RESOLVE
