@@ -216,6 +216,9 @@ class RefusalCode(StrEnum):
     # A button or form for an escalation that has ended, used after the item was escalated
     # again: it must not answer the later escalation (owner: who ended it; since: when).
     ESCALATION_ENDED = "escalation_ended"
+    # A merge would close an item whose red flag nobody has answered: its three-minute
+    # escalation would be lost with it, and the item kept would carry no flag.
+    RED_FLAG_UNANSWERED = "red_flag_unanswered"
     # Role refusals (bot/domain/permissions.py): each names the role that would do.
     NO_ROLE = "no_role"
     NOT_IN_LANE = "not_in_lane"

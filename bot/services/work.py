@@ -428,6 +428,11 @@ class WorkServices(ServiceBase):
         async def also(
             tx: UnitOfWork, before: Item, after: Item, item_id: int, at: datetime
         ) -> Merged:
+            unanswered = before.red_flags and before.red_flag_dismissed_by is None
+            if unanswered and await tx.escalations.current_for(item_id) is None:
+                # Closing it would stop its red-flag escalation, and the item kept has no
+                # flag of its own: nobody would be paged.
+                raise Rejected(Refusal(RefusalCode.RED_FLAG_UNANSWERED, item_key=before.key))
             fresh = await tx.items.get(into)
             assert fresh is not None
             if not fresh.status.is_open or merge_hides_clinical(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from types import MappingProxyType
 
 import pytest
@@ -102,6 +103,51 @@ async def test_a_scheduling_item_still_merges_into_the_patients_clinical_item(
     assert kept is not None and kept.status.is_open and RESCHEDULE in kept.summary
     assert merged is not None and merged.merged_into == chest_pain
     assert clinic.stub.ephemerals() == []
+
+
+async def test_a_red_flag_nobody_answered_is_not_merged_away(clinic: Clinic) -> None:
+    """A repeat request that says "chest pain" is flagged and escalates by itself after three
+    minutes unless someone answers it. Merged into the patient's clinical item, it would
+    close with its flag, the clinical item would carry none, and nobody would be paged."""
+    clinical = await clinic.log_request(
+        **PATIENT,
+        **{
+            FieldId.LANE: "clinical",
+            FieldId.REQUEST_TYPE: "clinical|medication question",
+            FieldId.SUMMARY: "Question about the metformin dose",
+        },
+    )
+    flagged = await clinic.log_request(
+        **PATIENT, **{FieldId.SUMMARY: "Has chest pain since this morning, wants to reschedule"}
+    )
+    await clinic.deliver()
+    item = await clinic.deps.services.get(flagged)
+    assert item is not None and item.red_flags and item.related_key == clinical
+
+    card = clinic.card_of("scheduling", flagged)
+    await clinic.then_wait_for(
+        "chat.postEphemeral",
+        clinic.slack.click_button(
+            FRONT_DESK, card.channel, card.ts, ActionId.MERGE, f"{flagged}|{clinical}"
+        ),
+    )
+    (told,) = clinic.stub.ephemerals(FRONT_DESK)
+    assert f"{flagged} has a 🚩 possible emergency that nobody has answered yet" in told.text
+    item = await clinic.deps.services.get(flagged)
+    assert item is not None and item.status is Status.NEW and item.merged_into is None
+    # Its three minutes run on: the red-flag job escalates it.
+    clinic.clock.advance(timedelta(minutes=4))
+    assert await clinic.deps.escalations.run_red_flags() == [flagged]
+
+    # Answered ("Not an emergency"), it merges.
+    calm = await clinic.log_request(
+        **PATIENT, **{FieldId.SUMMARY: "Chest pain was heartburn, she says; wants to reschedule"}
+    )
+    await clinic.deliver()
+    dismissed = await clinic.deps.escalations.dismiss_red_flag(item_key=calm, actor=FRONT_DESK)
+    assert not isinstance(dismissed, Refusal), dismissed
+    merged = await clinic.deps.work.merge(item_key=calm, actor=FRONT_DESK, into=clinical)
+    assert not isinstance(merged, Refusal), merged
 
 
 # --- 2. move -----------------------------------------------------------------------------
