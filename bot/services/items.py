@@ -488,6 +488,9 @@ class ItemServices(ServiceBase):
                 "closed_by": None,
                 "next_action": lane.first_action,
                 "due_at": sla.due_at(now, lane.target_for(item.origin), self.practice.calendar),
+                # Reopened, it is a new episode: a clinician's acknowledgment of the last
+                # one does not let anyone but a clinician close this one.
+                "clinical_ack_by": None,
             }
 
         return await self._transition(item_key, actor, Action.REOPEN, changes, Reopened())

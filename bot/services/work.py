@@ -495,6 +495,9 @@ class WorkServices(ServiceBase):
             "claimed_at": None,
             "next_action": lane.first_action,
             "due_at": sla.due_at(at, lane.target_for(item.origin), self.practice.calendar),
+            # A clinician's acknowledgment was for the lane it leaves: a clinical lane it
+            # goes to needs its own before anyone but a clinician closes it.
+            "clinical_ack_by": None,
             **NOT_WAITING,
         }
 

@@ -150,6 +150,88 @@ async def test_a_red_flag_nobody_answered_is_not_merged_away(clinic: Clinic) -> 
     assert not isinstance(merged, Refusal), merged
 
 
+MEDICATION_QUESTION = {
+    FieldId.LANE: "clinical",
+    FieldId.REQUEST_TYPE: "clinical|medication question",
+    FieldId.SUMMARY: "Question about the metformin dose",
+}
+
+
+def done(result: object) -> None:
+    assert not isinstance(result, Refusal) and not hasattr(result, "errors"), result
+
+
+async def test_a_reopened_clinical_item_needs_a_new_clinical_acknowledgment(
+    clinic: Clinic,
+) -> None:
+    """A nurse's acknowledgment of last week's refill question does not let the front desk
+    close this week's question about the same item without a clinician."""
+    key = await clinic.log_request(**MEDICATION_QUESTION)
+    deps = clinic.deps
+    done(await deps.escalations.escalate(item_key=key, actor=FRONT_DESK, rule="refill"))
+    done(await deps.escalations.acknowledge(item_key=key, actor=NURSE))
+    done(
+        await deps.escalations.resolve(
+            item_key=key,
+            actor=NURSE,
+            decision="Refill sent",
+            told_patient="Pharmacy has it",
+            appropriate=True,
+        )
+    )
+    done(await deps.services.claim(item_key=key, actor=NURSE))
+    done(
+        await deps.services.close(
+            item_key=key,
+            actor=NURSE,
+            resolution="refill sent to pharmacy",
+            told_patient="Refill is at her pharmacy today",
+        )
+    )
+    done(await deps.services.reopen(item_key=key, actor=FRONT_DESK))
+    await clinic.deliver()
+    assert "a clinician acknowledges before closing" in json.dumps(
+        clinic.card_of("clinical", key).blocks
+    )
+    refused = await deps.services.close(
+        item_key=key,
+        actor=FRONT_DESK,
+        resolution="patient given next step",
+        told_patient="Told her to keep the same dose",
+    )
+    assert isinstance(refused, Refusal) and refused.code is RefusalCode.NEEDS_CLINICAL_ACK
+
+
+async def test_an_item_moved_into_the_clinical_lane_needs_a_clinical_acknowledgment_there(
+    clinic: Clinic,
+) -> None:
+    key = await clinic.log_request(**{FieldId.SUMMARY: "Wants to move her physical"})
+    deps = clinic.deps
+    done(await deps.services.claim(item_key=key, actor=FRONT_DESK))
+    done(await deps.escalations.escalate(item_key=key, actor=FRONT_DESK, rule="same_day_symptoms"))
+    done(await deps.escalations.acknowledge(item_key=key, actor=NURSE))
+    done(
+        await deps.escalations.resolve(
+            item_key=key,
+            actor=NURSE,
+            decision="A rash, not urgent",
+            told_patient="Seen Tuesday",
+            appropriate=False,
+            not_clinical=True,
+        )
+    )
+    # Later she asks about a medication: the owner moves it to the clinical lane.
+    done(await deps.work.move(item_key=key, actor=FRONT_DESK, lane="clinical"))
+    done(await deps.services.claim(item_key=key, actor=FRONT_DESK))
+    refused = await deps.services.close(
+        item_key=key,
+        actor=FRONT_DESK,
+        resolution="patient given next step",
+        told_patient="Told her to keep the same dose",
+    )
+    assert isinstance(refused, Refusal) and refused.code is RefusalCode.NEEDS_CLINICAL_ACK
+
+
 # --- 2. move -----------------------------------------------------------------------------
 
 
