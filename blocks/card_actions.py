@@ -164,9 +164,13 @@ def card_actions(
     return ActionsBlock(block_id=card_actions_block_id(item.key), elements=elements)
 
 
-def closed_card_menu(item: Item) -> OverflowMenuElement:
+def closed_card_menu(item: Item) -> OverflowMenuElement | ButtonElement:
     """A closed card's ⋯ beside its one line: Reopen and Details (the Reopen and Details
-    buttons of cards closed before this stay answered)."""
+    buttons of cards closed before this stay answered). A merged item is not reopened (its
+    request is in the item it was merged into): a Details button alone, since an overflow
+    menu needs two options."""
+    if item.merged_into is not None:
+        return ButtonElement(text="Details", action_id=ActionId.DETAILS, value=item.key)
     options = [
         Option(text=label, value=more_value(what, item.key))
         for what, label, action in (

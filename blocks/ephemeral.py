@@ -104,6 +104,7 @@ def refusal_message(
         needed_role=ROLE_NAMES[refusal.needed] if refusal.needed else "",
         lane_name=lane_name,
         clinical=refusal.clinical,
+        into=refusal.into or "",
     )
     # A refusal without a key says "this item"; at the start of a sentence it needs a capital.
     return _message(text[:1].upper() + text[1:])

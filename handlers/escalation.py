@@ -85,7 +85,7 @@ async def on_escalate_submitted(
     )
     if isinstance(result, Done):
         chosen = deps.practice.escalation.rule(rule)
-        escalation = await deps.escalations.current(key)
+        escalation = await deps.escalations.current(result.item.key)  # merged: where it went
         assert chosen is not None
         paged = escalation.paged if escalation is not None else ()
         message = guidance_message(result.item, chosen, paged).to_payload()
@@ -154,7 +154,7 @@ async def on_red_flag_escalate(
     work = deps.escalations.confirm_red_flag(item_key=key, actor=user)
 
     async def then(result: Done) -> None:
-        escalation = await deps.escalations.current(key)
+        escalation = await deps.escalations.current(result.item.key)
         rule = deps.practice.red_flag_rule(result.item.red_flags)
         if escalation is not None:
             rule = deps.practice.escalation.rule(escalation.rule) or rule

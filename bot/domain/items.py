@@ -219,6 +219,8 @@ class RefusalCode(StrEnum):
     # A merge would close an item whose red flag nobody has answered: its three-minute
     # escalation would be lost with it, and the item kept would carry no flag.
     RED_FLAG_UNANSWERED = "red_flag_unanswered"
+    # The item was merged into another (`into`), which holds its request now: act there.
+    MERGED = "merged"
     # Role refusals (bot/domain/permissions.py): each names the role that would do.
     NO_ROLE = "no_role"
     NOT_IN_LANE = "not_in_lane"
@@ -255,6 +257,7 @@ class Refusal:
     needed: Role | None = None
     lane: str | None = None
     clinical: bool = False
+    into: str | None = None  # MERGED: the item it was merged into
 
 
 @dataclass(frozen=True)
@@ -382,10 +385,17 @@ def decide(
     refusal says it is with the clinical team).
     """
     base = {"item_key": item.key, "action": action, "status": item.status}
+    merged = item.merged_into is not None and not item.status.is_open
+    if merged and action is Action.REOPEN:
+        # Its request lives on in the item it was merged into: reopening this one would
+        # put the same request in two open items.
+        return Refusal(RefusalCode.MERGED, into=item.merged_into, **base)
     if item.status is Status.ESCALATED and action in SCOPE_GUARDED and not actor.is_clinical:
         return Refusal(RefusalCode.UNDER_ESCALATION, **base)
     rule = TRANSITIONS.get((item.status, action))
     if rule is None:
+        if merged:  # everything is done on the item it was merged into
+            return Refusal(RefusalCode.MERGED, into=item.merged_into, **base)
         if item.status is Status.RESOLVED:
             return Refusal(RefusalCode.ALREADY_CLOSED, **base)
         if action in NEEDS_OWNER and item.status is Status.NEW:

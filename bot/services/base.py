@@ -145,6 +145,23 @@ def value_before(item: Item, name: str) -> Any:
     return getattr(item, name)
 
 
+# Merges a chain may hold before a reader stops following it (each merge closes an item,
+# so a chain cannot loop; this only bounds the reads).
+MERGE_HOPS = 20
+
+
+async def followed_merges(tx: UnitOfWork, item: Item) -> Item:
+    """The item at the end of `item`'s chain of merges (`item` itself if it was not merged)."""
+    for _ in range(MERGE_HOPS):
+        if item.merged_into is None:
+            break
+        kept = await tx.items.get(item.merged_into)
+        if kept is None:
+            break
+        item = kept
+    return item
+
+
 class ServiceBase:
     """Wiring shared by the service classes: storage, the practice, the clock, the outbox."""
 
@@ -167,6 +184,13 @@ class ServiceBase:
     async def get(self, item_key: str) -> Item | None:
         async with self._uow.read() as tx:
             return await tx.items.get(item_key)
+
+    async def now_in(self, item_key: str) -> Item | None:
+        """The item that holds `item_key`'s request now: itself, or the item it was merged
+        into (and so on, when that one was merged too)."""
+        async with self._uow.read() as tx:
+            item = await tx.items.get(item_key)
+            return None if item is None else await followed_merges(tx, item)
 
     async def history(self, item_key: str) -> list[Event]:
         async with self._uow.read() as tx:

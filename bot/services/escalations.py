@@ -94,10 +94,15 @@ class EscalationServices(ServiceBase):
         """Escalate an open item for one of the matrix's reasons: page the first level of its
         chain (outside opening hours, the after-hours chain) and start its wall-clock window.
         Invalid for a reason the practice file does not list; refused for a closed item or
-        one already escalated."""
+        one already escalated. An item merged into another (since the form or prompt was
+        drawn) is escalated where its request is now: a patient's emergency is never lost to
+        a merge, and the guidance names that item."""
         chosen = self.rule(rule)
         if chosen is None:
             return Invalid({"rule": "Choose a reason from the list."})
+        held = await self.now_in(item_key)
+        if held is not None and held.key != item_key and held.status.is_open:
+            item_key = held.key
         text = context.strip()[:DECISION_MAX]
 
         def changes(item: Item, to: Status, now: datetime) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from bot.domain.intake import IntakeRequest
 from bot.domain.integrations import ApiToken
 from bot.domain.items import INTEGRATION_ACTOR_PREFIX, Item
 from bot.domain.practice import Practice
-from bot.services.base import OnEnqueued, ServiceBase
+from bot.services.base import OnEnqueued, ServiceBase, followed_merges
 from bot.services.group_commit import GroupCommit
 from bot.services.items import Intake, ItemServices
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -266,18 +266,5 @@ class Standing:
     now_in: Item
 
 
-# Merges a chain may hold before the answer stops following it (each merge closes an item,
-# so a chain cannot loop; this only bounds a read).
-MERGE_HOPS = 20
-
-
 async def _standing(tx: UnitOfWork, item: Item) -> Standing:
-    now_in = item
-    for _ in range(MERGE_HOPS):
-        if now_in.merged_into is None:
-            break
-        kept = await tx.items.get(now_in.merged_into)
-        if kept is None:
-            break
-        now_in = kept
-    return Standing(item, now_in)
+    return Standing(item, await followed_merges(tx, item))

@@ -394,11 +394,12 @@ class WorkServices(ServiceBase):
         table refuses for the item that would close.
         """
         item = await self.get(item_key)
-        target = await self.get(into)
+        target = await self.now_in(into)
         if item is None:
             return Refusal(RefusalCode.NOT_FOUND, item_key=item_key)
         if target is None:
             return Refusal(RefusalCode.NOT_FOUND, item_key=into)
+        into = target.key  # merged since the button was drawn: the item that holds it now
         if not target.status.is_open:
             return Refusal(RefusalCode.ALREADY_CLOSED, item_key=into)
         if item.key == into or item.patient.reference != target.patient.reference:

@@ -17,6 +17,7 @@ from tests.blocks.conftest import TZ, WORDING
 # One representative value for every variable any packaged template uses.
 REPRESENTATIVE_CONTEXT = {
     "key": "CQ-1042",
+    "into": "CQ-1001",  # a merged item's refusal: the item it was merged into
     "request_type": "Scheduling help",
     "action": "claim",
     "action_verb": "claim",

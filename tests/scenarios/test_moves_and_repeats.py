@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
-from blocks.ids import ActionId, FieldId, More, ViewId
+from blocks.ids import ActionId, FieldId, More, ViewId, more_value
 from bot.domain import sla
-from bot.domain.items import Action, Status
+from bot.domain.items import Action, Refusal, Status
 from sandbox.side.wire import SlackResponse
 from tests.scenarios.conftest import ASSISTANT, FRONT_DESK, Clinic
 from tests.scenarios.test_waiting import claimed_item, open_more_form
@@ -197,3 +198,90 @@ async def test_merging_into_an_item_closed_meanwhile_is_refused_to_the_clicker(
     assert len(refused) == 1 and first in refused[0].text
     merged = await clinic.deps.services.get(second)
     assert merged is not None and merged.status is Status.NEW and merged.merged_into is None
+
+
+async def merged(clinic: Clinic, key: str, into: str) -> None:
+    done = await clinic.deps.work.merge(item_key=key, actor=FRONT_DESK, into=into)
+    assert not isinstance(done, Refusal), done
+    await clinic.deliver()
+
+
+async def test_a_merged_item_is_not_reopened_its_request_is_in_the_item_it_joined(
+    clinic: Clinic,
+) -> None:
+    """Reopening it would put the same request in two open items (and merging it again
+    would copy its summary twice)."""
+    first, second = await two_requests_from_one_patient(clinic)
+    await merged(clinic, second, into=first)
+    closed_card = clinic.card_of("scheduling", second)
+    shown = json.dumps(closed_card.blocks)
+    assert more_value(More.REOPEN, second) not in shown and ActionId.DETAILS.value in shown
+
+    # A ⋯ drawn before the merge still offers it: the click is told where the request is.
+    await clinic.then_wait_for(
+        "chat.postEphemeral",
+        clinic.slack.click_button(
+            ASSISTANT,
+            closed_card.channel,
+            closed_card.ts,
+            ActionId.REOPEN,
+            second,
+            block_id="old",
+            as_last_seen=True,
+        ),
+    )
+    (told,) = clinic.stub.ephemerals(ASSISTANT)
+    assert f"{second} was merged into {first}, which holds its request now" in told.text
+    item = await clinic.deps.services.get(second)
+    assert item is not None and item.status is Status.RESOLVED and item.owner is None
+
+
+async def test_merging_into_an_item_that_was_merged_itself_goes_where_it_went(
+    clinic: Clinic,
+) -> None:
+    first, second = await two_requests_from_one_patient(clinic)
+    clinic.clock.advance(timedelta(minutes=5))
+    third = await clinic.log_request(**PATIENT, **{FieldId.SUMMARY: "Asks for a morning slot"})
+    await clinic.deliver()
+    await merged(clinic, first, into=second)  # the card of the third still says "Merge into" first
+
+    card = clinic.card_of("scheduling", third)
+    await clinic.slack.click_button(
+        FRONT_DESK, card.channel, card.ts, ActionId.MERGE, f"{third}|{first}"
+    )
+    await clinic.settled()
+    await clinic.deliver()
+    kept = await clinic.deps.services.get(second)
+    folded = await clinic.deps.services.get(third)
+    assert folded is not None and folded.merged_into == second
+    assert kept is not None and kept.status.is_open
+    assert kept.summary.count("Asks for a morning slot") == 1
+    assert clinic.stub.ephemerals(FRONT_DESK) == []
+
+
+async def test_an_escalate_form_saved_after_a_merge_escalates_the_item_that_holds_it(
+    clinic: Clinic,
+) -> None:
+    """The patient says "chest pain" while the form is open and a colleague merges the
+    request: the escalation must not be lost, and the person on the phone still gets what
+    to tell the patient."""
+    first, second = await two_requests_from_one_patient(clinic)
+    await clinic.deps.services.claim(item_key=second, actor=FRONT_DESK)
+    await clinic.deliver()
+    form = await open_more_form(clinic, FRONT_DESK, second, More.ESCALATE)
+    assert form["callback_id"] == ViewId.ESCALATE
+    await merged(clinic, second, into=first)
+
+    answer = await clinic.slack.submit_view(
+        FRONT_DESK,
+        form["id"],
+        {FieldId.ESCALATION_RULE: "emergency", FieldId.ESCALATION_CONTEXT: "Chest pain now"},
+    )
+    assert "errors" not in (answer.json or {}), answer.body
+    await clinic.stub.wait_for_call("chat.postEphemeral", timeout=10)
+    (guidance,) = clinic.stub.ephemerals(FRONT_DESK)
+    assert "call 911 now" in str(guidance.blocks) and first in str(guidance.blocks)
+    kept = await clinic.deps.services.get(first)
+    assert kept is not None and kept.status is Status.ESCALATED
+    escalation = await clinic.deps.escalations.current(first)
+    assert escalation is not None and escalation.rule == "emergency"
