@@ -391,6 +391,24 @@ def test_unquoted_channel_explains_the_yaml_comment_trap() -> None:
             lambda d: d.update(lanes=[]),
             "lanes: must list at least 1 entry",
         ),
+        # A huge duration is a typo; read as it stands it would make every due time (or
+        # escalation) under it fail, or take seconds on the event loop.
+        (
+            lambda d: d["lanes"][0].update(response_target="99999999999999999999h"),
+            "lanes[0].response_target: must be at most 365d (or 8760h, 525600m): longer is a typo",
+        ),
+        (
+            lambda d: d["lanes"][0].update(response_target="999999999m"),
+            "lanes[0].response_target: must be at most 365d (or 8760h, 525600m): longer is a typo",
+        ),
+        (
+            lambda d: d["escalation"]["rules"][0].update(ack_within="99999999999999999999m"),
+            "escalation.rules[0].ack_within: must be at most a week (168h or 10080m)",
+        ),
+        (
+            lambda d: d["escalation"]["rules"][0].update(ack_within="99999999h"),
+            "escalation.rules[0].ack_within: must be at most a week (168h or 10080m)",
+        ),
         (
             lambda d: d.pop("roles"),
             "roles: required setting is missing",

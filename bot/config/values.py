@@ -153,6 +153,11 @@ def _optional_duration(value: object) -> BusinessDuration | None:
     return None if value is None else _duration(value)
 
 
+# The longest wall-clock window (an escalation's acknowledgment): a week. Longer is a typo,
+# and a window of millions of hours would make every escalation under it fail.
+WALL_MOST = timedelta(days=7)
+
+
 def _wall_duration(value: object) -> timedelta:
     match = _WALL_DURATION.match(value) if isinstance(value, str) else None
     if not match or int(match[1]) <= 0:
@@ -160,7 +165,10 @@ def _wall_duration(value: object) -> timedelta:
             "must be a wall-clock duration like 5m or 2h (escalation windows do not pause "
             "outside opening hours)"
         )
-    return timedelta(minutes=int(match[1]) * (60 if match[2] == "h" else 1))
+    minutes = int(match[1]) * (60 if match[2] == "h" else 1)
+    if minutes > WALL_MOST.total_seconds() // 60:
+        raise ValueError("must be at most a week (168h or 10080m)")
+    return timedelta(minutes=minutes)
 
 
 def _opening_hours(value: object) -> OpeningHours | None:

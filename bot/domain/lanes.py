@@ -20,6 +20,17 @@ class Unit(StrEnum):
     DAYS = "d"
 
 
+# The longest duration a practice file may give, in each unit (365 of them, whichever).
+_MOST = {Unit.MINUTES: 365 * 24 * 60, Unit.HOURS: 365 * 24, Unit.DAYS: 365}
+
+
+class DurationTooLong(ValueError):
+    """A duration over `_MOST`: said as it is, not as a badly written one."""
+
+    def __init__(self) -> None:
+        super().__init__("must be at most 365d (or 8760h, 525600m): longer is a typo")
+
+
 @dataclass(frozen=True)
 class BusinessDuration:
     """A response target counted in business time: 30m, 4h, 1d (business days)."""
@@ -29,11 +40,16 @@ class BusinessDuration:
 
     @classmethod
     def parse(cls, text: str) -> BusinessDuration:
-        """Read `4h`, `30m`, `1d`; raise ValueError with the accepted form otherwise."""
+        """Read `4h`, `30m`, `1d`; raise ValueError with the accepted form otherwise, and for
+        more than a year (a typo: the due time would never come, and working it out would
+        hold the event loop for seconds)."""
         match = _DURATION.match(str(text))
         if not match or int(match.group(1)) <= 0:
             raise ValueError("must be a duration like 4h or 1d")
-        return cls(int(match.group(1)), Unit(match.group(2)))
+        unit = Unit(match.group(2))
+        if int(match.group(1)) > _MOST[unit]:
+            raise DurationTooLong
+        return cls(int(match.group(1)), unit)
 
     def __str__(self) -> str:
         return f"{self.amount}{self.unit.value}"
@@ -67,6 +83,8 @@ def parse_target(text: str) -> Target:
         return SameDay()
     try:
         return BusinessDuration.parse(text)
+    except DurationTooLong:
+        raise
     except ValueError:
         raise ValueError(TARGET_FORM) from None
 
@@ -141,6 +159,8 @@ class Wait:
             return cls(None)
         try:
             return cls(BusinessDuration.parse(text))
+        except DurationTooLong:
+            raise
         except ValueError:
             raise ValueError("must be a duration like 2h or next_morning") from None
 
