@@ -168,7 +168,9 @@ def _status_line(
     if item.status is Status.WAITING:
         parts.append(waiting_text(item, now, tz))
     else:
-        parts.append(due_state_text(due_state(item.received_at, item.due_at, now, calendar)))
+        target = lane.target_for(item.origin)
+        state = due_state(item.received_at, item.due_at, now, calendar, target)
+        parts.append(due_state_text(state))
     caller = caller_line(item, privacy)
     if caller:
         parts.append(caller)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.domain.items import Item, Status
-from bot.domain.lanes import BusinessCalendar, BusinessDuration, Unit
+from bot.domain.lanes import BusinessCalendar, BusinessDuration, Target, Unit
 from bot.domain.sla import (
     add_business_time,
     business_minutes_between,
@@ -23,6 +23,7 @@ from bot.domain.sla import (
     is_open,
     last_closing,
     next_opening,
+    target_minutes,
 )
 
 DEFAULT_WARN_AT = 0.75
@@ -60,19 +61,30 @@ class Milestones:
 
 
 def milestones(
-    received: datetime, due: datetime, cal: BusinessCalendar, warn_at: float = DEFAULT_WARN_AT
+    received: datetime,
+    due: datetime,
+    cal: BusinessCalendar,
+    warn_at: float = DEFAULT_WARN_AT,
+    target: Target | None = None,
 ) -> Milestones:
-    """The item's thresholds. The target is the business time from received to due (any
-    target unit, a move or a resumed wait); due soon follows the card's rule
-    (sla.due_soon_window); twice the target is one target past the due time."""
-    target = business_minutes_between(received, due, cal)
-    after = _minutes_after(received, cal)
+    """The item's thresholds, each measured back from the due time by the item's target
+    (sla.target_minutes: its lane's `target`, so a move or a resumed wait does not stretch
+    it): the warning at `warn_at` of it, due soon by the card's rule (sla.due_soon_window),
+    and twice the target one target past the due time."""
+    elapsed = business_minutes_between(received, due, cal)
+    minutes = target_minutes(received, due, target, cal)
+    after = _minutes_after(received, cal)  # `elapsed` after `received` is the due time
     return Milestones(
-        warning=min(after(math.ceil(target * warn_at)), due),
-        due_soon=min(after(math.ceil(target - due_soon_window(target))), due),
+        warning=min(after(_whole(elapsed - minutes * (1 - warn_at))), due),
+        due_soon=min(after(_whole(elapsed - due_soon_window(minutes))), due),
         breach=due,
-        twice=_minutes_after(due, cal)(math.ceil(target)),
+        twice=_minutes_after(due, cal)(_whole(minutes)),
     )
+
+
+def _whole(minutes: float) -> int:
+    """Minutes rounded up to a whole minute, ignoring float noise (40 - 40 * 0.2 is 32, not 33)."""
+    return math.ceil(round(minutes, 6))
 
 
 def _minutes_after(start: datetime, cal: BusinessCalendar) -> Callable[[int], datetime]:

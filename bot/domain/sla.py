@@ -112,20 +112,45 @@ def due_soon_window(target_minutes: float) -> float:
     return max(target_minutes * DUE_SOON_SHARE, min(DUE_SOON_MINUTES, target_minutes / 2))
 
 
-def due_state(received: datetime, due: datetime, now: datetime, cal: BusinessCalendar) -> DueState:
+def due_state(
+    received: datetime,
+    due: datetime,
+    now: datetime,
+    cal: BusinessCalendar,
+    target: Target | None = None,
+) -> DueState:
     """Say whether an item received at `received` and due at `due` is on track, due soon or
     overdue at `now`, and by how many business minutes.
 
-    The target is the business time from received to due (so it works for any target unit,
-    a move or a resumed wait). Overdue starts at the due time itself; an item past its due
-    time while the practice is closed is overdue by 0 business minutes until it opens.
+    The target is the lane's `target` in business minutes, never more than received to due
+    (`target_minutes`); without `target`, received to due. Overdue starts at the due
+    time itself; an item past its due time while the practice is closed is overdue by 0
+    business minutes until it opens.
     """
     if now >= due:
         return DueState(Urgency.OVERDUE, math.floor(business_minutes_between(due, now, cal)))
     left = business_minutes_between(now, due, cal)
-    target = business_minutes_between(received, due, cal)
-    urgency = Urgency.DUE_SOON if left <= due_soon_window(target) else Urgency.ON_TRACK
+    minutes = target_minutes(received, due, target, cal)
+    urgency = Urgency.DUE_SOON if left <= due_soon_window(minutes) else Urgency.ON_TRACK
     return DueState(urgency, math.ceil(left))
+
+
+def target_minutes(
+    received: datetime, due: datetime, target: Target | None, cal: BusinessCalendar
+) -> float:
+    """The business minutes of an item's response target: `target` (its lane's, for its
+    origin) as it reads from `received`, but never more than received to due.
+
+    Received to due alone is the target only until the due time is set again: after a move
+    (due counts from the move) or a resumed wait (due counts from the resume), it also holds
+    the time before the move or in the wait, and thresholds measured by it (due soon, twice
+    the target) would come hours or a day late. A target longer than received to due (the
+    practice file raised it since) leaves the due time the item was given its measure.
+    """
+    elapsed = business_minutes_between(received, due, cal)
+    if target is None:
+        return elapsed
+    return min(elapsed, business_minutes_between(received, due_at(received, target, cal), cal))
 
 
 def last_closing(

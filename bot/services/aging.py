@@ -101,7 +101,13 @@ class AgingServices(ServiceBase):
             wrote = await self._clear_stale(tx, item, item_id, promises, now)
             ages = item.status.is_open and item.status is not Status.WAITING
             lane = self.practice.lane(item.lane)
-            m = milestones(item.received_at, item.due_at, self.practice.calendar, lane.warn_at)
+            m = milestones(
+                item.received_at,
+                item.due_at,
+                self.practice.calendar,
+                lane.warn_at,
+                lane.target_for(item.origin),
+            )
             stage = stage_at(m, now) if ages else None
             deadlines = [PromiseDeadline(p.id, p.due_at, p.made_at) for p in promises]
             next_at = next_look(m if ages else None, deadlines, now, self.practice.calendar)

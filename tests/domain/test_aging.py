@@ -57,6 +57,61 @@ def test_thresholds_count_business_time_across_the_night() -> None:
     assert half.warning == local(MONDAY, 17)  # two business hours: exactly at closing
 
 
+THIRTY_MINUTES = BusinessDuration(30, Unit.MINUTES)
+
+
+def test_after_a_move_the_thresholds_measure_the_new_lanes_target_back_from_the_new_due_time() -> (
+    None
+):
+    """Received Monday 9:00 in a 4 h lane, moved at 15:00 to a 30 min lane: due 15:30. The
+    managers hear of twice its target at 16:00, not Tuesday 13:00 (the 6.5 h from
+    received to due is not its target)."""
+    received, due = local(MONDAY, 9), local(MONDAY, 15, 30)
+    m = milestones(received, due, CAL, target=THIRTY_MINUTES)
+    assert m.twice == local(MONDAY, 16)
+    assert m.warning == local(MONDAY, 15, 23)  # 75% of 30 min after the move (22.5, rounded up)
+    assert m.due_soon == local(MONDAY, 15, 15)  # the card's due-soon window for 30 min: 15 min
+    assert m.breach == due
+    stretched = milestones(received, due, CAL)  # received to due as the target: the defect
+    assert stretched.twice == local(TUESDAY, 13)
+
+
+def test_after_a_resumed_wait_twice_the_target_is_one_target_past_the_new_due_time() -> None:
+    """30 min target, parked at 9:10 with 20 min left, resumed Tuesday 9:00: due 9:20."""
+    m = milestones(local(MONDAY, 9), local(TUESDAY, 9, 20), CAL, target=THIRTY_MINUTES)
+    assert m.twice == local(TUESDAY, 9, 50)
+    assert m.warning == local(TUESDAY, 9, 13)  # 7.5 min before due, as before the wait
+    assert not alerts_due(m, local(TUESDAY, 9))  # nothing fires the moment it comes back
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    received=st.datetimes(
+        min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+    ),
+    before=st.integers(min_value=0, max_value=5000),
+    target=st.integers(min_value=1, max_value=3000),
+    share=st.integers(1, 99),
+)
+def test_a_due_time_set_again_keeps_the_targets_distances(
+    received: datetime, before: int, target: int, share: int
+) -> None:
+    """However long an item spent before its due time was set again (a move, a resumed
+    wait), its thresholds stand where a new item's would, received at that moment; and an
+    item whose due time was never set again gets the same thresholds with or without its
+    lane's target."""
+    duration = BusinessDuration(target, Unit.MINUTES)
+    restarted = add_business_time(received, BusinessDuration(before, Unit.MINUTES), CAL)
+    due = add_business_time(restarted, duration, CAL)
+    moved = milestones(received, due, CAL, warn_at=share / 100, target=duration)
+    fresh = milestones(restarted, due, CAL, warn_at=share / 100)
+    assert moved == fresh
+    untouched = add_business_time(received, duration, CAL)
+    assert milestones(received, untouched, CAL, share / 100, duration) == milestones(
+        received, untouched, CAL, share / 100
+    )
+
+
 def test_a_breach_supersedes_the_warning_and_twice_the_target_adds_the_managers() -> None:
     m = milestones(local(MONDAY, 9), local(MONDAY, 13), CAL)
     assert alerts_due(m, local(MONDAY, 11, 59)) == []

@@ -199,3 +199,15 @@ def test_the_latest_opening_skips_weekends_and_holidays(
     assert last_opening(at, PRACTICE) == opened
     assert last_opening(at, PRACTICE, within=at - opened[1]) == opened
     assert last_opening(at, PRACTICE, within=at - opened[1] - timedelta(seconds=1)) is None
+
+
+def test_a_moved_item_is_due_soon_by_its_new_lanes_target_not_its_whole_age() -> None:
+    """Received 9:00 in a 4 h lane, moved at 15:00 to a 30 min lane (due 15:30). At 15:10,
+    20 minutes left of a 30-minute target is on track; measured against the 6.5 h since it
+    was received it would already read due soon."""
+    received, due, now = local(TUESDAY, 9), local(TUESDAY, 15, 30), local(TUESDAY, 15, 10)
+    thirty = BusinessDuration(30, Unit.MINUTES)
+    assert due_state(received, due, now, PRACTICE, thirty) == DueState(Urgency.ON_TRACK, 20)
+    assert due_state(received, due, now, PRACTICE) == DueState(Urgency.DUE_SOON, 20)
+    at_due_soon = local(TUESDAY, 15, 15)
+    assert due_state(received, due, at_due_soon, PRACTICE, thirty).urgency is Urgency.DUE_SOON

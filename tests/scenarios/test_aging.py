@@ -358,3 +358,27 @@ async def test_two_processes_running_at_the_same_moment_raise_each_alert_once(
     for key in keys:
         assert len(thread_alerts(clinic, key, "is overdue")) == 1
     assert sorted(m.text.split(" ")[1] for m in managers(clinic)) == sorted(keys)
+
+
+async def test_twice_the_target_after_a_move_is_one_new_lane_target_past_the_new_due_time(
+    clinic: Clinic,
+) -> None:
+    """Logged at 9:00 in Scheduling (4 h), moved at 10:00 to Telehealth (1 h): due 11:00, and
+    the managers hear at 12:00 that it waited twice its target, not an hour later (the two
+    hours since it was received are not Telehealth's target)."""
+    jobs = Jobs(clinic.deps)
+    key = await clinic.log_request(**PHONE_CALL)
+    clinic.clock.set(at(MONDAY, 10))
+    moved = await clinic.deps.work.move(item_key=key, actor=FRONT_DESK, lane="telehealth")
+    assert getattr(moved, "item", None) is not None, moved
+    await clinic.deliver()
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.due_at == at(MONDAY, 11)
+
+    clinic.clock.set(at(MONDAY, 11, 59))
+    await run_everywhere(clinic, jobs)
+    assert managers(clinic) == []
+    clinic.clock.set(at(MONDAY, 12))
+    await run_everywhere(clinic, jobs)
+    (twice,) = managers(clinic)
+    assert key in twice.text and "has waited twice its response target" in twice.text
