@@ -182,6 +182,27 @@ def test_badly_written_opening_hours_are_reported() -> None:
     ]
 
 
+def test_round_the_clock_hours_are_written_with_24_00() -> None:
+    """A 24/7 nurse line: "00:00-24:00" every day is open with no gap at midnight (the
+    closest a clock time can say, 23:59, closed the line for a minute each night)."""
+    data = copy.deepcopy(example())
+    data["business_hours"] = {day: "00:00-24:00" for day in data["business_hours"]}
+    data["business_hours"]["sun"] = "08:00-24:00"
+    practice = parse_practice(yaml.safe_dump(data, sort_keys=False))
+    hours = practice.calendar.hours
+    assert hours[0] == OpeningHours(time(0), time(0), until_midnight=True)
+    assert hours[6] == OpeningHours(time(8), time(0), until_midnight=True)
+
+
+@pytest.mark.parametrize("written", ["24:00-24:00", "08:00-24:30", "00:00-00:00"])
+def test_24_00_is_only_a_closing_time(written: str) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["business_hours"]["mon"] = written
+
+    [problem] = problems_after(edit)
+    assert problem.startswith("business_hours.mon: ")
+
+
 def test_a_week_with_no_open_day_is_refused() -> None:
     def edit(data: dict[str, Any]) -> None:
         data["business_hours"] = {day: "closed" for day in data["business_hours"]}

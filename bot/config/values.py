@@ -180,14 +180,19 @@ def _opening_hours(value: object) -> OpeningHours | None:
     match = _OPENING_HOURS.match(value.strip()) if isinstance(value, str) else None
     if not match:
         raise ValueError('must be opening hours like "08:00-17:00", or closed')
+    # "24:00" closes at the end of the day: "00:00-24:00" is open round the clock.
+    until_midnight = (int(match[3]), int(match[4])) == (24, 0)
     try:
         opens = time(int(match[1]), int(match[2]))
-        closes = time(int(match[3]), int(match[4]))
+        closes = time(0) if until_midnight else time(int(match[3]), int(match[4]))
     except ValueError:
-        raise ValueError(f"{value!r} is not a time of day: use 24-hour HH:MM-HH:MM") from None
-    if opens >= closes:
+        raise ValueError(
+            f"{value!r} is not a time of day: use 24-hour HH:MM-HH:MM (24:00 for the end of"
+            " the day)"
+        ) from None
+    if opens >= closes and not until_midnight:
         raise ValueError("opening time must be before closing time")
-    return OpeningHours(opens=opens, closes=closes)
+    return OpeningHours(opens=opens, closes=closes, until_midnight=until_midnight)
 
 
 def _no_repeats(values: list[str]) -> list[str]:

@@ -91,8 +91,17 @@ def parse_target(text: str) -> Target:
 
 @dataclass(frozen=True)
 class OpeningHours:
+    """A day's opening hours. `until_midnight`: open to the end of the day ("24:00", a
+    round-the-clock line with "00:00-24:00"); `closes` is then midnight."""
+
     opens: time
     closes: time
+    until_midnight: bool = False
+
+    @property
+    def has_time(self) -> bool:
+        """Whether the hours hold any time at all."""
+        return self.until_midnight or self.opens < self.closes
 
 
 @dataclass(frozen=True)

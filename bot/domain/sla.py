@@ -349,7 +349,10 @@ def _work_out_open_interval(day: date, cal: BusinessCalendar) -> tuple[datetime,
     if hours is None:
         return None
     opens = _first_instant_at_or_after(day, hours.opens, cal)
-    closes = _first_instant_at_or_after(day, hours.closes, cal)
+    if hours.until_midnight:  # the next day's first moment: open days touch, nothing closes
+        closes = _first_instant_at_or_after(day + _ONE_DAY, time(0), cal)
+    else:
+        closes = _first_instant_at_or_after(day, hours.closes, cal)
     if closes <= opens:
         return None
     return opens, closes
@@ -388,5 +391,5 @@ def _require_aware(value: datetime, name: str) -> None:
 
 
 def _require_some_opening_hours(cal: BusinessCalendar) -> None:
-    if not any(hours.opens < hours.closes for hours in cal.hours.values()):
+    if not any(hours.has_time for hours in cal.hours.values()):
         raise ValueError("the practice calendar has no opening hours")

@@ -609,3 +609,38 @@ def test_minutes_within_one_open_stretch_across_a_clock_change_count_real_time()
     assert business_minutes_between(start, end, all_night) == 210
     assert business_minutes_between(start.astimezone(UTC), end, all_night) == 210
     assert _add_open_time(start, timedelta(minutes=210), all_night) == end
+
+
+ROUND_THE_CLOCK = BusinessCalendar(
+    NEW_YORK, {weekday: OpeningHours(time(0), time(0), until_midnight=True) for weekday in range(7)}
+)
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    start=st.datetimes(
+        min_value=datetime(2025, 1, 1), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)
+    ),
+    minutes=st.integers(min_value=1, max_value=14 * 24 * 60),
+)
+def test_round_the_clock_business_time_is_wall_clock_time(start: datetime, minutes: int) -> None:
+    """Open 00:00-24:00 every day (a 24/7 nurse line): never closed, not for a minute at
+    midnight, nor across a daylight-saving change."""
+    assert is_open(start, ROUND_THE_CLOCK)
+    assert next_opening(start, ROUND_THE_CLOCK) == start
+    due = add_business_time(start, BusinessDuration(minutes, Unit.MINUTES), ROUND_THE_CLOCK)
+    assert due == start + timedelta(minutes=minutes)
+    assert business_minutes_between(start, due, ROUND_THE_CLOCK) == minutes
+
+
+def test_round_the_clock_is_open_in_the_last_minute_of_the_day() -> None:
+    moment = datetime.combine(FALL_BACK, time(23, 59, 30), tzinfo=NEW_YORK)
+    assert is_open(moment, ROUND_THE_CLOCK)
+    a_day = add_business_time(
+        datetime.combine(FALL_BACK, time(12), tzinfo=NEW_YORK),
+        BusinessDuration(24, Unit.HOURS),
+        ROUND_THE_CLOCK,
+    )
+    assert a_day == datetime.combine(FALL_BACK, time(12), tzinfo=NEW_YORK).astimezone(
+        UTC
+    ) + timedelta(hours=24)
