@@ -538,7 +538,26 @@ class ItemServices(ServiceBase):
                 filled=filled, related_key=related.key if related is not None else None
             )
 
-        def changes(item: Item, to: Status, now: datetime) -> dict[str, Any]:
+        def changes(item: Item, to: Status, now: datetime) -> dict[str, Any] | Invalid:
+            known = (item.patient.reference.strip(), item.patient.name.strip())
+            said = (reference, name)
+            if any(k and k.casefold() != s.casefold() for k, s in zip(known, said, strict=True)):
+                # Someone identified the caller meanwhile, as another patient: keeping the
+                # first answer quietly would pair one patient's name with another's record.
+                return Invalid(
+                    {
+                        "patient_ref": f"{item.key}'s caller was identified meanwhile "
+                        "as someone else; nothing was changed. If this call was from another "
+                        "patient, log a new request for them."
+                    }
+                )
+            if all(known):
+                return Invalid(
+                    {
+                        "patient_ref": f"{item.key}'s caller was identified already, "
+                        "as this patient: nothing needed changing."
+                    }
+                )
             return {
                 "status": to,
                 "patient_ref": item.patient.reference or reference,

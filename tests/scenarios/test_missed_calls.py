@@ -17,6 +17,7 @@ from sandbox.stub.server import SlackStub
 from tests.scenarios.conftest import (
     ASSISTANT,
     FRONT_DESK,
+    MANAGER,
     Clinic,
     start_clinic,
     stop_clinic,
@@ -190,3 +191,33 @@ async def test_identifying_a_missed_call_links_it_to_the_patients_open_item(
     assert first is not None and first.repeat_count == 2
     assert f"Merge into {earlier}" in str(clinic.card_of("scheduling", missed).blocks)
     assert "Repeat contact \u00d72" in str(clinic.card_of("scheduling", earlier).blocks)
+
+
+async def test_two_people_identifying_one_missed_call_as_different_patients_are_not_both_taken(
+    clinic: Clinic,
+) -> None:
+    """Both opened Identify caller on the card; the first answer stands, and the second
+    person is told, in the form, instead of a silent "Caller identified" that changed
+    nothing (or one patient's name on another's record)."""
+    key = await clinic.log_request(**ONLY_A_NUMBER)
+    await clinic.deliver()
+    first = await clinic.open_from_card(FRONT_DESK, key, ActionId.IDENTIFY_CALLER)
+    second = await clinic.open_from_card(MANAGER, key, ActionId.IDENTIFY_CALLER)
+    answer = await clinic.slack.submit_view(
+        FRONT_DESK,
+        first["id"],
+        {FieldId.CALLER_REF: "MRN-11111", FieldId.CALLER_NAME: "Alice Adams"},
+    )
+    assert "errors" not in (answer.json or {}), answer.body
+    bob = {FieldId.CALLER_REF: "MRN-22222", FieldId.CALLER_NAME: "Bob Brown"}
+    late = await clinic.slack.submit_view(MANAGER, second["id"], bob)
+    error = (late.json or {}).get("errors", {}).get(FieldId.CALLER_REF, "")
+    assert "identified meanwhile as someone else; nothing was changed" in error
+    assert "Alice" not in error and "MRN-11111" not in error
+    item = await clinic.deps.services.get(key)
+    assert item is not None
+    assert (item.patient.reference, item.patient.name) == ("MRN-11111", "Alice Adams")
+    identified = [
+        e for e in await clinic.deps.services.history(key) if e.action is Action.IDENTIFY_CALLER
+    ]
+    assert [e.actor for e in identified] == [FRONT_DESK]
