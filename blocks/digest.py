@@ -34,6 +34,7 @@ from blocks.text import (
     age_text,
     clock_time,
     escape_within,
+    inline_text,
     mention,
     weekday_time,
 )
@@ -92,7 +93,7 @@ class Audience:
             initials = Patient("", item.patient_name, "", "").initials
             return f" · {initials}" if initials else ""
         if self.privacy is Privacy.FULL and item.patient_name.strip():
-            return f" · {escape_within(item.patient_name.strip(), NAME_MAX)}"
+            return f" · {inline_text(item.patient_name, NAME_MAX)}"
         return ""
 
     def line(self, item: DigestItem, *details: str, marker: str = "") -> str:
@@ -154,7 +155,7 @@ def digest_message(digest: Digest, audience: Audience) -> Message:
     def promise_line(due: DigestPromise) -> str:
         line = item_line(due.item, f"promised by {clock_time(due.due_at, tz)}")
         if privacy is Privacy.FULL and due.text.strip():
-            line += f" · “{escape_within(due.text.strip(), PROMISE_TEXT_MAX)}”"
+            line += f" · “{inline_text(due.text, PROMISE_TEXT_MAX)}”"
         return line
 
     escalation_lines = [audience.escalation_line(e, now) for e in digest.escalations]

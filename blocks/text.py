@@ -73,6 +73,21 @@ def escape_within(s: str, limit: int) -> str:
     return "".join(kept).rstrip() + ELLIPSIS
 
 
+# Slack's mrkdwn markers, each swapped for a look-alike that formats nothing: a person's words
+# inside a line of mrkdwn (a name or a promise in the managers' digest) then read as typed and
+# cannot bold, strike or code anything, or start a heading-like line of their own.
+_MARKERS = str.maketrans({"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"})
+_WHITESPACE = re.compile(r"\s+")
+
+
+def inline_text(s: str, limit: int) -> str:
+    """Someone's words as one inert run of mrkdwn: on one line (line breaks and runs of spaces
+    become one space, so nothing starts a new line or a quote), formatting markers swapped for
+    look-alikes, escaped (`escape_within`) and cut to `limit`."""
+    flat = _WHITESPACE.sub(" ", s).strip().translate(_MARKERS)
+    return escape_within(flat, limit)
+
+
 def mention(user_id: str) -> str:
     """`<@U123>` for a Slack user id; anything that is not one is shown escaped, not linked."""
     if _USER_ID.match(user_id):

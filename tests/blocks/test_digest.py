@@ -217,6 +217,28 @@ def test_a_name_from_a_person_cannot_ping_anyone() -> None:
     assert "&lt;!channel&gt; Jane Q. Doe" in text_of(payload["blocks"])
 
 
+FORGED_NAME = "Jane\n*Escalations not resolved* (0)\n*URGENT* `call 911`"
+FORGED_PROMISE = "call back\n*Overdue* (0)\nNone.\n> ~everything is fine~"
+
+
+def test_a_name_or_a_promise_cannot_format_or_forge_lines_in_the_digest() -> None:
+    """At `full` a patient's name (an integration may send line breaks) and a promise's
+    wording stay on their item's line, as typed: no bold heading, quote, strikethrough or
+    code of theirs, and no line of their own that reads like one of the digest's."""
+    payload = build(digest(1, name=FORGED_NAME, promise=FORGED_PROMISE), Privacy.FULL)
+    shown = text_of(payload["blocks"])
+    plain = build(digest(1), Privacy.FULL)
+    lines, plain_lines = shown.splitlines(), text_of(plain["blocks"]).splitlines()
+
+    assert len(lines) == len(plain_lines)  # no line of their own
+    for forged in ("*URGENT*", "`call 911`", "~everything", "\n&gt;"):
+        assert forged not in shown
+    assert all("CQ-1001" in line for line in lines if "Jane" in line or "call back" in line)
+    star, grave, tilde = "\u2217", "\u02cb", "\u223c"  # look-alikes that format nothing
+    assert f"Jane {star}Escalations not resolved{star} (0) {star}URGENT{star} {grave}call" in shown
+    assert f"call back {star}Overdue{star} (0) None. &gt; {tilde}everything" in shown
+
+
 def test_an_empty_day_says_none_under_each_list() -> None:
     shown = text_of(build(digest(0))["blocks"])
 
