@@ -221,6 +221,9 @@ class RefusalCode(StrEnum):
     RED_FLAG_UNANSWERED = "red_flag_unanswered"
     # The item was merged into another (`into`), which holds its request now: act there.
     MERGED = "merged"
+    # A handoff or reassignment to someone whose roles would not let them claim the item
+    # (owner: that person): as its owner they would see the patient's details.
+    NEW_OWNER_NOT_PERMITTED = "new_owner_not_permitted"
     # Role refusals (bot/domain/permissions.py): each names the role that would do.
     NO_ROLE = "no_role"
     NOT_IN_LANE = "not_in_lane"

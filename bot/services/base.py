@@ -26,7 +26,7 @@ from bot.domain.items import (
     Status,
     decide,
 )
-from bot.domain.permissions import check
+from bot.domain.permissions import Refused, check, may
 from bot.domain.practice import Practice
 from bot.outbox.kinds import CARD, HOME, MESSAGE, THREAD
 from bot.roles import RoleDirectory
@@ -200,6 +200,22 @@ class ServiceBase:
         return SYSTEM_ACTOR if user_id == SYSTEM else self.roles.actor_for(user_id)
 
     # -- shared steps -------------------------------------------------------------------
+
+    def _new_owner_refusal(self, item: Item, new_owner: str) -> Refusal | None:
+        """Refuse giving `item` to someone who could not claim it themselves (no role, or
+        not in its lane): as its owner they would see the patient's details."""
+        clinical = self._clinical(item)
+        decided = may(self._actor(new_owner), Action.CLAIM, item, clinical=clinical)
+        if not isinstance(decided, Refused):
+            return None
+        return Refusal(
+            RefusalCode.NEW_OWNER_NOT_PERMITTED,
+            item_key=item.key,
+            owner=new_owner,
+            needed=decided.needed,
+            lane=item.lane,
+            clinical=clinical,
+        )
 
     def _clinical(self, item: Item) -> bool:
         """A clinical matter (bot/domain/clinical.py): closing it needs a clinician. A retired

@@ -421,9 +421,9 @@ class ItemServices(ServiceBase):
         """
 
         def changes(item: Item, to: Status, now: datetime) -> dict[str, Any] | Refusal:
-            same = reassign_refusal(item, new_owner)
-            if same is not None:
-                return same
+            refused = reassign_refusal(item, new_owner) or self._new_owner_refusal(item, new_owner)
+            if refused is not None:
+                return refused
             return {"owner": new_owner, "status": to, "claimed_at": now}
 
         async def tell_the_new_owner(

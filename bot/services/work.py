@@ -185,6 +185,10 @@ class WorkServices(ServiceBase):
                 here, there = self.practice.lane(item.lane), self.practice.lane(note.next_lane)
                 refused = clinical_decision_refusal(item, here, there, who, Action.HANDOFF)
                 return refused or self._move_changes(item, note.next_lane, at)
+            if note.next_owner is not None:
+                refused = self._new_owner_refusal(item, note.next_owner)
+                if refused is not None:
+                    return refused
             return {"owner": note.next_owner, "status": to, "claimed_at": at}
 
         async def also(

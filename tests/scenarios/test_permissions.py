@@ -162,3 +162,33 @@ async def test_a_clinician_sees_the_details_of_a_clinical_item_in_any_lane(
 
     assert PATIENT_NAME in modal_text(view)
     assert await views(clinic, key) == [NURSE]
+
+
+async def test_an_item_is_not_handed_off_or_reassigned_to_someone_who_could_not_claim_it(
+    clinic: Clinic,
+) -> None:
+    """Its owner sees who the patient is: giving a complaint to a workspace guest (or to
+    another lane's assistant) would pass the record on. The form says who would do."""
+    clinic.stub.add_user(GUEST, "gus")
+    key = await clinic.log_request(**COMPLAINT)
+    done = await clinic.deps.services.claim(item_key=key, actor=MANAGER)
+    assert not isinstance(done, Refusal), done
+    await clinic.deliver()
+
+    view = await clinic.open_from_card(MANAGER, key, ActionId.HANDOFF, "complaints")
+    answer = await clinic.slack.submit_view(
+        MANAGER,
+        view["id"],
+        {FieldId.ASKED: "Wants to complain about the wait", FieldId.NEXT_OWNER: GUEST},
+    )
+    error = " ".join((answer.json or {}).get("errors", {}).values())
+    assert "@gus can't be given CQ-" in error and "*staff* role in Complaint" in error, answer.body
+    for person in (GUEST, ASSISTANT):
+        refused = await clinic.deps.services.reassign(item_key=key, actor=MANAGER, new_owner=person)
+        assert isinstance(refused, Refusal), refused
+        assert refused.code is RefusalCode.NEW_OWNER_NOT_PERMITTED
+
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.owner == MANAGER
+    shown = await clinic.deps.services.view_details(item_key=key, actor=GUEST)
+    assert isinstance(shown, Refusal) and shown.code is RefusalCode.DETAILS_RESTRICTED

@@ -16,7 +16,7 @@ import pytest
 from blocks.ids import ActionId, FieldId
 from bot.clock import ManualClock
 from bot.config import Practice
-from bot.domain.items import Status
+from bot.domain.items import Refusal, RefusalCode, Status
 from bot.domain.practice import ClinicalLevel
 from bot.user_groups import GroupsHealth
 from sandbox.stub.server import SlackStub
@@ -156,19 +156,24 @@ async def test_before_slack_first_answers_the_group_grants_nothing_and_health_sa
     clinic, runner = await start_clinic(database_url, nurses_as_a_group, clock, stub)
     try:
         await stub.wait_for_call("usergroups.users.list", timeout=10)
-        # Named only through the group, the nurse has no role yet: a manager gives them the
-        # item (its owner may work it), and closing it still needs the clinical role.
+        # Named only through the group, the nurse has no role yet: a manager cannot give
+        # them the clinical item (its owner would see who the patient is), and a close
+        # they try is refused.
         key = await claimed_clinical_item(clinic, FRONT_DESK)
-        await clinic.deps.services.reassign(item_key=key, actor=MANAGER, new_owner=NURSE)
-
+        given = await clinic.deps.services.reassign(item_key=key, actor=MANAGER, new_owner=NURSE)
         refused = await close_with_the_modal(clinic, NURSE, key)
         status = (await health(clinic))["user_groups"]
         stub.clear_faults()
         assert await clinic.deps.groups.refresh()
+        given_after = await clinic.deps.services.reassign(
+            item_key=key, actor=MANAGER, new_owner=NURSE
+        )
         closed = await close_with_the_modal(clinic, NURSE, key)
     finally:
         await stop_clinic(clinic, runner)
 
     assert status == "not_loaded"
-    assert "clinic" in refused["refused"].lower()
+    assert isinstance(given, Refusal) and given.code is RefusalCode.NEW_OWNER_NOT_PERMITTED
+    assert "no role" in refused["refused"].lower()
+    assert not isinstance(given_after, Refusal), given_after
     assert "errors" not in closed, closed
