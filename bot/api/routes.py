@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api.body import Problem, parse_json, read_delivery, read_idempotency_key
+from bot.api.body import TEXT_FIELDS, Problem, parse_json, read_delivery, read_idempotency_key
 from bot.api.limits import RateLimiter, retry_after
 from bot.deps import Deps
 from bot.domain.integrations import ApiToken
@@ -25,6 +25,8 @@ from bot.services.intake_api import Delivered, Standing, TokenRevoked
 log = logging.getLogger(__name__)
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
+# The names a problem may stand under: the body's fields, the body itself, the header.
+KNOWN_FIELDS = frozenset({*TEXT_FIELDS, "", "Idempotency-Key"})
 PREFIX = "/api/v1"
 _DEPS = web.AppKey("api_deps", Deps)
 _LIMITER = web.AppKey("api_limiter", RateLimiter)
@@ -116,7 +118,7 @@ async def _post_request(request: web.Request, token: ApiToken) -> web.Response:
         log.info(
             "intake API: token=%s sent an invalid request (%s)",
             token.id,
-            ", ".join(sorted({p.field for p in problems})),
+            ", ".join(sorted({_loggable(p.field) for p in problems})),
         )
         return error(
             422,
@@ -160,6 +162,13 @@ def _key_reused(token: ApiToken, delivered: Delivered, field: str) -> web.Respon
         problems=[Problem(field, message).as_json()],
         earlier=earlier,
     )
+
+
+def _loggable(field: str) -> str:
+    """A problem's field as the log may name it: one of the API's own names, never a name
+    the sender made up (an unknown field's name is the sender's text: it could hold a
+    patient's name, or a line break that forges a log line)."""
+    return field if field in KNOWN_FIELDS else "an unknown field"
 
 
 def _problem(key: str | Problem) -> list[Problem]:

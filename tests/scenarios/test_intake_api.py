@@ -313,6 +313,22 @@ async def test_every_problem_is_listed_by_field_with_422_and_nothing_is_stored(
     assert await nothing_stored(clinic)
 
 
+async def test_a_made_up_field_name_is_not_written_to_the_log(
+    clinic: Clinic, portal: Integration, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A field's name is the sender's text too: it could hold a patient's name, or a line
+    break that forges a log line. The log says an unknown field; the answer names it."""
+    caplog.set_level(logging.INFO)
+    made_up = "Zelda Quimby DOB 1980-02-03\n2026-11-23 09:00:00,000 INFO bot.api forged line"
+    answer = await portal.post({**PHONE_SYSTEM_REQUEST, made_up: "1", "summry": "x"})
+    assert answer.status == 422
+    assert {p["field"] for p in answer.json["problems"]} == {made_up, "summry"}
+    [token] = await clinic.deps.intake_api.tokens()
+    logged = [r.getMessage() for r in caplog.records if "invalid request" in r.getMessage()]
+    assert logged == [f"intake API: token={token.id} sent an invalid request (an unknown field)"]
+    assert "Zelda" not in caplog.text and "forged" not in caplog.text
+
+
 async def test_an_unknown_route_or_no_lane_at_all_is_a_problem_of_its_own(
     clinic: Clinic, portal: Integration
 ) -> None:
