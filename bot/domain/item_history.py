@@ -7,9 +7,10 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Generic, TypeVar
+from zoneinfo import ZoneInfo
 
 from bot.domain.event_details import Created, HandedOff, Moved, details_of
 from bot.domain.events import Event
@@ -110,6 +111,15 @@ class ItemHistory:
         return [e for e in self.events if e.action is action and period.contains(e.at)]
 
 
+def days_before(at: datetime, days: int, tz: ZoneInfo | None = None) -> datetime:
+    """`days` days before `at`, at the same wall time on `tz`'s clocks (in UTC); without
+    `tz`, `days` times 24 hours before."""
+    if tz is None:
+        return at - timedelta(days=days)
+    wall = at.astimezone(tz).replace(tzinfo=None) - timedelta(days=days)
+    return wall.replace(tzinfo=tz).astimezone(UTC)
+
+
 @dataclass(frozen=True)
 class Period:
     """[start, end): the 7 or 30 days a report covers, ending now."""
@@ -118,8 +128,11 @@ class Period:
     end: datetime
 
     @classmethod
-    def ending(cls, end: datetime, days: int) -> Period:
-        return cls(end - timedelta(days=days), end)
+    def ending(cls, end: datetime, days: int, tz: ZoneInfo | None = None) -> Period:
+        """The `days` days before `end`: on the practice's clocks (`tz`), so a week that
+        holds a daylight-saving change starts at the same wall time it ends (Monday 8:00 to
+        Monday 8:00) and back-to-back reports neither skip nor repeat an hour."""
+        return cls(days_before(end, days, tz), end)
 
     def contains(self, at: datetime) -> bool:
         return self.start <= at < self.end

@@ -26,6 +26,7 @@ from bot.domain.item_history import (
     Rate,
     Times,
     by_lane,
+    days_before,
 )
 from bot.domain.items import Action
 from bot.domain.lanes import BusinessCalendar, Lane, SameDay
@@ -297,7 +298,8 @@ def first_response_by_week(
     """The chart's series: first-response times for each of the `weeks` weeks ending at
     `end`, oldest first."""
     items = list(histories)
-    spans = [Period.ending(end - timedelta(weeks=n), 7) for n in reversed(range(weeks))]
+    ends = [days_before(end, 7 * n, cal.tz) for n in reversed(range(weeks))]
+    spans = [Period.ending(span_end, 7, cal.tz) for span_end in ends]
     return tuple((span, first_response_times(items, span, cal)) for span in spans)
 
 

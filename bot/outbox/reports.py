@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.domain import metrics
-from bot.domain.item_history import Period
+from bot.domain.item_history import Period, days_before
 from bot.outbox.errors import Outcome
 from bot.outbox.kinds import CHART, ENTRY_METADATA, METRICS
 from storage.repositories import OutboxEntry
@@ -39,7 +39,9 @@ class ReportDelivery:
     async def _metrics(self, entry: OutboxEntry) -> Outcome:
         d = self._delivery
         period = Period.ending(
-            datetime.fromisoformat(str(entry.payload["end"])), int(entry.payload["days"])
+            datetime.fromisoformat(str(entry.payload["end"])),
+            int(entry.payload["days"]),
+            self._delivery._renderer.practice.timezone,
         )
         async with d._uow.read() as tx:
             histories = await tx.metrics.histories(period.start)
@@ -79,7 +81,9 @@ class ReportDelivery:
         end = datetime.fromisoformat(str(entry.payload["end"]))
         weeks = int(entry.payload.get("weeks") or 8)
         async with d._uow.read() as tx:
-            histories = await tx.metrics.histories(end - timedelta(weeks=weeks))
+            histories = await tx.metrics.histories(
+                days_before(end, 7 * weeks, self._delivery._renderer.practice.timezone)
+            )
         practice = d._renderer.practice
         series = await asyncio.to_thread(
             metrics.first_response_by_week, histories, end, weeks, practice.calendar

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from bot.domain import metrics
 from bot.domain.event_details import QaReviewed
-from bot.domain.item_history import Period
+from bot.domain.item_history import Period, days_before
 from bot.domain.items import Action
 from bot.domain.metrics import MetricsReport
 from bot.domain.qa import stratified_sample
@@ -36,7 +36,7 @@ class MetricsServices(ServiceBase):
 
     async def report(self, days: int, *, end: datetime | None = None) -> MetricsReport:
         """Every metric over the `days` days ending now (read only)."""
-        period = Period.ending(end or self.clock.now(), days)
+        period = Period.ending(end or self.clock.now(), days, self.practice.timezone)
         async with self._uow.read() as tx:
             histories = await tx.metrics.histories(period.start)
         # Seconds of arithmetic at tens of thousands of items: off the event loop.
@@ -54,7 +54,9 @@ class MetricsServices(ServiceBase):
     ) -> tuple[tuple[Period, metrics.Breakdown[metrics.Times]], ...]:
         """First-response times per lane for each of the `weeks` weeks ending at `end`."""
         async with self._uow.read() as tx:
-            histories = await tx.metrics.histories(end - timedelta(weeks=weeks))
+            histories = await tx.metrics.histories(
+                days_before(end, 7 * weeks, self.practice.timezone)
+            )
         return await asyncio.to_thread(
             metrics.first_response_by_week, histories, end, weeks, self.practice.calendar
         )
@@ -97,7 +99,8 @@ class MetricsServices(ServiceBase):
             )
             sample: tuple[str, ...] = ()
             if reports.qa_sample and await tx.job_runs.claim_period(QA_SAMPLE_JOB, period, now=now):
-                closed = await tx.metrics.closed_between(due - timedelta(days=7), due)
+                week = Period.ending(due, 7, self.practice.timezone)
+                closed = await tx.metrics.closed_between(week.start, due)
                 sample = stratified_sample(closed, reports.qa_sample, seed=period)
                 if sample:
                     await tx.outbox.enqueue(

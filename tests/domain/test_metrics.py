@@ -18,6 +18,7 @@ Monday 2 June 2025 0:00 to Monday 9 June 0:00. The items:
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -303,3 +304,25 @@ def test_the_weekly_time_is_the_latest_one_at_or_before_now() -> None:
     # Across the autumn clock change the local time stays 8:00 (13:00 UTC, not 12:00).
     after_dst = datetime(2025, 11, 3, 9, tzinfo=NY)
     assert metrics.last_weekly(after_dst, 0, time(8), NY) == datetime(2025, 11, 3, 13, tzinfo=UTC)
+
+
+def test_a_week_across_a_daylight_saving_change_starts_at_the_wall_time_it_ends() -> None:
+    """The Monday 8:00 report after clocks fall back covers from the Monday 8:00 before
+    (not 9:00: the opening hour would be in no report), and the one after they spring
+    forward from 8:00 (not 7:00: counted twice)."""
+    new_york = ZoneInfo("America/New_York")
+    for monday, previous in (
+        (date(2026, 11, 2), date(2026, 10, 26)),
+        (date(2026, 3, 9), date(2026, 3, 2)),
+    ):
+        end = datetime.combine(monday, time(8), tzinfo=new_york).astimezone(UTC)
+        week = Period.ending(end, 7, new_york)
+        assert week.start == datetime.combine(previous, time(8), tzinfo=new_york).astimezone(UTC)
+    # Back to back, a chart's weeks neither skip nor repeat an hour.
+    end = datetime.combine(date(2026, 11, 16), time(8), tzinfo=new_york).astimezone(UTC)
+    cal = BusinessCalendar(new_york, {d: OpeningHours(time(8), time(17)) for d in range(5)})
+    spans = [span for span, _ in metrics.first_response_by_week([], end, 6, cal)]
+    assert all(a.end == b.start for a, b in itertools.pairwise(spans))
+    assert spans[-1].end == end and spans[0].start == datetime.combine(
+        date(2026, 10, 5), time(8), tzinfo=new_york
+    ).astimezone(UTC)
