@@ -62,6 +62,23 @@ class Urgency(StrEnum):
         return "Immediate" if self is Urgency.IMMEDIATE else "Within 2 hours"
 
 
+def supersedes(new: EscalationRule, open_rule: EscalationRule | None) -> bool:
+    """Whether escalating an escalated item again under `new` replaces its open escalation
+    under `open_rule`: `new` is more urgent (immediate where the open one is not, or as
+    immediate with a shorter window to acknowledge: a rash escalated for today, then the
+    patient says chest pain), and it keeps the item in clinical hands (a clinical
+    escalation is only replaced by a clinical one). A rule that left the practice file is
+    never replaced (nothing says how urgent it was)."""
+    if open_rule is None:
+        return False
+    rank = (_URGENCY_RANK[new.urgency], new.ack_within)
+    open_rank = (_URGENCY_RANK[open_rule.urgency], open_rule.ack_within)
+    return rank < open_rank and (new.clinical or not open_rule.clinical)
+
+
+_URGENCY_RANK = {Urgency.IMMEDIATE: 0, Urgency.WITHIN_2H: 1}
+
+
 @dataclass(frozen=True)
 class EscalationRule:
     """One reason to escalate: who is paged in turn and how long each has to acknowledge."""
@@ -143,6 +160,8 @@ class EscalationState(StrEnum):
     NO_RESPONSE = "no_response"  # the whole chain was paged and nobody acknowledged
     RESOLVED = "resolved"
     NOT_CLINICAL = "not_clinical"
+    # Replaced by a more urgent escalation of the same item (`supersedes`), which pages anew.
+    SUPERSEDED = "superseded"
 
     @property
     def is_open(self) -> bool:

@@ -224,6 +224,8 @@ class RefusalCode(StrEnum):
     # A handoff or reassignment to someone whose roles would not let them claim the item
     # (owner: that person): as its owner they would see the patient's details.
     NEW_OWNER_NOT_PERMITTED = "new_owner_not_permitted"
+    # Escalated already, for a reason at least as urgent: the people it paged have it.
+    ALREADY_ESCALATED = "already_escalated"
     # Role refusals (bot/domain/permissions.py): each names the role that would do.
     NO_ROLE = "no_role"
     NOT_IN_LANE = "not_in_lane"
@@ -339,6 +341,8 @@ TRANSITIONS: Mapping[tuple[Status, Action], Rule] = {
     (Status.NEW, Action.ESCALATE): _rule(Status.ESCALATED, Who.ANYONE),
     (Status.CLAIMED, Action.ESCALATE): _rule(Status.ESCALATED, Who.ANYONE),
     (Status.WAITING, Action.ESCALATE): _rule(Status.ESCALATED, Who.ANYONE),
+    # Only to replace the open escalation with a more urgent one (escalation.supersedes).
+    (Status.ESCALATED, Action.ESCALATE): _rule(Status.ESCALATED, Who.ANYONE),
     (Status.ESCALATED, Action.ACKNOWLEDGE): _rule(Status.ESCALATED, Who.ANYONE),
     (Status.ESCALATED, Action.PAGE_NEXT): _rule(Status.ESCALATED, Who.SYSTEM),
     (Status.ESCALATED, Action.NO_RESPONSE): _rule(Status.ESCALATED, Who.SYSTEM),

@@ -24,6 +24,7 @@ from bot.domain.escalation import (
     StepKind,
     may_answer,
     next_step,
+    supersedes,
 )
 from bot.domain.event_details import (
     Escalated,
@@ -94,9 +95,11 @@ class EscalationServices(ServiceBase):
         """Escalate an open item for one of the matrix's reasons: page the first level of its
         chain (outside opening hours, the after-hours chain) and start its wall-clock window.
         Invalid for a reason the practice file does not list; refused for a closed item or
-        one already escalated. An item merged into another (since the form or prompt was
-        drawn) is escalated where its request is now: a patient's emergency is never lost to
-        a merge, and the guidance names that item."""
+        one already escalated, unless the new reason is more urgent (`supersedes`): then the
+        open escalation ends as superseded and the new one pages its chain from the start,
+        so an emergency is never held behind a same-day question. An item merged into
+        another (since the form or prompt was drawn) is escalated where its request is now:
+        a patient's emergency is never lost to a merge, and the guidance names that item."""
         chosen = self.rule(rule)
         if chosen is None:
             return Invalid({"rule": "Choose a reason from the list."})
@@ -111,6 +114,8 @@ class EscalationServices(ServiceBase):
         async def also(
             tx: UnitOfWork, before: Item, after: Item, item_id: int, now: datetime
         ) -> Escalated:
+            if before.status is Status.ESCALATED:
+                await self._supersede(tx, item_id, before.key, chosen, now)
             chain = self.practice.escalation.chain(chosen, now, self.practice.calendar)
             paged = self.members_of(chain[0])
             escalation = Escalation(
@@ -137,6 +142,24 @@ class EscalationServices(ServiceBase):
             )
 
         return await self._transition(item_key, actor, Action.ESCALATE, changes, also, once=once)
+
+    async def _supersede(
+        self, tx: UnitOfWork, item_id: int, item_key: str, new: EscalationRule, now: datetime
+    ) -> None:
+        """End the item's open escalation as superseded by `new`, or refuse (it is already
+        escalated for a reason at least as urgent)."""
+        open_one = await tx.escalations.open_for(item_id)
+        if open_one is None or not supersedes(new, self.rule(open_one.rule)):
+            raise Rejected(Refusal(RefusalCode.ALREADY_ESCALATED, item_key=item_key))
+        await self._change(
+            tx,
+            open_one,
+            {
+                "state": EscalationState.SUPERSEDED,
+                "resolved_at": now,
+                "decision": f"Superseded by a more urgent escalation: {new.label}",
+            },
+        )
 
     async def acknowledge(
         self, *, item_key: str, actor: str, escalation_id: int | None = None

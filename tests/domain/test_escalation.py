@@ -16,9 +16,11 @@ from bot.domain.escalation import (
     PromptAudience,
     RedFlagAsk,
     StepKind,
+    Urgency,
     ack_due,
     may_answer,
     next_step,
+    supersedes,
     who_is_asked,
 )
 from bot.domain.items import INTEGRATION_ACTOR_PREFIX, SYSTEM, Actor, Role
@@ -203,3 +205,25 @@ def test_a_red_flag_no_person_logged_asks_the_clinical_channel(token_id: int) ->
     for actor in (f"{INTEGRATION_ACTOR_PREFIX}{token_id}", SYSTEM):
         asked = who_is_asked(actor, "#cq-clinical")
         assert asked == RedFlagAsk("#cq-clinical", PromptAudience.CHANNEL)
+
+
+def test_only_a_more_urgent_reason_that_keeps_clinical_hands_supersedes_an_open_escalation() -> (
+    None
+):
+    def rule(key: str, urgency: Urgency, minutes: int, clinical: bool = True) -> EscalationRule:
+        return EscalationRule(
+            key, key, urgency, ("nurse",), timedelta(minutes=minutes), "", clinical=clinical
+        )
+
+    emergency = rule("emergency", Urgency.IMMEDIATE, 5)
+    same_day = rule("same_day", Urgency.IMMEDIATE, 15)
+    refill = rule("refill", Urgency.WITHIN_2H, 120)
+    legal = rule("legal", Urgency.IMMEDIATE, 30, clinical=False)
+    billing = rule("billing", Urgency.WITHIN_2H, 120, clinical=False)
+
+    assert supersedes(emergency, same_day) and supersedes(emergency, refill)
+    assert supersedes(same_day, refill) and supersedes(emergency, billing)
+    assert not supersedes(same_day, emergency) and not supersedes(emergency, emergency)
+    assert not supersedes(legal, refill)  # more urgent, but it would leave clinical hands
+    assert supersedes(legal, billing)
+    assert not supersedes(emergency, None)  # a rule no longer in the practice file

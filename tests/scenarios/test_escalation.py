@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from blocks.ids import ActionId, Command, FieldId, More, ViewId, more_value
 from bot.domain.escalation import EscalationState
-from bot.domain.items import Action, Status
+from bot.domain.items import Action, Refusal, RefusalCode, Status
 from bot.jobs import RE_ESCALATION, Jobs
 from bot.services.base import Done
 from storage.models import EscalationRow
@@ -408,3 +408,68 @@ async def test_resolve_on_an_old_page_says_that_escalation_has_ended(clinic: Cli
     assert shown["callback_id"] != ViewId.ESCALATION_RESOLVE
     assert "has ended already" in str(shown["blocks"])
     await still_open_emergency(clinic, key)
+
+
+# --- a more urgent reason while escalated --------------------------------------------------
+
+
+async def test_chest_pain_while_escalated_for_a_rash_pages_the_emergency_chain_at_once(
+    clinic: Clinic,
+) -> None:
+    """Escalated for same-day symptoms (15 minutes to acknowledge), the patient calls back
+    with chest pain: the emergency (5 minutes) replaces it, pages anew, and the person on
+    the phone gets the 911 guidance, instead of "can't escalate while escalated"."""
+    key = await chest_pain(clinic)
+    done = await clinic.deps.escalations.escalate(
+        item_key=key, actor=FRONT_DESK, rule="same_day_symptoms", context="A spreading rash"
+    )
+    assert isinstance(done, Done), done
+    await clinic.deliver()
+    first = await clinic.deps.escalations.current(key)
+    assert first is not None and first.rule == "same_day_symptoms"
+    pages_before = len(dm_texts(clinic, NURSES[0]))
+
+    response = await escalate_from_card(clinic, key, rule="emergency")
+    assert "errors" not in (response.json or {}), response.body
+    await clinic.stub.wait_for_call("chat.postEphemeral", timeout=10)
+    (guidance,) = clinic.stub.ephemerals(FRONT_DESK)
+    assert "call 911 now" in str(guidance.blocks)
+    await clinic.deliver()
+
+    now_open = await clinic.deps.escalations.current(key)
+    assert now_open is not None and now_open.rule == "emergency" and now_open.state.is_open
+    assert now_open.ack_due_at == now_open.opened_at + timedelta(minutes=5)
+    async with clinic.deps.uow.read() as tx:
+        replaced = await tx.escalations.get(first.id or 0)
+    assert replaced is not None and replaced.state is EscalationState.SUPERSEDED
+    assert dm_texts(clinic, NURSES[0])[pages_before:] == [f"Escalation: Medical emergency · {key}"]
+    # The rash's page can no longer answer anything; the job watches the emergency only.
+    clinic.clock.advance(timedelta(minutes=6))
+    assert await clinic.deps.escalations.run_escalations() == [key]
+    async with clinic.deps.uow.read() as tx:
+        still = await tx.escalations.get(first.id or 0)
+    assert still is not None and still.state is EscalationState.SUPERSEDED
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("emergency", "same_day_symptoms"),  # less urgent: the emergency stands
+        ("emergency", "self_harm"),  # as urgent: the nurses paged have it
+        ("same_day_symptoms", "legal_threat"),  # not clinical: would leave clinical hands
+    ],
+)
+async def test_a_reason_no_more_urgent_leaves_the_open_escalation_alone(
+    clinic: Clinic, first: str, then: str
+) -> None:
+    key = await chest_pain(clinic)
+    done = await clinic.deps.escalations.escalate(item_key=key, actor=FRONT_DESK, rule=first)
+    assert isinstance(done, Done), done
+    await clinic.deliver()
+    rows = await escalation_rows(clinic)
+
+    refused = await clinic.deps.escalations.escalate(item_key=key, actor=FRONT_DESK, rule=then)
+    assert isinstance(refused, Refusal) and refused.code is RefusalCode.ALREADY_ESCALATED
+    assert await escalation_rows(clinic) == rows
+    escalation = await clinic.deps.escalations.current(key)
+    assert escalation is not None and escalation.rule == first and escalation.state.is_open
