@@ -68,12 +68,18 @@ class OffsetClock:
         return self.now()
 
 
+# The furthest a simulation may move the clock: a century, well inside datetime's range
+# (an offset like 1e15 seconds would make every now() fail, stopping the app's jobs).
+MAX_OFFSET_SECONDS = 100 * 366 * 24 * 3600
+
+
 class FileClock:
     """Real time plus the offset (seconds) written in a file, re-read by `refresh()`:
     `CAREQUEUE_CLOCK_FILE`, for simulations only. Every process given the same file sees
     the same moved clock, as the sandbox's clock control moves one process's clock; time
     keeps flowing between moves, so the outbox's pacing and leases work as in production.
-    A missing or unreadable file leaves the offset as it was (zero at first).
+    A missing or unreadable file, or an offset past a century, leaves the offset as it was
+    (zero at first).
     """
 
     def __init__(self, path: Path) -> None:
@@ -91,7 +97,10 @@ class FileClock:
             stamp = self.path.stat().st_mtime_ns
             if stamp == self._seen:
                 return False
-            offset = timedelta(seconds=float(self.path.read_text().strip()))
+            seconds = float(self.path.read_text().strip())
+            if not abs(seconds) <= MAX_OFFSET_SECONDS:  # inf and nan fail this too
+                return False
+            offset = timedelta(seconds=seconds)
         except (OSError, ValueError):
             return False
         self._seen = stamp

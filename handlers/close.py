@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ids import ActionId, FieldId, More, ViewId
 from blocks.modals.close import close_errors, close_form_from_view, close_modal
-from blocks.modals.form import item_metadata, metadata_key
+from blocks.modals.form import item_metadata, metadata_key, metadata_value
 from bot.deps import ListenerDeps
 from bot.domain.items import Action, Item
 from handlers.deadline import answer_submission
@@ -40,7 +40,8 @@ async def open_close_form(
     client: AsyncWebClient, deps: ListenerDeps, trigger: FormTrigger, key: str
 ) -> None:
     def form(item: Item) -> View:
-        return close_modal(item, deps.practice.lane(item.lane), item_metadata(key))
+        # The lane it was opened in: its resolutions are the ones the form lists.
+        return close_modal(item, deps.practice.lane(item.lane), item_metadata(key, lane=item.lane))
 
     # Who may close (the owner or a manager; in a clinical lane a clinician or a clinician's
     # acknowledgment first; nobody but a clinician while it is escalated) is said at the
@@ -59,6 +60,13 @@ async def on_close_submitted(
     item = await deps.services.get(key)
     if item is None:
         await ack(response_action="errors", errors={FieldId.RESOLUTION: f"There is no item {key}."})
+        return
+    opened_in = metadata_value(view, "lane")
+    if opened_in and opened_in != item.lane:
+        # Its resolutions were another lane's: a form error about the list would be unmeetable.
+        lane = deps.practice.lane(item.lane).name
+        moved = f"{key} was moved to {lane} since this form opened: close it from its card there."
+        await ack(response_action="errors", errors={FieldId.RESOLUTION: moved})
         return
     resolution, told = close_form_from_view(view)
     errors = close_errors(item, resolution, told, deps.practice.lane(item.lane))

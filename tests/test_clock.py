@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,9 +34,12 @@ def test_a_missing_or_garbled_file_leaves_the_clock_as_it_was(tmp_path: Path) ->
     clock = FileClock(path)
     assert abs(clock.now() - SystemClock().now()) < timedelta(seconds=1)
 
-    path.write_text("tomorrow-ish\n")
-    assert clock.refresh() is False
-    assert abs(clock.now() - SystemClock().now()) < timedelta(seconds=1)
+    for garbled in ("tomorrow-ish", "inf", "-inf", "nan", "1e15", "3e13", "1e20"):
+        path.write_text(f"{garbled}\n")
+        os.utime(path, ns=(time.time_ns(), time.time_ns()))  # a new write each time
+        assert clock.refresh() is False, garbled
+        assert abs(clock.now() - SystemClock().now()) < timedelta(seconds=1)
+    assert FileClock(path).now() is not None  # a clock started on such a file runs too
 
 
 async def test_the_app_runs_on_the_file_clock_when_carequeue_clock_file_is_set(

@@ -404,7 +404,9 @@ def decide(
         if merged:  # everything is done on the item it was merged into
             return Refusal(RefusalCode.MERGED, into=item.merged_into, **base)
         if item.status is Status.RESOLVED:
-            return Refusal(RefusalCode.ALREADY_CLOSED, **base)
+            return Refusal(
+                RefusalCode.ALREADY_CLOSED, owner=item.closed_by, since=item.closed_at, **base
+            )
         if action in NEEDS_OWNER and item.status is Status.NEW:
             return Refusal(RefusalCode.NEEDS_CLAIM, **base)
         if action is Action.CLAIM and item.owner is not None:

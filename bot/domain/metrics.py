@@ -360,7 +360,9 @@ def report(
 
 def last_weekly(now: datetime, weekday: int, at: time, tz: ZoneInfo) -> datetime:
     """The latest moment at or before `now` that was `weekday` (0 = Monday) at `at`, local
-    time in `tz` (a wall time a DST change skipped counts from when the clocks jumped)."""
+    time in `tz`. A wall time a DST change skipped is read with the offset before the
+    change, so it lands as far after the jump as it was meant after the hour (Sunday 2:30
+    on the spring-forward night is 3:30)."""
     local = now.astimezone(tz)
     day = local.date() - timedelta(days=(local.weekday() - weekday) % 7)
     moment = datetime.combine(day, at, tzinfo=tz)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from blocks.ids import ActionId, FieldId, More, more_value
-from bot.domain.items import Status
-from tests.scenarios.conftest import ASSISTANT, FRONT_DESK, Clinic
+from bot.domain.items import Action, Status
+from tests.scenarios.conftest import ASSISTANT, FRONT_DESK, MANAGER, Clinic
 
 
 async def claimed_item(clinic: Clinic, lane: str = "scheduling", **fields: str) -> str:
@@ -172,3 +172,42 @@ async def test_unable_to_reach_after_3_attempts_needs_three_logged_calls_and_rea
     assert "no call is logged" in getattr(refused, "text", "")
     item = await clinic.deps.services.get(key)
     assert item is not None and item.status is Status.CLAIMED
+
+
+DONE = {
+    FieldId.RESOLUTION: "appointment rescheduled",
+    FieldId.TOLD_PATIENT: "Moved to Thursday 10:30; confirmation text sent.",
+}
+
+
+async def test_the_second_of_two_close_forms_is_told_who_closed_it_and_when(
+    clinic: Clinic,
+) -> None:
+    clinic.stub.add_user(MANAGER, "maria")
+    key = await claimed_item(clinic)
+    mine = await open_close_modal(clinic, FRONT_DESK, key)
+    theirs = await open_close_modal(clinic, MANAGER, key)
+    first = await clinic.slack.submit_view(FRONT_DESK, mine, DONE)
+    assert "errors" not in (first.json or {}), first.body
+    late = await clinic.slack.submit_view(MANAGER, theirs, DONE)
+    error = (late.json or {}).get("errors", {}).get(FieldId.RESOLUTION, "")
+    assert error.startswith(f"{key} is already closed (by @ana at Mon Nov 23 9:00 AM"), error
+    closes = [e for e in await clinic.deps.services.history(key) if e.action is Action.CLOSE]
+    assert [e.actor for e in closes] == [FRONT_DESK]
+
+
+async def test_a_close_form_opened_before_a_move_says_where_the_item_went(
+    clinic: Clinic,
+) -> None:
+    """Its list held Scheduling's resolutions: "choose one from Billing's list" under it
+    could not be met."""
+    key = await claimed_item(clinic)
+    view_id = await open_close_modal(clinic, FRONT_DESK, key)
+    moved = await clinic.deps.work.move(item_key=key, actor=FRONT_DESK, lane="billing")
+    assert getattr(moved, "item", None) is not None, moved
+    answer = await clinic.slack.submit_view(FRONT_DESK, view_id, DONE)
+    error = (answer.json or {}).get("errors", {}).get(FieldId.RESOLUTION, "")
+    moved_to = f"{key} was moved to Billing handoff since this form opened"
+    assert error == f"{moved_to}: close it from its card there."
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.status.is_open
