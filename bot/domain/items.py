@@ -226,6 +226,7 @@ class RefusalCode(StrEnum):
     NEW_OWNER_NOT_PERMITTED = "new_owner_not_permitted"
     # Escalated already, for a reason at least as urgent: the people it paged have it.
     ALREADY_ESCALATED = "already_escalated"
+    ALREADY_IN_LANE = "already_in_lane"  # a move to the lane it is in (lane: that lane)
     # Role refusals (bot/domain/permissions.py): each names the role that would do.
     NO_ROLE = "no_role"
     NOT_IN_LANE = "not_in_lane"

@@ -368,8 +368,8 @@ class WorkServices(ServiceBase):
         decided: dict[str, str] = {}
 
         def changes(item: Item, to: Status, at: datetime) -> dict[str, Any] | Refusal | Invalid:
-            if item.lane == lane:
-                return Refusal(RefusalCode.NOT_ALLOWED_IN_STATE, item_key=item.key)
+            if item.lane == lane:  # a form drawn before someone else moved it there
+                return Refusal(RefusalCode.ALREADY_IN_LANE, item_key=item.key, lane=lane)
             here = self.practice.lane(item.lane)
             refused = clinical_decision_refusal(item, here, to_lane, who)
             if refused is not None:

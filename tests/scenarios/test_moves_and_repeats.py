@@ -285,3 +285,17 @@ async def test_an_escalate_form_saved_after_a_merge_escalates_the_item_that_hold
     assert kept is not None and kept.status is Status.ESCALATED
     escalation = await clinic.deps.escalations.current(first)
     assert escalation is not None and escalation.rule == "emergency"
+
+
+async def test_a_move_form_saved_after_someone_moved_the_item_there_says_so(
+    clinic: Clinic,
+) -> None:
+    key = await claimed_item(clinic)
+    view = await open_more_form(clinic, FRONT_DESK, key, More.MOVE)
+    moved = await clinic.deps.work.move(item_key=key, actor=FRONT_DESK, lane="billing")
+    assert not isinstance(moved, Refusal), moved
+    answer = await clinic.slack.submit_view(FRONT_DESK, view["id"], {FieldId.MOVE_LANE: "billing"})
+    errors = (answer.json or {}).get("errors", {})
+    assert list(errors.values()) == [
+        f"{key} is in Billing handoff already: someone moved it there since this form opened."
+    ], answer.body
