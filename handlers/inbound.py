@@ -14,23 +14,35 @@ the listeners without it. The intake API, whose callers can be told, refuses it 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 NUL = "\x00"
+# Half of a UTF-16 surrogate pair with no other half ("\ud800" in the JSON): not a character;
+# UTF-8 cannot encode it, so storing or logging it fails. It becomes U+FFFD, the
+# replacement character, as a decoder shows a broken character.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean(text: str) -> str:
+    if NUL in text:
+        text = text.replace(NUL, "")
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def without_nul(node: Any) -> Any:
-    """`node` with NUL characters dropped from every string in it; dicts and lists are
-    changed in place (Bolt hands listeners parts of the same body)."""
+    """`node` with NUL characters dropped from every string in it, and lone surrogates
+    replaced; dicts and lists are changed in place (Bolt hands listeners parts of the same
+    body)."""
     if isinstance(node, str):
-        return node.replace(NUL, "") if NUL in node else node
+        return _clean(node)
     if isinstance(node, dict):
         for key in list(node):
             value = without_nul(node[key])
-            if isinstance(key, str) and NUL in key:
+            if isinstance(key, str) and _clean(key) != key:
                 del node[key]
-                key = key.replace(NUL, "")
+                key = _clean(key)
             node[key] = value
     elif isinstance(node, list):
         for index, value in enumerate(node):
@@ -39,7 +51,8 @@ def without_nul(node: Any) -> Any:
 
 
 async def drop_nul_characters(body: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> Any:
-    """Global middleware (bot/app.py), first of all: nothing after it sees a NUL."""
+    """Global middleware (bot/app.py), first of all: nothing after it sees a NUL or a lone
+    surrogate."""
     without_nul(body)
     return await next()
 

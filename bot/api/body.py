@@ -15,11 +15,10 @@ from typing import Any
 
 from bot.domain.intake import (
     CONTACT_LOOKBACK,
-    UNSTORABLE,
-    UNSTORABLE_MESSAGE,
     IntakeDraft,
     IntakeField,
     IntakeRequest,
+    unstorable,
     validate_intake,
 )
 from bot.domain.practice import Practice
@@ -88,8 +87,8 @@ def read_delivery(body: object, practice: Practice, now: datetime) -> Delivery |
     lane = _lane(text, practice, problems)
     contacted_at = _contacted_at(text.get("contacted_at", ""), now, problems)
     source_id = text.get("source_id", "").strip()
-    if UNSTORABLE in source_id:
-        problems.append(Problem("source_id", UNSTORABLE_MESSAGE))
+    if (why := unstorable(source_id)) is not None:
+        problems.append(Problem("source_id", why))
     elif len(source_id) > SOURCE_ID_MAX:
         problems.append(Problem("source_id", f"Keep it under {SOURCE_ID_MAX} characters."))
     draft = IntakeDraft(

@@ -19,6 +19,7 @@ from aiohttp import web
 from bot.api.body import TEXT_FIELDS, Problem, parse_json, read_delivery, read_idempotency_key
 from bot.api.limits import RateLimiter, retry_after
 from bot.deps import Deps
+from bot.domain.intake import unstorable
 from bot.domain.integrations import ApiToken
 from bot.services.intake_api import Delivered, Standing, TokenRevoked
 
@@ -190,8 +191,9 @@ async def _created(deps: Deps, delivered: Delivered) -> web.Response:
 async def _get_request(request: web.Request, token: ApiToken) -> web.Response:
     deps = request.app[_DEPS]
     key = request.match_info["key"]
-    # No key holds a NUL, and PostgreSQL refuses one even in a query: not found, not a 500.
-    standing = None if "\x00" in key else await deps.intake_api.status(token, key)
+    # No key holds a NUL or a lone surrogate, and the database refuses one even in a query:
+    # not found, not a 500.
+    standing = None if unstorable(key) else await deps.intake_api.status(token, key)
     if standing is None:
         return error(404, "not_found", "No request with that key was delivered with this token.")
     return web.json_response(status_of(deps, standing))

@@ -44,6 +44,22 @@ class IntakeField(StrEnum):
 
 UNSTORABLE = "\x00"
 UNSTORABLE_MESSAGE = "Contains a NUL character (U+0000), which cannot be stored: remove it."
+# Half of a UTF-16 pair with no other half (JSON's "\ud800"): not a character at all, it
+# cannot be encoded as UTF-8 (nor stored, nor hashed).
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+LONE_SURROGATE_MESSAGE = (
+    "Contains an invalid character (half of a UTF-16 surrogate pair, U+D800 to U+DFFF),"
+    " which cannot be stored: remove it."
+)
+
+
+def unstorable(text: str) -> str | None:
+    """Why `text` cannot be stored as it is (a NUL, a lone surrogate); None when it can."""
+    if UNSTORABLE in text:
+        return UNSTORABLE_MESSAGE
+    if _LONE_SURROGATE.search(text):
+        return LONE_SURROGATE_MESSAGE
+    return None
 
 
 @dataclass(frozen=True)
@@ -204,11 +220,12 @@ def validate_intake(
     types) a request without one reads as its origin ("Portal message") until staff
     work it.
     """
-    # PostgreSQL text cannot hold a NUL; nobody types one: say where it is.
+    # PostgreSQL text cannot hold a NUL, nor UTF-8 a lone surrogate; nobody types one:
+    # say where it is.
     problems: list[FieldProblem] = [
-        FieldProblem(IntakeField(field.name), UNSTORABLE_MESSAGE)
+        FieldProblem(IntakeField(field.name), why)
         for field in fields(draft)
-        if UNSTORABLE in getattr(draft, field.name)
+        if (why := unstorable(getattr(draft, field.name))) is not None
     ]
     missed_call = draft.origin == Origin.MISSED_CALL.value
 

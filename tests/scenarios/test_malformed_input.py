@@ -4,6 +4,7 @@ year 1, and ids this version of CareQueue no longer knows."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import date, time
@@ -77,6 +78,36 @@ async def test_a_nul_in_an_api_field_name_or_source_id_is_a_422(
 
     assert answer.status == 422
     assert await count(clinic, ItemRow) == 0
+
+
+LONE = "\ud800"  # half of a UTF-16 surrogate pair: valid in JSON text, not a character
+
+
+async def test_a_lone_surrogate_in_the_intake_api_is_a_422_by_field_and_the_batch_commits(
+    clinic: Clinic, phone_system: Integration
+) -> None:
+    """UTF-8 cannot encode it: before, the request's fingerprint failed with a 500. The
+    deliveries that arrived with it still commit."""
+    good = [{**PHONE_SYSTEM_REQUEST, "patient_reference": f"MRN-9{n}"} for n in range(5)]
+    bad = {**PHONE_SYSTEM_REQUEST, "summary": f"Wants a new time {LONE} please"}
+    answers = await asyncio.gather(
+        *(phone_system.post(body) for body in good), phone_system.post(bad)
+    )
+
+    assert [a.status for a in answers] == [201] * 5 + [422]
+    [problem] = answers[-1].json["problems"]
+    assert problem["field"] == "summary" and "surrogate" in problem["message"]
+    assert await count(clinic, ItemRow) == 5
+    assert (await phone_system.get(f"CQ-1{LONE}")).status == 404
+
+
+async def test_a_lone_surrogate_from_slack_becomes_a_replacement_character(
+    clinic: Clinic,
+) -> None:
+    key = await clinic.log_request(**{FieldId.SUMMARY: f"Needs a call{LONE}back"})
+
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.summary == "Needs a call\ufffdback"
 
 
 async def test_a_message_with_a_nul_opens_the_form_without_it(clinic: Clinic) -> None:
