@@ -237,7 +237,11 @@ class ItemServices(ServiceBase):
         kept_for_language: str | None = None
         clinicians: tuple[str, ...] | None = None
         next_action = lane.first_action
-        if self._routes_to_language_lane(request) and keeps_lane_for_language(lane):
+        clinical_lane = keeps_lane_for_language(lane)
+        routed_for_language = self._routes_to_language_lane(request) or self._routes_to_staff(
+            request
+        )
+        if routed_for_language and clinical_lane:
             kept_for_language = request.language
             clinicians = bilingual_clinicians(
                 self.roles.bilingual(request.language), self.roles.clinical_members()
@@ -247,7 +251,7 @@ class ItemServices(ServiceBase):
             routed_from, lane = lane.key, self.practice.lane(self.practice.language_lane or "")
             next_action = lane.first_action
         due = sla.due_at(received, lane.target_for(request.origin), self.practice.calendar)
-        owner = await self._bilingual_owner(tx, request.language)
+        owner = await self._bilingual_owner(tx, request.language, clinicians_only=clinical_lane)
         item = Item(
             key=f"{self.practice.item_key_prefix}-{number}",
             lane=lane.key,
@@ -359,14 +363,28 @@ class ItemServices(ServiceBase):
             and request.lane != practice.language_lane
         )
 
-    async def _bilingual_owner(self, tx: UnitOfWork, language: str) -> str | None:
-        """With routing to staff, the bilingual colleague with the fewest open items."""
+    def _routes_to_staff(self, request: IntakeRequest) -> bool:
+        practice = self.practice
+        return practice.language_routing is LanguageRouting.STAFF and request.language not in (
+            "",
+            practice.default_language,
+        )
+
+    async def _bilingual_owner(
+        self, tx: UnitOfWork, language: str, *, clinicians_only: bool = False
+    ) -> str | None:
+        """With routing to staff, the bilingual colleague with the fewest open items; for a
+        request in a clinical lane only a bilingual clinician (the request never leaves
+        clinical hands for a language: none, and it stays unowned, the thread naming an
+        interpreter)."""
         practice = self.practice
         if practice.language_routing is not LanguageRouting.STAFF:
             return None
         if language == practice.default_language:
             return None
         staff = self.roles.bilingual(language)
+        if clinicians_only:
+            staff = bilingual_clinicians(staff, self.roles.clinical_members())
         if not staff:
             return None
         loads = {person: len(await tx.items.open_for_owner(person)) for person in staff}

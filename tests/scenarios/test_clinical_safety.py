@@ -17,6 +17,7 @@ from bot.config import Practice
 from bot.domain.callbacks import FinalStep
 from bot.domain.handoff import HandoffNote
 from bot.domain.items import Action, Refusal, RefusalCode, Status
+from bot.domain.lanes import LanguageRouting
 from sandbox.side.wire import SlackResponse
 from sandbox.stub.server import SlackStub
 from tests.scenarios.conftest import FRONT_DESK, Clinic, running
@@ -348,6 +349,43 @@ async def test_the_thread_names_the_bilingual_clinical_staff_for_the_language(
     shown = json.dumps(entry.blocks)
     assert f"Bilingual clinical staff for Spanish: <@{SPANISH_NURSE}>" in shown
     assert "<@U0FRONT02>" not in shown  # bilingual, but not clinical
+
+
+def staff_routing(practice: Practice, bilingual: tuple[str, ...]) -> Practice:
+    roles = dataclasses.replace(practice.roles, bilingual=MappingProxyType({"Spanish": bilingual}))
+    return dataclasses.replace(practice, roles=roles, language_routing=LanguageRouting.STAFF)
+
+
+@pytest.mark.parametrize("nurse_speaks_spanish", [False, True])
+async def test_routing_to_bilingual_staff_never_gives_a_clinical_request_to_the_front_desk(
+    database_url: str,
+    example_practice: Practice,
+    clock: ManualClock,
+    stub: SlackStub,
+    nurse_speaks_spanish: bool,
+) -> None:
+    """With `language_routing: staff` a Spanish symptom question went to the bilingual front
+    desk (the least busy bilingual colleague), out of clinical hands. It stays in the
+    clinical lane: given to a bilingual clinician if there is one, else unowned with the
+    thread saying an interpreter is needed."""
+    bilingual = ("U0FRONT02", SPANISH_NURSE) if nurse_speaks_spanish else ("U0FRONT02",)
+    practice = staff_routing(example_practice, bilingual)
+    async with running(database_url, practice, clock, stub) as clinic:
+        key = await clinic.log_request(**SYMPTOM, **{FieldId.LANGUAGE: "Spanish"})
+        await clinic.deliver()
+        item = await clinic.deps.services.get(key)
+        assert item is not None and item.lane == "clinical"
+        assert item.owner == (SPANISH_NURSE if nurse_speaks_spanish else None)
+        created = (await clinic.deps.services.history(key))[0]
+        assert created.after["kept_for_language"] == "Spanish"
+        shown = json.dumps(clinic.replies(clinic.card_of("clinical", key))[0].blocks)
+        assert "<@U0FRONT02>" not in shown
+        if not nurse_speaks_spanish:
+            assert "an interpreter is needed" in shown
+        # A scheduling question in Spanish still goes to the bilingual front desk.
+        other = await clinic.log_request(**{FieldId.LANGUAGE: "Spanish"})
+        scheduled = await clinic.deps.services.get(other)
+        assert scheduled is not None and scheduled.owner == "U0FRONT02"
 
 
 # --- 4. close as unreachable -------------------------------------------------------------
