@@ -12,7 +12,7 @@ from bot.domain import sla
 from bot.domain.aging import FirstLook, first_look, milestones
 from bot.domain.clinical import bilingual_clinicians, keeps_lane_for_language
 from bot.domain.closing import close_problems
-from bot.domain.escalation import RED_FLAG_PROMPT
+from bot.domain.escalation import RED_FLAG_PROMPT, EscalationState
 from bot.domain.event_details import (
     CallerIdentified,
     Claimed,
@@ -46,6 +46,7 @@ from bot.services.base import (
     Done,
     Invalid,
     Once,
+    Rejected,
     Result,
     ServiceBase,
 )
@@ -489,7 +490,34 @@ class ItemServices(ServiceBase):
                 **NOT_WAITING,
             }
 
-        return await self._transition(item_key, actor, Action.CLOSE, changes, Closed(), once=once)
+        async def end_its_escalation(
+            tx: UnitOfWork, before: Item, after: Item, item_id: int, now: datetime
+        ) -> Closed:
+            # A clinician may close an escalated item: its escalation ends with it, answered
+            # by the close, or it would stay open in the counts and page again after a
+            # reopen.
+            if before.status is Status.ESCALATED:
+                escalation = await tx.escalations.open_for(item_id)
+                if escalation is not None:
+                    ended = await tx.escalations.change(
+                        escalation,
+                        {
+                            "state": EscalationState.RESOLVED,
+                            "resolved_by": actor,
+                            "resolved_at": now,
+                            "decision": f"Closed: {resolution}",
+                            "told_patient": told,
+                            "acknowledged_by": escalation.acknowledged_by or actor,
+                            "acknowledged_at": escalation.acknowledged_at or now,
+                        },
+                    )
+                    if not ended:
+                        raise Rejected(Refusal(RefusalCode.STALE, item_key=before.key))
+            return Closed()
+
+        return await self._transition(
+            item_key, actor, Action.CLOSE, changes, end_its_escalation, once=once
+        )
 
     async def reopen(self, *, item_key: str, actor: str) -> Result:
         """Reopen a resolved item, owned by whoever reopens it, with a fresh response target."""

@@ -26,7 +26,9 @@ _ON_THE_CLOCK = and_(_OPEN, ItemRow.status != Status.WAITING.value)
 _NEEDS_OWNER = and_(
     _ON_THE_CLOCK, ItemRow.owner.is_(None), ItemRow.status != Status.ESCALATED.value
 )
-_OPEN_ESCALATIONS = (EscalationState.OPEN.value, EscalationState.ACKNOWLEDGED.value)
+# Every state still waiting on a decision, "no response" (the whole chain was paged and
+# nobody answered) the most urgent of them: the digest and morning summary count the same.
+_OPEN_ESCALATIONS = tuple(state.value for state in EscalationState if state.is_open)
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,8 @@ class WorkListRepository:
         return [PersonLoad(str(owner), int(n), int(late)) for owner, n, late in rows.all()]
 
     async def escalations_open(self) -> int:
-        """Escalations not yet resolved (paged or acknowledged)."""
+        """Escalations not yet resolved (paged, acknowledged, or paged to the end of the
+        chain with no response)."""
         count = await self.session.scalar(
             select(func.count()).where(EscalationRow.state.in_(_OPEN_ESCALATIONS))
         )

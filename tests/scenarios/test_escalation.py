@@ -473,3 +473,47 @@ async def test_a_reason_no_more_urgent_leaves_the_open_escalation_alone(
     assert await escalation_rows(clinic) == rows
     escalation = await clinic.deps.escalations.current(key)
     assert escalation is not None and escalation.rule == first and escalation.state.is_open
+
+
+async def test_a_clinician_closing_an_escalated_item_ends_its_escalation(clinic: Clinic) -> None:
+    """Left open, it stayed in the digest's and Home's counts, and after a reopen and a new
+    escalation the re-escalation job paged the old one's next level."""
+    key = await chest_pain(clinic)
+    await escalate_from_card(clinic, key)
+    await clinic.deliver()
+    closed = await clinic.deps.services.close(
+        item_key=key,
+        actor=NURSES[0],
+        resolution="directed to urgent care or 911",
+        told_patient="Told to call 911 now",
+    )
+    assert isinstance(closed, Done), closed
+    ended = await clinic.deps.escalations.current(key)
+    assert ended is not None and ended.state is EscalationState.RESOLVED
+    assert ended.resolved_by == NURSES[0] and ended.appropriate is None  # not counted as a call
+
+    reopened = await clinic.deps.services.reopen(item_key=key, actor=FRONT_DESK)
+    assert isinstance(reopened, Done), reopened
+    again = await clinic.deps.escalations.escalate(item_key=key, actor=FRONT_DESK, rule="emergency")
+    assert isinstance(again, Done), again
+    acknowledged = await clinic.deps.escalations.acknowledge(item_key=key, actor=NURSES[0])
+    assert isinstance(acknowledged, Done), acknowledged
+    clinic.clock.advance(timedelta(minutes=10))
+    assert await clinic.deps.escalations.run_escalations() == []
+    home = await clinic.deps.queues.home(MANAGER)
+    assert home.board.escalations_open == 1
+
+
+async def test_the_managers_home_counts_an_escalation_nobody_answered(clinic: Clinic) -> None:
+    """The whole chain paged and nobody acknowledged: the most urgent kind of open
+    escalation, counted in the digest, and now on Home too."""
+    key = await chest_pain(clinic)
+    await escalate_from_card(clinic, key)
+    await clinic.deliver()
+    for _ in range(6):
+        clinic.clock.advance(timedelta(minutes=6))
+        await clinic.deps.escalations.run_escalations()
+    escalation = await clinic.deps.escalations.current(key)
+    assert escalation is not None and escalation.state is EscalationState.NO_RESPONSE
+    home = await clinic.deps.queues.home(MANAGER)
+    assert home.board.escalations_open == 1
