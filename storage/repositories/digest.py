@@ -74,7 +74,9 @@ class DigestRepository:
         # closed_at is set exactly while an item is resolved (reopening clears it): read
         # through its index alone, as a status test would send SQLite through every
         # resolved item in the history.
-        resolved = ItemRow.closed_at >= since
+        # A merge closes the repeat request into the patient's other item: not a resolution
+        # (the metrics say so too), or one request would count as resolved twice.
+        resolved = and_(ItemRow.closed_at >= since, ItemRow.merged_into.is_(None))
         missed = and_(
             PromiseRow.fulfilled_at.is_(None), PromiseRow.due_at >= since, PromiseRow.due_at <= now
         )

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Collection
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.items import Status
@@ -41,7 +41,10 @@ class MorningRepository:
         escalated and red-flagged first, then clinical lanes."""
         arrived = ItemRow.received_at >= since
         flagged = ItemRow.red_flags != ""
-        unanswered = and_(flagged, ItemRow.red_flag_dismissed_by.is_(None))
+        # Answered by "Not an emergency" or by escalating it (an escalation decides it, as
+        # the red-flag job and merges read it): only one nobody answered is open.
+        escalated_ever = exists().where(EscalationRow.item_id == ItemRow.id)
+        unanswered = and_(flagged, ItemRow.red_flag_dismissed_by.is_(None), ~escalated_ever)
         first = and_(_OPEN, or_(arrived, ItemRow.status == Status.ESCALATED.value, unanswered))
         overdue = and_(ItemRow.status != Status.WAITING.value, ItemRow.due_at <= now)
         # The night's arrivals one row each, counted here: grouped in SQL, SQLite would walk

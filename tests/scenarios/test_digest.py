@@ -139,3 +139,30 @@ async def test_the_digest_lists_unresolved_escalations_unkept_promises_and_waiti
     assert re.search(rf"\|{promised}>\* · [^·]+ · promised by 12:00 PM · <@{FRONT_DESK}>", digest)
     assert re.search(rf"\|{parked}>\* · [^·]+ · waiting on the referral office for [78] h", digest)
     assert "Lab result" not in digest  # staff's wording stays out at the default privacy level
+
+
+async def test_a_merged_repeat_request_is_not_counted_as_resolved(clinic: Clinic) -> None:
+    """One patient asked twice; the repeat was merged into the first, which was then
+    closed: one request resolved, not two."""
+    await fridays_digest_was_posted(clinic, at(MONDAY, 9))
+    patient = {"intake.patient_ref": "MRN-40771"}
+    first = await clinic.log_request(**patient)
+    repeat = await clinic.log_request(**patient, **{"intake.summary": "Called again about it"})
+    await clinic.deliver()
+    merged = await clinic.deps.work.merge(item_key=repeat, actor=FRONT_DESK, into=first)
+    assert getattr(merged, "item", None) is not None, merged
+    assert await claim_click(clinic, FRONT_DESK, first) == 200
+    closed = await clinic.deps.services.close(
+        item_key=first,
+        actor=FRONT_DESK,
+        resolution="appointment rescheduled",
+        told_patient="Moved to Thursday 10 AM",
+    )
+    assert getattr(closed, "item", None) is not None, closed
+    clinic.clock.set(at(MONDAY, 17))
+    assert await Jobs(clinic.deps).end_of_day_digest() == "2026-11-23"
+    await clinic.deliver()
+
+    digest = managers(clinic)[-1]
+    assert "*Resolved today*\n1" in digest
+    assert f"{first}" in digest and f"{repeat}" not in digest

@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from blocks.ids import FieldId
+from bot.domain.items import Refusal
 from bot.jobs import Jobs
-from tests.scenarios.conftest import Clinic
+from tests.scenarios.conftest import FRONT_DESK, Clinic
 from tests.scenarios.test_digest import MONDAY, at, managers
 from tests.scenarios.test_escalation import CHEST_PAIN
 
@@ -88,3 +89,32 @@ async def test_a_first_start_long_after_opening_does_not_post_that_mornings_summ
     await clinic.deliver()
 
     assert [m.splitlines()[0] for m in managers(clinic)] == ["Good morning · Tue Nov 24"]
+
+
+async def test_a_red_flag_answered_by_an_escalation_is_not_counted_open(clinic: Clinic) -> None:
+    """Friday's chest pain was escalated from its prompt and a nurse resolved it: Monday's
+    summary does not list it again as a flag nobody answered."""
+    jobs = Jobs(clinic.deps)
+    clinic.clock.set(at(FRIDAY, 8, 30))
+    assert await jobs.morning_summary() == "2026-11-20"
+    clinic.clock.set(at(FRIDAY, 10))
+    pain = await clinic.log_request(**CHEST_PAIN)
+    escalated = await clinic.deps.escalations.confirm_red_flag(item_key=pain, actor=FRONT_DESK)
+    assert not isinstance(escalated, Refusal), escalated
+    resolved = await clinic.deps.escalations.resolve(
+        item_key=pain,
+        actor="U0NURSE01",
+        decision="Heartburn, no cardiac signs",
+        told_patient="Seen Monday morning",
+        appropriate=True,
+    )
+    assert not isinstance(resolved, Refusal), resolved
+    unanswered = await clinic.log_request(**CHEST_PAIN)  # nobody has answered this one
+    clinic.clock.set(at(MONDAY, 8))
+    assert await jobs.morning_summary() == "2026-11-23"
+    await clinic.deliver()
+
+    monday = managers(clinic)[-1]
+    assert "*Red flags open*\n1" in monday
+    flagged = [line for line in monday.splitlines() if line.startswith("🚩 red flag")]
+    assert len(flagged) == 1 and f"*{unanswered}*" in flagged[0]
