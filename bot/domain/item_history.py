@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from bot.domain.event_details import Created, HandedOff, Moved, details_of
+from bot.domain.event_details import Created, HandedOff, Merged, Moved, details_of
 from bot.domain.events import Event
 from bot.domain.items import SYSTEM, Action
 
@@ -21,6 +21,20 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 CLOSING_ACTIONS = frozenset({Action.CLOSE, Action.MERGE})
+
+
+def closes(event: Event) -> bool:
+    """Whether `event` closed its item: a close, or a merge of this item into another. A
+    merge is recorded on both items: on the one kept (`Merged.merged`) it changes nothing
+    but the summary, and that item stays open."""
+    if event.action is Action.CLOSE:
+        return True
+    if event.action is not Action.MERGE:
+        return False
+    details = details_of(event)
+    return not (isinstance(details, Merged) and details.into is None and details.merged)
+
+
 OPENING_ACTIONS = frozenset({Action.CREATE, Action.REOPEN})
 LANE_ACTIONS = frozenset({Action.CREATE, Action.MOVE, Action.HANDOFF})
 
@@ -92,9 +106,7 @@ class ItemHistory:
     @cached_property
     def _open_changes(self) -> tuple[tuple[datetime, bool], ...]:
         return tuple(
-            (e.at, e.action is not Action.CLOSE and e.action is not Action.MERGE)
-            for e in self.events
-            if e.action in OPENING_ACTIONS or e.action in CLOSING_ACTIONS
+            (e.at, not closes(e)) for e in self.events if e.action in OPENING_ACTIONS or closes(e)
         )
 
     def first(self, actions: frozenset[Action], *, by_person: bool = True) -> Event | None:

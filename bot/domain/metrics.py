@@ -26,6 +26,7 @@ from bot.domain.item_history import (
     Rate,
     Times,
     by_lane,
+    closes,
     days_before,
 )
 from bot.domain.items import Action
@@ -146,10 +147,7 @@ def waiting_on_outside(histories: Iterable[ItemHistory], at: datetime) -> Breakd
                 break
             if e.action is Action.WAIT:
                 since = since or e.at
-            elif (
-                e.action in (Action.RESUME, Action.CLOSE, Action.MERGE, Action.RELEASE)
-                or e.action is Action.MOVE
-            ):
+            elif e.action in (Action.RESUME, Action.RELEASE, Action.MOVE) or closes(e):
                 since = None
         if since is not None:
             pairs.append((h.lane_at(at), (at - since) / timedelta(minutes=1)))

@@ -34,6 +34,7 @@ from bot.domain.event_details import (
     Escalated,
     EscalationResolved,
     MarkedNotClinical,
+    Merged,
     QaReviewed,
     Waited,
 )
@@ -326,3 +327,27 @@ def test_a_week_across_a_daylight_saving_change_starts_at_the_wall_time_it_ends(
     assert spans[-1].end == end and spans[0].start == datetime.combine(
         date(2026, 10, 5), time(8), tzinfo=new_york
     ).astimezone(UTC)
+
+
+def test_a_merge_closes_the_item_merged_away_not_the_item_that_keeps_it() -> None:
+    """A merge is an event on both items: the kept one (`Merged.merged`) stays open, and a
+    wait on it goes on."""
+    kept = history(
+        "CQ-7",
+        at(0, 9),
+        created("CQ-7", at(0, 9), "referrals", "portal_message"),
+        event("CQ-7", at(0, 10), Waited(waiting_on="referral office")),
+        event("CQ-7", at(0, 11), Merged(merged="CQ-8")),
+    )
+    folded = history(
+        "CQ-8",
+        at(0, 9, 30),
+        created("CQ-8", at(0, 9, 30), "referrals", "portal_message"),
+        event("CQ-8", at(0, 11), Merged(into="CQ-7")),
+    )
+    assert kept.is_open_at(at(0, 12)) and not folded.is_open_at(at(0, 12))
+    assert metrics.oldest_open([kept, folded], at(0, 12)).overall == OldestOpen(
+        "CQ-7", at(0, 9).astimezone(UTC)
+    )
+    waiting = metrics.waiting_on_outside([kept, folded], at(0, 12))
+    assert waiting.overall.count == 1
