@@ -37,7 +37,8 @@ from bot.domain.event_details import (
 )
 from bot.domain.items import SYSTEM, Action, Item, Refusal, RefusalCode, Status
 from bot.outbox.kinds import URGENT_PRIORITY
-from bot.services.base import Done, Invalid, Once, Rejected, Result, ServiceBase
+from bot.services.base import NOT_WAITING, Done, Invalid, Once, Rejected, Result, ServiceBase
+from bot.services.work import after_business_minutes
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,15 @@ class EscalationServices(ServiceBase):
         text = context.strip()[:DECISION_MAX]
 
         def changes(item: Item, to: Status, now: datetime) -> dict[str, Any]:
-            return {"status": to, "next_action": f"Escalated: {chosen.label}"}
+            changed: dict[str, Any] = {"status": to, "next_action": f"Escalated: {chosen.label}"}
+            if item.status is Status.WAITING:
+                # Escalating ends the wait as any other way out of it does: the response
+                # clock runs again from the time it had left, or the due time would stay
+                # the check-back (days away) and the item never go overdue.
+                remaining = max(item.sla_remaining_minutes or 0.0, 0.0)
+                changed.update(NOT_WAITING)
+                changed["due_at"] = after_business_minutes(now, remaining, self.practice.calendar)
+            return changed
 
         async def also(
             tx: UnitOfWork, before: Item, after: Item, item_id: int, now: datetime

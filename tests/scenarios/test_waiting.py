@@ -19,6 +19,7 @@ from bot.clock import ManualClock
 from bot.config import Practice
 from bot.domain.items import Action, Status
 from bot.domain.lanes import Privacy
+from bot.domain.waiting import WaitingParty
 from bot.jobs import CHECK_BACKS, Jobs
 from bot.server import JOBS_KEY, build_web_app
 from bot.services.base import SYSTEM
@@ -368,3 +369,29 @@ async def test_at_level_full_the_words_about_a_wait_show_as_plain_text_on_card_a
     plain = "'text': 'Waiting on: Lakeside Cardiology <!here>'"
     assert plain in card and plain in thread
     assert "Lakeside" not in notified and "Lakeside" not in home
+
+
+async def test_escalating_a_waiting_item_ends_the_wait_and_gives_back_its_time(
+    clinic: Clinic,
+) -> None:
+    """Due 13:00, parked on the payer at 9:00 until Thursday with four hours left, then the
+    patient calls back with a lab question and it is escalated at 10:00: the wait ends as
+    by any other road, and the four hours run again from 10:00, not from Thursday."""
+    key = await claimed_item(clinic)  # Monday 9:00, due 13:00
+    parked = await clinic.deps.work.wait_on(
+        item_key=key,
+        actor=FRONT_DESK,
+        waiting_for=WaitingParty.PAYER,
+        check_back_at=datetime(2026, 11, 26, 15, 0, tzinfo=UTC),
+    )
+    assert getattr(parked, "item", None) is not None, parked
+    clinic.clock.set(datetime(2026, 11, 23, 15, 0, tzinfo=UTC))  # 10:00 in New York
+    escalated = await clinic.deps.escalations.escalate(
+        item_key=key, actor=FRONT_DESK, rule="lab_results", context="Needs the results explained"
+    )
+    assert getattr(escalated, "item", None) is not None, escalated
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.status is Status.ESCALATED
+    assert not item.waiting_for and item.check_back_at is None
+    assert item.sla_remaining_minutes is None
+    assert item.due_at == datetime(2026, 11, 23, 19, 0, tzinfo=UTC)  # 14:00: four hours on
