@@ -42,6 +42,21 @@ def token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+# api_deliveries.idempotency_key holds 200 characters, as does a source id.
+KEY_COLUMN = 200
+SOURCE_PREFIX = "source:"
+
+
+def source_key(source_id: str) -> str:
+    """The key a delivery without an Idempotency-Key is stored under: its source id,
+    prefixed, or for a source id too long to fit beside the prefix its SHA-256 (the column
+    would refuse it on PostgreSQL)."""
+    key = f"{SOURCE_PREFIX}{source_id}"
+    if len(key) <= KEY_COLUMN:
+        return key
+    return f"source-sha256:{hashlib.sha256(source_id.encode('utf-8')).hexdigest()}"
+
+
 def integration_actor(token: ApiToken) -> str:
     return f"{INTEGRATION_ACTOR_PREFIX}{token.id}"
 
@@ -169,7 +184,7 @@ class IntakeApiServices(ServiceBase):
         second patient's request is never answered with the first one's item.
         """
         # Without either, every delivery is new; its row still says which token made the item.
-        key = idempotency_key or (f"source:{source_id}" if source_id else f"once:{uuid4()}")
+        key = idempotency_key or (source_key(source_id) if source_id else f"once:{uuid4()}")
         # Deliveries that arrive together share a transaction (bot/services/group_commit.py).
         delivered = await self._group.run(
             Delivery(token, request, received_at, key, source_id, fingerprint)

@@ -165,6 +165,20 @@ async def test_the_source_id_serves_as_the_idempotency_key(
     assert await rows(clinic, ItemRow) == 1
 
 
+@pytest.mark.parametrize("length", [193, 194, 200])
+async def test_a_source_id_as_long_as_the_api_allows_serves_as_the_key(
+    clinic: Clinic, portal: Integration, length: int
+) -> None:
+    """Prefixed, a source id over 193 characters no longer fit the key column: PostgreSQL
+    answered 500. A long one is kept by its SHA-256."""
+    body = {**PHONE_SYSTEM_REQUEST, "source_id": "s" * length}
+    first, again = await portal.post(body), await portal.post(body)
+    assert (first.status, again.status) == (201, 200)
+    assert first.json["key"] == again.json["key"]
+    other = await portal.post({**body, "source_id": "s" * (length - 1) + "t"})
+    assert other.status == 201 and other.json["key"] != first.json["key"]
+
+
 async def test_idempotency_keys_belong_to_one_token(clinic: Clinic, portal: Integration) -> None:
     phones = await connect(clinic, "Phone system")
     try:
