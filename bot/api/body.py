@@ -141,15 +141,25 @@ def problems_at(problems: list[Problem], field: str) -> bool:
 
 
 def _lane(text: Mapping[str, str], practice: Practice, problems: list[Problem]) -> str:
+    """The lane: `lane`, or the one `route` maps to. Both given must agree (a clinical
+    route beside a scheduling lane would otherwise be dropped without a word), and a route
+    is always checked."""
     lane, route = text.get("lane", "").strip(), text.get("route", "").strip()
-    if lane or not route:
+    if not route:
         return lane
     routed = practice.intake_api.routes.get(route)
     if routed is None:
         known = ", ".join(sorted(practice.intake_api.routes)) or "none configured"
         problems.append(Problem("route", f"Unknown route (known: {known})."))
-        return ""
-    return routed
+        return lane
+    if lane and lane != routed:
+        problems.append(
+            Problem(
+                "route",
+                f"Routes to the lane {routed!r}, but lane says {lane!r}: send one of them.",
+            )
+        )
+    return lane or routed
 
 
 def _contacted_at(value: str, now: datetime, problems: list[Problem]) -> datetime | None:

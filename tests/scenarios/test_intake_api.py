@@ -356,6 +356,22 @@ async def test_an_unknown_route_or_no_lane_at_all_is_a_problem_of_its_own(
     assert [p["field"] for p in laneless.json["problems"]] == ["lane"]
 
 
+async def test_a_route_beside_a_lane_must_agree_with_it_and_is_always_checked(
+    clinic: Clinic, portal: Integration
+) -> None:
+    """A nurse-line route sent with lane scheduling used to be dropped without a word (the
+    clinical hint lost), and a misspelt one beside a lane was never checked."""
+    conflicting = await portal.post({**PHONE_SYSTEM_REQUEST, "route": "nurse"})
+    assert conflicting.status == 422
+    [problem] = conflicting.json["problems"]
+    assert problem["field"] == "route" and "'clinical'" in problem["message"]
+    misspelt = await portal.post({**PHONE_SYSTEM_REQUEST, "route": "nurse-line-typo"})
+    assert misspelt.status == 422 and misspelt.json["problems"][0]["field"] == "route"
+    agreeing = await portal.post({**PHONE_SYSTEM_REQUEST, "route": "appointments"})
+    assert agreeing.status == 201 and agreeing.json["lane"] == "scheduling"
+    assert await rows(clinic, ItemRow) == 1
+
+
 async def test_a_json_body_that_is_not_an_object_is_422(
     clinic: Clinic, portal: Integration
 ) -> None:
