@@ -454,6 +454,9 @@ class WorkServices(ServiceBase):
             if into_id is None:
                 # Someone changed the open item meanwhile: a lost race, said as one.
                 raise Rejected(Refusal(RefusalCode.STALE, item_key=into, action=Action.MERGE))
+            # What the patient was promised about the merged request is still owed: it is
+            # reminded and alerted on the item that keeps the request.
+            await tx.promises.move_open(item_id, into_id)
             await self._append_event(
                 tx, fresh, Action.MERGE, actor, at, Merged(merged=before.key), into_id
             )

@@ -77,8 +77,19 @@ class DigestRepository:
         # A merge closes the repeat request into the patient's other item: not a resolution
         # (the metrics say so too), or one request would count as resolved twice.
         resolved = and_(ItemRow.closed_at >= since, ItemRow.merged_into.is_(None))
+        # A promise whose item was closed before its deadline was settled by the close (what
+        # the patient was told then): not missed.
+        settled = (
+            select(ItemRow.id)
+            .where(ItemRow.id == PromiseRow.item_id, ItemRow.closed_at < PromiseRow.due_at)
+            .correlate(PromiseRow)  # the item read in the subquery, also where items are listed
+            .exists()
+        )
         missed = and_(
-            PromiseRow.fulfilled_at.is_(None), PromiseRow.due_at >= since, PromiseRow.due_at <= now
+            PromiseRow.fulfilled_at.is_(None),
+            PromiseRow.due_at >= since,
+            PromiseRow.due_at <= now,
+            ~settled,
         )
         escalated = EscalationRow.state.in_(OPEN_STATES)
         return Digest(

@@ -44,6 +44,15 @@ class PromiseRepository:
         )
         return [_to_promise(row) for row in rows]
 
+    async def move_open(self, from_item_id: int, to_item_id: int) -> None:
+        """Give the unfulfilled promises of one item to another (a merge: the request, and
+        what the patient was promised about it, live on in the item that keeps it)."""
+        await self.session.execute(
+            update(PromiseRow)
+            .where(PromiseRow.item_id == from_item_id, PromiseRow.fulfilled_at.is_(None))
+            .values(item_id=to_item_id)
+        )
+
     async def fulfil(self, promise_id: int, item_id: int, *, by: str, now: datetime) -> bool:
         result = await self.session.execute(
             update(PromiseRow)

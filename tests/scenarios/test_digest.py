@@ -166,3 +166,53 @@ async def test_a_merged_repeat_request_is_not_counted_as_resolved(clinic: Clinic
     digest = managers(clinic)[-1]
     assert "*Resolved today*\n1" in digest
     assert f"{first}" in digest and f"{repeat}" not in digest
+
+
+async def test_a_promise_follows_its_request_into_the_merged_item_and_a_settled_one_is_not_missed(
+    clinic: Clinic,
+) -> None:
+    """A callback promised on a request that was then merged is still owed: it moves to the
+    item that keeps the request, is alerted when missed, and the digest lists it there. A
+    promise on an item closed before its deadline was settled by the close: not missed."""
+    await fridays_digest_was_posted(clinic, at(MONDAY, 9))
+    patient = {"intake.patient_ref": "MRN-40772"}
+    first = await clinic.log_request(**patient)
+    repeat = await clinic.log_request(**patient, **{"intake.summary": "Called again about it"})
+    await clinic.deliver()
+    assert await claim_click(clinic, FRONT_DESK, first) == 200
+    owed = await clinic.deps.work.add_promise(
+        item_key=first, actor=FRONT_DESK, text="A call back with a slot", due_at=at(MONDAY, 12)
+    )
+    assert getattr(owed, "item", None) is not None, owed
+    merged = await clinic.deps.work.merge(item_key=first, actor=FRONT_DESK, into=repeat)
+    assert getattr(merged, "item", None) is not None, merged
+    async with clinic.deps.uow.read() as tx:
+        kept_id = await tx.items.id_of(repeat)
+        assert kept_id is not None
+        assert [p.text for p in await tx.promises.open_for(kept_id)] == ["A call back with a slot"]
+
+    settled = await clinic.log_request()
+    await clinic.deliver()
+    assert await claim_click(clinic, FRONT_DESK, settled) == 200
+    promised = await clinic.deps.work.add_promise(
+        item_key=settled, actor=FRONT_DESK, text="Results by three", due_at=at(MONDAY, 15)
+    )
+    assert getattr(promised, "item", None) is not None, promised
+    closed = await clinic.deps.services.close(
+        item_key=settled,
+        actor=FRONT_DESK,
+        resolution="appointment rescheduled",
+        told_patient="Results given on the phone at 11",
+    )
+    assert getattr(closed, "item", None) is not None, closed
+
+    jobs = Jobs(clinic.deps)
+    clinic.clock.set(at(MONDAY, 12, 1))
+    await jobs.aging()
+    clinic.clock.set(at(MONDAY, 17))
+    assert await jobs.end_of_day_digest() == "2026-11-23"
+    await clinic.deliver()
+    digest = managers(clinic)[-1]
+    assert "*Promises missed today*\n1" in digest
+    missed = digest[digest.index("*Promises due today, not kept*") :].splitlines()[1]
+    assert repeat in missed and first not in missed
