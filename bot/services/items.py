@@ -192,9 +192,14 @@ class ItemServices(ServiceBase):
         now = self.clock.now()
         # One query: the patients' last known language and their open items. A caller
         # nobody has identified yet (a missed call) is nobody's repeat contact.
+        # The item numbers first: taking them locks the practice's one counter row until
+        # commit, so on PostgreSQL simultaneous intakes take turns from here, and each reads
+        # the patients' open items with the earlier ones committed. Read first, two
+        # requests from one patient at once (a Slack intake and a portal message) would each
+        # miss the other, and neither be linked as a repeat contact.
+        first = await tx.items.next_numbers(len(run), self.practice.first_item_number)
         refs = [intake.request.patient_ref for intake in run if intake.request.patient_ref]
         contexts = await tx.items.patient_contexts(refs) if refs else {}
-        first = await tx.items.next_numbers(len(run), self.practice.first_item_number)
         plans = [
             await self._plan(
                 tx, intake, contexts.get(intake.request.patient_ref, (None, [])), first + n, now

@@ -119,6 +119,28 @@ async def test_a_repeat_contact_is_linked_as_for_slack_intake(
     assert [e.action for e in history][-1] is Action.REPEAT_CONTACT
 
 
+async def test_a_slack_intake_and_a_delivery_for_one_patient_at_once_are_linked(
+    clinic: Clinic, portal: Integration
+) -> None:
+    """On PostgreSQL each used to read the patient's open items before the other committed:
+    neither was linked as a repeat contact in about half of the pairs."""
+    for trial in range(6):
+        reference = f"MRN-4410{trial}"
+        await asyncio.gather(
+            clinic.log_request(**{"intake.patient_ref": reference}),
+            portal.post({**PHONE_SYSTEM_REQUEST, "patient_reference": reference}),
+        )
+        async with clinic.deps.uow.read() as tx:
+            first, second = (
+                await tx.session.execute(
+                    select(ItemRow.key, ItemRow.related_key, ItemRow.repeat_count)
+                    .where(ItemRow.patient_ref == reference)
+                    .order_by(ItemRow.id)
+                )
+            ).all()
+        assert (first.repeat_count, second.related_key) == (2, first.key), (trial, first, second)
+
+
 # --- one item per delivery --------------------------------------------------------------------
 
 
