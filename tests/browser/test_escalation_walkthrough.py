@@ -18,8 +18,16 @@ from playwright.async_api import Locator, Page, expect
 from sqlalchemy import select
 
 from bot.domain.escalation import EscalationState
+from bot.domain.items import Refusal
 from storage.models import ItemRow
-from tests.browser.test_walkthrough import act_as, bring_into_view, card, control, open_channel
+from tests.browser.test_walkthrough import (
+    act_as,
+    bring_into_view,
+    card,
+    claimed_request,
+    control,
+    open_channel,
+)
 
 if TYPE_CHECKING:
     from tests.browser.conftest import Pages, Sandbox
@@ -115,3 +123,34 @@ async def test_the_demo_chest_pain_is_escalated_then_the_nurse_acknowledges_and_
     assert escalation is not None and escalation.state is EscalationState.RESOLVED
     assert escalation.acknowledged_by == "U0NURSE01" and escalation.appropriate is True
     assert escalation.decision == DECISION and escalation.told_patient == TOLD
+
+
+async def test_a_more_urgent_reason_replaces_an_open_escalation_from_the_cards_menu(
+    sandbox: Sandbox, pages: Pages, artifacts: Path
+) -> None:
+    """Ana logged a Scheduling request and escalated it for a refill question; the patient
+    calls back with chest pain. On the escalated card, More ▸ Escalate… with Medical
+    emergency replaces the refill escalation: the nurses are paged anew, Ana is told what
+    to say, and the card shows the emergency."""
+    ana, posted = await claimed_request(pages, sandbox.url, "Wants a refill before Friday")
+    deps = sandbox.workspace.deps
+    assert deps is not None
+    refill = await deps.escalations.escalate(item_key="CQ-1001", actor="UFRONT01", rule="refill")
+    assert not isinstance(refill, Refusal), refill
+    await expect(posted).to_contain_text("Escalated: Prescription refill request")
+
+    await posted.get_by_test_id("select-card.more").select_option(label="Escalate…")
+    modal = ana.get_by_test_id("modal")
+    await expect(modal).to_have_attribute("data-callback-id", "view.escalate")
+    await control(modal, "escalate.rule").select_option(value="emergency")
+    await control(modal, "escalate.context").fill("Now says crushing chest pain")
+    await modal.get_by_test_id("modal-submit").click()
+    await expect(modal).to_have_count(0)
+    guidance = ana.get_by_test_id("ephemeral").filter(has_text="CQ-1001")
+    await expect(guidance).to_contain_text("call 911 now and stay on the line")
+    await expect(posted).to_contain_text("Escalated: Medical emergency")
+    await bring_into_view(posted)
+    await ana.screenshot(path=artifacts / "escalation-superseded-card.png")
+
+    escalation = await deps.escalations.current("CQ-1001")
+    assert escalation is not None and escalation.rule == "emergency" and escalation.state.is_open
