@@ -25,6 +25,7 @@ from bot.deps import ListenerDeps
 from bot.domain.intake import FieldProblem, IntakeDraft, received_time, validate_intake
 from handlers.deadline import within_ack_budget
 from handlers.forms import SLACK_FAILURES, FormTrigger, open_view
+from handlers.queue import lane_from_text
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +39,14 @@ def register(app: AsyncApp) -> None:
 
 
 def _lane_named(deps: ListenerDeps, text: str, channel_id: str = "", channel_name: str = "") -> str:
-    """`/intake scheduling` or /intake typed in a lane's channel preselects that lane."""
-    wanted = text.strip().lower()
+    """`/intake scheduling` (a lane's key or name, as `/queue` reads it: `new patient`) or
+    /intake typed in a lane's channel preselects that lane; a lane typed wins over the
+    channel's."""
+    if text.strip():
+        named = lane_from_text(text, deps.practice)
+        if named is not None:
+            return named
     for lane in deps.practice.lanes.values():
-        if wanted and wanted in (lane.key, lane.name.lower()):
-            return lane.key
         if lane.channel in (channel_id, f"#{channel_name}"):
             return lane.key
     return ""

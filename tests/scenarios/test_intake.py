@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from blocks.ids import FieldId, Shortcut
+from blocks.ids import Command, FieldId, Shortcut
 from storage.models import ItemRow, OutboxRow
 from tests.scenarios.conftest import DEFAULT_REQUEST, FRONT_DESK, Clinic
 
@@ -102,6 +102,27 @@ async def test_intake_typed_with_a_lane_name_preselects_that_lane(clinic: Clinic
     view = clinic.stub.view(view_id)
     lane_input = next(b for b in view["blocks"] if b.get("block_id") == FieldId.LANE)
     assert lane_input["element"]["initial_option"]["value"] == "referrals"
+
+
+async def preselected(clinic: Clinic, text: str, channel: str) -> str | None:
+    before = len(clinic.stub.calls_to("views.open"))
+    await clinic.slack.slash_command(FRONT_DESK, Command.INTAKE, text=text, channel=channel)
+    await clinic.stub.wait_for_call("views.open", count=before + 1, timeout=10)
+    view = clinic.stub.open_views(FRONT_DESK)[-1]
+    lane_input = next(b for b in view["blocks"] if b.get("block_id") == FieldId.LANE)
+    chosen = lane_input["element"].get("initial_option")
+    return chosen["value"] if chosen else None
+
+
+async def test_the_lane_typed_after_intake_wins_over_the_channels_and_is_read_as_queue_reads_it(
+    clinic: Clinic,
+) -> None:
+    """/intake billing in #cq-scheduling used to preselect Scheduling (the channel's lane
+    won when it came first in the practice file), and "new patient" matched nothing."""
+    assert await preselected(clinic, "billing", "#cq-scheduling") == "billing"
+    assert await preselected(clinic, "scheduling", "#cq-billing") == "scheduling"
+    assert await preselected(clinic, "new patient", "#general") == "new_patient"
+    assert await preselected(clinic, "", "#cq-billing") == "billing"
 
 
 async def test_global_shortcut_opens_the_same_form(clinic: Clinic) -> None:
