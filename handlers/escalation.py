@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -89,11 +90,7 @@ async def on_escalate_submitted(
         assert chosen is not None
         paged = escalation.paged if escalation is not None else ()
         message = guidance_message(result.item, chosen, paged).to_payload()
-        channel = metadata_value(view, "channel")
-        if channel:
-            await client.chat_postEphemeral(channel=channel, user=user, **message)
-        else:
-            await client.chat_postMessage(channel=user, **message)
+        await _guide(client, metadata_value(view, "channel"), user, message)
 
 
 async def on_view_clicked(
@@ -247,6 +244,22 @@ async def on_resolve_submitted(
 def _escalation_id(value: str) -> int | None:
     """The escalation a Resolve form was opened for (None: a form opened before it said)."""
     return int(value) if value.isdigit() else None
+
+
+async def _guide(client: AsyncWebClient, channel: str, user: str, message: dict[str, Any]) -> None:
+    """What to tell the patient, to the person who escalated: only to them where they typed
+    the command, else (a conversation CareQueue is not in: Slack refuses the ephemeral, and
+    the escalation has been made) by direct message. It must reach them either way."""
+    if channel:
+        try:
+            await client.chat_postEphemeral(channel=channel, user=user, **message)
+            return
+        except SlackApiError as error:
+            log.info(
+                "escalation guidance: ephemeral refused (%s); sent by DM",
+                error.response.get("error"),
+            )
+    await client.chat_postMessage(channel=user, **message)
 
 
 async def _tell(client: AsyncWebClient, channel: str, user: str, text: str) -> None:

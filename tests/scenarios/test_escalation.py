@@ -517,3 +517,32 @@ async def test_the_managers_home_counts_an_escalation_nobody_answered(clinic: Cl
     assert escalation is not None and escalation.state is EscalationState.NO_RESPONSE
     home = await clinic.deps.queues.home(MANAGER)
     assert home.board.escalations_open == 1
+
+
+async def test_escalating_where_carequeue_cannot_post_still_gives_the_guidance(
+    clinic: Clinic,
+) -> None:
+    """/cq escalate typed in a DM between two colleagues: Slack refuses the app's ephemeral
+    there. The escalation is made, so the person must still get what to tell the patient
+    (by DM), and never "your change was not saved"."""
+    key = await chest_pain(clinic)
+    before = len(clinic.stub.calls_to("views.open"))
+    await clinic.slack.slash_command(
+        FRONT_DESK, Command.CQ, text=f"escalate {key}", channel="#dm-with-colleague"
+    )
+    await clinic.stub.wait_for_call("views.open", count=before + 1, timeout=10)
+    view = clinic.stub.open_views(FRONT_DESK)[-1]
+    assert view["callback_id"] == ViewId.ESCALATE
+    clinic.stub.fail_next("chat.postEphemeral", times=1, status=200, error="channel_not_found")
+    answer = await clinic.slack.submit_view(
+        FRONT_DESK,
+        view["id"],
+        {FieldId.ESCALATION_RULE: "emergency", FieldId.ESCALATION_CONTEXT: "Chest pain now"},
+    )
+    assert answer.status == 200
+    await clinic.settled()
+    item = await clinic.deps.services.get(key)
+    assert item is not None and item.status is Status.ESCALATED
+    told = [str(m.blocks) for m in clinic.stub.messages(FRONT_DESK)]
+    assert any("call 911 now" in text for text in told), told
+    assert not any("not saved" in text for text in told)
