@@ -205,7 +205,10 @@ def found_message(
         text = f"There is no item {escape_within(key, 40)}."
         return Message(text=text, blocks=[_section(text)])
     line = listed_line(entry, practice, now, workspace_url)
-    if not entry.item.status.is_open:
+    if entry.item.merged_into:
+        # Its request is worked there now: say where, as every refusal about it does.
+        line += f" · merged into *{escape_within(entry.item.merged_into, 40)}*"
+    elif not entry.item.status.is_open:
         line += " · closed"
     if not (workspace_url and entry.card_ts):
         line += (

@@ -184,3 +184,17 @@ async def test_cq_find_of_an_unknown_key_says_so(clinic: Clinic) -> None:
 
     assert response.json is not None
     assert "There is no item CQ-9999." in text_of(response.json["blocks"])
+
+
+async def test_cq_find_of_a_merged_item_says_where_its_request_is(clinic: Clinic) -> None:
+    patient = {"intake.patient_ref": "MRN-50511"}
+    first = await clinic.log_request(**patient)
+    repeat = await clinic.log_request(**patient)
+    merged = await clinic.deps.work.merge(item_key=repeat, actor=FRONT_DESK, into=first)
+    assert getattr(merged, "item", None) is not None, merged
+
+    response = await clinic.slack.slash_command(FRONT_DESK, Command.CQ, text=f"find {repeat}")
+
+    assert response.json is not None
+    shown = text_of(response.json["blocks"])
+    assert f"merged into *{first}*" in shown and " · closed" not in shown
