@@ -394,9 +394,9 @@ def decide(
     """
     base = {"item_key": item.key, "action": action, "status": item.status}
     merged = item.merged_into is not None and not item.status.is_open
-    if merged and action is Action.REOPEN:
+    if merged and action in (Action.REOPEN, Action.QA_REVIEW):
         # Its request lives on in the item it was merged into: reopening this one would
-        # put the same request in two open items.
+        # put the same request in two open items, and its calls are reviewed there.
         return Refusal(RefusalCode.MERGED, into=item.merged_into, **base)
     if item.status is Status.ESCALATED and action in SCOPE_GUARDED and not actor.is_clinical:
         return Refusal(RefusalCode.UNDER_ESCALATION, **base)

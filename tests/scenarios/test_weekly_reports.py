@@ -207,3 +207,50 @@ async def test_escalation_accuracy_from_the_event_log_matches_the_escalation_rec
     rate = report.escalations.accuracy_by_rule[recorded.rule]
     assert (rate.done, rate.of) == (recorded.appropriate, recorded.answered) == (2, 3)
     assert report.escalations.accuracy.lanes[recorded.lane].share == 2 / 3
+
+
+async def sampled(clinic: Clinic) -> tuple[str, Any]:
+    """The week's one closed request, and the QA sample post listing it."""
+    closed, _ = await a_closed_and_an_open_request(clinic)
+    clinic.clock.set(at(NEXT_MONDAY, 8))
+    assert await Jobs(clinic.deps).weekly_reports() == "2026-11-30"
+    await clinic.deliver()
+    channel = managers_channel(clinic)
+    (sample,) = [m for m in clinic.stub.messages(channel) if m.text.startswith("QA")]
+    return closed, sample
+
+
+async def review_form(clinic: Clinic, user: str, sample: Any, key: str) -> dict[str, Any]:
+    await clinic.then_wait_for(
+        "views.update",
+        clinic.slack.click_button(user, sample.channel, sample.ts, ActionId.QA_REVIEW, key),
+    )
+    return clinic.stub.open_views(user)[-1]
+
+
+async def test_a_guest_clicking_review_is_told_it_needs_a_manager(clinic: Clinic) -> None:
+    clinic.stub.add_user("U0GUEST01", "gus")
+    closed, sample = await sampled(clinic)
+    form = await review_form(clinic, "U0GUEST01", sample, closed)
+    said = text_of(form["blocks"])
+    assert form["callback_id"] != ViewId.QA_REVIEW
+    assert "*manager*" in said and "*staff*" not in said
+
+
+async def test_a_sampled_request_merged_since_is_not_reviewed_there(clinic: Clinic) -> None:
+    """Reopened and merged into the patient's other request after the sample went out: its
+    calls are reviewed on the item that holds the request, and the form says so."""
+    closed, sample = await sampled(clinic)
+    await clinic.deps.services.reopen(item_key=closed, actor=FRONT_DESK)
+    item = await clinic.deps.services.get(closed)
+    assert item is not None
+    other = await clinic.log_request(**{FieldId.PATIENT_REF: item.patient.reference})
+    merged = await clinic.deps.work.merge(item_key=closed, actor=FRONT_DESK, into=other)
+    assert getattr(merged, "item", None) is not None, merged
+    form = await review_form(clinic, MANAGER, sample, closed)
+    assert form["callback_id"] != ViewId.QA_REVIEW
+    assert f"was merged into {other}" in text_of(form["blocks"])
+    reviews = [
+        e for e in await clinic.deps.services.history(closed) if e.action is Action.QA_REVIEW
+    ]
+    assert reviews == []
