@@ -23,7 +23,7 @@ from bot.domain.metrics import MetricsReport
 from bot.domain.morning import MorningSummary
 from bot.domain.practice import Practice
 from bot.domain.views import CardView, HomeData
-from bot.outbox.errors import Outcome
+from bot.outbox.errors import Outcome, api_error_name
 from bot.outbox.kinds import (
     ALERT,
     CARD,
@@ -45,6 +45,9 @@ from storage.repositories import Card, OutboxEntry
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+
+# What getPermalink answers for a message (or its channel) that no longer exists.
+_GONE = frozenset({"message_not_found", "channel_not_found", "thread_not_found"})
 
 
 class Renderer(Protocol):
@@ -319,9 +322,19 @@ class Delivery:
         """The link to an earlier card (and its thread), asked of Slack once per card."""
         key = f"{card.channel_id}/{card.ts}"
         if key not in self._permalinks:
-            response = await self._client.chat_getPermalink(
-                channel=card.channel_id or "", message_ts=card.ts or ""
-            )
+            try:
+                response = await self._client.chat_getPermalink(
+                    channel=card.channel_id or "", message_ts=card.ts or ""
+                )
+            except SlackApiError as err:
+                if api_error_name(err) not in _GONE:
+                    raise  # Slack's trouble: the row is tried again
+                # The earlier card was deleted (or its channel): this card goes without the
+                # link. Left to the row's error handling, "message_not_found" would read as
+                # this card's own deletion: it would be posted again, or retried forever.
+                log.info("earlier card %s is gone (%s): no link to it", key, api_error_name(err))
+                self._permalinks[key] = None
+                return None
             self._permalinks[key] = str(response.get("permalink") or "") or None
         return self._permalinks[key]
 

@@ -20,6 +20,7 @@ from bot.domain.items import Refusal, RefusalCode
 from bot.outbox import Outbox, Pacing
 from bot.outbox.kinds import MESSAGE, OPS
 from bot.services import operations
+from sandbox.stub.methods.chat import delete
 from sandbox.stub.server import SlackStub
 from storage.models import OutboxRow
 from tests.scenarios.conftest import FRONT_DESK, Clinic, start_clinic, stop_clinic
@@ -323,3 +324,38 @@ async def test_a_burst_of_commits_costs_the_worker_a_round_per_gap_not_one_per_c
         await stop_clinic(clinic, runner)
 
     assert burst_rounds <= seconds / 0.1 + 2
+
+
+async def test_a_deleted_earlier_card_leaves_the_current_card_updating_without_its_link(
+    database_url: str, example_practice: Practice, clock: ManualClock, stub: SlackStub
+) -> None:
+    """The card in the lane an item left links to it; someone deletes that old card, the app
+    restarts, and the item is claimed. Slack answers the link's lookup "message_not_found",
+    which was taken for the current card's own deletion: it was posted again, or its update
+    retried every second for ever. Now the card is edited once, without the link."""
+    first, runner = await start_clinic(database_url, example_practice, clock, stub)
+    try:
+        key = await first.log_request()
+        await first.deliver()
+        moved = await first.deps.work.move(item_key=key, actor=FRONT_DESK, lane="billing")
+        assert not isinstance(moved, Refusal), moved
+        await first.deliver()
+        (old,) = first.cards("scheduling")
+    finally:
+        await stop_clinic(first, runner)
+    delete(stub.workspace, {"channel": old.channel, "ts": old.ts})
+
+    clinic, runner = await start_clinic(database_url, example_practice, clock, stub)
+    try:
+        claimed = await clinic.deps.services.claim(item_key=key, actor=FRONT_DESK)
+        assert not isinstance(claimed, Refusal), claimed
+        await clinic.deliver()
+        cards = [m for m in clinic.cards("billing") if m.text.startswith(f"{key} ")]
+        async with clinic.deps.uow.read() as tx:
+            pending = (
+                await tx.session.scalars(select(OutboxRow.id).where(OutboxRow.status == "pending"))
+            ).all()
+    finally:
+        await stop_clinic(clinic, runner)
+    assert len(cards) == 1 and f"<@{FRONT_DESK}>" in str(cards[0].blocks)
+    assert pending == []
