@@ -225,6 +225,15 @@ def _patient_blocks(item: Item, privacy: Privacy) -> list[Block]:
     return blocks
 
 
+# What a page says when its escalation ended before Slack took it, by the escalation's state.
+_ENDED_WHILE_WAITING = {
+    "superseded": "_Replaced by a more urgent escalation while this message waited: see the"
+    " newer page and the card._",
+    "resolved": "_Resolved while this message waited: see the card._",
+    "not_clinical": "_Marked not clinical while this message waited: see the card._",
+}
+
+
 def escalation_notice(
     template: str,
     item: Item,
@@ -267,9 +276,16 @@ def escalation_notice(
         note = f"Note: {rule.note}"
         blocks.append(SectionBlock(text=PlainTextObject(text=note, emoji=False)))
     blocks += _patient_blocks(item, privacy)
+    ended = str(params.get("ended") or "")
+    if ended:
+        # Answered or replaced while this message waited (a Slack outage, a retried dead
+        # letter): it says so and offers no answers, as the red-flag prompt does.
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text=_ENDED_WHILE_WAITING[ended], verbatim=True))
+        )
     view = ButtonElement(text="View", action_id=ActionId.ESCALATION_VIEW, value=item.key)
     answer: list[InteractiveElement] = []
-    if template != EscalationNotice.NO_RESPONSE:
+    if template != EscalationNotice.NO_RESPONSE and not ended:
         escalation_id = params.get("escalation_id")
         answer = escalation_buttons(
             item, None, escalation_id=escalation_id if isinstance(escalation_id, int) else None

@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.clock import Clock
 from bot.domain.aging import AlertNotice, Cleared
 from bot.domain.digest import Digest
+from bot.domain.escalation import EscalationNotice
 from bot.domain.events import Event
 from bot.domain.item_history import Breakdown, Period, Times
 from bot.domain.items import Item
@@ -45,6 +46,8 @@ from storage.repositories import Card, OutboxEntry
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+
+PAGE, REMINDER = EscalationNotice.PAGE.value, EscalationNotice.REMINDER.value
 
 # What getPermalink answers for a message (or its channel) that no longer exists.
 _GONE = frozenset({"message_not_found", "channel_not_found", "thread_not_found"})
@@ -187,12 +190,20 @@ class Delivery:
         return Outcome(sent=True, ts=str(response["ts"]))
 
     async def _message(self, entry: OutboxEntry) -> Outcome:
+        template = str(entry.payload.get("template", ""))
+        params = dict(entry.payload.get("params") or {})
+        escalation_id = params.get("escalation_id")
         async with self._uow.read() as tx:
             item = await tx.items.get_by_id(entry.item_id or 0)
+            if template in (PAGE, REMINDER) and isinstance(escalation_id, int):
+                # Rendered from the escalation as it is now: one that ended while the page
+                # waited (an outage, a retried dead letter) offers no answers.
+                escalation = await tx.escalations.get(escalation_id)
+                if escalation is not None and not escalation.state.is_open:
+                    params["ended"] = escalation.state.value
         if item is None:
             return Outcome(dead="message for an item that no longer exists")
-        template = str(entry.payload.get("template", ""))
-        message = self._renderer.message(template, item, dict(entry.payload.get("params") or {}))
+        message = self._renderer.message(template, item, params)
         if entry.maybe_sent and await self.reconciler.message_exists(entry):
             return Outcome(sent=True)
         response = await self._post(

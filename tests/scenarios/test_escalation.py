@@ -546,3 +546,30 @@ async def test_escalating_where_carequeue_cannot_post_still_gives_the_guidance(
     told = [str(m.blocks) for m in clinic.stub.messages(FRONT_DESK)]
     assert any("call 911 now" in text for text in told), told
     assert not any("not saved" in text for text in told)
+
+
+async def test_a_page_whose_escalation_ended_during_an_outage_arrives_without_answers(
+    clinic: Clinic,
+) -> None:
+    """Slack was down while a rash escalation was replaced by an emergency: when Slack came
+    back, both pages went out looking current, the rash's with live buttons. The rash's
+    page now says it was replaced, with no answers; the emergency's has them."""
+    key = await chest_pain(clinic)
+    clinic.stub.set_outage(True)
+    for rule in ("same_day_symptoms", "emergency"):
+        done = await clinic.deps.escalations.escalate(item_key=key, actor=FRONT_DESK, rule=rule)
+        assert isinstance(done, Done), done
+        await clinic.settled()
+        for _ in range(10):
+            await clinic.deps.outbox.drain_once()
+            clinic.clock.advance(timedelta(seconds=1))
+    clinic.stub.set_outage(False)
+    await clinic.deliver()
+
+    pages = [m for m in clinic.stub.messages(NURSES[0]) if key in m.text]
+    rash = [m for m in pages if "same-day" in m.text]
+    emergency = [m for m in pages if "Medical emergency" in m.text]
+    assert len(rash) == 1 and len(emergency) == 1, [m.text for m in pages]
+    assert "Replaced by a more urgent escalation" in str(rash[0].blocks)
+    assert ActionId.ESCALATION_ACKNOWLEDGE.value not in str(rash[0].blocks)
+    assert ActionId.ESCALATION_ACKNOWLEDGE.value in str(emergency[0].blocks)
