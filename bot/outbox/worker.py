@@ -14,7 +14,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
@@ -286,9 +286,13 @@ class Outbox:
                 [e.id for e in chosen], worker=self.worker_id, now=now, until=until
             )
             chosen = [e for e in chosen if e.id in won]
-            for entry in chosen:
+            for n, entry in enumerate(chosen):
                 if entry.kind == CARD and entry.card_id is not None:
-                    await tx.outbox.coalesce_card(entry.card_id, entry.id, now)
+                    in_doubt = await tx.outbox.coalesce_card(entry.card_id, entry.id, now)
+                    if in_doubt and not entry.maybe_sent:
+                        # An earlier row may have posted this card (its answer lost): this
+                        # one looks in Slack first, or the card would be posted twice.
+                        chosen[n] = entry = replace(entry, maybe_sent=True)
                 if entry.kind == HOME:
                     await tx.outbox.coalesce_channel(HOME, entry.channel, entry.id, now)
                 # Held while in flight; the answer sets the real pace (see _record).

@@ -307,8 +307,10 @@ class OutboxRepository:
                 .values(lease_until=until)
             )
 
-    async def coalesce_card(self, card_id: int, keep_id: int, now: datetime) -> list[int]:
-        """Older pending edits of one card are superseded by the delivery of `keep_id`."""
+    async def coalesce_card(self, card_id: int, keep_id: int, now: datetime) -> bool:
+        """Older pending edits of one card are superseded by the delivery of `keep_id`.
+        Returns whether any of them may have reached Slack already (`maybe_sent`: a post
+        whose answer was lost): then `keep_id` must look in Slack before posting."""
         result = await self.session.execute(
             update(OutboxRow)
             .where(
@@ -319,9 +321,9 @@ class OutboxRepository:
                 or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
             )
             .values(status="coalesced", sent_at=now)
-            .returning(OutboxRow.id)
+            .returning(OutboxRow.maybe_sent)
         )
-        return list(result.scalars().all())
+        return any(result.scalars().all())
 
     async def coalesce_channel(self, kind: str, channel: str, keep_id: int, now: datetime) -> None:
         """Older pending rows of this kind for this channel are superseded by `keep_id`."""

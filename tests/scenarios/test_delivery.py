@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from blocks.ids import ActionId, Command, FieldId
 from bot.clock import ManualClock, SystemClock
 from bot.config import Practice
-from bot.outbox import Pacing
+from bot.deps import web_client
+from bot.outbox import Outbox, Pacing
 from bot.outbox.kinds import pace_key_of
 from sandbox.side.interactions import SlackSide
 from sandbox.stub.server import SlackStub
@@ -480,3 +481,36 @@ async def test_what_intake_says_it_queued_is_what_it_queued(clinic: Clinic) -> N
     # The plain one and both kept or routed for a language name their keys; the red flag's
     # prompt and the repeat contact's edit of the open item make the outbox look.
     assert [keys is not None for keys in said] == [True, True, True, False, False]
+
+
+async def test_a_card_whose_post_lost_its_answer_is_edited_not_posted_again_after_a_claim(
+    clinic: Clinic,
+) -> None:
+    """The outbox died in the middle of posting a card: Slack has it, CareQueue never heard.
+    Before the retry, someone claims it from that very card. The claim's newer card row
+    supersedes the in-doubt one; it used to post a second card (the first left "Unclaimed"
+    with a live Claim). It now looks in Slack first and edits the card it finds."""
+    key = await clinic.log_request()
+    deps = clinic.deps
+    dying = Outbox(
+        deps.uow, web_client(deps.settings, for_outbox=True), deps.renderer, clinic.clock
+    )
+    clinic.stub.hold("chat.postMessage")
+    delivering = asyncio.create_task(dying.drain_once())
+    await clinic.stub.wait_for_call("chat.postMessage", timeout=10)
+    delivering.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await delivering
+    clinic.stub.release("chat.postMessage")
+    (card,) = clinic.cards("scheduling")
+    clicked = await clinic.slack.click_button(
+        FRONT_DESK, card.channel, card.ts, ActionId.CLAIM, key
+    )
+    assert clicked.status == 200
+    await clinic.settled()
+    clinic.clock.advance(timedelta(seconds=deps.outbox.pacing.lease_seconds + 1))
+    await clinic.deliver()
+
+    cards = [m for m in clinic.cards("scheduling") if m.text.startswith(f"{key} ")]
+    assert len(cards) == 1, [m.text for m in cards]
+    assert f"<@{FRONT_DESK}>" in str(cards[0].blocks)
