@@ -18,8 +18,7 @@ from sqlalchemy import func, select
 from blocks.ids import ActionId, Command, FieldId
 from bot.clock import ManualClock, SystemClock
 from bot.config import Practice
-from bot.deps import web_client
-from bot.outbox import Outbox, Pacing
+from bot.outbox import Pacing
 from bot.outbox.kinds import pace_key_of
 from sandbox.side.interactions import SlackSide
 from sandbox.stub.server import SlackStub
@@ -35,6 +34,7 @@ from tests.scenarios.conftest import (
     start_clinic,
     stop_clinic,
 )
+from tests.scenarios.test_delivery_repairs import outbox_dies_mid_post
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -492,16 +492,7 @@ async def test_a_card_whose_post_lost_its_answer_is_edited_not_posted_again_afte
     with a live Claim). It now looks in Slack first and edits the card it finds."""
     key = await clinic.log_request()
     deps = clinic.deps
-    dying = Outbox(
-        deps.uow, web_client(deps.settings, for_outbox=True), deps.renderer, clinic.clock
-    )
-    clinic.stub.hold("chat.postMessage")
-    delivering = asyncio.create_task(dying.drain_once())
-    await clinic.stub.wait_for_call("chat.postMessage", timeout=10)
-    delivering.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await delivering
-    clinic.stub.release("chat.postMessage")
+    await outbox_dies_mid_post(clinic)
     (card,) = clinic.cards("scheduling")
     clicked = await clinic.slack.click_button(
         FRONT_DESK, card.channel, card.ts, ActionId.CLAIM, key

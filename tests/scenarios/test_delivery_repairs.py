@@ -210,20 +210,7 @@ async def test_a_crashed_workers_rows_are_free_again_in_seconds_and_checked_befo
 ) -> None:
     key = await clinic.log_request()
     deps = clinic.deps
-    dying = Outbox(
-        deps.uow,
-        web_client(deps.settings, for_outbox=True),
-        deps.renderer,
-        clinic.clock,
-    )
-    # Slack takes the card, but the worker dies before it hears back.
-    clinic.stub.hold("chat.postMessage")
-    delivering = asyncio.create_task(dying.drain_once())
-    await clinic.stub.wait_for_call("chat.postMessage", timeout=10)
-    delivering.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await delivering
-    clinic.stub.release("chat.postMessage")
+    await outbox_dies_mid_post(clinic)
 
     clinic.clock.advance(timedelta(seconds=1))
     report = await deps.outbox.drain_once()
@@ -359,3 +346,18 @@ async def test_a_deleted_earlier_card_leaves_the_current_card_updating_without_i
         await stop_clinic(clinic, runner)
     assert len(cards) == 1 and f"<@{FRONT_DESK}>" in str(cards[0].blocks)
     assert pending == []
+
+
+async def outbox_dies_mid_post(clinic: Clinic) -> None:
+    """Slack takes the next card post, but the outbox worker posting it dies before it hears
+    back: the post is in Slack, its row still pending and marked maybe sent."""
+    deps = clinic.deps
+    client = web_client(deps.settings, for_outbox=True)
+    dying = Outbox(deps.uow, client, deps.renderer, clinic.clock)
+    clinic.stub.hold("chat.postMessage")
+    delivering = asyncio.create_task(dying.drain_once())
+    await clinic.stub.wait_for_call("chat.postMessage", timeout=10)
+    delivering.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await delivering
+    clinic.stub.release("chat.postMessage")
