@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
 from bot.clock import Clock
-from bot.domain.items import Actor, Item
+from bot.domain.items import Actor
 from bot.domain.practice import Practice
 from bot.domain.views import HomeData, LaneBoard, LaneSummary, Listed, ManagerBoard
 from bot.roles import RoleDirectory
@@ -67,14 +67,15 @@ class QueueQueries:
         async with self._uow.read() as tx:
             return await tx.worklist.find(key)
 
-    async def mine(self, user: str) -> list[Item]:
-        """The person's open items, soonest due first (waiting ones by check-back time)."""
+    async def mine(self, user: str) -> list[Listed]:
+        """The person's open items with their cards (so `/queue` links each key), soonest
+        due first (waiting ones by check-back time)."""
         async with self._uow.read() as tx:
-            return await tx.items.open_for_owner(user, limit=LIST_LIMIT)
+            return await tx.worklist.owned_by(user, limit=LIST_LIMIT)
 
-    async def lane(self, lane_key: str) -> list[Item]:
+    async def lane(self, lane_key: str) -> list[Listed]:
         async with self._uow.read() as tx:
-            return await tx.items.open_in_lane(lane_key, limit=LIST_LIMIT)
+            return await tx.worklist.in_lane(lane_key, limit=LIST_LIMIT)
 
     async def home(self, user: str) -> HomeData:
         now = self.clock.now()

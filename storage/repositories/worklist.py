@@ -68,6 +68,18 @@ class WorkListRepository:
         total = await self.session.scalar(select(func.count()).where(condition))
         return listed, int(total or 0)
 
+    async def owned_by(self, owner: str, *, limit: int) -> list[Listed]:
+        """A person's open items with their cards, soonest due first."""
+        return await self._listed(
+            and_(_OPEN, ItemRow.owner == owner), (ItemRow.due_at, ItemRow.id), limit
+        )
+
+    async def in_lane(self, lane: str, *, limit: int) -> list[Listed]:
+        """A lane's open items with their cards, soonest due first."""
+        return await self._listed(
+            and_(_OPEN, ItemRow.lane == lane), (ItemRow.due_at, ItemRow.id), limit
+        )
+
     async def lane_counts(self, *, now: datetime, day_end: datetime) -> dict[str, LaneCounts]:
         """Per lane: open, unclaimed, overdue, and due from now until `day_end`."""
         overdue = and_(_ON_THE_CLOCK, ItemRow.due_at <= now)

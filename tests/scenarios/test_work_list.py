@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from blocks.ids import ActionId, Command, FieldId
 from tests.blocks.conftest import text_of
 from tests.scenarios.conftest import ASSISTANT, FRONT_DESK, MANAGER, Clinic
@@ -198,3 +200,22 @@ async def test_cq_find_of_a_merged_item_says_where_its_request_is(clinic: Clinic
     assert response.json is not None
     shown = text_of(response.json["blocks"])
     assert f"merged into *{first}*" in shown and " · closed" not in shown
+
+
+@pytest.mark.parametrize("asked", ["", "mine", "scheduling"])
+async def test_queue_mine_and_a_lanes_queue_link_each_key_to_its_card(
+    clinic: Clinic, asked: str
+) -> None:
+    """The README says so; only the unclaimed and overdue lists did."""
+    key = await clinic.log_request()
+    claimed = await clinic.deps.services.claim(item_key=key, actor=FRONT_DESK)
+    assert getattr(claimed, "item", None) is not None, claimed
+    await clinic.deliver()
+    await clinic.deps.slack.check()  # Slack has said the workspace's address
+    card = clinic.card_of("scheduling", key)
+
+    response = await clinic.slack.slash_command(FRONT_DESK, Command.QUEUE, text=asked)
+
+    assert response.json is not None
+    permalink = f"https://carequeue.slack.com/archives/{card.channel}/p{card.ts.replace('.', '')}"
+    assert f"<{permalink}|{key}>" in text_of(response.json["blocks"])
