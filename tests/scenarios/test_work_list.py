@@ -219,3 +219,24 @@ async def test_queue_mine_and_a_lanes_queue_link_each_key_to_its_card(
     assert response.json is not None
     permalink = f"https://carequeue.slack.com/archives/{card.channel}/p{card.ts.replace('.', '')}"
     assert f"<{permalink}|{key}>" in text_of(response.json["blocks"])
+
+
+async def test_a_claim_on_home_that_lost_the_race_refreshes_home(clinic: Clinic) -> None:
+    """Told by DM that someone was quicker, the person's Home still offered the Claim they had
+    just lost: nothing changed, so nothing republished it."""
+    key = await clinic.log_request()
+    await clinic.deliver()
+    home = await open_home(clinic, ASSISTANT)
+    assert claim_buttons(home) == [key]
+    taken = await clinic.deps.services.claim(item_key=key, actor=FRONT_DESK)
+    assert getattr(taken, "item", None) is not None, taken
+    await clinic.deliver()
+
+    await clinic.then_wait_for(
+        "chat.postMessage",
+        clinic.slack.click_view_button(ASSISTANT, home["id"], ActionId.HOME_CLAIM, value=key),
+    )
+    await clinic.settled()
+
+    assert "already owned" in clinic.stub.messages(ASSISTANT)[-1].text
+    assert claim_buttons(clinic.stub.home_view(ASSISTANT)) == []
