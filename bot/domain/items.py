@@ -227,6 +227,7 @@ class RefusalCode(StrEnum):
     # Escalated already, for a reason at least as urgent: the people it paged have it.
     ALREADY_ESCALATED = "already_escalated"
     ALREADY_IN_LANE = "already_in_lane"  # a move to the lane it is in (lane: that lane)
+    ALREADY_REVIEWED = "already_reviewed"  # one QA review an item (owner, since: the first)
     # Role refusals (bot/domain/permissions.py): each names the role that would do.
     NO_ROLE = "no_role"
     NOT_IN_LANE = "not_in_lane"

@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 from bot.domain import metrics
 from bot.domain.event_details import QaReviewed
 from bot.domain.item_history import Period, days_before
-from bot.domain.items import Action
+from bot.domain.items import Action, Item, Refusal, RefusalCode
 from bot.domain.metrics import MetricsReport
 from bot.domain.qa import stratified_sample
 from bot.outbox.kinds import CHART, METRICS, QA_SAMPLE
-from bot.services.base import Once, Result, ServiceBase
+from bot.services.base import Once, Rejected, Result, ServiceBase
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -134,13 +135,31 @@ class MetricsServices(ServiceBase):
         self, item_key: str, actor: str, review: QaReviewed, *, once: Once | None = None
     ) -> Result:
         """Record a manager's QA review of a closed item as its event (nothing else about
-        the item changes). Refused for anyone but a manager, and for an item not closed."""
+        the item changes). Refused for anyone but a manager, for an item not closed, and
+        for one reviewed already (naming by whom): each call counts once in the average."""
+
+        async def only_once(
+            tx: UnitOfWork, before: Item, after: Item, item_id: int, now: datetime
+        ) -> QaReviewed:
+            events = await tx.events.for_item(before.key)
+            earlier = [e for e in events if e.action is Action.QA_REVIEW]
+            if earlier:
+                first = earlier[0]
+                refusal = Refusal(
+                    RefusalCode.ALREADY_REVIEWED,
+                    item_key=before.key,
+                    owner=first.actor,
+                    since=first.at,
+                )
+                raise Rejected(refusal)
+            return review
+
         return await self._transition(
             item_key,
             actor,
             Action.QA_REVIEW,
             lambda item, to, now: {},
-            review,
+            only_once,
             thread=False,
             once=once,
         )

@@ -254,3 +254,22 @@ async def test_a_sampled_request_merged_since_is_not_reviewed_there(clinic: Clin
         e for e in await clinic.deps.services.history(closed) if e.action is Action.QA_REVIEW
     ]
     assert reviews == []
+
+
+async def test_a_sampled_item_is_reviewed_once_and_counts_once(clinic: Clinic) -> None:
+    """A second Review of the same call used to be recorded too, and both counted in the
+    week's QA average."""
+    clinic.stub.add_user(MANAGER, "maria")
+    closed, sample = await sampled(clinic)
+    first = await review_form(clinic, MANAGER, sample, closed)
+    done = await clinic.slack.submit_view(MANAGER, first["id"], QA_SCORES)
+    assert "errors" not in (done.json or {}), done.body
+    again = await review_form(clinic, MANAGER, sample, closed)
+    worse = {**QA_SCORES, FieldId.QA_GREETING: "1"}
+    answer = await clinic.slack.submit_view(MANAGER, again["id"], worse)
+    errors = " ".join((answer.json or {}).get("errors", {}).values())
+    assert f"{closed} was reviewed already (by @maria" in errors, answer.body
+    reviews = [
+        e for e in await clinic.deps.services.history(closed) if e.action is Action.QA_REVIEW
+    ]
+    assert len(reviews) == 1
