@@ -199,6 +199,18 @@ def home_view(data: HomeData, practice: Practice) -> View:
         ),
         DividerBlock(),
     ]
+    if not data.has_role:
+        # Otherwise the empty lists would read as "every item in your lanes has an owner".
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="You have no role in CareQueue yet, so no lanes are yours to work:"
+                    " ask a practice manager to add you to the practice file's roles. You can"
+                    " still log a request (`/intake`) and escalate one (`/cq escalate`)."
+                )
+            )
+        )
+        return View(type="home", blocks=blocks)
     blocks += _needs_owner(data, practice)
     if data.overdue:
         blocks += _section(

@@ -87,3 +87,4 @@ class HomeData:
     overdue: list[Item] = field(default_factory=list)
     board: ManagerBoard | None = None
     workspace_url: str | None = None
+    has_role: bool = True  # False: named in no role of the practice file

@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta
 
 from bot.clock import Clock
 from bot.domain.items import Actor
+from bot.domain.permissions import PEOPLE_ROLES
 from bot.domain.practice import Practice
 from bot.domain.views import HomeData, LaneBoard, LaneSummary, Listed, ManagerBoard
 from bot.roles import RoleDirectory
@@ -111,6 +112,7 @@ class QueueQueries:
             needs_owner_total=needs_owner_total,
             board=board,
             workspace_url=self.workspace_url(),
+            has_role=bool(actor.roles & PEOPLE_ROLES),
         )
 
     async def _board(self, tx: UnitOfWork, now: datetime) -> ManagerBoard:

@@ -218,3 +218,17 @@ async def test_cq_handoff_opens_the_handoff_modal(clinic: Clinic) -> None:
 
     (modal,) = clinic.stub.open_views(FRONT_DESK)
     assert modal["callback_id"] == ViewId.HANDOFF
+
+
+async def test_someone_with_no_role_is_told_so_on_home_not_that_every_item_has_an_owner(
+    clinic: Clinic,
+) -> None:
+    clinic.stub.add_user("U0GUEST01", "gus")
+    await clinic.log_request()
+    await clinic.deliver()
+
+    home = await open_home(clinic, "U0GUEST01")
+
+    shown = str(home["blocks"])
+    assert "You have no role in CareQueue yet" in shown
+    assert "has an owner" not in shown and ActionId.HOME_CLAIM.value not in shown
