@@ -53,7 +53,7 @@ async def test_the_front_desk_claims_the_most_urgent_unclaimed_item_from_home_in
     await claims.first.click()  # click 2
 
     await expect(home).to_contain_text(f"Needs an owner ({total - 1})")
-    mine = await deps.queues.mine(ANA_ID)
+    mine = [listed.item for listed in await deps.queues.mine(ANA_ID)]
     assert [item.key for item in mine] == [wanted]
     assert mine[0].status is Status.CLAIMED
 

@@ -100,7 +100,7 @@ async def test_queues_home_and_item_reads_do_not_wait_for_a_writer(
             attempts = await store.work.attempts(key)
             promises = await store.work.open_promises(key)
         await writer.commit()
-    assert [i.key for i in mine] == [key] and [i.key for i in lane] == [key]
+    assert [i.item.key for i in mine] == [key] and [i.item.key for i in lane] == [key]
     assert [i.key for i in home.mine] == [key]
     assert item is not None and item.next_action != "Call back after lunch"
     assert len(history) == 2 and attempts == [] and promises == []
