@@ -245,14 +245,18 @@ class OutboxRepository:
         )
 
     async def probe(self, now: datetime) -> OutboxEntry | None:
-        """The most urgent row backing off after a Slack error, whatever its backoff says:
-        the one call that finds out whether Slack is back."""
+        """The most urgent row that is due or backing off after a Slack error (whatever its
+        backoff says): the one call that finds out whether Slack is back. Due rows count
+        too, so a page queued during the outage goes first rather than a card that was
+        tried before it."""
         found = await self._entries(
             self._entries_query()
             .where(
                 OutboxRow.status == "pending",
-                OutboxRow.backing_off.is_(True),
+                or_(OutboxRow.backing_off.is_(True), OutboxRow.not_before <= now),
                 or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
+                # A thread entry waits for its card: it could not be the probe.
+                or_(OutboxRow.kind != "thread", CardRow.ts.is_not(None)),
             )
             .order_by(OutboxRow.priority, OutboxRow.id)
             .limit(1)

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from blocks.ids import ActionId, Command, FieldId, More, ViewId, more_value
 from bot.domain.escalation import EscalationState
-from bot.domain.items import Action, Refusal, RefusalCode, Status
+from bot.domain.intake import IntakeRequest
+from bot.domain.items import Action, Origin, Refusal, RefusalCode, Status
 from bot.jobs import RE_ESCALATION, Jobs
 from bot.services.base import Done
 from storage.models import EscalationRow
@@ -573,3 +574,47 @@ async def test_a_page_whose_escalation_ended_during_an_outage_arrives_without_an
     assert "Replaced by a more urgent escalation" in str(rash[0].blocks)
     assert ActionId.ESCALATION_ACKNOWLEDGE.value not in str(rash[0].blocks)
     assert ActionId.ESCALATION_ACKNOWLEDGE.value in str(emergency[0].blocks)
+
+
+async def test_after_an_outage_the_first_write_is_a_page_not_a_card_tried_before_it(
+    clinic: Clinic,
+) -> None:
+    """While Slack was down, cards were tried and backed off; then an emergency was paged.
+    The one call that finds out whether Slack is back was always a row tried before (a
+    card): pages, ahead of any card otherwise, came a round later. Now the most urgent row
+    goes first."""
+    key = await chest_pain(clinic)
+    clinic.stub.set_outage(True)
+    for n in range(5):  # logged through the use case: the modal needs Slack
+        request = IntakeRequest(
+            patient_ref=f"MRN-6000{n}",
+            patient_name="Jane Q. Doe",
+            phone="(555) 201-4477",
+            origin=Origin.VOICEMAIL,
+            lane="scheduling",
+            request_type="reschedule",
+            summary="Needs to move Tuesday's appointment",
+            language="English",
+        )
+        logged = await clinic.deps.services.log_request(request, actor=FRONT_DESK)
+        assert isinstance(logged, Done), logged
+    await clinic.settled()
+    for _ in range(10):
+        await clinic.deps.outbox.drain_once()
+        clinic.clock.advance(timedelta(seconds=1))
+    done = await clinic.deps.escalations.escalate(item_key=key, actor=FRONT_DESK, rule="emergency")
+    assert isinstance(done, Done), done
+    await clinic.settled()
+    for _ in range(20):
+        await clinic.deps.outbox.drain_once()
+        clinic.clock.advance(timedelta(seconds=1))
+    before = len(clinic.stub.calls)
+    clinic.stub.set_outage(False)
+    await clinic.deliver()
+
+    posted = [
+        str(c.args.get("text"))
+        for c in clinic.stub.calls[before:]
+        if c.method == "chat.postMessage" and c.response.get("ok")
+    ]
+    assert posted and posted[0].startswith("Escalation"), posted[:3]
