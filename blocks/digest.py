@@ -169,7 +169,7 @@ def digest_message(digest: Digest, audience: Audience) -> Message:
                 mrkdwn(f"*Open*\n{digest.open:,}"),
                 mrkdwn(f"*Unclaimed*\n{digest.unclaimed:,}"),
                 mrkdwn(f"*Overdue*\n{digest.overdue:,}"),
-                mrkdwn(f"*Promises missed today*\n{digest.promises_missed:,}"),
+                mrkdwn(f"*Promises missed*\n{digest.promises_missed:,}"),
                 mrkdwn(f"*Escalations open*\n{digest.escalations_open:,}"),
                 mrkdwn(f"*Resolved today*\n{digest.resolved_today:,}"),
             ]
@@ -189,7 +189,7 @@ def digest_message(digest: Digest, audience: Audience) -> Message:
         SectionBlock(
             text=mrkdwn(
                 fitted(
-                    f"*Promises due today, not kept* ({digest.promises_missed:,})",
+                    f"*Promises due since the last close, not kept* ({digest.promises_missed:,})",
                     [promise_line(p) for p in digest.promises_due],
                     digest.promises_missed,
                     QUEUE_HINT,

@@ -228,8 +228,13 @@ class Delivery:
         so in its "as of" time)."""
         day = date.fromisoformat(str(entry.payload.get("day")))
         since = datetime.fromisoformat(str(entry.payload.get("since")))
+        # A digest queued before promises_since was written counts promises from `since`.
+        promised = entry.payload.get("promises_since")
+        promises_since = datetime.fromisoformat(str(promised)) if promised else since
         async with self._uow.read() as tx:
-            digest = await tx.digest.digest(day, since=since, now=self._clock.now())
+            digest = await tx.digest.digest(
+                day, since=since, now=self._clock.now(), promises_since=promises_since
+            )
         message = self._renderer.digest(digest, await self._workspace_url(digest))
         return await self._post_summary(entry, message)
 

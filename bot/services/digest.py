@@ -47,7 +47,16 @@ class DigestServices(ServiceBase):
 
         def payload(day: date, closing: datetime) -> dict[str, Any]:
             midnight = datetime.combine(day, time(0), tzinfo=self.practice.timezone)
-            return {"day": day.isoformat(), "since": midnight.astimezone(UTC).isoformat()}
+            # Promises count from the previous business day's close: one missed after it
+            # (overnight, a weekend) is in no earlier digest.
+            before = midnight - timedelta(microseconds=1)
+            closed = sla.last_closing(before, self.practice.calendar, within=LAST_CLOSE_LOOKBACK)
+            promises_since = closed[1] if closed is not None else midnight
+            return {
+                "day": day.isoformat(),
+                "since": midnight.astimezone(UTC).isoformat(),
+                "promises_since": promises_since.astimezone(UTC).isoformat(),
+            }
 
         return await self._queue_once(END_OF_DAY_DIGEST, DIGEST, sla.last_closing, payload)
 

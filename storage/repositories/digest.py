@@ -36,12 +36,19 @@ class DigestRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def digest(self, day: date, *, since: datetime, now: datetime) -> Digest:
+    async def digest(
+        self,
+        day: date,
+        *,
+        since: datetime,
+        now: datetime,
+        promises_since: datetime | None = None,
+    ) -> Digest:
         """The practice at `now` on business day `day` (which began at `since`): open,
-        unclaimed, overdue (open, not waiting, due), promises due since `since` and not
-        kept, open escalations, resolved since `since`; per lane, per owner, and the first
-        DIGEST_LIST_CAP overdue (soonest due first), unclaimed (oldest first) and resolved
-        items, each with its current card."""
+        unclaimed, overdue (open, not waiting, due), promises due since `promises_since`
+        (the last close; else `since`) and not kept, open escalations, resolved since
+        `since`; per lane, per owner, and the first DIGEST_LIST_CAP overdue (soonest due
+        first), unclaimed (oldest first) and resolved items, each with its current card."""
         overdue = and_(_OPEN, ItemRow.status != Status.WAITING.value, ItemRow.due_at <= now)
         counts = (
             await self.session.execute(
@@ -87,7 +94,9 @@ class DigestRepository:
         )
         missed = and_(
             PromiseRow.fulfilled_at.is_(None),
-            PromiseRow.due_at >= since,
+            # From the last business day's close: one missed overnight or over a weekend,
+            # when no digest was posted, is in the next one.
+            PromiseRow.due_at >= (promises_since or since),
             PromiseRow.due_at <= now,
             ~settled,
         )

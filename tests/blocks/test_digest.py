@@ -116,7 +116,7 @@ def test_the_header_gives_the_numbers_a_manager_reads_first() -> None:
         "*Open*\n3",
         "*Unclaimed*\n3",
         "*Overdue*\n3",
-        "*Promises missed today*\n2",
+        "*Promises missed*\n2",
         "*Escalations open*\n3",
         "*Resolved today*\n3",
     ]
@@ -149,7 +149,7 @@ def test_at_800_open_items_the_lists_say_how_many_more_and_where_to_see_them() -
     assert "more: type `/queue LANE` in Slack or open CareQueue's Home tab for the rest" in shown
     assert "*Overdue* (800)" in shown and "*Unclaimed* (800)" in shown
     assert "*Waiting on outside parties* (800)" in shown
-    assert "*Promises due today, not kept* (2)" in shown
+    assert "*Promises due since the last close, not kept* (2)" in shown
 
 
 def test_unresolved_escalations_say_whether_anyone_acknowledged_them() -> None:

@@ -131,7 +131,7 @@ async def test_the_digest_lists_unresolved_escalations_unkept_promises_and_waiti
     await clinic.deliver()
 
     (digest,) = managers(clinic)
-    assert "*Promises missed today*\n1" in digest and "*Escalations open*\n1" in digest
+    assert "*Promises missed*\n1" in digest and "*Escalations open*\n1" in digest
     assert re.search(
         rf"\|{pain}>\* · [^·]+ · Medical emergency · \*(not acknowledged|no response)\*",
         digest,
@@ -213,6 +213,34 @@ async def test_a_promise_follows_its_request_into_the_merged_item_and_a_settled_
     assert await jobs.end_of_day_digest() == "2026-11-23"
     await clinic.deliver()
     digest = managers(clinic)[-1]
-    assert "*Promises missed today*\n1" in digest
-    missed = digest[digest.index("*Promises due today, not kept*") :].splitlines()[1]
+    assert "*Promises missed*\n1" in digest
+    missed = digest[digest.index("*Promises due since the last close, not kept*") :].splitlines()[1]
     assert repeat in missed and first not in missed
+
+
+async def test_a_promise_missed_over_the_weekend_is_in_mondays_digest(clinic: Clinic) -> None:
+    """Due Saturday, after Friday's digest: each digest counted only its own day, so no
+    digest ever listed it. Monday's counts from Friday's close."""
+    friday = date(2026, 11, 20)
+    jobs = Jobs(clinic.deps)
+    clinic.clock.set(at(friday, 9))
+    key = await clinic.log_request()
+    await clinic.deliver()
+    assert await claim_click(clinic, FRONT_DESK, key) == 200
+    promised = await clinic.deps.work.add_promise(
+        item_key=key,
+        actor=FRONT_DESK,
+        text="A call back with the results",
+        due_at=datetime(2026, 11, 21, 16, 0, tzinfo=UTC),  # Saturday 11:00 in New York
+    )
+    assert getattr(promised, "item", None) is not None, promised
+    clinic.clock.set(at(friday, 17))
+    assert await jobs.end_of_day_digest() == "2026-11-20"
+    await clinic.deliver()  # its numbers are read as it posts
+    clinic.clock.set(at(MONDAY, 17))
+    assert await jobs.end_of_day_digest() == "2026-11-23"
+    await clinic.deliver()
+
+    fridays, mondays = managers(clinic)[-2:]
+    assert "*Promises missed*\n0" in fridays
+    assert "*Promises missed*\n1" in mondays and key in mondays
