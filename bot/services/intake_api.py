@@ -18,7 +18,8 @@ from bot.domain.items import INTEGRATION_ACTOR_PREFIX, Item
 from bot.domain.practice import Practice
 from bot.services.base import OnEnqueued, ServiceBase, followed_merges
 from bot.services.group_commit import GroupCommit
-from bot.services.items import Intake, ItemServices
+from bot.services.intake import Intake
+from bot.services.items import ItemServices
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 TOKEN_PREFIX = "cq_"

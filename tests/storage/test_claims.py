@@ -14,7 +14,8 @@ from bot.clock import ManualClock
 from bot.config import Practice
 from bot.domain.intake import IntakeRequest
 from bot.domain.items import Action, Origin, Refusal, RefusalCode, Status
-from bot.services.items import Done, ItemServices
+from bot.services.base import Done
+from bot.services.items import ItemServices
 from storage.db import create_engine, session_factory
 from storage.models import EventRow, ItemRow
 from storage.uow import UnitOfWorkFactory

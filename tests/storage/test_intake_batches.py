@@ -23,8 +23,9 @@ from bot.config import Practice
 from bot.domain.escalation import RED_FLAG_PROMPT
 from bot.domain.integrations import ApiToken
 from bot.domain.items import Origin
+from bot.services.intake import Intake
 from bot.services.intake_api import Delivered, IntakeApiServices, TokenRevoked
-from bot.services.items import Intake, ItemServices
+from bot.services.items import ItemServices
 from storage.db import create_engine, session_factory
 from storage.models import CardRow, EventRow, ItemRow, OutboxRow
 from storage.uow import UnitOfWorkFactory

@@ -15,7 +15,8 @@ import storage.db
 from bot.clock import ManualClock
 from bot.config import Practice
 from bot.domain.items import Refusal, RefusalCode
-from bot.services.items import Done, ItemServices
+from bot.services.base import Done
+from bot.services.items import ItemServices
 from bot.services.queues import QueueQueries
 from bot.services.work import WorkServices
 from storage.db import create_engine, session_factory
