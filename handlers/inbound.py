@@ -14,21 +14,20 @@ the listeners without it. The intake API, whose callers can be told, refuses it 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.domain.intake import LONE_SURROGATE
+
 NUL = "\x00"
-# Half of a UTF-16 surrogate pair with no other half ("\ud800" in the JSON): not a character;
-# UTF-8 cannot encode it, so storing or logging it fails. It becomes U+FFFD, the
-# replacement character, as a decoder shows a broken character.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _clean(text: str) -> str:
     if NUL in text:
         text = text.replace(NUL, "")
-    return _LONE_SURROGATE.sub("\ufffd", text)
+    # Half a UTF-16 surrogate pair ("\ud800" in the JSON) is no character: UTF-8 cannot
+    # encode it, so storing or logging it fails. It becomes U+FFFD, as a decoder shows one.
+    return LONE_SURROGATE.sub("\ufffd", text)
 
 
 def without_nul(node: Any) -> Any:

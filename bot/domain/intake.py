@@ -46,7 +46,7 @@ UNSTORABLE = "\x00"
 UNSTORABLE_MESSAGE = "Contains a NUL character (U+0000), which cannot be stored: remove it."
 # Half of a UTF-16 pair with no other half (JSON's "\ud800"): not a character at all, it
 # cannot be encoded as UTF-8 (nor stored, nor hashed).
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 LONE_SURROGATE_MESSAGE = (
     "Contains an invalid character (half of a UTF-16 surrogate pair, U+D800 to U+DFFF),"
     " which cannot be stored: remove it."
@@ -57,7 +57,7 @@ def unstorable(text: str) -> str | None:
     """Why `text` cannot be stored as it is (a NUL, a lone surrogate); None when it can."""
     if UNSTORABLE in text:
         return UNSTORABLE_MESSAGE
-    if _LONE_SURROGATE.search(text):
+    if LONE_SURROGATE.search(text):
         return LONE_SURROGATE_MESSAGE
     return None
 

@@ -47,7 +47,8 @@ from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
-PAGE, REMINDER = EscalationNotice.PAGE.value, EscalationNotice.REMINDER.value
+# The notices that carry answers to an escalation (the no-response notice carries none).
+_ANSWERABLE = frozenset({EscalationNotice.PAGE.value, EscalationNotice.REMINDER.value})
 
 # What getPermalink answers for a message (or its channel) that no longer exists.
 _GONE = frozenset({"message_not_found", "channel_not_found", "thread_not_found"})
@@ -195,7 +196,7 @@ class Delivery:
         escalation_id = params.get("escalation_id")
         async with self._uow.read() as tx:
             item = await tx.items.get_by_id(entry.item_id or 0)
-            if template in (PAGE, REMINDER) and isinstance(escalation_id, int):
+            if template in _ANSWERABLE and isinstance(escalation_id, int):
                 # Rendered from the escalation as it is now: one that ended while the page
                 # waited (an outage, a retried dead letter) offers no answers.
                 escalation = await tx.escalations.get(escalation_id)

@@ -26,7 +26,7 @@ from bot.domain.items import (
     Status,
     decide,
 )
-from bot.domain.permissions import Refused, check, may
+from bot.domain.permissions import check
 from bot.domain.practice import Practice
 from bot.outbox.kinds import CARD, HOME, MESSAGE, THREAD
 from bot.roles import RoleDirectory
@@ -205,17 +205,11 @@ class ServiceBase:
         """Refuse giving `item` to someone who could not claim it themselves (no role, or
         not in its lane): as its owner they would see the patient's details."""
         clinical = self._clinical(item)
-        decided = may(self._actor(new_owner), Action.CLAIM, item, clinical=clinical)
-        if not isinstance(decided, Refused):
+        refused = check(self._actor(new_owner), Action.CLAIM, item, clinical=clinical)
+        if refused is None:
             return None
-        return Refusal(
-            RefusalCode.NEW_OWNER_NOT_PERMITTED,
-            item_key=item.key,
-            owner=new_owner,
-            needed=decided.needed,
-            lane=item.lane,
-            clinical=clinical,
-        )
+        # The claim's refusal (the role and lane that would do), said of the new owner.
+        return replace(refused, code=RefusalCode.NEW_OWNER_NOT_PERMITTED, owner=new_owner)
 
     def _clinical(self, item: Item) -> bool:
         """A clinical matter (bot/domain/clinical.py): closing it needs a clinician. A retired

@@ -162,6 +162,36 @@ def done(result: object) -> None:
     assert not isinstance(result, Refusal) and not hasattr(result, "errors"), result
 
 
+async def a_nurse_answers_an_escalation(
+    clinic: Clinic, key: str, rule: str, *, not_clinical: bool = False
+) -> None:
+    """The front desk escalates `key` for `rule`; a nurse acknowledges it and resolves it
+    (or marks it not clinical)."""
+    deps = clinic.deps
+    done(await deps.escalations.escalate(item_key=key, actor=FRONT_DESK, rule=rule))
+    done(await deps.escalations.acknowledge(item_key=key, actor=NURSE))
+    done(
+        await deps.escalations.resolve(
+            item_key=key,
+            actor=NURSE,
+            decision="Answered by the nurse",
+            told_patient="The nurse told her what to do",
+            appropriate=not not_clinical,
+            not_clinical=not_clinical,
+        )
+    )
+
+
+async def front_desk_may_not_close(clinic: Clinic, key: str) -> None:
+    refused = await clinic.deps.services.close(
+        item_key=key,
+        actor=FRONT_DESK,
+        resolution="patient given next step",
+        told_patient="Told her to keep the same dose",
+    )
+    assert isinstance(refused, Refusal) and refused.code is RefusalCode.NEEDS_CLINICAL_ACK
+
+
 async def test_a_reopened_clinical_item_needs_a_new_clinical_acknowledgment(
     clinic: Clinic,
 ) -> None:
@@ -169,17 +199,7 @@ async def test_a_reopened_clinical_item_needs_a_new_clinical_acknowledgment(
     close this week's question about the same item without a clinician."""
     key = await clinic.log_request(**MEDICATION_QUESTION)
     deps = clinic.deps
-    done(await deps.escalations.escalate(item_key=key, actor=FRONT_DESK, rule="refill"))
-    done(await deps.escalations.acknowledge(item_key=key, actor=NURSE))
-    done(
-        await deps.escalations.resolve(
-            item_key=key,
-            actor=NURSE,
-            decision="Refill sent",
-            told_patient="Pharmacy has it",
-            appropriate=True,
-        )
-    )
+    await a_nurse_answers_an_escalation(clinic, key, "refill")
     done(await deps.services.claim(item_key=key, actor=NURSE))
     done(
         await deps.services.close(
@@ -194,13 +214,7 @@ async def test_a_reopened_clinical_item_needs_a_new_clinical_acknowledgment(
     assert "a clinician acknowledges before closing" in json.dumps(
         clinic.card_of("clinical", key).blocks
     )
-    refused = await deps.services.close(
-        item_key=key,
-        actor=FRONT_DESK,
-        resolution="patient given next step",
-        told_patient="Told her to keep the same dose",
-    )
-    assert isinstance(refused, Refusal) and refused.code is RefusalCode.NEEDS_CLINICAL_ACK
+    await front_desk_may_not_close(clinic, key)
 
 
 async def test_an_item_moved_into_the_clinical_lane_needs_a_clinical_acknowledgment_there(
@@ -209,28 +223,11 @@ async def test_an_item_moved_into_the_clinical_lane_needs_a_clinical_acknowledgm
     key = await clinic.log_request(**{FieldId.SUMMARY: "Wants to move her physical"})
     deps = clinic.deps
     done(await deps.services.claim(item_key=key, actor=FRONT_DESK))
-    done(await deps.escalations.escalate(item_key=key, actor=FRONT_DESK, rule="same_day_symptoms"))
-    done(await deps.escalations.acknowledge(item_key=key, actor=NURSE))
-    done(
-        await deps.escalations.resolve(
-            item_key=key,
-            actor=NURSE,
-            decision="A rash, not urgent",
-            told_patient="Seen Tuesday",
-            appropriate=False,
-            not_clinical=True,
-        )
-    )
+    await a_nurse_answers_an_escalation(clinic, key, "same_day_symptoms", not_clinical=True)
     # Later she asks about a medication: the owner moves it to the clinical lane.
     done(await deps.work.move(item_key=key, actor=FRONT_DESK, lane="clinical"))
     done(await deps.services.claim(item_key=key, actor=FRONT_DESK))
-    refused = await deps.services.close(
-        item_key=key,
-        actor=FRONT_DESK,
-        resolution="patient given next step",
-        told_patient="Told her to keep the same dose",
-    )
-    assert isinstance(refused, Refusal) and refused.code is RefusalCode.NEEDS_CLINICAL_ACK
+    await front_desk_may_not_close(clinic, key)
 
 
 # --- 2. move -----------------------------------------------------------------------------

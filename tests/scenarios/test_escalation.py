@@ -301,10 +301,21 @@ async def rash_answered_then_emergency(clinic: Clinic) -> tuple[str, Any]:
     """A clinical item escalated for a rash, whose page reached the first nurse; the second
     nurse resolves it; then the patient calls back with chest pain and it is escalated again.
     Returns the key and the first nurse's old page."""
+    key, old_page = await rash_escalated(clinic)
+    await rash_resolved_then_emergency(clinic, key)
+    return key, old_page
+
+
+async def rash_escalated(clinic: Clinic) -> tuple[str, Any]:
+    """A clinical item escalated for a rash; the key and the first nurse's page."""
     key = await chest_pain(clinic)
     await escalate_from_card(clinic, key, rule="same_day_symptoms")
     await clinic.deliver()
-    old_page = clinic.stub.messages(NURSES[0])[-1]
+    return key, clinic.stub.messages(NURSES[0])[-1]
+
+
+async def rash_resolved_then_emergency(clinic: Clinic, key: str) -> None:
+    """The second nurse resolves the rash; the patient calls back with chest pain."""
     done = await clinic.deps.escalations.resolve(
         item_key=key,
         actor=NURSES[1],
@@ -318,7 +329,6 @@ async def rash_answered_then_emergency(clinic: Clinic) -> tuple[str, Any]:
     )
     assert isinstance(again, Done), again
     await clinic.deliver()
-    return key, old_page
 
 
 async def still_open_emergency(clinic: Clinic, key: str) -> None:
@@ -357,28 +367,13 @@ async def test_a_resolve_form_opened_for_an_escalation_never_ends_a_later_one(
 ) -> None:
     """The nurse opened Resolve (or Not clinical) on the rash; before she saved it, a
     colleague resolved the rash and the item was escalated again for chest pain."""
-    key = await chest_pain(clinic)
-    await escalate_from_card(clinic, key, rule="same_day_symptoms")
-    await clinic.deliver()
-    page = clinic.stub.messages(NURSES[0])[-1]
+    key, page = await rash_escalated(clinic)
     await clinic.then_wait_for(
         "views.update", clinic.slack.click_button(NURSES[0], page.channel, page.ts, button)
     )
     form = clinic.stub.open_views(NURSES[0])[-1]
     assert form["callback_id"] == ViewId.ESCALATION_RESOLVE
-    done = await clinic.deps.escalations.resolve(
-        item_key=key,
-        actor=NURSES[1],
-        decision="Rash: seen tomorrow morning",
-        told_patient="Appointment tomorrow 9 AM",
-        appropriate=True,
-    )
-    assert isinstance(done, Done), done
-    again = await clinic.deps.escalations.escalate(
-        item_key=key, actor=FRONT_DESK, rule="emergency", context="Chest pain now"
-    )
-    assert isinstance(again, Done), again
-    await clinic.deliver()
+    await rash_resolved_then_emergency(clinic, key)
 
     response = await clinic.slack.submit_view(
         NURSES[0],
